@@ -1,0 +1,394 @@
+/*
+ * tmpf — Python's tempfile module for C: secure temporary files and
+ * directories with automatic cleanup, spooled in-memory files, safe
+ * recursive removal and atomic write-and-rename.
+ *
+ * Conventions used by every function below:
+ *   - Errors: -1 or NULL is returned and errno is set, as mkstemp(3) does.
+ *     Nothing is printed, nothing aborts, and a failed call leaves no
+ *     memory, descriptor or file behind.
+ *   - Ownership: a returned `char *` is malloc'd and belongs to the caller
+ *     (free(3) it); a returned `const char *` belongs to the library or to
+ *     the object it came from.
+ *   - Threads: calls on distinct objects may run concurrently; one object
+ *     must not be used from two threads at once without the caller's lock.
+ *   - Descriptors are always close-on-exec.
+ */
+#ifndef TMPF_H
+#define TMPF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32) && defined(TMPF_BUILDING_SHARED)
+#define TMPF_API __declspec(dllexport)
+#elif defined(__GNUC__)
+#define TMPF_API __attribute__((visibility("default")))
+#else
+#define TMPF_API
+#endif
+
+#if defined(__GNUC__)
+#define TMPF_DEPRECATED(msg) __attribute__((deprecated(msg)))
+#else
+#define TMPF_DEPRECATED(msg)
+#endif
+
+#define TMPF_VERSION_MAJOR 0
+#define TMPF_VERSION_MINOR 1
+#define TMPF_VERSION_PATCH 0
+#define TMPF_VERSION_STRING "0.1.0"
+
+/* How many names are tried before creation gives up with EEXIST. */
+#define TMPF_TMP_MAX 10000
+
+/* Default and maximum number of random characters in a name. */
+#define TMPF_RAND_LEN_DEFAULT 8
+#define TMPF_RAND_LEN_MAX 64
+
+/* Flags for tmpf_opts.flags (and, where noted, for other calls). */
+enum {
+    /* Never delete: Python's delete=False. The caller removes it. */
+    TMPF_KEEP = 1u << 0,
+    /* Closing keeps a named file (another program may open it by name);
+     * cleanup still deletes it. Python 3.12's delete_on_close=False. */
+    TMPF_KEEP_AFTER_CLOSE = 1u << 1,
+    /* Cleanup removes what it can and reports success anyway. */
+    TMPF_IGNORE_CLEANUP_ERRORS = 1u << 2,
+    /* mkstemp's text=True; O_TEXT where the platform has it, else nothing. */
+    TMPF_TEXT = 1u << 3,
+    /* Also remove at normal process exit if still there. */
+    TMPF_AT_EXIT = 1u << 4,
+    /* persist / write_atomic: fail with EEXIST instead of replacing. */
+    TMPF_NOCLOBBER = 1u << 5,
+    /* persist / write_atomic: fsync the file before and its directory after. */
+    TMPF_DURABLE = 1u << 6,
+};
+
+typedef struct tmpf_scope tmpf_scope;
+typedef struct tmpf_file tmpf_file;
+typedef struct tmpf_dir tmpf_dir;
+
+/*
+ * Options shared by every creator. NULL or a zeroed struct means all
+ * defaults, so a call reads like Python keyword arguments:
+ *   tmpf_mkstemp(&(tmpf_opts){ .prefix = "report_", .suffix = ".json" }, &path)
+ * New fields are only ever added at the end.
+ */
+typedef struct tmpf_opts {
+    const char *dir;    /* NULL: tmpf_gettempdir() */
+    const char *prefix; /* NULL: "tmp"; must not contain '/' (EINVAL) */
+    const char *suffix; /* NULL: ""; must not contain '/' (EINVAL) */
+    unsigned flags;     /* TMPF_* above; unknown bits are EINVAL */
+    unsigned perm;      /* 0: 0600 for files, 0700 for directories; umask applies */
+    size_t max_size;    /* spooled: roll to disk past this; 0: only when asked */
+    unsigned rand_len;  /* random characters in a name; 0: 8; at most 64 */
+    tmpf_scope *scope;  /* register the temporary in this scope (may be NULL) */
+} tmpf_opts;
+
+/* ---- Library ----------------------------------------------------------- */
+
+/* The library's version, e.g. "0.1.0". */
+TMPF_API const char *tmpf_version(void);
+
+/* ---- The temporary directory (tempfile.gettempdir and friends) ---------- */
+
+/*
+ * The directory temporaries go to when opts.dir is NULL: the first of
+ * $TMPDIR, $TEMP, $TMP, /tmp, /var/tmp, /usr/tmp and the current directory
+ * in which a file can really be created, written and removed. Chosen once
+ * per process (thread-safe) and returned as an absolute path owned by the
+ * library. In a setuid/setgid process the environment is ignored.
+ * Errors: NULL with ENOENT when no candidate works.
+ */
+TMPF_API const char *tmpf_gettempdir(void);
+
+/* The default prefix, "tmp". */
+TMPF_API const char *tmpf_gettempprefix(void);
+
+/*
+ * Python's `tempfile.tempdir = dir`: use dir from now on (made absolute,
+ * not probed); NULL forgets any choice so the next tmpf_gettempdir()
+ * chooses again. Strings returned earlier by tmpf_gettempdir() stay valid.
+ * Errors: -1 with ENOMEM, or the errno of resolving a relative dir.
+ */
+TMPF_API int tmpf_settempdir(const char *dir);
+
+/* ---- Low-level creation (mkstemp, mkdtemp, mktemp) ---------------------- */
+
+/*
+ * Creates a new file dir/prefix+random+suffix with O_EXCL|O_NOFOLLOW and
+ * mode 0600 (or opts.perm), and returns its open read/write descriptor.
+ * If path is not NULL, *path receives the malloc'd absolute path. The
+ * caller owns both and removes the file; with opts.scope the scope removes
+ * it. Errors: -1 with EINVAL (bad opts), EEXIST (TMPF_TMP_MAX names taken),
+ * or the errno of open(2) (ENOENT, ENOTDIR, EACCES, EMFILE, ENOSPC, ...);
+ * *path is untouched on failure.
+ */
+TMPF_API int tmpf_mkstemp(const tmpf_opts *opts, char **path);
+
+/*
+ * Creates a new directory dir/prefix+random+suffix with mode 0700 (or
+ * opts.perm) and returns its malloc'd absolute path. Errors: NULL with
+ * errno as tmpf_mkstemp.
+ */
+TMPF_API char *tmpf_mkdtemp(const tmpf_opts *opts);
+
+/*
+ * Returns a malloc'd absolute path that did not exist when checked, without
+ * creating anything. Unsafe: another process may take the name before you
+ * use it. Use tmpf_mkstemp or tmpf_mkdtemp instead.
+ */
+TMPF_API TMPF_DEPRECATED("racy: use tmpf_mkstemp or tmpf_mkdtemp")
+char *tmpf_mktemp(const tmpf_opts *opts);
+
+/* ---- Temporary files --------------------------------------------------- */
+
+/*
+ * TemporaryFile: a read/write file with no name (O_TMPFILE on Linux, else
+ * created and unlinked at once). Closing it destroys it. Free with
+ * tmpf_file_cleanup. Errors: NULL with errno as tmpf_mkstemp.
+ */
+TMPF_API tmpf_file *tmpf_temporary_file(const tmpf_opts *opts);
+
+/*
+ * NamedTemporaryFile: a read/write file with a name (tmpf_file_path).
+ * Deleted by tmpf_file_close, unless TMPF_KEEP_AFTER_CLOSE (then deleted by
+ * tmpf_file_cleanup) or TMPF_KEEP (never deleted). Errors: as tmpf_mkstemp.
+ */
+TMPF_API tmpf_file *tmpf_named_temporary_file(const tmpf_opts *opts);
+
+/*
+ * SpooledTemporaryFile: kept in memory until the position after a write
+ * passes opts.max_size, a truncate grows it past max_size,
+ * tmpf_file_fileno is called, or tmpf_file_rollover; then it moves to an
+ * anonymous file made with the same opts, keeping content and position.
+ * max_size 0 means only the last two roll it over. Memory is wiped before
+ * it is freed. Errors: NULL with EINVAL or ENOMEM.
+ */
+TMPF_API tmpf_file *tmpf_spooled_temporary_file(const tmpf_opts *opts);
+
+/*
+ * I/O on any tmpf_file, with read(2)/write(2)/lseek(2) meanings except:
+ * read returns fewer than n bytes only at end of file; write writes all n
+ * bytes or fails (a prefix may have been written); EINTR is retried.
+ * seek's whence is SEEK_SET, SEEK_CUR or SEEK_END; a negative result is
+ * EINVAL. Errors: -1 with errno; EBADF after tmpf_file_close.
+ */
+TMPF_API ssize_t tmpf_file_read(tmpf_file *f, void *buf, size_t n);
+TMPF_API ssize_t tmpf_file_write(tmpf_file *f, const void *buf, size_t n);
+TMPF_API int64_t tmpf_file_seek(tmpf_file *f, int64_t offset, int whence);
+TMPF_API int64_t tmpf_file_tell(tmpf_file *f);
+/* Sets the size to exactly size bytes (growing fills with zeros); the
+ * position does not move. */
+TMPF_API int tmpf_file_truncate(tmpf_file *f, int64_t size);
+/* Pushes data buffered in the stdio view (tmpf_file_stream) to the file. */
+TMPF_API int tmpf_file_flush(tmpf_file *f);
+/* flush, then fsync(2) the file (a no-op for a spooled file in memory). */
+TMPF_API int tmpf_file_sync(tmpf_file *f);
+
+/*
+ * The file's descriptor, owned by f (do not close it). A spooled file
+ * rolls over to disk first. Errors: -1 with EBADF when closed, or the
+ * rollover's errno.
+ */
+TMPF_API int tmpf_file_fileno(tmpf_file *f);
+
+/*
+ * A stdio view of f for fprintf/fread/getline, owned by f (never fclose
+ * it). Stream calls and tmpf_file_* calls may be mixed freely: both see one
+ * content and one position. A spooled file stays in memory behind the
+ * stream until it rolls over. Errors: NULL with EBADF or ENOMEM.
+ */
+TMPF_API FILE *tmpf_file_stream(tmpf_file *f);
+
+/* The absolute path, or NULL for a file without one. Still answers after
+ * tmpf_file_close; after tmpf_file_persist it is the new path. */
+TMPF_API const char *tmpf_file_path(const tmpf_file *f);
+
+/* Spooled files: move to disk now / whether it has. Other files are always
+ * "rolled" and rollover is a no-op returning 0. */
+TMPF_API int tmpf_file_rollover(tmpf_file *f);
+TMPF_API bool tmpf_file_rolled(const tmpf_file *f);
+
+/*
+ * Opens a second, independent descriptor (own offset) on the same file.
+ * flags: O_RDONLY, O_WRONLY or O_RDWR, optionally with O_APPEND; O_CLOEXEC
+ * is always added. Works for anonymous files through /proc/self/fd on
+ * Linux. The caller owns the descriptor. A spooled file rolls over first.
+ * Errors: -1 with EINVAL (bad flags), EBADF (closed), ENOENT (removed), ...
+ */
+TMPF_API int tmpf_file_reopen(tmpf_file *f, int flags);
+
+/*
+ * Closes the file (and its stream); deletes it now if its policy says so
+ * (named default, anonymous, spooled). f stays valid for tmpf_file_path
+ * and must still be freed with tmpf_file_cleanup. Closing twice is a
+ * no-op. Returns -1 with errno if close or delete failed.
+ */
+TMPF_API int tmpf_file_close(tmpf_file *f);
+
+/* Disarms deletion: the file stays on disk whatever happens next. */
+TMPF_API int tmpf_file_keep(tmpf_file *f);
+
+/*
+ * The end of Python's `with`: closes if open, deletes unless kept, frees
+ * f. NULL is a no-op. Returns -1 with errno if closing or deleting failed
+ * (f is freed all the same).
+ */
+TMPF_API int tmpf_file_cleanup(tmpf_file *f);
+
+/* ---- Atomic replacement ------------------------------------------------ */
+
+/*
+ * Moves temporary f into place as target, atomically: rename(2) for a
+ * named file, linkat(2) for an anonymous one. flags: TMPF_NOCLOBBER fails
+ * with EEXIST if target exists; TMPF_DURABLE fsyncs the file before and
+ * target's directory after. On success f is no longer temporary (close and
+ * cleanup leave it) and tmpf_file_path reports target made absolute. On
+ * failure f and target are as before. Errors: -1 with EEXIST, EXDEV, ...
+ */
+TMPF_API int tmpf_file_persist(tmpf_file *f, const char *target, unsigned flags);
+
+/*
+ * Replaces target with the n bytes at data so that target holds either the
+ * old or the new bytes, whatever happens in between. An existing target's
+ * permission bits are kept; a new one gets 0666 & ~umask. flags as
+ * tmpf_file_persist. On failure target is untouched and nothing is left
+ * behind.
+ */
+TMPF_API int tmpf_write_atomic(const char *target, const void *data, size_t n,
+                               unsigned flags);
+
+/* ---- Temporary directories --------------------------------------------- */
+
+/*
+ * TemporaryDirectory: created as tmpf_mkdtemp. Removed with everything in
+ * it by tmpf_dir_cleanup, unless TMPF_KEEP. Errors: as tmpf_mkdtemp.
+ */
+TMPF_API tmpf_dir *tmpf_temporary_directory(const tmpf_opts *opts);
+
+/* Its absolute path, owned by d. */
+TMPF_API const char *tmpf_dir_path(const tmpf_dir *d);
+
+/* An O_DIRECTORY descriptor of it, owned by d, for openat()-style work that
+ * stays right even if the path is renamed. Errors: -1 with errno. */
+TMPF_API int tmpf_dir_fd(tmpf_dir *d);
+
+/* Disarms removal. */
+TMPF_API int tmpf_dir_keep(tmpf_dir *d);
+
+/*
+ * Removes the tree unless kept, then frees d (whatever happens). NULL is a
+ * no-op. Errors: -1 with the first errno, unless TMPF_IGNORE_CLEANUP_ERRORS.
+ */
+TMPF_API int tmpf_dir_cleanup(tmpf_dir *d);
+
+/*
+ * Removes path and everything below it without ever following a symlink
+ * or leaving the tree, even against a concurrent attacker; fixes its own
+ * entries' permissions where they block removal. A missing path is
+ * success. flags: TMPF_IGNORE_CLEANUP_ERRORS. Errors: -1 with the first
+ * errno; everything removable is removed regardless.
+ */
+TMPF_API int tmpf_rmtree(const char *path, unsigned flags);
+
+/* ---- Scopes (many temporaries, one cleanup) ---------------------------- */
+
+/*
+ * A scope removes, newest first, every temporary created with
+ * opts.scope = s. flags: TMPF_IGNORE_CLEANUP_ERRORS. Registration is
+ * thread-safe. Errors: NULL with EINVAL or ENOMEM.
+ */
+TMPF_API tmpf_scope *tmpf_scope_new(unsigned flags);
+
+/* Removes everything registered (files and directories; live tmpf_file and
+ * tmpf_dir objects are cleaned up and freed too), then frees s. NULL is a
+ * no-op. Errors: -1 with the first errno. */
+TMPF_API int tmpf_scope_cleanup(tmpf_scope *s);
+
+/* ---- Audit ------------------------------------------------------------- */
+
+typedef enum tmpf_kind {
+    TMPF_KIND_MKSTEMP,   /* tmpf_mkstemp */
+    TMPF_KIND_MKDTEMP,   /* tmpf_mkdtemp */
+    TMPF_KIND_ANONYMOUS, /* tmpf_temporary_file */
+    TMPF_KIND_NAMED,     /* tmpf_named_temporary_file */
+    TMPF_KIND_SPOOLED,   /* tmpf_spooled_temporary_file */
+    TMPF_KIND_DIRECTORY, /* tmpf_temporary_directory */
+    TMPF_KIND_COUNT
+} tmpf_kind;
+
+typedef enum tmpf_event_type {
+    TMPF_EVENT_CREATE,
+    TMPF_EVENT_CLOSE,
+    TMPF_EVENT_DELETE,
+    TMPF_EVENT_ROLLOVER,
+    TMPF_EVENT_PERSIST,
+    TMPF_EVENT_KEEP,
+    TMPF_EVENT_CLEANUP_FAILED
+} tmpf_event_type;
+
+typedef struct tmpf_event {
+    tmpf_event_type type;
+    tmpf_kind kind;
+    const char *path;   /* NULL when it has none; valid during the call */
+    int fd;             /* -1 when none */
+    uint64_t bytes;     /* ROLLOVER: bytes moved to disk */
+    int error;          /* CLEANUP_FAILED: the errno */
+    const void *object; /* identifies the temporary across its events */
+} tmpf_event;
+
+/*
+ * Calls hook(ev, ctx) for every event from now on, on whichever thread
+ * causes it; NULL removes the hook. Temporaries created inside the hook do
+ * not call it again.
+ */
+TMPF_API void tmpf_set_event_hook(void (*hook)(const tmpf_event *ev, void *ctx),
+                                  void *ctx);
+
+typedef struct tmpf_stats {
+    uint64_t live[TMPF_KIND_COUNT]; /* temporaries not yet removed or kept */
+    uint64_t spooled_in_memory;     /* live spooled files still in memory */
+    uint64_t spooled_rolled;        /* live spooled files on disk */
+    uint64_t spooled_bytes;         /* bytes spooled files hold in memory */
+    uint64_t created;               /* since the process started */
+    uint64_t removed;
+    uint64_t cleanup_failures;
+} tmpf_stats;
+
+/* Fills *out with the counters. Errors: -1 with EINVAL for NULL. */
+TMPF_API int tmpf_get_stats(tmpf_stats *out);
+
+/*
+ * Tracks temporaries from now on and, at normal exit, writes to out
+ * (NULL: stderr) each one never cleaned up or kept: kind, path and the
+ * creating call. TMPF_DEBUG=1 in the environment does the same from the
+ * start. Returns the number of such temporaries live right now.
+ */
+TMPF_API int tmpf_leak_report(FILE *out);
+
+/* ---- Scope-exit helpers (GCC and Clang): the C spelling of `with` ------- */
+
+#if defined(__GNUC__) || defined(__clang__)
+static inline void tmpf__auto_file_cleanup(tmpf_file **f) { tmpf_file_cleanup(*f); }
+static inline void tmpf__auto_dir_cleanup(tmpf_dir **d) { tmpf_dir_cleanup(*d); }
+static inline void tmpf__auto_scope_cleanup(tmpf_scope **s) { tmpf_scope_cleanup(*s); }
+/* TMPF_AUTO_FILE f = tmpf_named_temporary_file(NULL);  ... cleaned at '}' */
+#define TMPF_AUTO_FILE __attribute__((cleanup(tmpf__auto_file_cleanup))) tmpf_file *
+#define TMPF_AUTO_DIR __attribute__((cleanup(tmpf__auto_dir_cleanup))) tmpf_dir *
+#define TMPF_AUTO_SCOPE __attribute__((cleanup(tmpf__auto_scope_cleanup))) tmpf_scope *
+#endif
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TMPF_H */

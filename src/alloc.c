@@ -1,0 +1,42 @@
+/* Allocation wrappers: one seam for the fault-injection tests (issue 9) and
+ * one place for wiping memory that held temporary data. */
+#include "internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+void *tmpf__malloc(size_t n) { return malloc(n ? n : 1); }
+
+void *tmpf__calloc(size_t count, size_t size)
+{
+    return calloc(count ? count : 1, size ? size : 1);
+}
+
+void *tmpf__realloc(void *p, size_t n) { return realloc(p, n ? n : 1); }
+
+char *tmpf__strdup(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *copy = tmpf__malloc(n);
+    if (copy)
+        memcpy(copy, s, n);
+    return copy;
+}
+
+void tmpf__wipe(void *p, size_t n)
+{
+    /* A volatile pointer keeps the compiler from treating the stores as dead
+     * because the memory is freed right after. */
+    volatile unsigned char *v = p;
+    while (n--)
+        *v++ = 0;
+}
+
+void tmpf__free_wiped(void *p, size_t n)
+{
+    if (!p)
+        return;
+    tmpf__wipe(p, n);
+    free(p);
+}

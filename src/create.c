@@ -1,0 +1,47 @@
+/* The one creation loop behind every kind of temporary (CPython's
+ * _mkstemp_inner, Rust tempfile's create_helper): build a name, try it,
+ * and on EEXIST try another, at most TMPF_TMP_MAX times. */
+#include "internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+int tmpf__create(const tmpf__opts *r, tmpf__try_fn try_fn, void *ctx,
+                 char **ret_path)
+{
+    /* "/" + name when dir is "/" must not give "//name". */
+    size_t sep = (r->dir_len == 1 && r->dir[0] == '/') ? 0 : 1;
+    size_t len = r->dir_len + sep + r->prefix_len + r->rand_len + r->suffix_len;
+    char *path = tmpf__malloc(len + 1);
+    if (!path)
+        return -1;
+    char *p = path;
+    memcpy(p, r->dir, r->dir_len);
+    p += r->dir_len;
+    if (sep)
+        *p++ = '/';
+    memcpy(p, r->prefix, r->prefix_len);
+    p += r->prefix_len;
+    char *random_part = p;
+    memcpy(p + r->rand_len, r->suffix, r->suffix_len + 1);
+
+    for (int attempt = 0; attempt < TMPF_TMP_MAX; attempt++) {
+        if (tmpf__random_chars(random_part, r->rand_len) != 0)
+            break;
+        int result = try_fn(path, ctx);
+        if (result >= 0) {
+            if (ret_path)
+                *ret_path = path;
+            else
+                free(path);
+            return result;
+        }
+        if (errno != EEXIST)
+            break;
+    }
+    int saved = errno;
+    free(path);
+    errno = saved;
+    return -1;
+}

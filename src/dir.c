@@ -1,0 +1,102 @@
+/* TemporaryDirectory. */
+#include "internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+static int try_dir(const char *path, void *ctx)
+{
+    return tmpf__os_create_dir(path, *(const unsigned *)ctx);
+}
+
+tmpf_dir *tmpf_temporary_directory(const tmpf_opts *opts)
+{
+    tmpf__opts r;
+    if (tmpf__opts_resolve(opts, &r) != 0)
+        return NULL;
+    tmpf_dir *d = tmpf__calloc(1, sizeof *d);
+    if (!d)
+        goto fail;
+    d->fd = -1;
+    d->flags = r.flags;
+    unsigned perm = r.perm ? r.perm : 0700;
+    if (tmpf__create(&r, try_dir, &perm, &d->path) < 0)
+        goto fail;
+    if (tmpf__scope_add(&r, TMPF_KIND_DIRECTORY, d->path, d, &d->scope_entry) != 0)
+        goto fail;
+    tmpf__audit(TMPF_EVENT_CREATE, TMPF_KIND_DIRECTORY, d, d->path, -1, 0, 0);
+    tmpf__opts_done(&r);
+    return d;
+fail: {
+    int saved = errno;
+    if (d) {
+        if (d->path)
+            rmdir(d->path);
+        free(d->path);
+        free(d);
+    }
+    tmpf__opts_done(&r);
+    errno = saved;
+    return NULL;
+}
+}
+
+const char *tmpf_dir_path(const tmpf_dir *d) { return d ? d->path : NULL; }
+
+int tmpf_dir_fd(tmpf_dir *d)
+{
+    if (!d) {
+        errno = EINVAL;
+        return -1;
+    }
+    /* Opened on first use rather than at creation: an empty directory's
+     * create+cleanup then costs mkdir+rmdir and nothing more. */
+    if (d->fd < 0)
+        d->fd = open(d->path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    return d->fd;
+}
+
+int tmpf_dir_keep(tmpf_dir *d)
+{
+    if (!d) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (!d->kept) {
+        d->kept = true;
+        tmpf__scope_forget(d->scope_entry);
+        d->scope_entry = NULL;
+        tmpf__audit(TMPF_EVENT_KEEP, TMPF_KIND_DIRECTORY, d, d->path, -1, 0, 0);
+    }
+    return 0;
+}
+
+int tmpf_dir_cleanup(tmpf_dir *d)
+{
+    if (!d)
+        return 0;
+    int rc = 0, err = 0;
+    if (d->fd >= 0)
+        close(d->fd);
+    if (!d->kept && !(d->flags & TMPF_KEEP)) {
+        /* Try rmdir first: an empty directory needs no walk. */
+        if (rmdir(d->path) == 0 || errno == ENOENT) {
+            tmpf__audit(TMPF_EVENT_DELETE, TMPF_KIND_DIRECTORY, d, d->path, -1, 0, 0);
+        } else if (tmpf_rmtree(d->path, d->flags & TMPF_IGNORE_CLEANUP_ERRORS) == 0) {
+            tmpf__audit(TMPF_EVENT_DELETE, TMPF_KIND_DIRECTORY, d, d->path, -1, 0, 0);
+        } else {
+            rc = -1;
+            err = errno;
+            tmpf__audit(TMPF_EVENT_CLEANUP_FAILED, TMPF_KIND_DIRECTORY, d, d->path,
+                        -1, 0, err);
+        }
+    }
+    tmpf__scope_forget(d->scope_entry);
+    free(d->path);
+    free(d);
+    if (rc != 0)
+        errno = err;
+    return rc;
+}

@@ -1,0 +1,174 @@
+/*
+ * Private interfaces shared by the library's source files. Nothing here is
+ * exported: the shared library is built with hidden visibility and only
+ * TMPF_API symbols of include/tmpf.h are visible.
+ *
+ * Layout: the .c files in src/ hold the portable concepts (one per file);
+ * those in src/unix/ hold the system primitives declared under "Platform"
+ * below, so a port
+ * touches src/<platform>/ only.
+ */
+#ifndef TMPF_INTERNAL_H
+#define TMPF_INTERNAL_H
+
+#include "tmpf.h"
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define TMPF__ALL_FLAGS                                                        \
+    (TMPF_KEEP | TMPF_KEEP_AFTER_CLOSE | TMPF_IGNORE_CLEANUP_ERRORS |           \
+     TMPF_TEXT | TMPF_AT_EXIT | TMPF_NOCLOBBER | TMPF_DURABLE)
+
+/* ---- alloc.c: every allocation goes through these (fault-injection seam) */
+
+void *tmpf__malloc(size_t n);
+void *tmpf__calloc(size_t count, size_t size);
+void *tmpf__realloc(void *p, size_t n);
+char *tmpf__strdup(const char *s);
+/* Overwrites n bytes so the compiler cannot drop it, then frees. */
+void tmpf__free_wiped(void *p, size_t n);
+void tmpf__wipe(void *p, size_t n);
+
+/* ---- names.c: random name characters ----------------------------------- */
+
+/* Python's alphabet: lower case, digits and '_' (safe on case-insensitive
+ * file systems). */
+#define TMPF__ALPHABET "abcdefghijklmnopqrstuvwxyz0123456789_"
+#define TMPF__ALPHABET_LEN 37
+
+/* Writes len unbiased random characters of the alphabet to out (no NUL).
+ * Kernel CSPRNG, buffered per thread, never repeated across fork. */
+int tmpf__random_chars(char *out, size_t len);
+
+/* ---- path.c ------------------------------------------------------------ */
+
+/* Python's os.path.abspath: absolute, no "//", "." or ".." components, no
+ * trailing '/'. Relative paths are joined to the current directory. */
+char *tmpf__abspath(const char *path);
+/* Whether path is already what tmpf__abspath would return. */
+bool tmpf__is_normal_abspath(const char *path);
+/* The directory part of an absolute normalized path, malloc'd ("/" for
+ * "/x"). */
+char *tmpf__dirname(const char *abspath);
+
+/* ---- opts.c: validation and defaults ----------------------------------- */
+
+typedef struct tmpf__opts {
+    char *dir_owned;    /* set when dir had to be normalized */
+    const char *dir;    /* absolute, normalized */
+    const char *prefix; /* never NULL */
+    const char *suffix; /* never NULL */
+    size_t dir_len, prefix_len, suffix_len;
+    unsigned flags;
+    unsigned perm;      /* 0: creator's default */
+    unsigned rand_len;
+    size_t max_size;
+    tmpf_scope *scope;
+} tmpf__opts;
+
+/* Checks opts (EINVAL for '/' in prefix/suffix, rand_len > 64, unknown
+ * flags) and fills r with defaults applied; dir resolved to an absolute
+ * normalized path. Free with tmpf__opts_done. */
+int tmpf__opts_resolve(const tmpf_opts *opts, tmpf__opts *r);
+void tmpf__opts_done(tmpf__opts *r);
+
+/* ---- create.c: the one creation loop ----------------------------------- */
+
+/* Tries to create path; returns >= 0 on success or -1 with errno. EEXIST
+ * makes the loop try another name; any other errno ends it. */
+typedef int (*tmpf__try_fn)(const char *path, void *ctx);
+
+/* Builds dir/prefix+random+suffix names and calls try_fn until it succeeds,
+ * fails with an errno other than EEXIST, or TMPF_TMP_MAX names were tried
+ * (EEXIST). On success returns try_fn's result and, if ret_path, stores the
+ * malloc'd path. */
+int tmpf__create(const tmpf__opts *r, tmpf__try_fn try_fn, void *ctx,
+                 char **ret_path);
+
+/* ---- audit.c: events and counters -------------------------------------- */
+
+/* Counts the event and, when a hook is installed, calls it. Cheap when no
+ * hook is installed: a few relaxed atomic adds and one branch. */
+void tmpf__audit(tmpf_event_type type, tmpf_kind kind, const void *obj,
+                 const char *path, int fd, uint64_t bytes, int error);
+/* Spooled memory accounting (delta may be negative). */
+void tmpf__audit_spool_bytes(int64_t delta);
+
+/* ---- scope.c: registration with a scope and the at-exit scope ----------- */
+
+struct tmpf__scope_entry;
+
+/* Registers a temporary with opts->scope and/or, with TMPF_AT_EXIT, the
+ * process-wide at-exit scope. obj is the tmpf_file / tmpf_dir that owns it,
+ * or NULL for a low-level path (then the scope removes path by kind).
+ * *ret is NULL when neither was asked for. Errors: -1 with ENOMEM. */
+int tmpf__scope_add(const tmpf__opts *r, tmpf_kind kind, const char *path,
+                    void *obj, struct tmpf__scope_entry **ret);
+/* The temporary was cleaned, kept or persisted by its owner: leave every
+ * scope it is in. NULL is a no-op. */
+void tmpf__scope_forget(struct tmpf__scope_entry *e);
+/* Its path changed (persist). */
+
+/* ---- file.c / spooled.c: the file object -------------------------------- */
+
+struct tmpf__spool; /* spooled.c */
+
+struct tmpf_file {
+    int fd;             /* -1 when closed or when a spooled file is in memory */
+    tmpf_kind kind;     /* ANONYMOUS, NAMED or SPOOLED */
+    unsigned flags;
+    bool closed;
+    bool on_disk_name;  /* a directory entry exists that we may delete */
+    bool kept;          /* deletion disarmed (keep or persist) */
+    char *path;         /* absolute; NULL when it never had a name */
+    FILE *stream;       /* tmpf_file_stream's view, or NULL */
+    struct tmpf__spool *spool;          /* spooled files only */
+    struct tmpf__scope_entry *scope_entry;
+};
+
+/* spooled.c: the in-memory side, used by file.c while !tmpf__spool_rolled */
+bool tmpf__spool_active(const tmpf_file *f);
+ssize_t tmpf__spool_read(tmpf_file *f, void *buf, size_t n);
+ssize_t tmpf__spool_write(tmpf_file *f, const void *buf, size_t n);
+int64_t tmpf__spool_seek(tmpf_file *f, int64_t off, int whence);
+int tmpf__spool_truncate(tmpf_file *f, int64_t size);
+int tmpf__spool_rollover(tmpf_file *f);
+void tmpf__spool_free(tmpf_file *f);
+
+/* file.c: anonymous file creation shared with spooled rollover and
+ * tmpf_write_atomic. Returns fd or -1. */
+int tmpf__open_anonymous(const tmpf__opts *r);
+
+/* ---- dir.c ------------------------------------------------------------- */
+
+struct tmpf_dir {
+    char *path;
+    int fd;            /* -1 until tmpf_dir_fd asks for it */
+    unsigned flags;
+    bool kept;
+    struct tmpf__scope_entry *scope_entry;
+};
+
+/* ---- Platform (src/unix/) ---------------------------------------------- */
+
+/* Fills buf with n bytes from the kernel CSPRNG. */
+int tmpf__os_random(void *buf, size_t n);
+/* Exclusive create: O_RDWR|O_CREAT|O_EXCL|O_NOFOLLOW|O_CLOEXEC. */
+int tmpf__os_create_file(const char *path, unsigned perm, unsigned flags);
+int tmpf__os_create_dir(const char *path, unsigned perm);
+/* An unnamed file in dir (O_TMPFILE), or -1 with errno (EOPNOTSUPP,
+ * EISDIR, ... when the kernel or file system lacks it). */
+int tmpf__os_open_tmpfile(const char *dir, unsigned perm);
+/* Whether the path exists (lstat; a dangling symlink exists). */
+bool tmpf__os_lexists(const char *path);
+/* malloc'd current directory. */
+char *tmpf__os_getcwd(void);
+/* getenv, except that a setuid/setgid process gets NULL. */
+const char *tmpf__os_secure_getenv(const char *name);
+/* close(2) that keeps errno unless it fails. */
+int tmpf__os_close(int fd);
+
+#endif /* TMPF_INTERNAL_H */

@@ -1,0 +1,101 @@
+/* The low-level creators: tmpf_mkstemp, tmpf_mkdtemp, tmpf_mktemp. */
+#include "internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+struct file_try {
+    unsigned perm;
+    unsigned flags;
+};
+
+static int try_file(const char *path, void *ctx)
+{
+    const struct file_try *t = ctx;
+    return tmpf__os_create_file(path, t->perm, t->flags);
+}
+
+static int try_dir(const char *path, void *ctx)
+{
+    return tmpf__os_create_dir(path, *(const unsigned *)ctx);
+}
+
+static int try_absent(const char *path, void *ctx)
+{
+    (void)ctx;
+    if (tmpf__os_lexists(path)) {
+        errno = EEXIST;
+        return -1;
+    }
+    return 0;
+}
+
+int tmpf_mkstemp(const tmpf_opts *opts, char **path)
+{
+    tmpf__opts r;
+    if (tmpf__opts_resolve(opts, &r) != 0)
+        return -1;
+    struct file_try t = {r.perm ? r.perm : 0600, r.flags};
+    char *created = NULL;
+    struct tmpf__scope_entry *entry = NULL;
+    int fd = tmpf__create(&r, try_file, &t, &created);
+    if (fd < 0)
+        goto fail;
+    if (tmpf__scope_add(&r, TMPF_KIND_MKSTEMP, created, NULL, &entry) != 0)
+        goto fail_created;
+    tmpf__audit(TMPF_EVENT_CREATE, TMPF_KIND_MKSTEMP, created, created, fd, 0, 0);
+    tmpf__opts_done(&r);
+    if (path)
+        *path = created;
+    else
+        free(created);
+    return fd;
+
+fail_created: {
+    int saved = errno;
+    unlink(created);
+    close(fd);
+    free(created);
+    errno = saved;
+}
+fail:
+    tmpf__opts_done(&r);
+    return -1;
+}
+
+char *tmpf_mkdtemp(const tmpf_opts *opts)
+{
+    tmpf__opts r;
+    if (tmpf__opts_resolve(opts, &r) != 0)
+        return NULL;
+    unsigned perm = r.perm ? r.perm : 0700;
+    char *created = NULL;
+    struct tmpf__scope_entry *entry = NULL;
+    if (tmpf__create(&r, try_dir, &perm, &created) < 0)
+        goto fail;
+    if (tmpf__scope_add(&r, TMPF_KIND_MKDTEMP, created, NULL, &entry) != 0) {
+        int saved = errno;
+        rmdir(created);
+        free(created);
+        errno = saved;
+        goto fail;
+    }
+    tmpf__audit(TMPF_EVENT_CREATE, TMPF_KIND_MKDTEMP, created, created, -1, 0, 0);
+    tmpf__opts_done(&r);
+    return created;
+fail:
+    tmpf__opts_done(&r);
+    return NULL;
+}
+
+char *tmpf_mktemp(const tmpf_opts *opts)
+{
+    tmpf__opts r;
+    if (tmpf__opts_resolve(opts, &r) != 0)
+        return NULL;
+    char *name = NULL;
+    int rc = tmpf__create(&r, try_absent, NULL, &name);
+    tmpf__opts_done(&r);
+    return rc < 0 ? NULL : name;
+}

@@ -1,0 +1,134 @@
+/* Choosing the temporary directory, as Python's gettempdir does: the first
+ * candidate in which a file can really be created, written and removed.
+ * Chosen once under a lock; later calls read one atomic pointer. */
+#include "internal.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static _Atomic(const char *) chosen;
+
+/* Strings once returned must stay valid after tmpf_settempdir replaces
+ * them, so replaced ones are kept here (still reachable, never freed). */
+struct retired {
+    struct retired *next;
+    char *dir;
+};
+static struct retired *retired_list;
+
+static int probe_try(const char *path, void *ctx)
+{
+    (void)ctx;
+    int fd = tmpf__os_create_file(path, 0600, 0);
+    if (fd < 0)
+        return -1;
+    static const char probe[] = "blat";
+    ssize_t w = write(fd, probe, sizeof probe - 1);
+    int saved = errno;
+    close(fd);
+    unlink(path);
+    if (w != (ssize_t)(sizeof probe - 1)) {
+        errno = w < 0 ? saved : ENOSPC;
+        return -1;
+    }
+    return 0;
+}
+
+/* Whether dir (absolute) can hold a temporary file right now. A few names
+ * are tried in case one is taken, then the directory counts as unusable. */
+static bool usable(const char *dir)
+{
+    tmpf__opts r = {0};
+    r.dir = dir;
+    r.dir_len = strlen(dir);
+    r.prefix = tmpf_gettempprefix();
+    r.prefix_len = strlen(r.prefix);
+    r.suffix = "";
+    r.rand_len = TMPF_RAND_LEN_DEFAULT;
+    return tmpf__create(&r, probe_try, NULL, NULL) == 0;
+}
+
+static char *choose(void)
+{
+    static const char *const env_names[] = {"TMPDIR", "TEMP", "TMP"};
+    static const char *const fixed[] = {"/tmp", "/var/tmp", "/usr/tmp"};
+    int saved = errno;
+
+    for (size_t i = 0; i < sizeof env_names / sizeof *env_names; i++) {
+        const char *v = tmpf__os_secure_getenv(env_names[i]);
+        if (!v || !*v)
+            continue;
+        char *abs = tmpf__abspath(v);
+        if (abs && usable(abs)) {
+            errno = saved;
+            return abs;
+        }
+        free(abs);
+    }
+    for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++) {
+        if (usable(fixed[i])) {
+            errno = saved;
+            return tmpf__strdup(fixed[i]);
+        }
+    }
+    char *cwd = tmpf__abspath(".");
+    if (cwd && usable(cwd)) {
+        errno = saved;
+        return cwd;
+    }
+    free(cwd);
+    errno = ENOENT;
+    return NULL;
+}
+
+const char *tmpf_gettempdir(void)
+{
+    const char *dir = atomic_load_explicit(&chosen, memory_order_acquire);
+    if (dir)
+        return dir;
+    pthread_mutex_lock(&lock);
+    dir = atomic_load_explicit(&chosen, memory_order_relaxed);
+    if (!dir) {
+        dir = choose();
+        if (dir)
+            atomic_store_explicit(&chosen, dir, memory_order_release);
+    }
+    int saved = errno;
+    pthread_mutex_unlock(&lock);
+    errno = saved;
+    return dir;
+}
+
+const char *tmpf_gettempprefix(void) { return "tmp"; }
+
+int tmpf_settempdir(const char *dir)
+{
+    char *abs = NULL;
+    if (dir) {
+        abs = tmpf__abspath(dir);
+        if (!abs)
+            return -1;
+    }
+    struct retired *r = NULL;
+    pthread_mutex_lock(&lock);
+    char *old = (char *)atomic_load_explicit(&chosen, memory_order_relaxed);
+    if (old) {
+        r = malloc(sizeof *r);
+        if (!r) {
+            pthread_mutex_unlock(&lock);
+            free(abs);
+            errno = ENOMEM;
+            return -1;
+        }
+        r->dir = old;
+        r->next = retired_list;
+        retired_list = r;
+    }
+    atomic_store_explicit(&chosen, abs, memory_order_release);
+    pthread_mutex_unlock(&lock);
+    return 0;
+}

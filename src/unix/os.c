@@ -1,0 +1,135 @@
+/* System primitives for Linux and other POSIX systems. The portable code
+ * in src/ calls only these, so a port replaces this directory. */
+#include "../internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#if defined(__linux__)
+#include <sys/random.h>
+#endif
+
+int tmpf__os_random(void *buf, size_t n)
+{
+    unsigned char *p = buf;
+#if defined(__linux__)
+    while (n > 0) {
+        ssize_t got = getrandom(p, n, 0);
+        if (got < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno == ENOSYS)
+                break; /* very old kernel: fall through to /dev/urandom */
+            return -1;
+        }
+        p += got;
+        n -= (size_t)got;
+    }
+    if (n == 0)
+        return 0;
+#endif
+    int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    while (n > 0) {
+        ssize_t got = read(fd, p, n);
+        if (got <= 0) {
+            if (got < 0 && errno == EINTR)
+                continue;
+            int saved = got < 0 ? errno : EIO;
+            close(fd);
+            errno = saved;
+            return -1;
+        }
+        p += got;
+        n -= (size_t)got;
+    }
+    close(fd);
+    return 0;
+}
+
+int tmpf__os_create_file(const char *path, unsigned perm, unsigned flags)
+{
+    int oflags = O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+#ifdef O_TEXT
+    if (flags & TMPF_TEXT)
+        oflags |= O_TEXT;
+#else
+    (void)flags;
+#endif
+    int fd;
+    do
+        fd = open(path, oflags, (mode_t)perm);
+    while (fd < 0 && errno == EINTR);
+    return fd;
+}
+
+int tmpf__os_create_dir(const char *path, unsigned perm)
+{
+    return mkdir(path, (mode_t)perm);
+}
+
+int tmpf__os_open_tmpfile(const char *dir, unsigned perm)
+{
+#ifdef O_TMPFILE
+    int fd;
+    do
+        fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, (mode_t)perm);
+    while (fd < 0 && errno == EINTR);
+    return fd;
+#else
+    (void)dir;
+    (void)perm;
+    errno = EOPNOTSUPP;
+    return -1;
+#endif
+}
+
+bool tmpf__os_lexists(const char *path)
+{
+    struct stat st;
+    return lstat(path, &st) == 0;
+}
+
+char *tmpf__os_getcwd(void)
+{
+    size_t size = 256;
+    for (;;) {
+        char *buf = tmpf__malloc(size);
+        if (!buf)
+            return NULL;
+        if (getcwd(buf, size))
+            return buf;
+        int saved = errno;
+        free(buf);
+        if (saved != ERANGE) {
+            errno = saved;
+            return NULL;
+        }
+        size *= 2;
+    }
+}
+
+const char *tmpf__os_secure_getenv(const char *name)
+{
+    /* secure_getenv is in glibc and musl; elsewhere compare the ids. */
+#if defined(__linux__)
+    return secure_getenv(name);
+#else
+    if (getuid() != geteuid() || getgid() != getegid())
+        return NULL;
+    return getenv(name);
+#endif
+}
+
+int tmpf__os_close(int fd)
+{
+    int saved = errno;
+    if (close(fd) != 0 && errno != EINTR)
+        return -1;
+    errno = saved;
+    return 0;
+}

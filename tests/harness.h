@@ -1,0 +1,247 @@
+/*
+ * A small test harness: a table of tests, checks that print both values,
+ * a fresh scratch directory per test, and a closing line CTest can read:
+ * "N passed, N failed".
+ *
+ *   static void test_something(void) { CHECK_EQ_INT(1 + 1, 2); }
+ *   static const struct test tests[] = { TEST(test_something), };
+ *   TEST_MAIN(tests)
+ *
+ * Tests run in one process, in order. Each gets `scratch`, an empty
+ * directory on /dev/shm (or $TMPF_TEST_DIR) removed afterwards, and the
+ * harness checks that the test left no descriptor open.
+ */
+#ifndef TMPF_TEST_HARNESS_H
+#define TMPF_TEST_HARNESS_H
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <grp.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+struct test {
+    const char *name;
+    void (*fn)(void);
+};
+#define TEST(fn) {#fn, fn}
+
+static int test_failures_in_current;
+static char scratch[4096];
+
+#define FAIL_AT(...)                                                           \
+    do {                                                                       \
+        fprintf(stderr, "  %s:%d: ", __FILE__, __LINE__);                      \
+        fprintf(stderr, __VA_ARGS__);                                          \
+        fputc('\n', stderr);                                                   \
+        test_failures_in_current++;                                            \
+    } while (0)
+
+#define CHECK(cond)                                                            \
+    do {                                                                       \
+        if (!(cond))                                                           \
+            FAIL_AT("CHECK(%s) failed (errno %d: %s)", #cond, errno,           \
+                    strerror(errno));                                          \
+    } while (0)
+
+#define CHECK_EQ_INT(a, b)                                                     \
+    do {                                                                       \
+        long long va_ = (long long)(a), vb_ = (long long)(b);                  \
+        if (va_ != vb_)                                                        \
+            FAIL_AT("%s == %s failed: %lld != %lld", #a, #b, va_, vb_);        \
+    } while (0)
+
+#define CHECK_EQ_STR(a, b)                                                     \
+    do {                                                                       \
+        const char *sa_ = (a), *sb_ = (b);                                     \
+        if (!sa_ || !sb_ || strcmp(sa_, sb_) != 0)                             \
+            FAIL_AT("%s == %s failed: \"%s\" != \"%s\"", #a, #b,                \
+                    sa_ ? sa_ : "(null)", sb_ ? sb_ : "(null)");               \
+    } while (0)
+
+/* A call that must fail with a given errno. */
+#define CHECK_ERRNO(expr, fail_value, want_errno)                              \
+    do {                                                                       \
+        errno = 0;                                                             \
+        long long got_ = (long long)(expr);                                    \
+        int err_ = errno;                                                      \
+        if (got_ != (long long)(fail_value) || err_ != (want_errno))           \
+            FAIL_AT("%s: got %lld errno %d (%s), want %lld errno %d (%s)",     \
+                    #expr, got_, err_, strerror(err_),                         \
+                    (long long)(fail_value), (want_errno),                     \
+                    strerror(want_errno));                                     \
+    } while (0)
+
+#define CHECK_NULL_ERRNO(expr, want_errno)                                     \
+    do {                                                                       \
+        errno = 0;                                                             \
+        const void *p_ = (const void *)(expr);                                 \
+        int err_ = errno;                                                      \
+        if (p_ != NULL || err_ != (want_errno))                                \
+            FAIL_AT("%s: got %p errno %d (%s), want NULL errno %d (%s)",       \
+                    #expr, p_, err_, strerror(err_), (want_errno),             \
+                    strerror(want_errno));                                     \
+    } while (0)
+
+/* Skips the rest of a test with a message (counted as passed). */
+#define SKIP(...)                                                              \
+    do {                                                                       \
+        fprintf(stderr, "  skipped: ");                                        \
+        fprintf(stderr, __VA_ARGS__);                                          \
+        fputc('\n', stderr);                                                   \
+        return;                                                                \
+    } while (0)
+
+static inline int count_open_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    if (!d)
+        return -1;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        if (e->d_name[0] != '.')
+            n++;
+    closedir(d);
+    return n - 1; /* the DIR's own descriptor */
+}
+
+/* Number of entries in a directory (not counting . and ..), -1 on error. */
+static inline int count_entries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return -1;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+            n++;
+    closedir(d);
+    return n;
+}
+
+static inline bool path_exists(const char *p)
+{
+    struct stat st;
+    return lstat(p, &st) == 0;
+}
+
+static inline int write_file(const char *path, const char *content, mode_t mode)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+    if (fd < 0)
+        return -1;
+    size_t n = strlen(content);
+    ssize_t w = write(fd, content, n);
+    close(fd);
+    return w == (ssize_t)n ? 0 : -1;
+}
+
+static inline int setgroups_nobody(void)
+{
+    gid_t g = 65534;
+    return setgroups(1, &g);
+}
+
+/* Runs fn in a child as uid/gid 65534 (nobody); returns its exit status
+ * (fn's return value), or -1 if it could not run or crashed. */
+static inline int run_as_nobody(int (*fn)(void *), void *arg)
+{
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        if (setgroups_nobody() != 0 || setgid(65534) != 0 || setuid(65534) != 0)
+            _exit(126);
+        _exit(fn(arg) & 0x7f);
+    }
+    int status;
+    if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status))
+        return -1;
+    return WEXITSTATUS(status);
+}
+
+static int harness_rm_entry(const char *p, const struct stat *sb, int flag,
+                            struct FTW *ftw)
+{
+    (void)sb;
+    (void)ftw;
+    if (flag == FTW_DP || flag == FTW_D)
+        chmod(p, 0700), rmdir(p);
+    else
+        unlink(p);
+    return 0;
+}
+
+/* The harness's own rm -rf (deliberately not the library's). */
+static inline void harness_rmrf(const char *path)
+{
+    nftw(path, harness_rm_entry, 64, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+}
+
+static inline int run_tests(const struct test *tests, size_t count, int argc,
+                            char **argv)
+{
+    int passed = 0, failed = 0;
+    const char *base = getenv("TMPF_TEST_DIR");
+    if (!base) {
+        struct stat st;
+        base = stat("/dev/shm", &st) == 0 && access("/dev/shm", W_OK) == 0
+                   ? "/dev/shm"
+                   : "/tmp";
+    }
+    for (size_t i = 0; i < count; i++) {
+        if (argc > 1) {
+            bool wanted = false;
+            for (int a = 1; a < argc; a++)
+                if (strstr(tests[i].name, argv[a]))
+                    wanted = true;
+            if (!wanted)
+                continue;
+        }
+        snprintf(scratch, sizeof scratch, "%s/tmpf-test-XXXXXX", base);
+        if (!mkdtemp(scratch)) {
+            perror("mkdtemp");
+            return 2;
+        }
+        chmod(scratch, 0777); /* tests that drop privileges write here too */
+        int fds_before = count_open_fds();
+        test_failures_in_current = 0;
+        fprintf(stderr, "[ RUN  ] %s\n", tests[i].name);
+        tests[i].fn();
+        int fds_after = count_open_fds();
+        if (fds_after != fds_before)
+            FAIL_AT("%s leaked descriptors: %d open before, %d after",
+                    tests[i].name, fds_before, fds_after);
+        harness_rmrf(scratch);
+        if (test_failures_in_current) {
+            failed++;
+            fprintf(stderr, "[ FAIL ] %s\n", tests[i].name);
+        } else {
+            passed++;
+            fprintf(stderr, "[  OK  ] %s\n", tests[i].name);
+        }
+    }
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed ? 1 : 0;
+}
+
+#define TEST_MAIN(table)                                                       \
+    int main(int argc, char **argv)                                            \
+    {                                                                          \
+        return run_tests(table, sizeof table / sizeof table[0], argc, argv);   \
+    }
+
+#endif
