@@ -18,7 +18,7 @@ check: all
 	cd $(BUILD) && ctest --output-on-failure -j2
 
 bench: all
-	@if [ -x $(BUILD)/bench/tmpf-bench ]; then $(BUILD)/bench/tmpf-bench; else echo "no benchmarks built"; fi
+	bash bench/run-all.sh $(BUILD)/bench
 
 install: all
 	cmake --install $(BUILD) $(if $(PREFIX),--prefix $(PREFIX))
