@@ -297,7 +297,7 @@ static void test_no_candidate_enoent(void)
     pid_t pid = fork();
     if (pid == 0) {
         if (unshare(CLONE_NEWNS) != 0 ||
-            mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
+            mount("none", "/", "none", MS_REC | MS_PRIVATE, "") != 0)
             _exit(77);
         const char *ro[] = {"/tmp", "/var/tmp", "/usr/tmp", scratch};
         for (int k = 0; k < 4; k++) {
