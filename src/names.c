@@ -77,6 +77,9 @@ int tmpf__random_chars(char *out, size_t len)
         return chars_from(fn, out, len);
 
     struct pool *p = &pool;
+    /* Keeps p in a register: in PIC code each &pool is otherwise a
+     * __tls_get_addr call the compiler may repeat. */
+    __asm__("" : "+r"(p));
     unsigned gen = atomic_load_explicit(&fork_generation, memory_order_relaxed);
     if (p->generation != gen && refill(p, gen) != 0)
         return -1;
@@ -84,12 +87,17 @@ int tmpf__random_chars(char *out, size_t len)
     while (i < len) {
         if (p->used == POOL_SIZE && refill(p, gen) != 0)
             return -1;
-        unsigned char b = p->bytes[p->used];
-        /* A used byte is erased so a later memory leak cannot reveal
+        unsigned char *src = p->bytes + p->used;
+        size_t avail = POOL_SIZE - p->used, k = 0;
+        while (i < len && k < avail) {
+            unsigned char b = src[k++];
+            if (b < UNBIASED_LIMIT)
+                out[i++] = alphabet[b % TMPF__ALPHABET_LEN];
+        }
+        /* Used bytes are erased so a later memory disclosure cannot reveal
          * names already handed out. */
-        p->bytes[p->used++] = 0;
-        if (b < UNBIASED_LIMIT)
-            out[i++] = alphabet[b % TMPF__ALPHABET_LEN];
+        memset(src, 0, k);
+        p->used += (unsigned)k;
     }
     return 0;
 }

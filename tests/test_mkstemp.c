@@ -38,7 +38,12 @@ static char *join(const char *dir, const char *name)
     static char buf[8][4096];
     static int next;
     char *b = buf[next++ % 8];
-    snprintf(b, sizeof buf[0], "%s/%s", dir, name);
+    size_t dl = strlen(dir), nl = strlen(name);
+    if (dl + 1 + nl >= sizeof buf[0])
+        abort();
+    memmove(b, dir, dl);
+    b[dl] = '/';
+    memcpy(b + dl + 1, name, nl + 1);
     return b;
 }
 
