@@ -21,7 +21,7 @@
 #if defined(__GLIBC__)
 #define LIBC "glibc"
 #else
-#define LIBC "libc (musl?)"
+#define LIBC "musl (non-glibc libc)"
 #endif
 
 struct ctx {
@@ -238,6 +238,7 @@ static void bench_python(const char *dir, long iterations, int rounds)
 /* ---- threads ------------------------------------------------------------ */
 
 struct worker {
+    bench_op op;
     struct ctx *c;
     long n;
     pthread_barrier_t *start;
@@ -248,19 +249,20 @@ static void *worker_main(void *arg)
     struct worker *w = arg;
     pthread_barrier_wait(w->start);
     for (long i = 0; i < w->n; i++)
-        op_tmpf_file(w->c, i);
+        w->op(w->c, i);
     return NULL;
 }
 
-/* Seconds for `threads` threads to create+cleanup n files each. */
-static double run_threads(struct ctx *c, int threads, long n)
+/* Operations per second of `threads` threads doing n operations each, one
+ * context per thread. */
+static double run_threads(bench_op op, struct ctx *c, int threads, long n)
 {
     pthread_barrier_t start;
     pthread_barrier_init(&start, NULL, (unsigned)threads + 1);
-    pthread_t th[8];
-    struct worker w[8];
+    pthread_t th[2];
+    struct worker w[2];
     for (int k = 0; k < threads; k++) {
-        w[k] = (struct worker){c, n, &start};
+        w[k] = (struct worker){op, &c[k], n, &start};
         if (pthread_create(&th[k], NULL, worker_main, &w[k]) != 0)
             die("pthread_create");
     }
@@ -270,39 +272,52 @@ static double run_threads(struct ctx *c, int threads, long n)
         pthread_join(th[k], NULL);
     double t = (bench_now_ns() - t0) / 1e9;
     pthread_barrier_destroy(&start);
-    return t;
+    return (double)threads * (double)n / t;
 }
 
+/* One thread against two in the same directory, for tmpf and for the bare
+ * calls (which shows what the kernel and the machine allow). */
 static void bench_threads(const char *dir, long n, int rounds)
 {
-    struct ctx c = {.dir = dir, .opts = {.dir = dir}};
-    double *ratio = malloc(sizeof(double) * (size_t)rounds);
-    double *one = malloc(sizeof(double) * (size_t)rounds);
-    double *two = malloc(sizeof(double) * (size_t)rounds);
-    if (!ratio || !one || !two)
-        die("malloc");
-    for (int r = 0; r < rounds; r++) {
-        double t1 = run_threads(&c, 1, n);
-        double t2 = run_threads(&c, 2, n);
-        one[r] = (double)n / t1;
-        two[r] = 2.0 * (double)n / t2;
-        ratio[r] = two[r] / one[r];
+    struct ctx t[2] = {{.dir = dir, .opts = {.dir = dir}},
+                       {.dir = dir, .opts = {.dir = dir}}};
+    struct ctx b[2] = {{.dir = dir}, {.dir = dir}};
+    for (int k = 0; k < 2; k++) {
+        b[k].names = make_names(dir, 2 * n * rounds);
+        b[k].count = 2 * n * rounds;
     }
-    double m1 = bench_median(one, rounds), m2 = bench_median(two, rounds);
-    double mr = bench_median(ratio, rounds);
+    double *v = malloc(sizeof(double) * (size_t)rounds * 6);
+    if (!v)
+        die("malloc");
+    double *t1 = v, *t2 = v + rounds, *tr = v + 2 * rounds;
+    double *b1 = v + 3 * rounds, *b2 = v + 4 * rounds, *br = v + 5 * rounds;
+    for (int r = 0; r < rounds; r++) {
+        t1[r] = run_threads(op_tmpf_file, t, 1, n);
+        b1[r] = run_threads(op_bare_file, b, 1, n);
+        t2[r] = run_threads(op_tmpf_file, t, 2, n);
+        b2[r] = run_threads(op_bare_file, b, 2, n);
+        tr[r] = t2[r] / t1[r];
+        br[r] = b2[r] / b1[r];
+    }
     printf("\n## two threads creating in one directory (%s, %ld files per thread, "
            "%d rounds)\n\n",
            dir, n, rounds);
-    printf("| threads | median throughput (tmpf_mkstemp+close+unlink per second) |\n");
-    printf("|---:|---:|\n");
-    printf("| 1 | %.0f |\n| 2 | %.0f |\n", m1, m2);
-    printf("\nmedian per-round ratio 2 threads / 1 thread: %.2fx "
-           "(min %.2fx, max %.2fx)\n",
-           mr, ratio[0], ratio[rounds - 1]);
+    printf("| create+close+unlink | 1 thread (ops/s) | 2 threads (ops/s) | "
+           "median ratio | min..max ratio |\n");
+    printf("|---|---:|---:|---:|---:|\n");
+    double m1 = bench_median(t1, rounds), m2 = bench_median(t2, rounds);
+    double mr = bench_median(tr, rounds);
+    printf("| tmpf_mkstemp | %.0f | %.0f | %.2fx | %.2fx..%.2fx |\n", m1, m2, mr,
+           tr[0], tr[rounds - 1]);
+    m1 = bench_median(b1, rounds);
+    m2 = bench_median(b2, rounds);
+    mr = bench_median(br, rounds);
+    printf("| bare open(O_EXCL) | %.0f | %.0f | %.2fx | %.2fx..%.2fx |\n", m1, m2, mr,
+           br[0], br[rounds - 1]);
     fflush(stdout);
-    free(ratio);
-    free(one);
-    free(two);
+    free(v);
+    for (int k = 0; k < 2; k++)
+        free_names(b[k].names, b[k].count);
 }
 
 int main(int argc, char **argv)
@@ -324,6 +339,6 @@ int main(int argc, char **argv)
         bench_dir_run(deflt, iterations / 4 > 0 ? iterations / 4 : 1,
                       rounds > 11 ? 11 : rounds);
     bench_python(shm, iterations, rounds > 11 ? 11 : rounds);
-    bench_threads(shm, iterations * 5, rounds > 11 ? 11 : rounds);
+    bench_threads(shm, iterations * 2, rounds > 11 ? 11 : rounds);
     return 0;
 }

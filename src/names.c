@@ -21,6 +21,13 @@
 
 static const char alphabet[] = TMPF__ALPHABET;
 
+/* byte_to_char[b] is alphabet[b % 37] for b < UNBIASED_LIMIT, else 0
+ * (rejected): the alphabet six times, then zeros. */
+static const char byte_to_char[256] =
+    TMPF__ALPHABET TMPF__ALPHABET TMPF__ALPHABET
+    TMPF__ALPHABET TMPF__ALPHABET TMPF__ALPHABET;
+_Static_assert(6 * TMPF__ALPHABET_LEN == UNBIASED_LIMIT, "table covers 0..221");
+
 static atomic_uint fork_generation = 1;
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
 static _Atomic(tmpf__random_fn) test_random;
@@ -83,22 +90,22 @@ int tmpf__random_chars(char *out, size_t len)
     unsigned gen = atomic_load_explicit(&fork_generation, memory_order_relaxed);
     if (p->generation != gen && refill(p, gen) != 0)
         return -1;
+    /* Locals, because stores through out may alias the pool. Used bytes
+     * are not wiped: the names they made are public anyway, and no byte
+     * is used twice. */
+    unsigned used = p->used;
     size_t i = 0;
     while (i < len) {
-        if (p->used == POOL_SIZE && refill(p, gen) != 0)
-            return -1;
-        unsigned char *src = p->bytes + p->used;
-        size_t avail = POOL_SIZE - p->used, k = 0;
-        while (i < len && k < avail) {
-            unsigned char b = src[k++];
-            if (b < UNBIASED_LIMIT)
-                out[i++] = alphabet[b % TMPF__ALPHABET_LEN];
+        if (used == POOL_SIZE) {
+            if (refill(p, gen) != 0)
+                return -1;
+            used = 0;
         }
-        /* Used bytes are erased so a later memory disclosure cannot reveal
-         * names already handed out. */
-        memset(src, 0, k);
-        p->used += (unsigned)k;
+        char c = byte_to_char[p->bytes[used++]];
+        if (c)
+            out[i++] = c;
     }
+    p->used = used;
     return 0;
 }
 
