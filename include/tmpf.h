@@ -117,7 +117,8 @@ TMPF_API const char *tmpf_gettempprefix(void);
  * Python's `tempfile.tempdir = dir`: use dir from now on (made absolute,
  * not probed); NULL forgets any choice so the next tmpf_gettempdir()
  * chooses again. Strings returned earlier by tmpf_gettempdir() stay valid.
- * Errors: -1 with ENOMEM, or the errno of resolving a relative dir.
+ * Errors: -1 with ENOENT for "", ENOMEM, or getcwd(3)'s errno for a
+ * relative dir; the choice is then unchanged.
  */
 TMPF_API int tmpf_settempdir(const char *dir);
 
@@ -144,7 +145,9 @@ TMPF_API char *tmpf_mkdtemp(const tmpf_opts *opts);
 /*
  * Returns a malloc'd absolute path that did not exist when checked, without
  * creating anything. Unsafe: another process may take the name before you
- * use it. Use tmpf_mkstemp or tmpf_mkdtemp instead.
+ * use it. Use tmpf_mkstemp or tmpf_mkdtemp instead. Errors: NULL with
+ * EINVAL, EEXIST, or lstat(2)'s errno (ENOENT for a missing dir, ENOTDIR,
+ * EACCES).
  */
 TMPF_API TMPF_DEPRECATED("racy: use tmpf_mkstemp or tmpf_mkdtemp")
 char *tmpf_mktemp(const tmpf_opts *opts);

@@ -47,6 +47,9 @@ int tmpf__opts_resolve(const tmpf_opts *opts, tmpf__opts *r)
 
 void tmpf__opts_done(tmpf__opts *r)
 {
+    /* Called on error paths too: keep their errno. */
+    int saved = errno;
     free(r->dir_owned);
     r->dir_owned = NULL;
+    errno = saved;
 }
