@@ -162,6 +162,10 @@ struct tmpf_dir {
 
 /* Fills buf with n bytes from the kernel CSPRNG. */
 int tmpf__os_random(void *buf, size_t n);
+/* A word set to 1 that reads 0 in any child process, however it was
+ * forked (MADV_WIPEONFORK); NULL where the system cannot do that. Call
+ * once; never freed. */
+atomic_uint *tmpf__os_fork_canary(void);
 /* Exclusive create: O_RDWR|O_CREAT|O_EXCL|O_NOFOLLOW|O_CLOEXEC. */
 int tmpf__os_create_file(const char *path, unsigned perm, unsigned flags);
 int tmpf__os_create_dir(const char *path, unsigned perm);

@@ -4,8 +4,9 @@
  * names, so each thread keeps a small buffer of random bytes. A forked
  * child must never reuse bytes its parent also holds: a fork handler bumps
  * a generation counter and a thread whose buffer is from an older
- * generation throws it away. (A child made without running fork handlers,
- * by glibc's _Fork or a raw clone(2), is not detected.) */
+ * generation throws it away. A child made without fork handlers (_Fork,
+ * a raw clone(2)) is caught by a word the kernel zeroes in every child
+ * (MADV_WIPEONFORK, Linux 4.14+); elsewhere only fork(3) is covered. */
 #include "internal.h"
 
 #include <errno.h>
@@ -30,6 +31,9 @@ _Static_assert(6 * TMPF__ALPHABET_LEN == UNBIASED_LIMIT, "table covers 0..221");
 
 static atomic_uint fork_generation = 1;
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+/* Nonzero in this process, zero in a child; NULL when unsupported. Set
+ * under atfork_once, which every thread passes before its first name. */
+static atomic_uint *fork_canary;
 static _Atomic(tmpf__random_fn) test_random;
 
 struct pool {
@@ -45,7 +49,24 @@ static void on_fork_child(void)
     atomic_fetch_add_explicit(&fork_generation, 1, memory_order_relaxed);
 }
 
-static void register_atfork(void) { pthread_atfork(NULL, NULL, on_fork_child); }
+static void register_atfork(void)
+{
+    pthread_atfork(NULL, NULL, on_fork_child);
+    fork_canary = tmpf__os_fork_canary();
+}
+
+/* The generation to use now. A zeroed canary means this is a child whose
+ * fork ran no handler: bump the generation first, then re-arm, so a thread
+ * that sees the canary armed also sees the new generation. */
+static unsigned current_generation(void)
+{
+    atomic_uint *c = fork_canary;
+    if (c && __builtin_expect(atomic_load_explicit(c, memory_order_acquire) == 0, 0)) {
+        atomic_fetch_add_explicit(&fork_generation, 1, memory_order_relaxed);
+        atomic_store_explicit(c, 1, memory_order_release);
+    }
+    return atomic_load_explicit(&fork_generation, memory_order_relaxed);
+}
 
 static int refill(struct pool *p, unsigned gen)
 {
@@ -87,7 +108,7 @@ int tmpf__random_chars(char *out, size_t len)
     /* Keeps p in a register: in PIC code each &pool is otherwise a
      * __tls_get_addr call the compiler may repeat. */
     __asm__("" : "+r"(p));
-    unsigned gen = atomic_load_explicit(&fork_generation, memory_order_relaxed);
+    unsigned gen = current_generation();
     if (p->generation != gen && refill(p, gen) != 0)
         return -1;
     /* Locals, because stores through out may alias the pool. Used bytes

@@ -3,6 +3,7 @@
  * (tmpf_mktemp creates nothing, tmpf_mkstemp creates files). */
 #include "harness.h"
 #include <pthread.h>
+#include <sys/syscall.h>
 #include <tmpf.h>
 
 #define ALPHABET "abcdefghijklmnopqrstuvwxyz0123456789_"
@@ -166,9 +167,14 @@ static int make_names(char (*out)[17], int n)
 
 static int cmp_name(const void *a, const void *b) { return strcmp(a, b); }
 
+static pid_t libc_fork(void) { return fork(); }
+
+/* A fork that runs no pthread_atfork handler, as _Fork or a raw clone. */
+static pid_t raw_fork(void) { return (pid_t)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0); }
+
 /* A forked child must not replay the names its parent's buffer still
  * holds: both sides draw after the fork and no name may appear twice. */
-static void test_fork_child_names_differ(void)
+static void check_fork_child_names_differ(pid_t (*fork_fn)(void))
 {
     enum { N = 1000 };
     static char parent[N][17], child[N][17], all[2 * N][17];
@@ -179,7 +185,7 @@ static void test_fork_child_names_differ(void)
     int fds[2];
     CHECK(pipe2(fds, O_CLOEXEC) == 0);
     fflush(NULL);
-    pid_t pid = fork();
+    pid_t pid = fork_fn();
     CHECK(pid >= 0);
     if (pid < 0)
         return;
@@ -211,6 +217,14 @@ static void test_fork_child_names_differ(void)
     for (int k = 1; k < 2 * N; k++)
         dups += strcmp(all[k - 1], all[k]) == 0;
     CHECK_EQ_INT(dups, 0);
+}
+
+static void test_fork_child_names_differ(void) { check_fork_child_names_differ(libc_fork); }
+
+/* Without fork handlers the child must still notice (MADV_WIPEONFORK). */
+static void test_raw_fork_child_names_differ(void)
+{
+    check_fork_child_names_differ(raw_fork);
 }
 
 struct thread_names {
@@ -253,6 +267,7 @@ static const struct test tests[] = {
     TEST(test_10000_names_unique),
     TEST(test_uniform_characters),
     TEST(test_fork_child_names_differ),
+    TEST(test_raw_fork_child_names_differ),
     TEST(test_threads_no_duplicates),
 };
 TEST_MAIN(tests)

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #if defined(__linux__)
@@ -49,6 +50,31 @@ int tmpf__os_random(void *buf, size_t n)
     }
     close(fd);
     return 0;
+}
+
+atomic_uint *tmpf__os_fork_canary(void)
+{
+#ifdef MADV_WIPEONFORK
+    long page = sysconf(_SC_PAGESIZE);
+    size_t size = page > 0 ? (size_t)page : 4096;
+    int saved = errno;
+    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) {
+        errno = saved;
+        return NULL;
+    }
+    if (madvise(p, size, MADV_WIPEONFORK) != 0) {
+        munmap(p, size);
+        errno = saved;
+        return NULL;
+    }
+    atomic_uint *word = p;
+    atomic_store_explicit(word, 1, memory_order_relaxed);
+    return word;
+#else
+    return NULL;
+#endif
 }
 
 int tmpf__os_create_file(const char *path, unsigned perm, unsigned flags)
