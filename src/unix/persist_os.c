@@ -56,19 +56,35 @@ int tmpf__os_rename_noreplace(const char *from, const char *to)
     return link_then_unlink(from, to);
 }
 
-int tmpf__os_link_fd(int fd, const char *to)
+/* Set once linkat(AT_EMPTY_PATH) was refused for lack of privilege. */
+static atomic_bool empty_path_refused;
+
+static int link_proc(int fd, const char *to)
 {
     char proc[32];
     snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
-    /* AT_SYMLINK_FOLLOW through /proc needs no privilege; AT_EMPTY_PATH
-     * (tried when /proc is not mounted) needs CAP_DAC_READ_SEARCH. */
-    if (linkat(AT_FDCWD, proc, AT_FDCWD, to, AT_SYMLINK_FOLLOW) == 0)
-        return 0;
+    return linkat(AT_FDCWD, proc, AT_FDCWD, to, AT_SYMLINK_FOLLOW);
+}
+
+int tmpf__os_link_fd(int fd, const char *to)
+{
 #ifdef AT_EMPTY_PATH
-    if (errno == ENOENT && linkat(fd, "", AT_FDCWD, to, AT_EMPTY_PATH) == 0)
+    /* AT_EMPTY_PATH skips a /proc lookup (a few microseconds, and the
+     * window in which a crash leaves a side name) but needs
+     * CAP_DAC_READ_SEARCH; without it the kernel says ENOENT. Through
+     * /proc with AT_SYMLINK_FOLLOW no privilege is needed. */
+    if (!atomic_load_explicit(&empty_path_refused, memory_order_relaxed)) {
+        if (linkat(fd, "", AT_FDCWD, to, AT_EMPTY_PATH) == 0)
+            return 0;
+        if (errno != ENOENT)
+            return -1;
+        if (link_proc(fd, to) != 0)
+            return -1; /* ENOENT again: not a privilege matter */
+        atomic_store_explicit(&empty_path_refused, true, memory_order_relaxed);
         return 0;
+    }
 #endif
-    return -1;
+    return link_proc(fd, to);
 }
 
 int tmpf__os_open_dir(const char *dir)
