@@ -88,7 +88,8 @@ static void run(const char *where, const char *dir, unsigned flags, long iters,
         snprintf(c->dir, sizeof c->dir, "%s", dir);
         snprintf(c->target, sizeof c->target, "%s/bench-persist-%d-%d", dir,
                  (int)getpid(), k);
-        snprintf(c->tmp, sizeof c->tmp, "%s.tmp", c->target);
+        snprintf(c->tmp, sizeof c->tmp, "%s/bench-persist-%d-%d.tmp", dir,
+                 (int)getpid(), k);
         memset(c->data, 'a' + k, SIZE);
         c->flags = flags;
         c->keep_mode = k == 2;
