@@ -249,20 +249,40 @@ TMPF_API int tmpf_file_cleanup(tmpf_file *f);
 
 /*
  * Moves temporary f into place as target, atomically: rename(2) for a
- * named file, linkat(2) for an anonymous one. flags: TMPF_NOCLOBBER fails
- * with EEXIST if target exists; TMPF_DURABLE fsyncs the file before and
- * target's directory after. On success f is no longer temporary (close and
- * cleanup leave it) and tmpf_file_path reports target made absolute. On
- * failure f and target are as before. Errors: -1 with EEXIST, EXDEV, ...
+ * named file; for an anonymous (O_TMPFILE) one, linkat(2) through
+ * /proc/self/fd (no privilege needed) to target (TMPF_NOCLOBBER) or to a
+ * side name ".#<name>.XXXXXXXX" beside target then rename over it, so
+ * target never shows half-written content. A symlink at target is
+ * replaced itself, not followed (rename semantics). A spooled file rolls
+ * over first. flags: TMPF_NOCLOBBER fails with EEXIST if target exists
+ * (renameat2 RENAME_NOREPLACE, else link + unlink); TMPF_DURABLE fsyncs
+ * the file before and target's directory after (exactly two fsyncs).
+ * On success f is no longer temporary (close and cleanup leave it) and
+ * tmpf_file_path reports target made absolute. On failure f and target
+ * are as before. Errors: -1 with EINVAL (NULL, flags other than the two
+ * above), EISDIR (target ends in "/", "." or ".."), EEXIST, EXDEV (other
+ * file system), EBADF (anonymous and closed), ENOENT (deleted on close,
+ * missing directory, or an anonymous file made without O_TMPFILE, which
+ * cannot be named), EACCES, ENOSPC, ... One exception: if only the final
+ * directory fsync fails, the file is already at target (f says so) and -1
+ * reports that the move may not be durable.
  */
 TMPF_API int tmpf_file_persist(tmpf_file *f, const char *target, unsigned flags);
 
 /*
  * Replaces target with the n bytes at data so that target holds either the
- * old or the new bytes, whatever happens in between. An existing target's
- * permission bits are kept; a new one gets 0666 & ~umask. flags as
- * tmpf_file_persist. On failure target is untouched and nothing is left
- * behind.
+ * old or the new bytes, whatever happens in between (a crash leaves
+ * nothing behind, except for a complete side name if it strikes between
+ * the link and the rename described above). The temporary is an O_TMPFILE
+ * file in target's directory, or a named ".#<name>.XXXXXXXX" one where
+ * the file system has no O_TMPFILE. Permissions: an existing target's
+ * permission bits (of the file a symlink points to) are kept, without
+ * setuid/setgid/sticky; a new file is created 0666 and the kernel applies
+ * the umask (and a default ACL) as for any new file, so no racy umask(2)
+ * call is made. Owner, ACLs and xattrs are the writer's defaults, not
+ * copied. flags as tmpf_file_persist. On failure target is untouched and
+ * nothing is left behind. Errors: as tmpf_file_persist, plus EINVAL for
+ * NULL data with n > 0, and EISDIR for a directory target.
  */
 TMPF_API int tmpf_write_atomic(const char *target, const void *data, size_t n,
                                unsigned flags);

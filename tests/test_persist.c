@@ -760,20 +760,63 @@ static int child_without_o_tmpfile(void *arg)
     return rc;
 }
 
+/* Named fallback, out of space half-way: the named temporary must go. */
+static int child_enospc_named(void *arg)
+{
+    const char *mnt = arg;
+    if (!refuse_o_tmpfile())
+        return 77;
+    char t[4400];
+    snprintf(t, sizeof t, "%s/data", mnt);
+    size_t big = 1 << 20;
+    char *data = malloc(big);
+    memset(data, 'x', big);
+    errno = 0;
+    int rc = tmpf_write_atomic(t, data, big, 0) == -1 && errno == ENOSPC ? 0 : 50;
+    free(data);
+    if (rc == 0 && (count_entries(mnt) != 1 || !content_is(t, "old")))
+        rc = 51;
+    return rc;
+}
+
+static int run_child(int (*fn)(void *), void *arg)
+{
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0)
+        _exit(fn(arg));
+    int status = -1;
+    if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+        return -1;
+    return WEXITSTATUS(status);
+}
+
+static void test_without_o_tmpfile_enospc(void)
+{
+    char *mnt = path_in("small");
+    if (!mount_small("tmpfs", mnt, "size=64k"))
+        SKIP("mount not permitted");
+    char t[4400];
+    snprintf(t, sizeof t, "%s/data", mnt);
+    CHECK(write_file(t, "old", 0644) == 0);
+    int rc = run_child(child_enospc_named, mnt);
+    if (rc == 77) {
+        unmount_small(mnt);
+        SKIP("cannot install a seccomp filter");
+    }
+    CHECK_EQ_INT(rc, 0);
+    CHECK_EQ_INT(count_entries(mnt), 1);
+    unmount_small(mnt);
+}
+
 static void test_without_o_tmpfile(void)
 {
     char *dir = path_in("child");
     CHECK(mkdir(dir, 0777) == 0);
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid == 0)
-        _exit(child_without_o_tmpfile(dir));
-    int status = -1;
-    CHECK(waitpid(pid, &status, 0) == pid);
-    CHECK(WIFEXITED(status));
-    if (WEXITSTATUS(status) == 77)
+    int rc = run_child(child_without_o_tmpfile, dir);
+    if (rc == 77)
         SKIP("cannot install a seccomp filter");
-    CHECK_EQ_INT(WEXITSTATUS(status), 0);
+    CHECK_EQ_INT(rc, 0);
 }
 
 static const struct test tests[] = {
@@ -803,6 +846,7 @@ static const struct test tests[] = {
     TEST(test_persist_spooled),
     TEST(test_persist_in_scope),
     TEST(test_without_o_tmpfile),
+    TEST(test_without_o_tmpfile_enospc),
 };
 
 /* `test_persist --write-atomic-durable FILE`: one durable write, for
