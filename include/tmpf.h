@@ -271,11 +271,11 @@ TMPF_API int tmpf_file_persist(tmpf_file *f, const char *target, unsigned flags)
 
 /*
  * Replaces target with the n bytes at data so that target holds either the
- * old or the new bytes, whatever happens in between (a crash leaves
- * nothing behind, except for a complete side name if it strikes between
- * the link and the rename described above). The temporary is an O_TMPFILE
- * file in target's directory, or a named ".#<name>.XXXXXXXX" one where
- * the file system has no O_TMPFILE. Permissions: an existing target's
+ * old or the new bytes, whatever happens in between. The temporary is an
+ * O_TMPFILE file in target's directory, so a crash leaves nothing behind
+ * (except a complete side name if it strikes between the link and the
+ * rename described above); where the file system has no O_TMPFILE it is a
+ * named ".#<name>.XXXXXXXX" file, which a crash can leave. Permissions: an existing target's
  * permission bits (of the file a symlink points to) are kept, without
  * setuid/setgid/sticky; a new file is created 0666 and the kernel applies
  * the umask (and a default ACL) as for any new file, so no racy umask(2)
