@@ -852,6 +852,11 @@ static void test_error_emfile_leaves_nothing(void)
         CHECK_EQ_INT(errs[m], EMFILE);
         tmpf_file_cleanup(got[m]);
     }
+    /* valgrind fakes EMFILE after the kernel has created the file (it
+     * enforces the limit itself, on the returned descriptor). */
+    const char *preload = getenv("LD_PRELOAD");
+    if (preload && strstr(preload, "vgpreload"))
+        SKIP("under valgrind the directory check proves nothing");
     CHECK_EQ_INT(count_entries(scratch), 0);
 }
 
