@@ -103,6 +103,64 @@ static void test_anonymous_many_fallback_and_fast(void)
         CHECK_EQ_INT(tmpf_file_cleanup(fs[i]), 0);
 }
 
+/* Whether f's file came from O_TMPFILE: only such a file (made without
+ * O_EXCL) may be given a name again once its link count is 0. */
+static bool made_by_o_tmpfile(tmpf_file *f)
+{
+    char proc[64], name[4200];
+    snprintf(proc, sizeof proc, "/proc/self/fd/%d", tmpf_file_fileno(f));
+    snprintf(name, sizeof name, "%s/linked", scratch);
+    if (linkat(AT_FDCWD, proc, AT_FDCWD, name, AT_SYMLINK_FOLLOW) != 0)
+        return false;
+    unlink(name);
+    return true;
+}
+
+static void test_fallback_switch_is_really_used(void)
+{
+    tmpf_opts o = in_scratch(0);
+    tmpf_file *fast = make(&makers[0], &o), *slow = make(&makers[1], &o);
+    CHECK(fast && slow);
+    if (fast && slow) {
+        CHECK(made_by_o_tmpfile(fast));
+        CHECK(!made_by_o_tmpfile(slow));
+    }
+    tmpf_file_cleanup(fast);
+    tmpf_file_cleanup(slow);
+    CHECK_EQ_INT(count_entries(scratch), 0);
+}
+
+static void test_tmpfile_refusal_is_per_directory(void)
+{
+    /* mqueue refuses O_TMPFILE (EOPNOTSUPP) but lets files be created. */
+    char mnt[4200];
+    snprintf(mnt, sizeof mnt, "%s/mq", scratch);
+    CHECK_EQ_INT(mkdir(mnt, 0700), 0);
+    if (mount("tmpf-test", mnt, "mqueue", 0, NULL) != 0) {
+        rmdir(mnt);
+        SKIP("cannot mount an mqueue file system here: %s", strerror(errno));
+    }
+    for (int round = 0; round < 2; round++) { /* refused, then remembered */
+        tmpf_file *f = tmpf_temporary_file(&(tmpf_opts){.dir = mnt});
+        CHECK(f != NULL);
+        if (!f)
+            continue;
+        struct stat st;
+        CHECK(fstat(tmpf_file_fileno(f), &st) == 0 && st.st_nlink == 0);
+        CHECK_EQ_INT(count_entries(mnt), 0);
+        CHECK_EQ_INT(tmpf_file_cleanup(f), 0);
+    }
+    /* Elsewhere the fast path is still taken. */
+    tmpf_opts o = in_scratch(0);
+    tmpf_file *g = tmpf_temporary_file(&o);
+    CHECK(g != NULL);
+    if (g)
+        CHECK(made_by_o_tmpfile(g));
+    tmpf_file_cleanup(g);
+    CHECK_EQ_INT(umount(mnt), 0);
+    rmdir(mnt);
+}
+
 /* ---- Named files: the policies ------------------------------------------ */
 
 static void test_named_default_gone_after_close(void)
@@ -987,6 +1045,8 @@ static const struct test tests[] = {
     TEST(test_anonymous_has_no_directory_entry),
     TEST(test_anonymous_fallback_leaves_no_entry),
     TEST(test_anonymous_many_fallback_and_fast),
+    TEST(test_fallback_switch_is_really_used),
+    TEST(test_tmpfile_refusal_is_per_directory),
     TEST(test_named_default_gone_after_close),
     TEST(test_named_default_gone_after_cleanup_without_close),
     TEST(test_keep_after_close_exists_until_cleanup),
