@@ -143,6 +143,27 @@ void tmpf__spool_free(tmpf_file *f);
 /* file.c: anonymous file creation shared with spooled rollover and
  * tmpf_write_atomic. Returns fd or -1. */
 int tmpf__open_anonymous(const tmpf__opts *r);
+/* Tests only: true makes tmpf__open_anonymous skip O_TMPFILE and use
+ * create+unlink, as on a file system that refuses it. */
+void tmpf__test_force_no_tmpfile(bool on);
+
+/* file.c: I/O that bypasses the stdio view's sync: the stream's own
+ * callbacks, and spooled.c (which must never call the public tmpf_file_*
+ * functions from inside these, or a stream flush would re-enter itself).
+ * Same results as the public functions; whence is checked. */
+ssize_t tmpf__file_read_raw(tmpf_file *f, void *buf, size_t n);
+ssize_t tmpf__file_write_raw(tmpf_file *f, const void *buf, size_t n);
+int64_t tmpf__file_seek_raw(tmpf_file *f, int64_t offset, int whence);
+
+/* unix/stream.c: a read/write FILE * whose I/O goes through the raw
+ * functions above; fclose never closes f->fd. NULL with errno. */
+FILE *tmpf__os_stream_open(tmpf_file *f);
+/* unix/reopen.c: a second descriptor, own offset, flags | O_CLOEXEC.
+ * _path opens path without following a symlink and checks it is still the
+ * file behind fd (else ENOENT); _fd goes through /proc/self/fd (Linux;
+ * EOPNOTSUPP elsewhere). */
+int tmpf__os_reopen_path(const char *path, int fd, int flags);
+int tmpf__os_reopen_fd(int fd, int flags);
 
 /* ---- dir.c ------------------------------------------------------------- */
 
