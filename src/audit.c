@@ -70,6 +70,12 @@ void tmpf__audit_spool_bytes(int64_t delta)
                               memory_order_relaxed);
 }
 
+void tmpf__audit_spool_closed(void)
+{
+    atomic_fetch_sub_explicit(&counters.spooled_in_memory, 1,
+                              memory_order_relaxed);
+}
+
 void tmpf_set_event_hook(void (*hook)(const tmpf_event *ev, void *ctx), void *ctx)
 {
     /* Context first, so a thread that sees the new function sees its
