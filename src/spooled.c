@@ -167,8 +167,9 @@ ssize_t tmpf__spool_write(tmpf_file *f, const void *data, size_t n)
 {
     struct tmpf__spool *s = f->spool;
     uint64_t pos = s->pos;
-    /* The hot path: no gap, fits the buffer (so also within max_size). */
-    if (pos <= s->len && n <= s->cap - (size_t)pos && n <= SSIZE_MAX) {
+    /* The hot path: no gap, fits the buffer (so also within max_size).
+     * n - 1 sends n == 0 to the slow path, which may have no buffer. */
+    if (pos <= s->len && n - 1 < s->cap - (size_t)pos && n <= SSIZE_MAX) {
         memcpy(s->buf + pos, data, n);
         pos += n;
         s->pos = pos;
@@ -212,7 +213,7 @@ int tmpf__spool_truncate(tmpf_file *f, int64_t size)
         if (n > s->cap && spool_grow(s, n) != 0)
             return -1;
         memset(s->buf + s->len, 0, n - s->len);
-    } else {
+    } else if (n < s->len) {
         tmpf__wipe(s->buf + n, s->len - n); /* cut data is wiped too */
     }
     s->len = n;
