@@ -96,6 +96,8 @@ void tmpf__audit(tmpf_event_type type, tmpf_kind kind, const void *obj,
                  const char *path, int fd, uint64_t bytes, int error);
 /* Spooled memory accounting (delta may be negative). */
 void tmpf__audit_spool_bytes(int64_t delta);
+/* A spooled file still in memory was closed (it never rolled over). */
+void tmpf__audit_spool_in_memory_gone(void);
 
 /* ---- scope.c: registration with a scope and the at-exit scope ----------- */
 
