@@ -367,30 +367,42 @@ typedef struct tmpf_event {
 
 /*
  * Calls hook(ev, ctx) for every event from now on, on whichever thread
- * causes it; NULL removes the hook. Temporaries created inside the hook do
- * not call it again.
+ * causes it; NULL removes the hook. When this returns, no call of the
+ * previous hook is still running (unless it is called from inside a hook),
+ * so the old ctx may be freed. Temporaries created inside the hook do not
+ * call it again. Event order per temporary: CREATE, then for files CLOSE,
+ * then DELETE (or KEEP / PERSIST); ROLLOVER when a spooled file moves to
+ * disk; CLEANUP_FAILED with the errno when a removal fails.
  */
 TMPF_API void tmpf_set_event_hook(void (*hook)(const tmpf_event *ev, void *ctx),
                                   void *ctx);
 
+/* Counters since the process started, read without a lock. "live" counts
+ * temporaries created and neither deleted, kept nor persisted; a low-level
+ * mkstemp / mkdtemp path counts until a scope removes it, since the library
+ * cannot see the caller's own unlink. */
 typedef struct tmpf_stats {
-    uint64_t live[TMPF_KIND_COUNT]; /* temporaries not yet removed or kept */
+    uint64_t live[TMPF_KIND_COUNT]; /* indexed by tmpf_kind */
     uint64_t spooled_in_memory;     /* live spooled files still in memory */
     uint64_t spooled_rolled;        /* live spooled files on disk */
     uint64_t spooled_bytes;         /* bytes spooled files hold in memory */
-    uint64_t created;               /* since the process started */
-    uint64_t removed;
-    uint64_t cleanup_failures;
+    uint64_t created;               /* temporaries created */
+    uint64_t removed;               /* temporaries deleted by the library */
+    uint64_t cleanup_failures;      /* removals that failed */
 } tmpf_stats;
 
 /* Fills *out with the counters. Errors: -1 with EINVAL for NULL. */
 TMPF_API int tmpf_get_stats(tmpf_stats *out);
 
 /*
- * Tracks temporaries from now on and, at normal exit, writes to out
- * (NULL: stderr) each one never cleaned up or kept: kind, path and the
- * creating call. TMPF_DEBUG=1 in the environment does the same from the
- * start. Returns the number of such temporaries live right now.
+ * The C spelling of Python's ResourceWarning. Starts tracking temporaries
+ * (those created from now on) and, at normal exit, writes to out (NULL:
+ * stderr) one line per temporary never cleaned up, kept or persisted:
+ *   tmpf: leaked file from tmpf_named_temporary_file: /tmp/tmpab12cd34
+ * A mkstemp / mkdtemp path counts only if it still exists at exit.
+ * TMPF_DEBUG=1 in the environment does the same from program start.
+ * Returns how many tracked temporaries are leaked right now. Tracking
+ * takes a lock per creation: it is a debugging aid, off by default.
  */
 TMPF_API int tmpf_leak_report(FILE *out);
 

@@ -503,13 +503,17 @@ int tmpf_file_cleanup(tmpf_file *f)
     if (!f)
         return 0;
     int rc = 0, err = 0;
+    /* A close that already tried to delete the file and failed is not
+     * retried here: one cleanup, one failure reported. */
+    bool close_deletes = !f->closed && !(f->flags & (TMPF_KEEP | TMPF_KEEP_AFTER_CLOSE));
     if (!f->closed && tmpf_file_close(f) != 0) {
         rc = -1;
         err = errno;
     }
     if (f->flags & TMPF_KEEP) {
         mark_kept(f); /* handed over to the caller: no longer ours */
-    } else if (f->path && remove_name(f) != 0 && rc == 0) {
+    } else if (f->path && !(close_deletes && rc != 0) && remove_name(f) != 0 &&
+               rc == 0) {
         rc = -1;
         err = errno;
     }

@@ -43,6 +43,12 @@ void tmpf__wipe(void *p, size_t n);
  * Kernel CSPRNG, buffered per thread, never repeated across fork. */
 int tmpf__random_chars(char *out, size_t len);
 
+/* Test seam: while fn is set, every name takes its bytes from fn (one call
+ * per name unless bytes are rejected) instead of the CSPRNG. NULL restores
+ * the CSPRNG. Tests only; not thread-safe against creation in progress. */
+typedef int (*tmpf__random_fn)(void *buf, size_t n);
+void tmpf__test_set_random(tmpf__random_fn fn);
+
 /* ---- path.c ------------------------------------------------------------ */
 
 /* Python's os.path.abspath: absolute, no "//", "." or ".." components, no
@@ -96,6 +102,9 @@ void tmpf__audit(tmpf_event_type type, tmpf_kind kind, const void *obj,
                  const char *path, int fd, uint64_t bytes, int error);
 /* Spooled memory accounting (delta may be negative). */
 void tmpf__audit_spool_bytes(int64_t delta);
+/* A spooled file was closed while still in memory (no ROLLOVER event
+ * took it out of the in-memory count). */
+void tmpf__audit_spool_closed(void);
 
 /* ---- scope.c: registration with a scope and the at-exit scope ----------- */
 
@@ -183,7 +192,8 @@ int tmpf__os_create_dir(const char *path, unsigned perm);
 /* An unnamed file in dir (O_TMPFILE), or -1 with errno (EOPNOTSUPP,
  * EISDIR, ... when the kernel or file system lacks it). */
 int tmpf__os_open_tmpfile(const char *dir, unsigned perm);
-/* Whether the path exists (lstat; a dangling symlink exists). */
+/* Whether the path exists (lstat; a dangling symlink exists). When not,
+ * errno is lstat's (ENOENT for a free name). */
 bool tmpf__os_lexists(const char *path);
 /* malloc'd current directory. */
 char *tmpf__os_getcwd(void);
