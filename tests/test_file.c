@@ -506,6 +506,30 @@ static void test_ebadf_after_close(void)
 
 /* ---- The stdio view ----------------------------------------------------- */
 
+/* A spooled file that stays in memory for these sizes. */
+static tmpf_file *spooled_in_memory(const tmpf_opts *o)
+{
+    tmpf_opts c = *o;
+    c.max_size = 1u << 20;
+    return tmpf_spooled_temporary_file(&c);
+}
+
+/* Every kind behind a stream, the spooled one staying in memory. */
+static const struct maker stream_makers[] = {
+    {"anonymous", tmpf_temporary_file, false},
+    {"anonymous-fallback", tmpf_temporary_file, true},
+    {"named", tmpf_named_temporary_file, false},
+    {"spooled", spooled_in_memory, false},
+};
+#define N_STREAM_MAKERS (sizeof stream_makers / sizeof stream_makers[0])
+
+/* For the spooled kind: it must still be in memory behind the stream. */
+static void check_still_in_memory(size_t m, tmpf_file *f)
+{
+    if (stream_makers[m].make == spooled_in_memory)
+        CHECK(!tmpf_file_rolled(f));
+}
+
 /* A file holding 0..n-1 as bytes i*7+1, position at 0, with its stream. */
 static tmpf_file *file_with_pattern(const struct maker *m, size_t n, FILE **s)
 {
@@ -527,9 +551,9 @@ static tmpf_file *file_with_pattern(const struct maker *m, size_t n, FILE **s)
 
 static void test_stream_is_owned_and_stable(void)
 {
-    for (size_t m = 0; m < N_MAKERS; m++) {
+    for (size_t m = 0; m < N_STREAM_MAKERS; m++) {
         tmpf_opts o = in_scratch(0);
-        tmpf_file *f = make(&makers[m], &o);
+        tmpf_file *f = make(&stream_makers[m], &o);
         CHECK(f != NULL);
         if (!f)
             continue;
@@ -545,9 +569,9 @@ static void test_stream_is_owned_and_stable(void)
 
 static void test_stream_fprintf_then_read(void)
 {
-    for (size_t m = 0; m < N_MAKERS; m++) {
+    for (size_t m = 0; m < N_STREAM_MAKERS; m++) {
         tmpf_opts o = in_scratch(0);
-        tmpf_file *f = make(&makers[m], &o);
+        tmpf_file *f = make(&stream_makers[m], &o);
         CHECK(f != NULL);
         if (!f)
             continue;
@@ -561,15 +585,16 @@ static void test_stream_fprintf_then_read(void)
         char buf[64] = {0};
         CHECK_EQ_INT(tmpf_file_read(f, buf, sizeof buf - 1), 22);
         CHECK_EQ_STR(buf, "hello 42\ndirect\nagain\n");
+        check_still_in_memory(m, f);
         tmpf_file_cleanup(f);
     }
 }
 
 static void test_stream_after_direct_write_fgets_getline(void)
 {
-    for (size_t m = 0; m < N_MAKERS; m++) {
+    for (size_t m = 0; m < N_STREAM_MAKERS; m++) {
         tmpf_opts o = in_scratch(0);
-        tmpf_file *f = make(&makers[m], &o);
+        tmpf_file *f = make(&stream_makers[m], &o);
         CHECK(f != NULL);
         if (!f)
             continue;
@@ -593,15 +618,16 @@ static void test_stream_after_direct_write_fgets_getline(void)
         CHECK_EQ_INT(getline(&line, &cap, s), 6);
         CHECK_EQ_STR(line, "third\n");
         free(line);
+        check_still_in_memory(m, f);
         tmpf_file_cleanup(f);
     }
 }
 
 static void test_stream_partial_fread_then_tell_and_read(void)
 {
-    for (size_t m = 0; m < N_MAKERS; m++) {
+    for (size_t m = 0; m < N_STREAM_MAKERS; m++) {
         FILE *s;
-        tmpf_file *f = file_with_pattern(&makers[m], 20000, &s);
+        tmpf_file *f = file_with_pattern(&stream_makers[m], 20000, &s);
         CHECK(f != NULL && s != NULL);
         if (!f || !s)
             continue;
@@ -616,15 +642,16 @@ static void test_stream_partial_fread_then_tell_and_read(void)
         CHECK_EQ_INT(b[0], PAT(7));
         CHECK_EQ_INT(ftello(s), 9);
         CHECK_EQ_INT(tmpf_file_tell(f), 9);
+        check_still_in_memory(m, f);
         tmpf_file_cleanup(f);
     }
 }
 
 static void test_stream_seek_one_read_other(void)
 {
-    for (size_t m = 0; m < N_MAKERS; m++) {
+    for (size_t m = 0; m < N_STREAM_MAKERS; m++) {
         FILE *s;
-        tmpf_file *f = file_with_pattern(&makers[m], 10000, &s);
+        tmpf_file *f = file_with_pattern(&stream_makers[m], 10000, &s);
         CHECK(f != NULL && s != NULL);
         if (!f || !s)
             continue;
@@ -643,15 +670,16 @@ static void test_stream_seek_one_read_other(void)
         CHECK_EQ_INT(fgetc(s), EOF);
         CHECK_EQ_INT(tmpf_file_seek(f, 2, SEEK_SET), 2);
         CHECK_EQ_INT(fgetc(s), PAT(2)); /* end of file was forgotten */
+        check_still_in_memory(m, f);
         tmpf_file_cleanup(f);
     }
 }
 
 static void test_stream_sees_direct_overwrite_of_read_ahead(void)
 {
-    for (size_t m = 0; m < N_MAKERS; m++) {
+    for (size_t m = 0; m < N_STREAM_MAKERS; m++) {
         tmpf_opts o = in_scratch(0);
-        tmpf_file *f = make(&makers[m], &o);
+        tmpf_file *f = make(&stream_makers[m], &o);
         CHECK(f != NULL);
         if (!f)
             continue;
@@ -667,15 +695,16 @@ static void test_stream_sees_direct_overwrite_of_read_ahead(void)
         char rest[16] = {0};
         CHECK_EQ_INT(fread(rest, 1, sizeof rest, s), 2);
         CHECK_EQ_STR(rest, "23");
+        check_still_in_memory(m, f);
         tmpf_file_cleanup(f);
     }
 }
 
 static void test_stream_write_direct_overwrite(void)
 {
-    for (size_t m = 0; m < N_MAKERS; m++) {
+    for (size_t m = 0; m < N_STREAM_MAKERS; m++) {
         tmpf_opts o = in_scratch(0);
-        tmpf_file *f = make(&makers[m], &o);
+        tmpf_file *f = make(&stream_makers[m], &o);
         CHECK(f != NULL);
         if (!f)
             continue;
@@ -688,15 +717,16 @@ static void test_stream_write_direct_overwrite(void)
         char buf[8] = {0};
         CHECK_EQ_INT(fread(buf, 1, sizeof buf, s), 4);
         CHECK_EQ_STR(buf, "ABCA");
+        check_still_in_memory(m, f);
         tmpf_file_cleanup(f);
     }
 }
 
 static void test_stream_output_visible_through_fd_and_reopen(void)
 {
-    for (size_t m = 0; m < N_MAKERS; m++) {
+    for (size_t m = 0; m < N_STREAM_MAKERS; m++) {
         tmpf_opts o = in_scratch(0);
-        tmpf_file *f = make(&makers[m], &o);
+        tmpf_file *f = make(&stream_makers[m], &o);
         CHECK(f != NULL);
         if (!f)
             continue;
@@ -736,6 +766,61 @@ static void test_stream_flushed_by_close(void)
     CHECK_EQ_STR(buf, "line one\n");
     close(fd);
     tmpf_file_cleanup(f);
+}
+
+static void test_stream_spooled_rolls_over_behind_stream(void)
+{
+    tmpf_file *f = tmpf_spooled_temporary_file(
+        &(tmpf_opts){.dir = scratch, .max_size = 100});
+    CHECK(f != NULL);
+    if (!f)
+        return;
+    FILE *s = tmpf_file_stream(f);
+    CHECK(s != NULL);
+    fprintf(s, "short\n");
+    CHECK_EQ_INT(tmpf_file_tell(f), 6);
+    CHECK(!tmpf_file_rolled(f)); /* flushed into memory, not to disk */
+    for (int i = 0; i < 1000; i++)
+        fprintf(s, "line %04d\n", i);
+    CHECK_EQ_INT(tmpf_file_seek(f, 0, SEEK_SET), 0); /* flush: past max_size */
+    CHECK(tmpf_file_rolled(f));
+    CHECK_EQ_INT(count_entries(scratch), 0);
+    char line[32];
+    CHECK(fgets(line, sizeof line, s) && strcmp(line, "short\n") == 0);
+    int n = 0;
+    while (fgets(line, sizeof line, s)) {
+        char want[32];
+        snprintf(want, sizeof want, "line %04d\n", n);
+        if (strcmp(line, want) != 0) {
+            CHECK_EQ_STR(line, want);
+            break;
+        }
+        n++;
+    }
+    CHECK_EQ_INT(n, 1000);
+    CHECK_EQ_INT(tmpf_file_tell(f), 6 + 10 * 1000);
+    tmpf_file_cleanup(f);
+}
+
+static void test_stream_spooled_reopen_rolls_over(void)
+{
+    tmpf_file *f = spooled_in_memory(&(tmpf_opts){.dir = scratch});
+    CHECK(f != NULL);
+    if (!f)
+        return;
+    fprintf(tmpf_file_stream(f), "in memory");
+    CHECK(!tmpf_file_rolled(f));
+    int r = tmpf_file_reopen(f, O_RDONLY);
+    CHECK(r >= 0);
+    CHECK(tmpf_file_rolled(f));
+    char buf[16] = {0};
+    CHECK_EQ_INT(read(r, buf, sizeof buf), 9);
+    CHECK_EQ_STR(buf, "in memory");
+    if (r >= 0)
+        close(r);
+    CHECK_EQ_INT(tmpf_file_tell(f), 9); /* position kept by rollover */
+    tmpf_file_cleanup(f);
+    CHECK_EQ_INT(count_entries(scratch), 0);
 }
 
 /* ---- Reopen ------------------------------------------------------------- */
@@ -1072,6 +1157,8 @@ static const struct test tests[] = {
     TEST(test_stream_write_direct_overwrite),
     TEST(test_stream_output_visible_through_fd_and_reopen),
     TEST(test_stream_flushed_by_close),
+    TEST(test_stream_spooled_rolls_over_behind_stream),
+    TEST(test_stream_spooled_reopen_rolls_over),
     TEST(test_reopen_offsets_independent),
     TEST(test_reopen_bad_flags),
     TEST(test_reopen_named_when_name_changed),
