@@ -202,4 +202,19 @@ const char *tmpf__os_secure_getenv(const char *name);
 /* close(2) that keeps errno unless it fails. */
 int tmpf__os_close(int fd);
 
+/* ---- Platform: persist (src/unix/persist_os.c) -------------------------- */
+
+/* rename(2) that fails with EEXIST instead of replacing: renameat2
+ * RENAME_NOREPLACE, else link + unlink. */
+int tmpf__os_rename_noreplace(const char *from, const char *to);
+/* Gives the file open as fd (an O_TMPFILE file) the name `to`; EEXIST if
+ * it exists. */
+int tmpf__os_link_fd(int fd, const char *to);
+/* An O_RDONLY|O_DIRECTORY descriptor, for fsync. */
+int tmpf__os_open_dir(const char *dir);
+/* fsync(2), counted for tests (tmpf__test_fsync_count); is_dir: a file
+ * system that cannot sync directories (EINVAL) is not an error. */
+int tmpf__os_fsync(int fd, bool is_dir);
+unsigned long tmpf__test_fsync_count(void);
+
 #endif /* TMPF_INTERNAL_H */
