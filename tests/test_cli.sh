@@ -240,6 +240,9 @@ for prog in "$M" "$T"; do
     check "$prog >/dev/full leaves nothing" [ "$(snapshot)" = "$base" ]
     (cd "$S/cwd" && TMPDIR=$S/tmpd "$prog" -d >/dev/full 2>/dev/null)
     check "$prog -d >/dev/full leaves nothing" [ "$(snapshot)" = "$base" ]
+    (cd "$S/cwd" && TMPDIR=$S/tmpd "$prog" >&- 2>/dev/null)
+    check "$prog with stdout closed fails" [ $? = 1 ]
+    check "$prog with stdout closed leaves nothing" [ "$(snapshot)" = "$base" ]
 done
 
 # ---- Part 2: tmpf run ------------------------------------------------------
