@@ -99,6 +99,26 @@ static const char *kind_name(const struct run_opts *ro)
     return ro->file ? "file" : "directory";
 }
 
+/* --verbose: the library reports what it creates and removes. */
+static void verbose_hook(const tmpf_event *ev, void *ctx)
+{
+    (void)ctx;
+    const char *what = ev->kind == TMPF_KIND_DIRECTORY ? "directory" : "file";
+    switch (ev->type) {
+    case TMPF_EVENT_CREATE:
+        tool_error("run: created %s %s", what, ev->path ? ev->path : "?");
+        break;
+    case TMPF_EVENT_DELETE:
+        tool_error("run: removed %s %s", what, ev->path ? ev->path : "?");
+        break;
+    case TMPF_EVENT_KEEP:
+        tool_error("run: kept %s %s", what, ev->path ? ev->path : "?");
+        break;
+    default:
+        break;
+    }
+}
+
 static int make_temporary(const struct run_opts *ro, struct temporary *t)
 {
     memset(t, 0, sizeof *t);
@@ -142,8 +162,6 @@ static int finish_temporary(const struct run_opts *ro, struct temporary *t)
     if (rc != 0)
         tool_error("run: cannot remove %s '%s': %s", kind_name(ro),
                    path ? path : "?", strerror(err));
-    else if (ro->verbose && !ro->keep)
-        tool_error("run: removed %s %s", kind_name(ro), path ? path : "?");
     free(path);
     return rc;
 }
@@ -247,15 +265,14 @@ int tool_run(int argc, char **argv)
     sa.sa_handler = on_child;
     sigaction(SIGCHLD, &sa, &old_chld);
 
+    if (ro.verbose)
+        tmpf_set_event_hook(verbose_hook, NULL);
     struct temporary t;
     if (make_temporary(&ro, &t) != 0) {
         tool_error("run: cannot create temporary %s: %s", kind_name(&ro),
                    strerror(errno));
         return TOOL_EXIT_FAILURE;
     }
-    if (ro.verbose)
-        tool_error("run: created %s %s", kind_name(&ro), t.path);
-
     fflush(NULL);
     pid_t pid = fork();
     if (pid == 0)
