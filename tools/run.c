@@ -4,8 +4,9 @@
  * Signals: SIGINT, SIGTERM, SIGHUP and SIGCHLD stay blocked except inside
  * sigsuspend(), so a handler only ever runs while CMD is unreaped (its pid
  * cannot have been reused when we forward to it) and never during creation
- * or cleanup. A signal that arrived for tmpf is forwarded to CMD, tmpf
- * waits for CMD, removes the temporary and then dies of that same signal.
+ * or cleanup (one that comes then is acted on right after). A signal that
+ * arrived for tmpf is forwarded to CMD, tmpf waits for CMD, removes the
+ * temporary and then dies of that same signal.
  * Signals the terminal sent (si_code > 0) already reached CMD, which is in
  * our process group, so they are not sent twice. Signals ignored when tmpf
  * started stay ignored, for tmpf and for CMD (as shells do for "cmd &").
@@ -187,6 +188,25 @@ static void exec_command(char **cmd, const struct temporary *t,
                                           : TOOL_EXIT_CANNOT_EXEC);
 }
 
+/*
+ * tmpf's exit: the signal mask goes back, which runs the handler of a
+ * signal that arrived during creation or cleanup; if a signal came at any
+ * point, tmpf dies of it as it would have without us: the caller (a shell,
+ * make) sees "killed by SIGTERM", not an exit status.
+ */
+static int finish(int rc, const sigset_t *old_mask)
+{
+    sigprocmask(SIG_SETMASK, old_mask, NULL);
+    int sig = got_signal;
+    if (sig) {
+        fflush(NULL);
+        signal(sig, SIG_DFL);
+        raise(sig);
+        rc = 128 + sig; /* reached only if tmpf started with sig blocked */
+    }
+    return rc;
+}
+
 static int parse(int argc, char **argv, struct run_opts *ro)
 {
     int c;
@@ -271,7 +291,7 @@ int tool_run(int argc, char **argv)
     if (make_temporary(&ro, &t) != 0) {
         tool_error("run: cannot create temporary %s: %s", kind_name(&ro),
                    strerror(errno));
-        return TOOL_EXIT_FAILURE;
+        return finish(TOOL_EXIT_FAILURE, &old_mask);
     }
     fflush(NULL);
     pid_t pid = fork();
@@ -281,7 +301,7 @@ int tool_run(int argc, char **argv)
         int err = errno;
         finish_temporary(&ro, &t);
         tool_error("run: cannot start '%s': %s", cmd[0], strerror(err));
-        return TOOL_EXIT_FAILURE;
+        return finish(TOOL_EXIT_FAILURE, &old_mask);
     }
     child_pid = pid;
 
@@ -313,18 +333,5 @@ int tool_run(int argc, char **argv)
     if (finish_temporary(&ro, &t) != 0 && rc == 0)
         rc = TOOL_EXIT_FAILURE;
 
-    int sig = got_signal;
-    if (sig) {
-        /* Die as the signal would have killed us: the caller (a shell, a
-         * make) sees "killed by SIGTERM", not an exit status. */
-        fflush(NULL);
-        signal(sig, SIG_DFL);
-        raise(sig);
-        sigset_t only;
-        sigemptyset(&only);
-        sigaddset(&only, sig);
-        sigprocmask(SIG_UNBLOCK, &only, NULL);
-        rc = 128 + sig; /* not reached unless the signal is blocked above us */
-    }
-    return rc;
+    return finish(rc, &old_mask);
 }
