@@ -10,9 +10,10 @@ struct tcase {
     enum template_error want;
     const char *name; /* the full name; NULL on error */
     size_t base, x_start, rand_len, suffix_slashes;
-    const char *bad;  /* what the message quotes, on error */
+    const char *bad; /* what the message quotes, on error */
 };
 
+/* clang-format off */
 static const struct tcase cases[] = {
     /* defaults: --tmpdir implied, $TMPDIR or /tmp */
     {NULL, NULL, NULL, NULL, false, false, TEMPLATE_OK, "/tmp/tmp.XXXXXXXXXX", 5, 9, 10, 0, NULL},
@@ -52,12 +53,13 @@ static const struct tcase cases[] = {
     {"s/fooXXX", NULL, NULL, NULL, true, true, TEMPLATE_T_SLASH, NULL, 0, 0, 0, 0, "s/fooXXX"},
     {"/fooXXX", NULL, NULL, NULL, true, true, TEMPLATE_T_SLASH, NULL, 0, 0, 0, 0, "/fooXXX"},
 };
+/* clang-format on */
 
 static void test_table(void)
 {
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const struct tcase *c = &cases[i];
-        struct template_args a = {c->template, c->suffix, c->use_dest_dir,
+        struct template_args a = {c->template, c->suffix,   c->use_dest_dir,
                                   c->t_option, c->dest_dir, c->tmpdir};
         struct template t;
         const char *bad = NULL;

@@ -82,7 +82,10 @@ static void on_signal(int sig, siginfo_t *info, void *uctx)
 }
 
 /* Only there so that sigsuspend() returns when CMD ends. */
-static void on_child(int sig) { (void)sig; }
+static void on_child(int sig)
+{
+    (void)sig;
+}
 
 struct run_opts {
     bool file, keep, verbose;
@@ -161,8 +164,8 @@ static int finish_temporary(const struct run_opts *ro, struct temporary *t)
     int rc = t->dir ? tmpf_dir_cleanup(t->dir) : tmpf_file_cleanup(t->file);
     int err = errno;
     if (rc != 0)
-        tool_error("run: cannot remove %s '%s': %s", kind_name(ro),
-                   path ? path : "?", strerror(err));
+        tool_error("run: cannot remove %s '%s': %s", kind_name(ro), path ? path : "?",
+                   strerror(err));
     free(path);
     return rc;
 }
@@ -207,7 +210,9 @@ static int finish(int rc, const sigset_t *old_mask)
     return rc;
 }
 
-static int parse(int argc, char **argv, struct run_opts *ro)
+/* Returns the index of COMMAND, or -1 with *status set (help, version or a
+ * usage error). */
+static int parse(int argc, char **argv, struct run_opts *ro, int *status)
 {
     int c;
     opterr = 0;
@@ -236,27 +241,35 @@ static int parse(int argc, char **argv, struct run_opts *ro)
             ro->verbose = true;
             break;
         case OPT_HELP:
-            return -tool_print_help(help_text) - 1;
+            *status = tool_print_help(help_text);
+            return -1;
         case OPT_VERSION:
-            return -tool_print_version() - 1;
+            *status = tool_print_version();
+            return -1;
         default:
-            return -tool_getopt_error("run", c, argv) - 1;
+            *status = tool_getopt_error("run", c, argv);
+            return -1;
         }
     }
-    if (optind >= argc)
-        return -tool_usage_error("run", "missing command") - 1;
+    if (optind >= argc) {
+        *status = tool_usage_error("run", "missing command");
+        return -1;
+    }
     if ((ro->lib.prefix && strchr(ro->lib.prefix, '/')) ||
-        (ro->lib.suffix && strchr(ro->lib.suffix, '/')))
-        return -tool_usage_error("run", "--prefix and --suffix must not contain '/'") - 1;
+        (ro->lib.suffix && strchr(ro->lib.suffix, '/'))) {
+        *status = tool_usage_error("run", "--prefix and --suffix must not contain '/'");
+        return -1;
+    }
     return optind;
 }
 
 int tool_run(int argc, char **argv)
 {
     struct run_opts ro = {0};
-    int first = parse(argc, argv, &ro);
+    int parse_status;
+    int first = parse(argc, argv, &ro, &parse_status);
     if (first < 0)
-        return -first - 1; /* help, version or a usage error */
+        return parse_status;
     char **cmd = argv + first;
 
     sigset_t block, old_mask, wait_mask;
