@@ -240,6 +240,9 @@ for prog in "$M" "$T"; do
     check "$prog >/dev/full leaves nothing" [ "$(snapshot)" = "$base" ]
     (cd "$S/cwd" && TMPDIR=$S/tmpd "$prog" -d >/dev/full 2>/dev/null)
     check "$prog -d >/dev/full leaves nothing" [ "$(snapshot)" = "$base" ]
+    (cd "$S/cwd" && TMPDIR=$S/tmpd "$prog" >&- 2>/dev/null)
+    check "$prog with stdout closed fails" [ $? = 1 ]
+    check "$prog with stdout closed leaves nothing" [ "$(snapshot)" = "$base" ]
 done
 
 # ---- Part 2: tmpf run ------------------------------------------------------
@@ -325,6 +328,18 @@ check "run usage errors: nothing made" empty_R
 "$T" run -p "$S/nonexistent" -- true 2>"$W/err"
 check "run -p missing dir: 1" [ $? = 1 ]
 check "run -p missing dir: message" grep -q 'No such file' "$W/err"
+
+# fork fails (no process left under RLIMIT_NPROC for an unprivileged user):
+# message, status 1, the temporary removed.
+if [ $can_drop = 1 ]; then
+    mkdir "$W/np" && chmod 1777 "$W/np"
+    "${NOBODY[@]}" bash -c 'ulimit -u 0 && exec "$0" run -p "$1" -- true' "$T" "$W/np" 2>"$W/err"
+    check "run, fork fails: 1" [ $? = 1 ]
+    check "run, fork fails: message" grep -q 'cannot start' "$W/err"
+    check "run, fork fails: removed" [ -z "$(ls -A "$W/np")" ]
+else
+    skip "run, fork fails (cannot drop privileges here)"
+fi
 
 # Signals: sent to tmpf while CMD runs. wait_for FILE: until CMD wrote it.
 wait_for() {

@@ -31,8 +31,8 @@ int tool_usage_error(const char *command, const char *fmt, ...)
     va_end(ap);
     const char *space = command ? " " : "";
     command = command ? command : "";
-    fprintf(stderr, "tmpf%s%s: %s (try 'tmpf%s%s --help')\n", space, command,
-            msg, space, command);
+    fprintf(stderr, "tmpf%s%s: %s (try 'tmpf%s%s --help')\n", space, command, msg,
+            space, command);
     return TOOL_EXIT_FAILURE;
 }
 
@@ -44,8 +44,7 @@ bool tool_close_stdout(void)
     if (fclose(stdout) != 0)
         failed = true;
     if (failed) {
-        tool_error("write error%s%s", errno ? ": " : "",
-                   errno ? strerror(errno) : "");
+        tool_error("write error%s%s", errno ? ": " : "", errno ? strerror(errno) : "");
         return false;
     }
     return true;

@@ -102,8 +102,7 @@ struct split {
     char *suffix;
 };
 
-static int split_template(const struct template *t, bool dry_run,
-                          struct split *s)
+static int split_template(const struct template *t, bool dry_run, struct split *s)
 {
     memset(s, 0, sizeof *s);
     if (t->base == 0)
@@ -113,8 +112,7 @@ static int split_template(const struct template *t, bool dry_run,
     else
         s->dir = strndup(t->name, t->base - 1);
     s->prefix = strndup(t->name + t->base, t->x_start - t->base);
-    s->suffix = strndup(t->name + t->suffix,
-                        t->len - t->suffix - t->suffix_slashes);
+    s->suffix = strndup(t->name + t->suffix, t->len - t->suffix - t->suffix_slashes);
     if (!s->dir || !s->prefix || !s->suffix) {
         errno = ENOMEM;
         return -1;
@@ -143,8 +141,8 @@ static void split_free(struct split *s)
 
 /* Creates (or for -u, picks) the name; returns the library's absolute path
  * or NULL with errno. */
-static char *create(const struct template *t, const struct split *s,
-                    bool directory, bool dry_run)
+static char *create(const struct template *t, const struct split *s, bool directory,
+                    bool dry_run)
 {
     tmpf_opts o = {.dir = s->dir,
                    .prefix = s->prefix,

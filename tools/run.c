@@ -4,8 +4,9 @@
  * Signals: SIGINT, SIGTERM, SIGHUP and SIGCHLD stay blocked except inside
  * sigsuspend(), so a handler only ever runs while CMD is unreaped (its pid
  * cannot have been reused when we forward to it) and never during creation
- * or cleanup. A signal that arrived for tmpf is forwarded to CMD, tmpf
- * waits for CMD, removes the temporary and then dies of that same signal.
+ * or cleanup (one that comes then is acted on right after). A signal that
+ * arrived for tmpf is forwarded to CMD, tmpf waits for CMD, removes the
+ * temporary and then dies of that same signal.
  * Signals the terminal sent (si_code > 0) already reached CMD, which is in
  * our process group, so they are not sent twice. Signals ignored when tmpf
  * started stay ignored, for tmpf and for CMD (as shells do for "cmd &").
@@ -81,7 +82,10 @@ static void on_signal(int sig, siginfo_t *info, void *uctx)
 }
 
 /* Only there so that sigsuspend() returns when CMD ends. */
-static void on_child(int sig) { (void)sig; }
+static void on_child(int sig)
+{
+    (void)sig;
+}
 
 struct run_opts {
     bool file, keep, verbose;
@@ -97,6 +101,26 @@ struct temporary {
 static const char *kind_name(const struct run_opts *ro)
 {
     return ro->file ? "file" : "directory";
+}
+
+/* --verbose: the library reports what it creates and removes. */
+static void verbose_hook(const tmpf_event *ev, void *ctx)
+{
+    (void)ctx;
+    const char *what = ev->kind == TMPF_KIND_DIRECTORY ? "directory" : "file";
+    switch (ev->type) {
+    case TMPF_EVENT_CREATE:
+        tool_error("run: created %s %s", what, ev->path ? ev->path : "?");
+        break;
+    case TMPF_EVENT_DELETE:
+        tool_error("run: removed %s %s", what, ev->path ? ev->path : "?");
+        break;
+    case TMPF_EVENT_KEEP:
+        tool_error("run: kept %s %s", what, ev->path ? ev->path : "?");
+        break;
+    default:
+        break;
+    }
 }
 
 static int make_temporary(const struct run_opts *ro, struct temporary *t)
@@ -140,10 +164,8 @@ static int finish_temporary(const struct run_opts *ro, struct temporary *t)
     int rc = t->dir ? tmpf_dir_cleanup(t->dir) : tmpf_file_cleanup(t->file);
     int err = errno;
     if (rc != 0)
-        tool_error("run: cannot remove %s '%s': %s", kind_name(ro),
-                   path ? path : "?", strerror(err));
-    else if (ro->verbose && !ro->keep)
-        tool_error("run: removed %s %s", kind_name(ro), path ? path : "?");
+        tool_error("run: cannot remove %s '%s': %s", kind_name(ro), path ? path : "?",
+                   strerror(err));
     free(path);
     return rc;
 }
@@ -169,7 +191,28 @@ static void exec_command(char **cmd, const struct temporary *t,
                                           : TOOL_EXIT_CANNOT_EXEC);
 }
 
-static int parse(int argc, char **argv, struct run_opts *ro)
+/*
+ * tmpf's exit: the signal mask goes back, which runs the handler of a
+ * signal that arrived during creation or cleanup; if a signal came at any
+ * point, tmpf dies of it as it would have without us: the caller (a shell,
+ * make) sees "killed by SIGTERM", not an exit status.
+ */
+static int finish(int rc, const sigset_t *old_mask)
+{
+    sigprocmask(SIG_SETMASK, old_mask, NULL);
+    int sig = got_signal;
+    if (sig) {
+        fflush(NULL);
+        signal(sig, SIG_DFL);
+        raise(sig);
+        rc = 128 + sig; /* reached only if tmpf started with sig blocked */
+    }
+    return rc;
+}
+
+/* Returns the index of COMMAND, or -1 with *status set (help, version or a
+ * usage error). */
+static int parse(int argc, char **argv, struct run_opts *ro, int *status)
 {
     int c;
     opterr = 0;
@@ -198,27 +241,35 @@ static int parse(int argc, char **argv, struct run_opts *ro)
             ro->verbose = true;
             break;
         case OPT_HELP:
-            return -tool_print_help(help_text) - 1;
+            *status = tool_print_help(help_text);
+            return -1;
         case OPT_VERSION:
-            return -tool_print_version() - 1;
+            *status = tool_print_version();
+            return -1;
         default:
-            return -tool_getopt_error("run", c, argv) - 1;
+            *status = tool_getopt_error("run", c, argv);
+            return -1;
         }
     }
-    if (optind >= argc)
-        return -tool_usage_error("run", "missing command") - 1;
+    if (optind >= argc) {
+        *status = tool_usage_error("run", "missing command");
+        return -1;
+    }
     if ((ro->lib.prefix && strchr(ro->lib.prefix, '/')) ||
-        (ro->lib.suffix && strchr(ro->lib.suffix, '/')))
-        return -tool_usage_error("run", "--prefix and --suffix must not contain '/'") - 1;
+        (ro->lib.suffix && strchr(ro->lib.suffix, '/'))) {
+        *status = tool_usage_error("run", "--prefix and --suffix must not contain '/'");
+        return -1;
+    }
     return optind;
 }
 
 int tool_run(int argc, char **argv)
 {
     struct run_opts ro = {0};
-    int first = parse(argc, argv, &ro);
+    int parse_status;
+    int first = parse(argc, argv, &ro, &parse_status);
     if (first < 0)
-        return -first - 1; /* help, version or a usage error */
+        return parse_status;
     char **cmd = argv + first;
 
     sigset_t block, old_mask, wait_mask;
@@ -247,15 +298,14 @@ int tool_run(int argc, char **argv)
     sa.sa_handler = on_child;
     sigaction(SIGCHLD, &sa, &old_chld);
 
+    if (ro.verbose)
+        tmpf_set_event_hook(verbose_hook, NULL);
     struct temporary t;
     if (make_temporary(&ro, &t) != 0) {
         tool_error("run: cannot create temporary %s: %s", kind_name(&ro),
                    strerror(errno));
-        return TOOL_EXIT_FAILURE;
+        return finish(TOOL_EXIT_FAILURE, &old_mask);
     }
-    if (ro.verbose)
-        tool_error("run: created %s %s", kind_name(&ro), t.path);
-
     fflush(NULL);
     pid_t pid = fork();
     if (pid == 0)
@@ -264,7 +314,7 @@ int tool_run(int argc, char **argv)
         int err = errno;
         finish_temporary(&ro, &t);
         tool_error("run: cannot start '%s': %s", cmd[0], strerror(err));
-        return TOOL_EXIT_FAILURE;
+        return finish(TOOL_EXIT_FAILURE, &old_mask);
     }
     child_pid = pid;
 
@@ -296,18 +346,5 @@ int tool_run(int argc, char **argv)
     if (finish_temporary(&ro, &t) != 0 && rc == 0)
         rc = TOOL_EXIT_FAILURE;
 
-    int sig = got_signal;
-    if (sig) {
-        /* Die as the signal would have killed us: the caller (a shell, a
-         * make) sees "killed by SIGTERM", not an exit status. */
-        fflush(NULL);
-        signal(sig, SIG_DFL);
-        raise(sig);
-        sigset_t only;
-        sigemptyset(&only);
-        sigaddset(&only, sig);
-        sigprocmask(SIG_UNBLOCK, &only, NULL);
-        rc = 128 + sig; /* not reached unless the signal is blocked above us */
-    }
-    return rc;
+    return finish(rc, &old_mask);
 }

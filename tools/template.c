@@ -152,8 +152,7 @@ enum template_error template_parse(const struct template_args *args,
     return TEMPLATE_OK;
 }
 
-void template_message(enum template_error e, const char *bad, char *buf,
-                      size_t n)
+void template_message(enum template_error e, const char *bad, char *buf, size_t n)
 {
     switch (e) {
     case TEMPLATE_OK:
@@ -172,13 +171,11 @@ void template_message(enum template_error e, const char *bad, char *buf,
         snprintf(buf, n, "too few X's in template '%s'", bad);
         break;
     case TEMPLATE_T_SLASH:
-        snprintf(buf, n, "invalid template, '%s', contains directory separator",
-                 bad);
+        snprintf(buf, n, "invalid template, '%s', contains directory separator", bad);
         break;
     case TEMPLATE_ABSOLUTE:
         snprintf(buf, n,
-                 "invalid template, '%s'; with --tmpdir, it may not be absolute",
-                 bad);
+                 "invalid template, '%s'; with --tmpdir, it may not be absolute", bad);
         break;
     }
 }

@@ -28,20 +28,21 @@ struct template_args {
 enum template_error {
     TEMPLATE_OK,
     TEMPLATE_NOMEM,
-    TEMPLATE_SUFFIX_NEEDS_X,  /* --suffix given, template does not end in X */
-    TEMPLATE_SUFFIX_SLASH,    /* the suffix contains a directory separator */
-    TEMPLATE_TOO_FEW_X,       /* fewer than 3 X's before the suffix */
-    TEMPLATE_T_SLASH,         /* -t with a '/' in the template */
-    TEMPLATE_ABSOLUTE,        /* --tmpdir/-p with an absolute template */
+    TEMPLATE_SUFFIX_NEEDS_X, /* --suffix given, template does not end in X */
+    TEMPLATE_SUFFIX_SLASH,   /* the suffix contains a directory separator */
+    TEMPLATE_TOO_FEW_X,      /* fewer than 3 X's before the suffix */
+    TEMPLATE_T_SLASH,        /* -t with a '/' in the template */
+    TEMPLATE_ABSOLUTE,       /* --tmpdir/-p with an absolute template */
 };
 
-struct template {
-    char *name;          /* malloc'd: the full name, X's still in it */
-    size_t len;          /* strlen(name) */
-    size_t base;         /* start of the last component (after the last '/') */
-    size_t x_start;      /* first X that gets replaced */
-    size_t rand_len;     /* X's replaced: min(X run, TEMPLATE_RAND_MAX) */
-    size_t suffix;       /* start of the suffix (just after the X run) */
+struct template
+{
+    char *name;            /* malloc'd: the full name, X's still in it */
+    size_t len;            /* strlen(name) */
+    size_t base;           /* start of the last component (after the last '/') */
+    size_t x_start;        /* first X that gets replaced */
+    size_t rand_len;       /* X's replaced: min(X run, TEMPLATE_RAND_MAX) */
+    size_t suffix;         /* start of the suffix (just after the X run) */
     size_t suffix_slashes; /* trailing '/' ending the suffix (mkdir accepts) */
 };
 
@@ -57,8 +58,7 @@ enum template_error template_parse(const struct template_args *args,
 
 /* Writes mktemp's message for e, quoting bad, into buf (size n):
  * "too few X's in template 'tmp.XX'". */
-void template_message(enum template_error e, const char *bad, char *buf,
-                      size_t n);
+void template_message(enum template_error e, const char *bad, char *buf, size_t n);
 
 void template_free(struct template *t);
 
