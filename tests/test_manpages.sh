@@ -4,7 +4,8 @@
 # every macro, flag, enum constant and type of include/tmpf.h appears in
 # some page; every page has the usual sections, its cross-references to
 # tmpf pages resolve, its alias (.so) pages point at real pages, and it
-# renders without groff warnings.
+# renders without groff warnings; the program in its EXAMPLES builds, runs
+# and leaves nothing behind.
 set -u
 src=${TMPF_SOURCE_DIR:?TMPF_SOURCE_DIR not set}
 bin=${TMPF_BINARY_DIR:?TMPF_BINARY_DIR not set}
@@ -87,7 +88,7 @@ done
 #    man3/ layout, the way man(1) reads them once installed.
 if command -v groff >/dev/null 2>&1; then
     work=$(mktemp -d)
-    trap 'rm -rf "$work"' EXIT
+    trap 'rm -rf "$work" "${ex:-}"' EXIT
     mkdir "$work/man3"
     cp "$man"/*.3 "$work/man3/"
     for p in "$man"/*.3; do
@@ -102,6 +103,39 @@ if command -v groff >/dev/null 2>&1; then
     fi
 else
     echo "SKIP: groff is not installed; rendering not checked (apt-get install groff-base)"
+fi
+
+# 6. The program in each page's EXAMPLES builds against the library, runs
+#    successfully, and leaves nothing in the temporary directory.
+archive="$bin/libtmpf.a"
+cc=${CC:-cc}
+if [ -f "$archive" ] && command -v "$cc" >/dev/null 2>&1; then
+    ex=$(mktemp -d)
+    trap 'rm -rf "${work:-}" "$ex"' EXIT
+    for p in "${pages[@]}"; do
+        name=$(basename "$p" .3)
+        awk '/^\.SH/ { sec = $2 }
+             sec == "EXAMPLES" && /^\.EX/ { inside = 1; next }
+             sec == "EXAMPLES" && /^\.EE/ { exit }
+             inside { print }' "$p" |
+            sed 's/\\e/\\/g; s/\\-/-/g; s/\\(aq/'"'"'/g; s/\\(dq/"/g; s/\\&//g' >"$ex/$name.c"
+        grep -q 'main(' "$ex/$name.c" || { fail "$name.3: EXAMPLES has no program"; continue; }
+        if ! out=$("$cc" -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -I"$src/include" \
+                   "$ex/$name.c" "$archive" -lpthread -o "$ex/$name" 2>&1); then
+            fail "$name.3: the EXAMPLES program does not build:"; echo "$out"
+            continue
+        fi
+        mkdir -p "$ex/tmp_$name" "$ex/run_$name"
+        if out=$(cd "$ex/run_$name" && TMPDIR="$ex/tmp_$name" "$ex/$name" 2>&1); then
+            pass
+        else
+            fail "$name.3: the EXAMPLES program failed:"; echo "$out"
+        fi
+        left=$(ls -A "$ex/tmp_$name")
+        if [ -z "$left" ]; then pass; else fail "$name.3: the EXAMPLES program left $left behind"; fi
+    done
+else
+    echo "SKIP: no $archive or no C compiler; EXAMPLES programs not built"
 fi
 
 echo "$passed passed, $failed failed"
