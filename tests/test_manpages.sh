@@ -108,7 +108,13 @@ fi
 # 6. The program in each page's EXAMPLES builds against the library, runs
 #    successfully, and leaves nothing in the temporary directory.
 archive="$bin/libtmpf.a"
-cc=${CC:-cc}
+# The compiler and sanitizers the library was built with (a musl or
+# AddressSanitizer build cannot be linked by the system's plain cc).
+cc=$(sed -n 's/^CMAKE_C_COMPILER:[A-Z]*=//p' "$bin/CMakeCache.txt" 2>/dev/null)
+cc=${cc:-${CC:-cc}}
+san=$(sed -n 's/^TMPF_SANITIZE:[A-Z]*=//p' "$bin/CMakeCache.txt" 2>/dev/null)
+ccflags=(-std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -I"$src/include")
+[ -n "$san" ] && ccflags+=(-fsanitize="$san" -fno-omit-frame-pointer)
 if [ -f "$archive" ] && command -v "$cc" >/dev/null 2>&1; then
     ex=$(mktemp -d)
     trap 'rm -rf "${work:-}" "$ex"' EXIT
@@ -120,8 +126,8 @@ if [ -f "$archive" ] && command -v "$cc" >/dev/null 2>&1; then
              inside { print }' "$p" |
             sed 's/\\e/\\/g; s/\\-/-/g; s/\\(aq/'"'"'/g; s/\\(dq/"/g; s/\\&//g' >"$ex/$name.c"
         grep -q 'main(' "$ex/$name.c" || { fail "$name.3: EXAMPLES has no program"; continue; }
-        if ! out=$("$cc" -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -I"$src/include" \
-                   "$ex/$name.c" "$archive" -lpthread -o "$ex/$name" 2>&1); then
+        if ! out=$("$cc" "${ccflags[@]}" "$ex/$name.c" "$archive" -lpthread \
+                   -o "$ex/$name" 2>&1); then
             fail "$name.3: the EXAMPLES program does not build:"; echo "$out"
             continue
         fi
