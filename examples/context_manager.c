@@ -8,7 +8,11 @@
  *       open(os.path.join(d, "a.txt"), "w").write("a")
  *       os.makedirs(os.path.join(d, "sub")); ...
  *
- * The program checks with access(2) that both are gone after their block.
+ *   with tempfile.NamedTemporaryFile() as f:
+ *       raise ValueError   # the file is still removed
+ *
+ * The program checks with access(2) that each is gone after its block,
+ * also when the block is left early on an error.
  */
 #include <tmpf.h>
 
@@ -83,6 +87,20 @@ static char *use_dir(void)
     return copy; /* the whole tree is removed here */
 }
 
+/* Leaves its block early, as an exception leaves a `with`: the cleanup
+ * runs on that path too. Stores the path in out (cap bytes). */
+static int fail_midway(char *out, size_t cap)
+{
+    TMPF_AUTO_FILE f = tmpf_named_temporary_file(&(tmpf_opts){.prefix = "ctx_err_"});
+    if (!f)
+        return 0;
+    snprintf(out, cap, "%s", tmpf_file_path(f));
+    if (tmpf_file_write(f, "partial", 7) < 0)
+        return 0;
+    errno = EPROTO; /* something went wrong: give up */
+    return -1;      /* f is closed and deleted on this path as well */
+}
+
 int main(void)
 {
     int status = 0;
@@ -107,5 +125,17 @@ int main(void)
         printf("directory %s: gone, with its contents, after the block\n", dir);
     }
     free(dir);
+
+    char early[4096] = "";
+    if (fail_midway(early, sizeof early) != -1 || !*early) {
+        fprintf(stderr, "context_manager: the early-exit block did not run\n");
+        return 1;
+    }
+    if (access(early, F_OK) == 0 || errno != ENOENT) {
+        fprintf(stderr, "context_manager: %s survived an early return\n", early);
+        status = 1;
+    } else {
+        printf("file %s: gone after an early return\n", early);
+    }
     return status;
 }
