@@ -266,7 +266,7 @@ static int parse(int argc, char **argv, struct run_opts *ro, int *status)
 int tool_run(int argc, char **argv)
 {
     struct run_opts ro = {0};
-    int parse_status;
+    int parse_status = 1;
     int first = parse(argc, argv, &ro, &parse_status);
     if (first < 0)
         return parse_status;
