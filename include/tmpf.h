@@ -153,15 +153,22 @@ char *tmpf_mktemp(const tmpf_opts *opts);
 
 /*
  * TemporaryFile: a read/write file with no name (O_TMPFILE on Linux, else
- * created and unlinked at once). Closing it destroys it. Free with
- * tmpf_file_cleanup. Errors: NULL with errno as tmpf_mkstemp.
+ * created and unlinked at once; a directory whose file system refuses
+ * O_TMPFILE is remembered and not asked again). Closing it destroys it.
+ * tmpf_file_path gives NULL. Free with tmpf_file_cleanup. Errors: NULL
+ * with errno as tmpf_mkstemp (ENOENT, ENOTDIR, EACCES, EMFILE, ENOSPC,
+ * ENOMEM, ...); nothing is left behind.
  */
 TMPF_API tmpf_file *tmpf_temporary_file(const tmpf_opts *opts);
 
 /*
- * NamedTemporaryFile: a read/write file with a name (tmpf_file_path).
- * Deleted by tmpf_file_close, unless TMPF_KEEP_AFTER_CLOSE (then deleted by
- * tmpf_file_cleanup) or TMPF_KEEP (never deleted). Errors: as tmpf_mkstemp.
+ * NamedTemporaryFile: a read/write file with a name (tmpf_file_path),
+ * created as tmpf_mkstemp creates one. Python 3.12's delete /
+ * delete_on_close: by default tmpf_file_close deletes it; with
+ * TMPF_KEEP_AFTER_CLOSE close keeps it (another program may open it by
+ * name) and tmpf_file_cleanup deletes it; with TMPF_KEEP the library
+ * never deletes it. Deletion is by name: do not rename it yourself.
+ * Errors: as tmpf_mkstemp; nothing is left behind.
  */
 TMPF_API tmpf_file *tmpf_named_temporary_file(const tmpf_opts *opts);
 
@@ -203,9 +210,17 @@ TMPF_API int tmpf_file_fileno(tmpf_file *f);
 
 /*
  * A stdio view of f for fprintf/fread/getline, owned by f (never fclose
- * it). Stream calls and tmpf_file_* calls may be mixed freely: both see one
- * content and one position. A spooled file stays in memory behind the
- * stream until it rolls over. Errors: NULL with EBADF or ENOMEM.
+ * it; tmpf_file_close does). Returns the same stream on every call. Stream
+ * calls and tmpf_file_* calls may be mixed freely: every tmpf_file_* call
+ * first flushes the stream (pending output is written, read-ahead given
+ * back), so both see one content and one position; a call that moves the
+ * position or changes the content also clears the stream's end-of-file
+ * indicator, as fseek would. Using the raw descriptor of tmpf_file_fileno
+ * alongside the stream needs tmpf_file_flush before and after. A spooled
+ * file stays in memory behind the stream until it rolls over. Built on
+ * fopencookie (Linux) or funopen (BSD, macOS); elsewhere the stream sits
+ * on a dup of the descriptor and a spooled file rolls over first.
+ * Errors: NULL with EBADF (closed) or ENOMEM.
  */
 TMPF_API FILE *tmpf_file_stream(tmpf_file *f);
 
@@ -219,11 +234,15 @@ TMPF_API int tmpf_file_rollover(tmpf_file *f);
 TMPF_API bool tmpf_file_rolled(const tmpf_file *f);
 
 /*
- * Opens a second, independent descriptor (own offset) on the same file.
+ * Opens a second, independent descriptor (own offset) on the same file,
+ * after flushing the stream so it sees every byte written so far.
  * flags: O_RDONLY, O_WRONLY or O_RDWR, optionally with O_APPEND; O_CLOEXEC
- * is always added. Works for anonymous files through /proc/self/fd on
- * Linux. The caller owns the descriptor. A spooled file rolls over first.
- * Errors: -1 with EINVAL (bad flags), EBADF (closed), ENOENT (removed), ...
+ * is always added. A named file is opened by its path without following a
+ * symlink and must still be the same file; an anonymous one through
+ * /proc/self/fd on Linux. The caller owns the descriptor. A spooled file
+ * rolls over first. Errors: -1 with EINVAL (other flags), EBADF (closed),
+ * ENOENT (the name was removed or now leads to another file, or /proc is
+ * not mounted), EOPNOTSUPP (anonymous file, not Linux), EMFILE, ...
  */
 TMPF_API int tmpf_file_reopen(tmpf_file *f, int flags);
 
@@ -368,34 +387,53 @@ typedef struct tmpf_event {
 
 /*
  * Calls hook(ev, ctx) for every event from now on, on whichever thread
- * causes it; NULL removes the hook. Temporaries created inside the hook do
- * not call it again.
+ * causes it; NULL removes the hook. When this returns, no call of the
+ * previous hook is still running (unless it is called from inside a hook),
+ * so the old ctx may be freed. Temporaries created inside the hook do not
+ * call it again. Event order per temporary: CREATE, then for files CLOSE,
+ * then DELETE (or KEEP / PERSIST); ROLLOVER when a spooled file moves to
+ * disk; CLEANUP_FAILED with the errno when a removal fails.
  */
 TMPF_API void tmpf_set_event_hook(void (*hook)(const tmpf_event *ev, void *ctx),
                                   void *ctx);
 
+/* Counters since the process started, read without a lock. "live" counts
+ * temporaries created and neither deleted, kept nor persisted; a low-level
+ * mkstemp / mkdtemp path counts until a scope removes it, since the library
+ * cannot see the caller's own unlink. */
 typedef struct tmpf_stats {
-    uint64_t live[TMPF_KIND_COUNT]; /* temporaries not yet removed or kept */
+    uint64_t live[TMPF_KIND_COUNT]; /* indexed by tmpf_kind */
     uint64_t spooled_in_memory;     /* live spooled files still in memory */
     uint64_t spooled_rolled;        /* live spooled files on disk */
     uint64_t spooled_bytes;         /* bytes spooled files hold in memory */
-    uint64_t created;               /* since the process started */
-    uint64_t removed;
-    uint64_t cleanup_failures;
+    uint64_t created;               /* temporaries created */
+    uint64_t removed;               /* temporaries deleted by the library */
+    uint64_t cleanup_failures;      /* removals that failed */
 } tmpf_stats;
 
 /* Fills *out with the counters. Errors: -1 with EINVAL for NULL. */
 TMPF_API int tmpf_get_stats(tmpf_stats *out);
 
 /*
- * Tracks temporaries from now on and, at normal exit, writes to out
- * (NULL: stderr) each one never cleaned up or kept: kind, path and the
- * creating call. TMPF_DEBUG=1 in the environment does the same from the
- * start. Returns the number of such temporaries live right now.
+ * The C spelling of Python's ResourceWarning. Starts tracking temporaries
+ * (those created from now on) and, at normal exit, writes to out (NULL:
+ * stderr) one line per temporary never cleaned up, kept or persisted:
+ *   tmpf: leaked file from tmpf_named_temporary_file: /tmp/tmpab12cd34
+ * A mkstemp / mkdtemp path counts only if it still exists at exit.
+ * TMPF_DEBUG=1 in the environment does the same from program start.
+ * Returns how many tracked temporaries are leaked right now. Tracking
+ * takes a lock per creation: it is a debugging aid, off by default.
  */
 TMPF_API int tmpf_leak_report(FILE *out);
 
 /* ---- Scope-exit helpers (GCC and Clang): the C spelling of `with` ------- */
+/*
+ * Python's `with tempfile.NamedTemporaryFile() as f:` becomes
+ *     { TMPF_AUTO_FILE f = tmpf_named_temporary_file(NULL); ... }
+ * and the variable is cleaned up (tmpf_file_cleanup, tmpf_dir_cleanup,
+ * tmpf_scope_cleanup) however the block is left; NULL is fine. Errors of
+ * that cleanup are lost: call the cleanup yourself where they matter.
+ */
 
 #if defined(__GNUC__) || defined(__clang__)
 static inline void tmpf__auto_file_cleanup(tmpf_file **f) { tmpf_file_cleanup(*f); }
