@@ -812,6 +812,49 @@ static void test_without_o_tmpfile_enospc(void)
     unmount_small(mnt);
 }
 
+/* No renameat2: TMPF_NOCLOBBER on a named file takes link + unlink. */
+static int child_without_renameat2(void *arg)
+{
+    const char *dir = arg;
+    if (!refuse_renameat2())
+        return 77;
+    char t[4400], u[4400];
+    snprintf(t, sizeof t, "%s/t", dir);
+    snprintf(u, sizeof u, "%s/u", dir);
+    if (write_file(t, "old", 0644) != 0)
+        return 60;
+    tmpf_file *f = tmpf_named_temporary_file(&(tmpf_opts){.dir = dir});
+    if (!f || tmpf_file_write(f, "new", 3) != 3)
+        return 61;
+    char *tmp = strdup(tmpf_file_path(f));
+    int rc = 0;
+    errno = 0;
+    if (tmpf_file_persist(f, t, TMPF_NOCLOBBER) != -1 || errno != EEXIST)
+        rc = 62;
+    else if (!content_is(t, "old") || !content_is(tmp, "new") || count_entries(dir) != 2)
+        rc = 63;
+    else if (tmpf_file_persist(f, u, TMPF_NOCLOBBER | TMPF_DURABLE) != 0)
+        rc = 64;
+    else if (!content_is(u, "new") || path_exists(tmp) || count_entries(dir) != 2)
+        rc = 65;
+    else if (strcmp(tmpf_file_path(f), u) != 0)
+        rc = 66;
+    free(tmp);
+    if (tmpf_file_cleanup(f) != 0 || !content_is(u, "new"))
+        rc = rc ? rc : 67;
+    return rc;
+}
+
+static void test_without_renameat2(void)
+{
+    char *dir = path_in("child");
+    CHECK(mkdir(dir, 0777) == 0);
+    int rc = run_child(child_without_renameat2, dir);
+    if (rc == 77)
+        SKIP("cannot install a seccomp filter");
+    CHECK_EQ_INT(rc, 0);
+}
+
 static void test_without_o_tmpfile(void)
 {
     char *dir = path_in("child");
@@ -850,6 +893,7 @@ static const struct test tests[] = {
     TEST(test_persist_in_scope),
     TEST(test_without_o_tmpfile),
     TEST(test_without_o_tmpfile_enospc),
+    TEST(test_without_renameat2),
 };
 
 /* `test_persist --write-atomic-durable FILE`: one durable write, for
