@@ -153,15 +153,22 @@ char *tmpf_mktemp(const tmpf_opts *opts);
 
 /*
  * TemporaryFile: a read/write file with no name (O_TMPFILE on Linux, else
- * created and unlinked at once). Closing it destroys it. Free with
- * tmpf_file_cleanup. Errors: NULL with errno as tmpf_mkstemp.
+ * created and unlinked at once; a directory whose file system refuses
+ * O_TMPFILE is remembered and not asked again). Closing it destroys it.
+ * tmpf_file_path gives NULL. Free with tmpf_file_cleanup. Errors: NULL
+ * with errno as tmpf_mkstemp (ENOENT, ENOTDIR, EACCES, EMFILE, ENOSPC,
+ * ENOMEM, ...); nothing is left behind.
  */
 TMPF_API tmpf_file *tmpf_temporary_file(const tmpf_opts *opts);
 
 /*
- * NamedTemporaryFile: a read/write file with a name (tmpf_file_path).
- * Deleted by tmpf_file_close, unless TMPF_KEEP_AFTER_CLOSE (then deleted by
- * tmpf_file_cleanup) or TMPF_KEEP (never deleted). Errors: as tmpf_mkstemp.
+ * NamedTemporaryFile: a read/write file with a name (tmpf_file_path),
+ * created as tmpf_mkstemp creates one. Python 3.12's delete /
+ * delete_on_close: by default tmpf_file_close deletes it; with
+ * TMPF_KEEP_AFTER_CLOSE close keeps it (another program may open it by
+ * name) and tmpf_file_cleanup deletes it; with TMPF_KEEP the library
+ * never deletes it. Deletion is by name: do not rename it yourself.
+ * Errors: as tmpf_mkstemp; nothing is left behind.
  */
 TMPF_API tmpf_file *tmpf_named_temporary_file(const tmpf_opts *opts);
 
@@ -203,9 +210,17 @@ TMPF_API int tmpf_file_fileno(tmpf_file *f);
 
 /*
  * A stdio view of f for fprintf/fread/getline, owned by f (never fclose
- * it). Stream calls and tmpf_file_* calls may be mixed freely: both see one
- * content and one position. A spooled file stays in memory behind the
- * stream until it rolls over. Errors: NULL with EBADF or ENOMEM.
+ * it; tmpf_file_close does). Returns the same stream on every call. Stream
+ * calls and tmpf_file_* calls may be mixed freely: every tmpf_file_* call
+ * first flushes the stream (pending output is written, read-ahead given
+ * back), so both see one content and one position; a call that moves the
+ * position or changes the content also clears the stream's end-of-file
+ * indicator, as fseek would. Using the raw descriptor of tmpf_file_fileno
+ * alongside the stream needs tmpf_file_flush before and after. A spooled
+ * file stays in memory behind the stream until it rolls over. Built on
+ * fopencookie (Linux) or funopen (BSD, macOS); elsewhere the stream sits
+ * on a dup of the descriptor and a spooled file rolls over first.
+ * Errors: NULL with EBADF (closed) or ENOMEM.
  */
 TMPF_API FILE *tmpf_file_stream(tmpf_file *f);
 
@@ -219,11 +234,15 @@ TMPF_API int tmpf_file_rollover(tmpf_file *f);
 TMPF_API bool tmpf_file_rolled(const tmpf_file *f);
 
 /*
- * Opens a second, independent descriptor (own offset) on the same file.
+ * Opens a second, independent descriptor (own offset) on the same file,
+ * after flushing the stream so it sees every byte written so far.
  * flags: O_RDONLY, O_WRONLY or O_RDWR, optionally with O_APPEND; O_CLOEXEC
- * is always added. Works for anonymous files through /proc/self/fd on
- * Linux. The caller owns the descriptor. A spooled file rolls over first.
- * Errors: -1 with EINVAL (bad flags), EBADF (closed), ENOENT (removed), ...
+ * is always added. A named file is opened by its path without following a
+ * symlink and must still be the same file; an anonymous one through
+ * /proc/self/fd on Linux. The caller owns the descriptor. A spooled file
+ * rolls over first. Errors: -1 with EINVAL (other flags), EBADF (closed),
+ * ENOENT (the name was removed or now leads to another file, or /proc is
+ * not mounted), EOPNOTSUPP (anonymous file, not Linux), EMFILE, ...
  */
 TMPF_API int tmpf_file_reopen(tmpf_file *f, int flags);
 
@@ -249,20 +268,40 @@ TMPF_API int tmpf_file_cleanup(tmpf_file *f);
 
 /*
  * Moves temporary f into place as target, atomically: rename(2) for a
- * named file, linkat(2) for an anonymous one. flags: TMPF_NOCLOBBER fails
- * with EEXIST if target exists; TMPF_DURABLE fsyncs the file before and
- * target's directory after. On success f is no longer temporary (close and
- * cleanup leave it) and tmpf_file_path reports target made absolute. On
- * failure f and target are as before. Errors: -1 with EEXIST, EXDEV, ...
+ * named file; for an anonymous (O_TMPFILE) one, linkat(2) through
+ * /proc/self/fd (no privilege needed) to target (TMPF_NOCLOBBER) or to a
+ * side name ".#<name>.XXXXXXXX" beside target then rename over it, so
+ * target never shows half-written content. A symlink at target is
+ * replaced itself, not followed (rename semantics). A spooled file rolls
+ * over first. flags: TMPF_NOCLOBBER fails with EEXIST if target exists
+ * (renameat2 RENAME_NOREPLACE, else link + unlink); TMPF_DURABLE fsyncs
+ * the file before and target's directory after (exactly two fsyncs).
+ * On success f is no longer temporary (close and cleanup leave it) and
+ * tmpf_file_path reports target made absolute. On failure f and target
+ * are as before. Errors: -1 with EINVAL (NULL, flags other than the two
+ * above), EISDIR (target ends in "/", "." or ".."), EEXIST, EXDEV (other
+ * file system), EBADF (anonymous and closed), ENOENT (deleted on close,
+ * missing directory, or an anonymous file made without O_TMPFILE, which
+ * cannot be named), EACCES, ENOSPC, ... One exception: if only the final
+ * directory fsync fails, the file is already at target (f says so) and -1
+ * reports that the move may not be durable.
  */
 TMPF_API int tmpf_file_persist(tmpf_file *f, const char *target, unsigned flags);
 
 /*
  * Replaces target with the n bytes at data so that target holds either the
- * old or the new bytes, whatever happens in between. An existing target's
- * permission bits are kept; a new one gets 0666 & ~umask. flags as
- * tmpf_file_persist. On failure target is untouched and nothing is left
- * behind.
+ * old or the new bytes, whatever happens in between. The temporary is an
+ * O_TMPFILE file in target's directory, so a crash leaves nothing behind
+ * (except a complete side name if it strikes between the link and the
+ * rename described above); where the file system has no O_TMPFILE it is a
+ * named ".#<name>.XXXXXXXX" file, which a crash can leave. Permissions: an existing target's
+ * permission bits (of the file a symlink points to) are kept, without
+ * setuid/setgid/sticky; a new file is created 0666 and the kernel applies
+ * the umask (and a default ACL) as for any new file, so no racy umask(2)
+ * call is made. Owner, ACLs and xattrs are the writer's defaults, not
+ * copied. flags as tmpf_file_persist. On failure target is untouched and
+ * nothing is left behind. Errors: as tmpf_file_persist, plus EINVAL for
+ * NULL data with n > 0, and EISDIR for a directory target.
  */
 TMPF_API int tmpf_write_atomic(const char *target, const void *data, size_t n,
                                unsigned flags);
@@ -388,6 +427,13 @@ TMPF_API int tmpf_get_stats(tmpf_stats *out);
 TMPF_API int tmpf_leak_report(FILE *out);
 
 /* ---- Scope-exit helpers (GCC and Clang): the C spelling of `with` ------- */
+/*
+ * Python's `with tempfile.NamedTemporaryFile() as f:` becomes
+ *     { TMPF_AUTO_FILE f = tmpf_named_temporary_file(NULL); ... }
+ * and the variable is cleaned up (tmpf_file_cleanup, tmpf_dir_cleanup,
+ * tmpf_scope_cleanup) however the block is left; NULL is fine. Errors of
+ * that cleanup are lost: call the cleanup yourself where they matter.
+ */
 
 #if defined(__GNUC__) || defined(__clang__)
 static inline void tmpf__auto_file_cleanup(tmpf_file **f) { tmpf_file_cleanup(*f); }

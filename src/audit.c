@@ -194,8 +194,6 @@ static void count(tmpf_event_type type, tmpf_kind kind)
     }
 }
 
-void tmpf__audit_spool_in_memory_gone(void) { sub(&counters.spooled_in_memory, 1); }
-
 static void call_hook(const tmpf_event *ev)
 {
     atomic_fetch_add_explicit(&in_flight, 1, memory_order_acq_rel);
@@ -242,6 +240,12 @@ void tmpf__audit(tmpf_event_type type, tmpf_kind kind, const void *obj,
 void tmpf__audit_spool_bytes(int64_t delta)
 {
     atomic_fetch_add_explicit(&counters.spooled_bytes, (uint64_t)delta,
+                              memory_order_relaxed);
+}
+
+void tmpf__audit_spool_closed(void)
+{
+    atomic_fetch_sub_explicit(&counters.spooled_in_memory, 1,
                               memory_order_relaxed);
 }
 
