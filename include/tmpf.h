@@ -64,7 +64,8 @@ enum {
     TMPF_IGNORE_CLEANUP_ERRORS = 1u << 2,
     /* mkstemp's text=True; O_TEXT where the platform has it, else nothing. */
     TMPF_TEXT = 1u << 3,
-    /* Also remove at normal process exit if still there. */
+    /* Also remove at normal exit (atexit, or when the library is unloaded)
+     * if still there. A forked child never removes its parent's. */
     TMPF_AT_EXIT = 1u << 4,
     /* persist / write_atomic: fail with EEXIST instead of replacing. */
     TMPF_NOCLOBBER = 1u << 5,
@@ -342,15 +343,22 @@ TMPF_API int tmpf_rmtree(const char *path, unsigned flags);
 /* ---- Scopes (many temporaries, one cleanup) ---------------------------- */
 
 /*
- * A scope removes, newest first, every temporary created with
- * opts.scope = s. flags: TMPF_IGNORE_CLEANUP_ERRORS. Registration is
- * thread-safe. Errors: NULL with EINVAL or ENOMEM.
+ * The seeds' TempFileManager: every temporary created with opts.scope = s
+ * joins s, until tmpf_scope_cleanup. Low-level paths (tmpf_mkstemp,
+ * tmpf_mkdtemp) are then the scope's to remove, the descriptor and string
+ * stay the caller's; a low-level one with TMPF_KEEP is not registered. An object
+ * cleaned, kept or persisted by its owner leaves the scope at once.
+ * Creating into one scope from several threads is safe (O(1) each);
+ * cleaning it while others still create into it is not. flags:
+ * TMPF_IGNORE_CLEANUP_ERRORS. Errors: NULL with EINVAL or ENOMEM.
  */
 TMPF_API tmpf_scope *tmpf_scope_new(unsigned flags);
 
-/* Removes everything registered (files and directories; live tmpf_file and
- * tmpf_dir objects are cleaned up and freed too), then frees s. NULL is a
- * no-op. Errors: -1 with the first errno. */
+/* Removes everything still registered, newest first (so what was made
+ * inside a scoped directory goes before it), carrying on past failures;
+ * live tmpf_file and tmpf_dir objects are cleaned up and freed, so their
+ * pointers die here. Then frees s. NULL is a no-op. Errors: -1 with the
+ * first errno (EACCES, EBUSY, ...), unless TMPF_IGNORE_CLEANUP_ERRORS. */
 TMPF_API int tmpf_scope_cleanup(tmpf_scope *s);
 
 /* ---- Audit ------------------------------------------------------------- */

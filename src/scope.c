@@ -5,8 +5,8 @@
  * handle. An entry can sit in two lists at once: the user's scope (slot 0)
  * and the at-exit scope (slot 1); each list is doubly linked, newest first,
  * under its own scope's mutex, so registration and removal are O(1) and a
- * creation without a scope takes no lock at all. No code here ever holds
- * two scope locks at once.
+ * creation without a scope takes no lock at all. Only the at-exit run
+ * ever holds two locks (the at-exit one first, then a user scope's).
  *
  * Ownership of an entry:
  *   - an object (tmpf_file / tmpf_dir) holds its entry and gives it back
@@ -15,18 +15,22 @@
  *   - a low-level path (tmpf_mkstemp / tmpf_mkdtemp) has no holder: the
  *     entry carries its own copy of the path and the scope that removes the
  *     path frees the entry.
- * A cleanup takes an entry off its list and claims it under the lock, then
- * drops the lock before removing the temporary, so the object's cleanup can
- * call tmpf__scope_forget on that very entry: forget of an entry no longer
- * in a list just frees it. The claim keeps the at-exit scope and a user
- * scope from both cleaning one temporary.
+ * A cleanup takes an entry off its list and marks it claimed under the
+ * lock, then drops the lock before removing the temporary, so the object's
+ * cleanup can call tmpf__scope_forget on that very entry: forget of an
+ * entry no longer in any list just frees it, exactly once. An entry in both
+ * lists is claimed by one cleanup only: a user scope's cleanup claims under
+ * its own lock, the at-exit run under both (see run_at_exit).
  *
  * Fork: the at-exit list of a child starts empty (a fork handler drops what
  * it inherited: those temporaries are its parent's), and each at-exit entry
  * also records the registering pid, so a child made without fork handlers
  * (a raw clone) still never removes its parent's files at exit. Dropping an
  * inherited entry never frees an object: the child may still use it, and
- * an explicit cleanup in the child does what it says. */
+ * an explicit cleanup in the child (of an object, or of a user scope it
+ * inherited) does what it says. The at-exit lock is held across fork, so a
+ * child never inherits it locked; a user scope's lock is not (its list is
+ * the caller's to keep quiet across fork, as for any mutex). */
 #include "internal.h"
 
 #include <errno.h>
@@ -253,7 +257,10 @@ static int drain(tmpf_scope *s)
  * An entry also in a user scope is taken out of that scope too before it
  * is removed, under both locks (the only place two are held: the at-exit
  * lock first). The user scope is alive then: its cleanup frees it only
- * after each of its entries has left the at-exit list. */
+ * after each of its entries has left the at-exit list.
+ *
+ * As with Python's atexit, threads still running at exit must not be
+ * cleaning up the same objects: an object is freed by whoever cleans it. */
 static void run_at_exit(void)
 {
     tmpf_scope *x = &exit_scope;

@@ -126,15 +126,23 @@ static void test_mixed_scope_all_gone(void)
         &(tmpf_opts){.dir = scratch, .scope = s, .flags = TMPF_KEEP_AFTER_CLOSE});
     tmpf_file *anon = tmpf_temporary_file(&o);
     tmpf_dir *dir = tmpf_temporary_directory(&o);
-    CHECK(p1 && p2 && d1 && named && named_closed && anon && dir);
-    if (!(p1 && p2 && d1 && named && named_closed && anon && dir))
+    tmpf_file *spooled = tmpf_spooled_temporary_file(
+        &(tmpf_opts){.dir = scratch, .scope = s, .max_size = 1024});
+    tmpf_file *rolled = tmpf_spooled_temporary_file(
+        &(tmpf_opts){.dir = scratch, .scope = s, .max_size = 4});
+    CHECK(p1 && p2 && d1 && named && named_closed && anon && dir && spooled && rolled);
+    if (!(p1 && p2 && d1 && named && named_closed && anon && dir && spooled && rolled))
         return;
+    CHECK_EQ_INT(tmpf_file_write(spooled, "in memory", 9), 9);
+    CHECK_EQ_INT(tmpf_file_write(rolled, "past max_size", 13), 13);
+    CHECK(!tmpf_file_rolled(spooled));
+    CHECK(tmpf_file_rolled(rolled));
     CHECK_EQ_INT(tmpf_file_write(named, "abc", 3), 3);
     CHECK_EQ_INT(tmpf_file_write(anon, "abc", 3), 3);
     CHECK_EQ_INT(tmpf_file_close(named_closed), 0);
     CHECK(path_exists(tmpf_file_path(named_closed)));
     CHECK_EQ_INT(count_entries(scratch), 6);
-    CHECK_EQ_INT(live_total(), live_before + 7);
+    CHECK_EQ_INT(live_total(), live_before + 9);
 
     CHECK_EQ_INT(tmpf_scope_cleanup(s), 0);
     CHECK_EQ_INT(count_entries(scratch), 0);
