@@ -310,6 +310,53 @@ static void test_auto_scope(void)
     free(fpath);
 }
 
+
+/* Whether tmpf_rmtree is built (it arrives with issue 5); until then a
+ * directory with something in it cannot be removed by anyone. */
+static bool rmtree_available(void)
+{
+    char *probe = join(scratch, "rmtree-probe");
+    bool ok = probe && mkdir(probe, 0700) == 0;
+    char *inner = probe ? join(probe, "x") : NULL;
+    ok = ok && inner && write_file(inner, "x", 0600) == 0;
+    errno = 0;
+    if (ok && tmpf_rmtree(probe, 0) != 0 && errno == ENOSYS)
+        ok = false;
+    harness_rmrf(probe);
+    free(inner);
+    free(probe);
+    return ok;
+}
+
+/* Directories holding what the scope never saw: removed with their trees. */
+static void test_nonempty_directories_removed(void)
+{
+    if (!rmtree_available())
+        SKIP("tmpf_rmtree not built yet (issue 5)");
+    tmpf_scope *s = tmpf_scope_new(0);
+    CHECK(s != NULL);
+    if (!s)
+        return;
+    char *d = tmpf_mkdtemp(&(tmpf_opts){.dir = scratch, .scope = s});
+    tmpf_dir *td = tmpf_temporary_directory(&(tmpf_opts){.dir = scratch, .scope = s});
+    CHECK(d && td);
+    if (!(d && td))
+        return;
+    const char *dirs[] = {d, tmpf_dir_path(td)};
+    for (int i = 0; i < 2; i++) {
+        char *sub = join(dirs[i], "sub");
+        char *f1 = join(dirs[i], "file.txt");
+        char *f2 = sub ? join(sub, "deeper.txt") : NULL;
+        CHECK(sub && mkdir(sub, 0700) == 0);
+        CHECK(f1 && write_file(f1, "content", 0600) == 0);
+        CHECK(f2 && write_file(f2, "content", 0600) == 0);
+        free(sub), free(f1), free(f2);
+    }
+    CHECK_EQ_INT(tmpf_scope_cleanup(s), 0);
+    CHECK_EQ_INT(count_entries(scratch), 0);
+    free(d);
+}
+
 /* ---- threads ----------------------------------------------------------- */
 
 #define PER_THREAD 3000
@@ -788,6 +835,7 @@ static const struct test tests[] = {
     TEST(test_low_level_keep_not_removed),
     TEST(test_low_level_removed_by_caller),
     TEST(test_auto_scope),
+    TEST(test_nonempty_directories_removed),
     TEST(test_two_threads_one_scope),
     TEST(test_undeletable_entry_reported),
     TEST(test_undeletable_entry_event),
