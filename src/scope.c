@@ -65,6 +65,10 @@ struct tmpf_scope {
 
 static tmpf_scope exit_scope = {PTHREAD_MUTEX_INITIALIZER, NULL, 0, SLOT_EXIT};
 static pthread_once_t exit_once = PTHREAD_ONCE_INIT;
+/* getpid() is a system call; this copy is refreshed by the fork handler.
+ * In a child made without fork handlers it is stale, so that child's own
+ * at-exit temporaries are left at its exit: never its parent's removed. */
+static pid_t exit_pid;
 
 /* ---- list operations (caller holds s->lock) ---------------------------- */
 
@@ -115,6 +119,7 @@ static void fork_child(void)
             free(e);
     }
     exit_scope.head = NULL;
+    exit_pid = getpid();
     pthread_mutex_unlock(&exit_scope.lock);
 }
 
@@ -122,6 +127,7 @@ static void exit_scope_init(void)
 {
     /* If atexit cannot register, the destructor below still runs the scope
      * at exit (and at dlclose), only later. */
+    exit_pid = getpid();
     (void)atexit(run_at_exit);
     (void)pthread_atfork(fork_prepare, fork_parent, fork_child);
 }
@@ -164,7 +170,7 @@ int tmpf__scope_add(const tmpf__opts *r, tmpf_kind kind, const char *path,
     }
     if (at_exit) {
         pthread_once(&exit_once, exit_scope_init);
-        e->pid = getpid();
+        e->pid = exit_pid;
         pthread_mutex_lock(&exit_scope.lock);
         push(&exit_scope, e);
         pthread_mutex_unlock(&exit_scope.lock);
