@@ -74,6 +74,18 @@ static int deleted_at(const char *path)
     return -1;
 }
 
+/* tmpf_scope_cleanup(s) with the hook recording what it removes. */
+static int cleanup_recording(tmpf_scope *s)
+{
+    events.n = 0;
+    tmpf_set_event_hook(record_event, NULL);
+    int rc = tmpf_scope_cleanup(s);
+    int err = errno;
+    tmpf_set_event_hook(NULL, NULL);
+    errno = err;
+    return rc;
+}
+
 static uint64_t live_total(void)
 {
     tmpf_stats st;
@@ -174,10 +186,7 @@ static void test_order_inner_before_directory(void)
     char *named_path = named ? strdup(tmpf_file_path(named)) : NULL;
     char *inner_dir_path = inner_dir ? strdup(tmpf_dir_path(inner_dir)) : NULL;
 
-    events.n = 0;
-    tmpf_set_event_hook(record_event, NULL);
-    CHECK_EQ_INT(tmpf_scope_cleanup(s), 0);
-    tmpf_set_event_hook(NULL, NULL);
+    CHECK_EQ_INT(cleanup_recording(s), 0);
 
     CHECK_EQ_INT(count_entries(scratch), 0);
     CHECK_EQ_INT(events.n, 4);
@@ -218,10 +227,7 @@ static void test_early_cleanup_leaves_scope(void)
     CHECK_EQ_INT(write_file(fpath, "user's own", 0600), 0);
     CHECK_EQ_INT(mkdir(dpath, 0700), 0);
 
-    events.n = 0;
-    tmpf_set_event_hook(record_event, NULL);
-    CHECK_EQ_INT(tmpf_scope_cleanup(s), 0);
-    tmpf_set_event_hook(NULL, NULL);
+    CHECK_EQ_INT(cleanup_recording(s), 0);
     CHECK_EQ_INT(events.n, 1); /* only keep_alive */
     CHECK(path_exists(fpath));
     CHECK(path_exists(dpath));
@@ -477,10 +483,7 @@ static void test_undeletable_entry_event(void)
     char *d = tmpf_mkdtemp(&(tmpf_opts){.dir = scratch, .scope = s});
     char *blocker = d ? join(d, "blocker") : NULL;
     CHECK(blocker && write_file(blocker, "x", 0600) == 0);
-    events.n = 0;
-    tmpf_set_event_hook(record_event, NULL);
-    int rc = tmpf_scope_cleanup(s);
-    tmpf_set_event_hook(NULL, NULL);
+    int rc = cleanup_recording(s);
     /* With tmpf_rmtree the directory goes too; without, it is reported. */
     if (rc == 0) {
         CHECK(!path_exists(d));
