@@ -251,19 +251,30 @@ static void test_keep_leaves_scope(void)
     CHECK(f && d && gone);
     if (!(f && d && gone))
         return;
+    /* Created with TMPF_KEEP: the scope frees the object, the file stays. */
+    tmpf_file *kept_from_start = tmpf_named_temporary_file(
+        &(tmpf_opts){.dir = scratch, .scope = s, .flags = TMPF_KEEP});
+    CHECK(kept_from_start != NULL);
+    char *kept_path = kept_from_start ? strdup(tmpf_file_path(kept_from_start)) : NULL;
+    /* Closed (and so deleted) before the scope runs: nothing left to do
+     * but free it. */
+    CHECK_EQ_INT(tmpf_file_close(gone), 0);
     CHECK_EQ_INT(tmpf_file_keep(f), 0);
     CHECK_EQ_INT(tmpf_dir_keep(d), 0);
-    CHECK_EQ_INT(tmpf_scope_cleanup(s), 0);
+    CHECK_EQ_INT(cleanup_recording(s), 0);
+    CHECK_EQ_INT(events.n, 0);
     CHECK(path_exists(tmpf_file_path(f)));
     CHECK(path_exists(tmpf_dir_path(d)));
-    CHECK_EQ_INT(count_entries(scratch), 2);
+    CHECK(kept_path && path_exists(kept_path));
+    free(kept_path);
+    CHECK_EQ_INT(count_entries(scratch), 3);
     /* Still usable after the scope is gone. */
     CHECK_EQ_INT(tmpf_file_write(f, "kept", 4), 4);
     char *fpath = strdup(tmpf_file_path(f));
     CHECK_EQ_INT(tmpf_file_cleanup(f), 0);
     CHECK_EQ_INT(tmpf_dir_cleanup(d), 0);
     CHECK(path_exists(fpath));
-    CHECK_EQ_INT(count_entries(scratch), 2);
+    CHECK_EQ_INT(count_entries(scratch), 3);
     free(fpath);
 }
 
