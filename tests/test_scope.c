@@ -3,6 +3,7 @@
 #include "harness.h"
 #include <tmpf.h>
 
+#include <dlfcn.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <sys/syscall.h>
@@ -839,6 +840,60 @@ static void test_at_exit_fork_during_registration(void)
     CHECK_EQ_INT(count_entries(scratch), 0);
 }
 
+/* Unloading the shared library runs the at-exit scope too (its destructor;
+ * glibc also runs a library's atexit handlers at dlclose). musl never
+ * unloads, so there the check is skipped. In a child, so that the test
+ * process's own library state is not involved. */
+static int dlclose_child(const char *lib)
+{
+    void *h = dlopen(lib, RTLD_NOW | RTLD_LOCAL);
+    if (!h)
+        return 10;
+    int (*mkstemp_fn)(const tmpf_opts *, char **) =
+        (int (*)(const tmpf_opts *, char **))dlsym(h, "tmpf_mkstemp");
+    if (!mkstemp_fn)
+        return 11;
+    char *path = NULL;
+    int fd = mkstemp_fn(&(tmpf_opts){.dir = scratch, .flags = TMPF_AT_EXIT}, &path);
+    if (fd < 0)
+        return 12;
+    close(fd);
+    if (!path_exists(path))
+        return 13;
+    if (dlclose(h) != 0)
+        return 14;
+    void *again = dlopen(lib, RTLD_NOW | RTLD_NOLOAD);
+    if (again) {
+        dlclose(again);
+        _exit(77); /* still loaded: nothing to check */
+    }
+    int rc = path_exists(path) ? 15 : 0;
+    free(path);
+    return rc;
+}
+
+static void test_at_exit_on_dlclose(void)
+{
+    const char *bin = getenv("TMPF_BINARY_DIR");
+    if (!bin)
+        SKIP("TMPF_BINARY_DIR not set (run through ctest)");
+    char *lib = join(bin, "libtmpf.so");
+    if (!lib || !path_exists(lib)) {
+        free(lib);
+        SKIP("no shared library built");
+    }
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0)
+        _exit(dlclose_child(lib));
+    int code = wait_exit_code(pid);
+    free(lib);
+    if (code == 77)
+        SKIP("dlclose does not unload here (musl)");
+    CHECK_EQ_INT(code, 0);
+    CHECK_EQ_INT(count_entries(scratch), 0);
+}
+
 static const struct test tests[] = {
     TEST(test_scope_new_rejects_unknown_flags),
     TEST(test_cleanup_null_and_empty),
@@ -859,5 +914,6 @@ static const struct test tests[] = {
     TEST(test_at_exit_raw_clone_grandchild),
     TEST(test_at_exit_inherited_object_usable_in_child),
     TEST(test_at_exit_fork_during_registration),
+    TEST(test_at_exit_on_dlclose),
 };
 TEST_MAIN(tests)
