@@ -379,6 +379,17 @@ kill -TERM $pid
 check "run: SIGTERM, CMD sleeping: 143" [ $? = 143 ]
 check "run: SIGTERM, CMD sleeping: removed" empty_R
 
+# A signal ignored when tmpf starts (nohup, "cmd &") stays ignored, for
+# tmpf and for CMD: here CMD sends SIGHUP to tmpf (its parent) and itself.
+out=$( (trap '' HUP; exec "$T" run -p "$R" -- sh -c 'kill -HUP $PPID; kill -HUP $$; echo survived') )
+check "run: ignored SIGHUP stays ignored: 0" [ $? = 0 ]
+check "run: ignored SIGHUP stays ignored for CMD" [ "$out" = survived ]
+check "run: ignored SIGHUP: removed" empty_R
+# Not ignored: the same SIGHUP makes tmpf forward it and die of it.
+{ (exec "$T" run -p "$R" -- sh -c 'kill -HUP $PPID; exec sleep 60'); } 2>/dev/null
+check "run: SIGHUP from CMD itself: tmpf dies of it" [ $? = 129 ]
+check "run: SIGHUP from CMD itself: removed" empty_R
+
 # Removal of a non-empty directory needs tmpf_rmtree (issue 5): find out
 # whether this library has it.
 "$T" run -p "$R" -- sh -c 'mkdir "$TMPF_PATH/sub"; echo x >"$TMPF_PATH/sub/f"' 2>"$W/err"
