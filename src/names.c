@@ -21,6 +21,13 @@
 
 static const char alphabet[] = TMPF__ALPHABET;
 
+/* byte_to_char[b] is alphabet[b % 37] for b < UNBIASED_LIMIT, else 0
+ * (rejected): the alphabet six times, then zeros. */
+static const char byte_to_char[256] =
+    TMPF__ALPHABET TMPF__ALPHABET TMPF__ALPHABET
+    TMPF__ALPHABET TMPF__ALPHABET TMPF__ALPHABET;
+_Static_assert(6 * TMPF__ALPHABET_LEN == UNBIASED_LIMIT, "table covers 0..221");
+
 static atomic_uint fork_generation = 1;
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
 static _Atomic(tmpf__random_fn) test_random;
@@ -77,20 +84,28 @@ int tmpf__random_chars(char *out, size_t len)
         return chars_from(fn, out, len);
 
     struct pool *p = &pool;
+    /* Keeps p in a register: in PIC code each &pool is otherwise a
+     * __tls_get_addr call the compiler may repeat. */
+    __asm__("" : "+r"(p));
     unsigned gen = atomic_load_explicit(&fork_generation, memory_order_relaxed);
     if (p->generation != gen && refill(p, gen) != 0)
         return -1;
+    /* Locals, because stores through out may alias the pool. Used bytes
+     * are not wiped: the names they made are public anyway, and no byte
+     * is used twice. */
+    unsigned used = p->used;
     size_t i = 0;
     while (i < len) {
-        if (p->used == POOL_SIZE && refill(p, gen) != 0)
-            return -1;
-        unsigned char b = p->bytes[p->used];
-        /* A used byte is erased so a later memory leak cannot reveal
-         * names already handed out. */
-        p->bytes[p->used++] = 0;
-        if (b < UNBIASED_LIMIT)
-            out[i++] = alphabet[b % TMPF__ALPHABET_LEN];
+        if (used == POOL_SIZE) {
+            if (refill(p, gen) != 0)
+                return -1;
+            used = 0;
+        }
+        char c = byte_to_char[p->bytes[used++]];
+        if (c)
+            out[i++] = c;
     }
+    p->used = used;
     return 0;
 }
 
