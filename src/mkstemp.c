@@ -97,10 +97,9 @@ char *tmpf_mktemp(const tmpf_opts *opts)
     if (tmpf__opts_resolve(opts, &r) != 0)
         return NULL;
     char *name = NULL;
-    int rc = -1;
-    /* lstat(dir/name) says ENOENT for a missing dir as for a free name. */
-    if (tmpf__os_lexists(r.dir))
-        rc = tmpf__create(&r, try_absent, NULL, &name);
+    /* A missing dir gives ENOENT as a free name does: the name is handed
+     * out, as Python's mktemp and GNU mktemp -u do. */
+    int rc = tmpf__create(&r, try_absent, NULL, &name);
     tmpf__opts_done(&r);
     return rc < 0 ? NULL : name;
 }

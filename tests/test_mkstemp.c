@@ -33,20 +33,6 @@ static void seam_on(int len, const unsigned char *seq)
 
 static void seam_off(void) { tmpf__test_set_random(NULL); }
 
-static char *join(const char *dir, const char *name)
-{
-    static char buf[8][4096];
-    static int next;
-    char *b = buf[next++ % 8];
-    size_t dl = strlen(dir), nl = strlen(name);
-    if (dl + 1 + nl >= sizeof buf[0])
-        abort();
-    memmove(b, dir, dl);
-    b[dl] = '/';
-    memcpy(b + dl + 1, name, nl + 1);
-    return b;
-}
-
 static unsigned mode_of(const char *path)
 {
     struct stat st;
@@ -84,8 +70,8 @@ static void test_mkstemp_defaults_in_dir(void)
 /* prefix, suffix and dir land where they should, for all three calls. */
 static void test_prefix_suffix_dir_honoured(void)
 {
-    CHECK(mkdir(join(scratch, "sub"), 0700) == 0);
-    const char *sub = join(scratch, "sub");
+    CHECK(mkdir(path_join(scratch, "sub"), 0700) == 0);
+    const char *sub = path_join(scratch, "sub");
     tmpf_opts o = {.dir = sub, .prefix = "pre-", .suffix = ".post"};
     char *paths[3] = {NULL, NULL, NULL};
     int fd = tmpf_mkstemp(&o, &paths[0]);
@@ -299,9 +285,9 @@ static void check_squatter_intact(enum squatter s, const char *at, const char *t
  * used and the squatter is left exactly as it was. */
 static void test_existing_entries_skipped(void)
 {
-    const char *first = join(scratch, "tmpaaaaaaaa");
-    const char *second = join(scratch, "tmpbbbbbbbb");
-    const char *target = join(scratch, "target");
+    const char *first = path_join(scratch, "tmpaaaaaaaa");
+    const char *second = path_join(scratch, "tmpbbbbbbbb");
+    const char *target = path_join(scratch, "target");
     for (int s = SQUAT_FILE; s <= SQUAT_SYMLINK; s++) {
         for (int call = 0; call < 3; call++) {
             squat((enum squatter)s, first, target);
@@ -346,7 +332,7 @@ static void test_existing_entries_skipped(void)
  * on disk. rand_len 1 and a constant seam make every name "tmpa". */
 static void test_exhaustion_gives_eexist(void)
 {
-    CHECK(write_file(join(scratch, "tmpa"), "", 0600) == 0);
+    CHECK(write_file(path_join(scratch, "tmpa"), "", 0600) == 0);
     tmpf_opts o = {.dir = scratch, .rand_len = 1};
     char *path = (char *)"untouched";
 
@@ -369,7 +355,7 @@ static void test_exhaustion_gives_eexist(void)
 /* A dir that cannot work fails on the first name, not after 10,000. */
 static void test_bad_dir_fails_at_once(void)
 {
-    CHECK(write_file(join(scratch, "file"), "x", 0600) == 0);
+    CHECK(write_file(path_join(scratch, "file"), "x", 0600) == 0);
     static const struct {
         const char *name;
         int err;
@@ -380,7 +366,7 @@ static void test_bad_dir_fails_at_once(void)
         {"file/sub", ENOTDIR},
     };
     for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
-        tmpf_opts o = {.dir = join(scratch, cases[k].name)};
+        tmpf_opts o = {.dir = path_join(scratch, cases[k].name)};
         char *path = (char *)"untouched";
         seam_on(1, (const unsigned char[]){0});
         CHECK_ERRNO(tmpf_mkstemp(&o, &path), -1, cases[k].err);
@@ -390,7 +376,15 @@ static void test_bad_dir_fails_at_once(void)
         CHECK_NULL_ERRNO(tmpf_mkdtemp(&o), cases[k].err);
         CHECK_EQ_INT(seam_calls, 1);
         seam_on(1, (const unsigned char[]){0});
-        CHECK_NULL_ERRNO(tmpf_mktemp(&o), cases[k].err);
+        if (cases[k].err == ENOENT) {
+            /* Python's mktemp and GNU mktemp -u: a name in a missing
+             * directory is free, so it is returned (and nothing made). */
+            char *name = tmpf_mktemp(&o);
+            CHECK(name != NULL && !path_exists(name));
+            free(name);
+        } else {
+            CHECK_NULL_ERRNO(tmpf_mktemp(&o), cases[k].err);
+        }
         CHECK(seam_calls <= 1);
         seam_off();
     }
@@ -426,7 +420,7 @@ static int unwritable_as_nobody(void *arg)
     if (seam_calls != 1)
         bad |= 8;
     /* Not even searchable: mktemp cannot tell whether a name is free. */
-    const char *closed = join(dir, "closed");
+    const char *closed = path_join(dir, "closed");
     errno = 0;
     if (tmpf_mktemp(&(tmpf_opts){.dir = closed}) != NULL || errno != EACCES)
         bad |= 16;
@@ -436,9 +430,9 @@ static int unwritable_as_nobody(void *arg)
 
 static void test_unwritable_dir_eacces(void)
 {
-    const char *ro = join(scratch, "ro");
+    const char *ro = path_join(scratch, "ro");
     CHECK(mkdir(ro, 0755) == 0 && chmod(ro, 0755) == 0);
-    CHECK(mkdir(join(ro, "closed"), 0700) == 0);
+    CHECK(mkdir(path_join(ro, "closed"), 0700) == 0);
     CHECK_EQ_INT(run_as_nobody(unwritable_as_nobody, (void *)ro), 0);
     CHECK_EQ_INT(count_entries(ro), 1);
 }
@@ -455,7 +449,7 @@ static void test_emfile(void)
     CHECK(setrlimit(RLIMIT_NOFILE, &low) == 0);
     /* The kernel fails before it creates anything; valgrind emulates the
      * limit after a real open, which would leave a file. */
-    const char *probe_path = join(scratch, "probe");
+    const char *probe_path = path_join(scratch, "probe");
     int probe = open(probe_path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (probe >= 0 || path_exists(probe_path)) {
         if (probe >= 0)
@@ -480,7 +474,7 @@ static void test_emfile(void)
 /* A full file system: ENOSPC at once, nothing left (a tiny tmpfs). */
 static void test_enospc(void)
 {
-    const char *mnt = join(scratch, "mnt");
+    const char *mnt = path_join(scratch, "mnt");
     CHECK(mkdir(mnt, 0700) == 0);
     if (mount("tmpf-test", mnt, "tmpfs", 0, "size=64k,nr_inodes=3,mode=0700") != 0)
         SKIP("cannot mount a tmpfs here: %s", strerror(errno));
@@ -489,7 +483,7 @@ static void test_enospc(void)
     for (; filled < 10; filled++) {
         char name[32];
         snprintf(name, sizeof name, "fill%d", filled);
-        if (write_file(join(mnt, name), "", 0600) != 0)
+        if (write_file(path_join(mnt, name), "", 0600) != 0)
             break;
     }
     int entries = count_entries(mnt);

@@ -47,23 +47,9 @@ static void env_set(const char *tmpdir, const char *temp, const char *tmp)
     tmpf_settempdir(NULL);
 }
 
-static char *join(const char *dir, const char *name)
-{
-    static char buf[8][4096];
-    static int next;
-    char *b = buf[next++ % 8];
-    size_t dl = strlen(dir), nl = strlen(name);
-    if (dl + 1 + nl >= sizeof buf[0])
-        abort();
-    memmove(b, dir, dl);
-    b[dl] = '/';
-    memcpy(b + dl + 1, name, nl + 1);
-    return b;
-}
-
 static const char *make_dir(const char *name, mode_t mode)
 {
-    const char *p = join(scratch, name);
+    const char *p = path_join(scratch, name);
     CHECK(mkdir(p, 0700) == 0 && chmod(p, mode) == 0);
     return p;
 }
@@ -100,9 +86,9 @@ static void test_missing_and_file_skipped(void)
     struct env_backup b;
     env_save(&b);
     const char *good = make_dir("good", 0700);
-    const char *file = join(scratch, "file");
+    const char *file = path_join(scratch, "file");
     CHECK(write_file(file, "x", 0600) == 0);
-    const char *missing = join(scratch, "missing");
+    const char *missing = path_join(scratch, "missing");
 
     env_set(missing, file, good);
     CHECK_EQ_STR(tmpf_gettempdir(), good);
@@ -110,7 +96,7 @@ static void test_missing_and_file_skipped(void)
     CHECK_EQ_STR(tmpf_gettempdir(), good);
     env_set("", good, NULL);
     CHECK_EQ_STR(tmpf_gettempdir(), good);
-    env_set(missing, file, join(file, "sub"));
+    env_set(missing, file, path_join(file, "sub"));
     CHECK_EQ_STR(tmpf_gettempdir(), "/tmp");
     CHECK(!path_exists(missing));
     CHECK_EQ_INT(count_entries(scratch), 2);
@@ -175,7 +161,7 @@ static void test_probe_leaves_nothing(void)
     struct env_backup b;
     env_save(&b);
     const char *a = make_dir("a", 0700);
-    CHECK(write_file(join(a, "existing"), "x", 0600) == 0);
+    CHECK(write_file(path_join(a, "existing"), "x", 0600) == 0);
     CHECK_EQ_INT(count_entries(a), 1);
     for (int k = 0; k < 20; k++) {
         env_set(a, NULL, NULL);
@@ -198,7 +184,7 @@ static void test_full_tmpdir_skipped(void)
         SKIP("cannot mount a tmpfs here: %s", strerror(errno));
     }
     int filled = 0;
-    while (filled < 10 && write_file(join(mnt, filled ? "f1" : "f0"), "", 0600) == 0)
+    while (filled < 10 && write_file(path_join(mnt, filled ? "f1" : "f0"), "", 0600) == 0)
         filled++;
     int entries = count_entries(mnt);
     env_set(mnt, ok, NULL);
@@ -228,7 +214,7 @@ static void test_settempdir_wins_and_null_restores(void)
     free(d);
     /* Not probed: a dir that does not exist is taken as told, and the
      * creators then report its errno. */
-    const char *missing = join(scratch, "missing");
+    const char *missing = path_join(scratch, "missing");
     CHECK(tmpf_settempdir(missing) == 0);
     CHECK_EQ_STR(tmpf_gettempdir(), missing);
     CHECK_ERRNO(tmpf_mkstemp(NULL, NULL), -1, ENOENT);
@@ -401,8 +387,8 @@ static int copy_file(const char *from, const char *to, mode_t mode)
 static void test_setuid_ignores_environment(void)
 {
     const char *envdir = make_dir("envdir", 0777);
-    const char *suid = join(scratch, "suid");
-    const char *plain = join(scratch, "plain");
+    const char *suid = path_join(scratch, "suid");
+    const char *plain = path_join(scratch, "plain");
     CHECK(copy_file("/proc/self/exe", suid, 04755) == 0);
     CHECK(copy_file("/proc/self/exe", plain, 0755) == 0);
     struct stat st;
