@@ -146,9 +146,9 @@ TMPF_API char *tmpf_mkdtemp(const tmpf_opts *opts);
 /*
  * Returns a malloc'd absolute path that did not exist when checked, without
  * creating anything. Unsafe: another process may take the name before you
- * use it. Use tmpf_mkstemp or tmpf_mkdtemp instead. Errors: NULL with
- * EINVAL, EEXIST, or lstat(2)'s errno (ENOENT for a missing dir, ENOTDIR,
- * EACCES).
+ * use it. Use tmpf_mkstemp or tmpf_mkdtemp instead. A name in a missing
+ * dir counts as free (Python's mktemp and GNU mktemp -u agree). Errors:
+ * NULL with EINVAL, EEXIST, or lstat(2)'s errno (ENOTDIR, EACCES, ...).
  */
 TMPF_API TMPF_DEPRECATED("racy: use tmpf_mkstemp or tmpf_mkdtemp")
 char *tmpf_mktemp(const tmpf_opts *opts);
