@@ -48,8 +48,10 @@ int tmpf__opts_resolve(const tmpf_opts *opts, tmpf__opts *r)
 void tmpf__opts_done(tmpf__opts *r)
 {
     /* Called on error paths too: keep their errno. */
-    int saved = errno;
-    free(r->dir_owned);
-    r->dir_owned = NULL;
-    errno = saved;
+    if (r->dir_owned) {
+        int saved = errno;
+        free(r->dir_owned);
+        r->dir_owned = NULL;
+        errno = saved;
+    }
 }
