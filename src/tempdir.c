@@ -10,7 +10,23 @@
 #include <unistd.h>
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
 static _Atomic(const char *) chosen;
+
+/* A fork while another thread holds the lock would leave it locked for
+ * ever in the child: fork waits for the lock and both sides release it. */
+static void fork_prepare(void) { pthread_mutex_lock(&lock); }
+static void fork_release(void) { pthread_mutex_unlock(&lock); }
+static void register_atfork(void)
+{
+    pthread_atfork(fork_prepare, fork_release, fork_release);
+}
+
+static void lock_choice(void)
+{
+    pthread_once(&atfork_once, register_atfork);
+    pthread_mutex_lock(&lock);
+}
 
 /* Strings once returned must stay valid after tmpf_settempdir replaces
  * them, so replaced ones are kept here (still reachable, never freed). */
@@ -90,7 +106,7 @@ const char *tmpf_gettempdir(void)
     const char *dir = atomic_load_explicit(&chosen, memory_order_acquire);
     if (dir)
         return dir;
-    pthread_mutex_lock(&lock);
+    lock_choice();
     dir = atomic_load_explicit(&chosen, memory_order_relaxed);
     if (!dir) {
         dir = choose();
@@ -114,7 +130,7 @@ int tmpf_settempdir(const char *dir)
             return -1;
     }
     struct retired *r = NULL;
-    pthread_mutex_lock(&lock);
+    lock_choice();
     char *old = (char *)atomic_load_explicit(&chosen, memory_order_relaxed);
     if (old) {
         r = tmpf__malloc(sizeof *r);

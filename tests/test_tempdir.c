@@ -5,6 +5,7 @@
 #include "harness.h"
 #include <pthread.h>
 #include <sched.h>
+#include <stdatomic.h>
 #include <sys/mount.h>
 #include <tmpf.h>
 
@@ -279,6 +280,56 @@ static void test_concurrent_first_calls(void)
     env_restore(&b);
 }
 
+static atomic_bool churn_stop;
+
+static void *churn_main(void *arg)
+{
+    (void)arg;
+    while (!atomic_load(&churn_stop)) {
+        tmpf_settempdir(NULL);
+        tmpf_gettempdir();
+    }
+    return NULL;
+}
+
+/* Forks while another thread keeps choosing (and so holds the library's
+ * lock much of the time): every child must still be able to choose, not
+ * hang on a lock its parent's other thread held at the fork. */
+static void test_fork_while_choosing(void)
+{
+    struct env_backup b;
+    env_save(&b);
+    const char *a = make_dir("a", 0700);
+    env_set(a, NULL, NULL);
+    atomic_store(&churn_stop, false);
+    pthread_t th;
+    CHECK(pthread_create(&th, NULL, churn_main, NULL) == 0);
+    int hung = 0, bad = 0;
+    for (int k = 0; k < 50; k++) {
+        fflush(NULL);
+        pid_t pid = fork();
+        if (pid == 0) {
+            alarm(3);
+            tmpf_settempdir(NULL);
+            const char *d = tmpf_gettempdir();
+            _exit(d && strcmp(d, a) == 0 ? 0 : 1);
+        }
+        int status = 0;
+        CHECK(pid > 0 && waitpid(pid, &status, 0) == pid);
+        if (WIFSIGNALED(status)) {
+            hung++;
+            break; /* one hang proves it; do not wait for 50 */
+        } else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+            bad++;
+    }
+    atomic_store(&churn_stop, true);
+    pthread_join(th, NULL);
+    CHECK_EQ_INT(hung, 0);
+    CHECK_EQ_INT(bad, 0);
+    CHECK_EQ_INT(count_entries(a), 0);
+    env_restore(&b);
+}
+
 /* No candidate works: NULL with ENOENT. A child in its own mount
  * namespace covers /tmp, /var/tmp, /usr/tmp and its cwd with read-only
  * mounts. */
@@ -415,6 +466,7 @@ static const struct test tests[] = {
     TEST(test_full_tmpdir_skipped),
     TEST(test_settempdir_wins_and_null_restores),
     TEST(test_concurrent_first_calls),
+    TEST(test_fork_while_choosing),
     TEST(test_no_candidate_enoent),
     TEST(test_setuid_ignores_environment),
 };
