@@ -22,15 +22,6 @@ __attribute__((constructor)) static void remember_test_process(void)
 int __lsan_is_turned_off(void);
 int __lsan_is_turned_off(void) { return getpid() != test_process; }
 
-static char *join(const char *dir, const char *name)
-{
-    size_t n = strlen(dir) + strlen(name) + 2;
-    char *p = malloc(n);
-    if (p)
-        snprintf(p, n, "%s/%s", dir, name);
-    return p;
-}
-
 /* mkstemp into s; closes the descriptor and returns the path. */
 static char *scoped_mkstemp(tmpf_scope *s, const char *dir, unsigned flags)
 {
@@ -333,16 +324,14 @@ static void test_auto_scope(void)
  * directory with something in it cannot be removed by anyone. */
 static bool rmtree_available(void)
 {
-    char *probe = join(scratch, "rmtree-probe");
+    char *probe = path_join(scratch, "rmtree-probe");
     bool ok = probe && mkdir(probe, 0700) == 0;
-    char *inner = probe ? join(probe, "x") : NULL;
+    char *inner = probe ? path_join(probe, "x") : NULL;
     ok = ok && inner && write_file(inner, "x", 0600) == 0;
     errno = 0;
     if (ok && tmpf_rmtree(probe, 0) != 0 && errno == ENOSYS)
         ok = false;
     harness_rmrf(probe);
-    free(inner);
-    free(probe);
     return ok;
 }
 
@@ -362,13 +351,12 @@ static void test_nonempty_directories_removed(void)
         return;
     const char *dirs[] = {d, tmpf_dir_path(td)};
     for (int i = 0; i < 2; i++) {
-        char *sub = join(dirs[i], "sub");
-        char *f1 = join(dirs[i], "file.txt");
-        char *f2 = sub ? join(sub, "deeper.txt") : NULL;
+        char *sub = path_join(dirs[i], "sub");
+        char *f1 = path_join(dirs[i], "file.txt");
+        char *f2 = sub ? path_join(sub, "deeper.txt") : NULL;
         CHECK(sub && mkdir(sub, 0700) == 0);
         CHECK(f1 && write_file(f1, "content", 0600) == 0);
         CHECK(f2 && write_file(f2, "content", 0600) == 0);
-        free(sub), free(f1), free(f2);
     }
     CHECK_EQ_INT(tmpf_scope_cleanup(s), 0);
     CHECK_EQ_INT(count_entries(scratch), 0);
@@ -444,7 +432,7 @@ static void test_two_threads_one_scope(void)
 static int undeletable_child(void *arg)
 {
     unsigned flags = *(const unsigned *)arg;
-    char *locked = join(scratch, flags ? "locked-ignore" : "locked");
+    char *locked = path_join(scratch, flags ? "locked-ignore" : "locked");
     if (!locked || mkdir(locked, 0700) != 0)
         return 1;
     tmpf_scope *s = tmpf_scope_new(flags);
@@ -470,7 +458,7 @@ static int undeletable_child(void *arg)
         return 7;
     if (!path_exists(stuck))
         return 8;
-    free(a), free(b), free(stuck), free(fpath), free(locked);
+    free(a), free(b), free(stuck), free(fpath);
     return 0;
 }
 
@@ -485,7 +473,7 @@ static void test_undeletable_entry_reported(void)
 /* The hook sees the failure, and the rest still goes. */
 static void test_undeletable_entry_event(void)
 {
-    char *locked = join(scratch, "locked");
+    char *locked = path_join(scratch, "locked");
     CHECK(locked && mkdir(locked, 0700) == 0);
     tmpf_scope *s = tmpf_scope_new(0);
     char *plain = scoped_mkstemp(s, locked, 0);
@@ -493,7 +481,7 @@ static void test_undeletable_entry_event(void)
     /* Root ignores permissions; a directory that is not empty cannot go with
      * rmdir, whoever you are. Its removal fails, the file goes. */
     char *d = tmpf_mkdtemp(&(tmpf_opts){.dir = scratch, .scope = s});
-    char *blocker = d ? join(d, "blocker") : NULL;
+    char *blocker = d ? path_join(d, "blocker") : NULL;
     CHECK(blocker && write_file(blocker, "x", 0600) == 0);
     int rc = cleanup_recording(s);
     /* With tmpf_rmtree the directory goes too; without, it is reported. */
@@ -506,7 +494,7 @@ static void test_undeletable_entry_event(void)
         CHECK_EQ_STR(events.path[0], d);
     }
     CHECK(!path_exists(plain));
-    free(plain), free(d), free(blocker), free(locked);
+    free(plain), free(d);
 }
 
 /* ---- TMPF_AT_EXIT ------------------------------------------------------ */
@@ -877,17 +865,14 @@ static void test_at_exit_on_dlclose(void)
     const char *bin = getenv("TMPF_BINARY_DIR");
     if (!bin)
         SKIP("TMPF_BINARY_DIR not set (run through ctest)");
-    char *lib = join(bin, "libtmpf.so");
-    if (!lib || !path_exists(lib)) {
-        free(lib);
+    const char *lib = path_join(bin, "libtmpf.so");
+    if (!path_exists(lib))
         SKIP("no shared library built");
-    }
     fflush(NULL);
     pid_t pid = fork();
     if (pid == 0)
         _exit(dlclose_child(lib));
     int code = wait_exit_code(pid);
-    free(lib);
     if (code == 77)
         SKIP("dlclose does not unload here (musl)");
     CHECK_EQ_INT(code, 0);
