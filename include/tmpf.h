@@ -64,7 +64,8 @@ enum {
     TMPF_IGNORE_CLEANUP_ERRORS = 1u << 2,
     /* mkstemp's text=True; O_TEXT where the platform has it, else nothing. */
     TMPF_TEXT = 1u << 3,
-    /* Also remove at normal process exit if still there. */
+    /* Also remove at normal exit (atexit, or when the library is unloaded)
+     * if still there. A forked child never removes its parent's. */
     TMPF_AT_EXIT = 1u << 4,
     /* persist / write_atomic: fail with EEXIST instead of replacing. */
     TMPF_NOCLOBBER = 1u << 5,
@@ -153,15 +154,22 @@ char *tmpf_mktemp(const tmpf_opts *opts);
 
 /*
  * TemporaryFile: a read/write file with no name (O_TMPFILE on Linux, else
- * created and unlinked at once). Closing it destroys it. Free with
- * tmpf_file_cleanup. Errors: NULL with errno as tmpf_mkstemp.
+ * created and unlinked at once; a directory whose file system refuses
+ * O_TMPFILE is remembered and not asked again). Closing it destroys it.
+ * tmpf_file_path gives NULL. Free with tmpf_file_cleanup. Errors: NULL
+ * with errno as tmpf_mkstemp (ENOENT, ENOTDIR, EACCES, EMFILE, ENOSPC,
+ * ENOMEM, ...); nothing is left behind.
  */
 TMPF_API tmpf_file *tmpf_temporary_file(const tmpf_opts *opts);
 
 /*
- * NamedTemporaryFile: a read/write file with a name (tmpf_file_path).
- * Deleted by tmpf_file_close, unless TMPF_KEEP_AFTER_CLOSE (then deleted by
- * tmpf_file_cleanup) or TMPF_KEEP (never deleted). Errors: as tmpf_mkstemp.
+ * NamedTemporaryFile: a read/write file with a name (tmpf_file_path),
+ * created as tmpf_mkstemp creates one. Python 3.12's delete /
+ * delete_on_close: by default tmpf_file_close deletes it; with
+ * TMPF_KEEP_AFTER_CLOSE close keeps it (another program may open it by
+ * name) and tmpf_file_cleanup deletes it; with TMPF_KEEP the library
+ * never deletes it. Deletion is by name: do not rename it yourself.
+ * Errors: as tmpf_mkstemp; nothing is left behind.
  */
 TMPF_API tmpf_file *tmpf_named_temporary_file(const tmpf_opts *opts);
 
@@ -203,9 +211,17 @@ TMPF_API int tmpf_file_fileno(tmpf_file *f);
 
 /*
  * A stdio view of f for fprintf/fread/getline, owned by f (never fclose
- * it). Stream calls and tmpf_file_* calls may be mixed freely: both see one
- * content and one position. A spooled file stays in memory behind the
- * stream until it rolls over. Errors: NULL with EBADF or ENOMEM.
+ * it; tmpf_file_close does). Returns the same stream on every call. Stream
+ * calls and tmpf_file_* calls may be mixed freely: every tmpf_file_* call
+ * first flushes the stream (pending output is written, read-ahead given
+ * back), so both see one content and one position; a call that moves the
+ * position or changes the content also clears the stream's end-of-file
+ * indicator, as fseek would. Using the raw descriptor of tmpf_file_fileno
+ * alongside the stream needs tmpf_file_flush before and after. A spooled
+ * file stays in memory behind the stream until it rolls over. Built on
+ * fopencookie (Linux) or funopen (BSD, macOS); elsewhere the stream sits
+ * on a dup of the descriptor and a spooled file rolls over first.
+ * Errors: NULL with EBADF (closed) or ENOMEM.
  */
 TMPF_API FILE *tmpf_file_stream(tmpf_file *f);
 
@@ -219,11 +235,15 @@ TMPF_API int tmpf_file_rollover(tmpf_file *f);
 TMPF_API bool tmpf_file_rolled(const tmpf_file *f);
 
 /*
- * Opens a second, independent descriptor (own offset) on the same file.
+ * Opens a second, independent descriptor (own offset) on the same file,
+ * after flushing the stream so it sees every byte written so far.
  * flags: O_RDONLY, O_WRONLY or O_RDWR, optionally with O_APPEND; O_CLOEXEC
- * is always added. Works for anonymous files through /proc/self/fd on
- * Linux. The caller owns the descriptor. A spooled file rolls over first.
- * Errors: -1 with EINVAL (bad flags), EBADF (closed), ENOENT (removed), ...
+ * is always added. A named file is opened by its path without following a
+ * symlink and must still be the same file; an anonymous one through
+ * /proc/self/fd on Linux. The caller owns the descriptor. A spooled file
+ * rolls over first. Errors: -1 with EINVAL (other flags), EBADF (closed),
+ * ENOENT (the name was removed or now leads to another file, or /proc is
+ * not mounted), EOPNOTSUPP (anonymous file, not Linux), EMFILE, ...
  */
 TMPF_API int tmpf_file_reopen(tmpf_file *f, int flags);
 
@@ -249,20 +269,40 @@ TMPF_API int tmpf_file_cleanup(tmpf_file *f);
 
 /*
  * Moves temporary f into place as target, atomically: rename(2) for a
- * named file, linkat(2) for an anonymous one. flags: TMPF_NOCLOBBER fails
- * with EEXIST if target exists; TMPF_DURABLE fsyncs the file before and
- * target's directory after. On success f is no longer temporary (close and
- * cleanup leave it) and tmpf_file_path reports target made absolute. On
- * failure f and target are as before. Errors: -1 with EEXIST, EXDEV, ...
+ * named file; for an anonymous (O_TMPFILE) one, linkat(2) through
+ * /proc/self/fd (no privilege needed) to target (TMPF_NOCLOBBER) or to a
+ * side name ".#<name>.XXXXXXXX" beside target then rename over it, so
+ * target never shows half-written content. A symlink at target is
+ * replaced itself, not followed (rename semantics). A spooled file rolls
+ * over first. flags: TMPF_NOCLOBBER fails with EEXIST if target exists
+ * (renameat2 RENAME_NOREPLACE, else link + unlink); TMPF_DURABLE fsyncs
+ * the file before and target's directory after (exactly two fsyncs).
+ * On success f is no longer temporary (close and cleanup leave it) and
+ * tmpf_file_path reports target made absolute. On failure f and target
+ * are as before. Errors: -1 with EINVAL (NULL, flags other than the two
+ * above), EISDIR (target ends in "/", "." or ".."), EEXIST, EXDEV (other
+ * file system), EBADF (anonymous and closed), ENOENT (deleted on close,
+ * missing directory, or an anonymous file made without O_TMPFILE, which
+ * cannot be named), EACCES, ENOSPC, ... One exception: if only the final
+ * directory fsync fails, the file is already at target (f says so) and -1
+ * reports that the move may not be durable.
  */
 TMPF_API int tmpf_file_persist(tmpf_file *f, const char *target, unsigned flags);
 
 /*
  * Replaces target with the n bytes at data so that target holds either the
- * old or the new bytes, whatever happens in between. An existing target's
- * permission bits are kept; a new one gets 0666 & ~umask. flags as
- * tmpf_file_persist. On failure target is untouched and nothing is left
- * behind.
+ * old or the new bytes, whatever happens in between. The temporary is an
+ * O_TMPFILE file in target's directory, so a crash leaves nothing behind
+ * (except a complete side name if it strikes between the link and the
+ * rename described above); where the file system has no O_TMPFILE it is a
+ * named ".#<name>.XXXXXXXX" file, which a crash can leave. Permissions: an existing target's
+ * permission bits (of the file a symlink points to) are kept, without
+ * setuid/setgid/sticky; a new file is created 0666 and the kernel applies
+ * the umask (and a default ACL) as for any new file, so no racy umask(2)
+ * call is made. Owner, ACLs and xattrs are the writer's defaults, not
+ * copied. flags as tmpf_file_persist. On failure target is untouched and
+ * nothing is left behind. Errors: as tmpf_file_persist, plus EINVAL for
+ * NULL data with n > 0, and EISDIR for a directory target.
  */
 TMPF_API int tmpf_write_atomic(const char *target, const void *data, size_t n,
                                unsigned flags);
@@ -303,15 +343,22 @@ TMPF_API int tmpf_rmtree(const char *path, unsigned flags);
 /* ---- Scopes (many temporaries, one cleanup) ---------------------------- */
 
 /*
- * A scope removes, newest first, every temporary created with
- * opts.scope = s. flags: TMPF_IGNORE_CLEANUP_ERRORS. Registration is
- * thread-safe. Errors: NULL with EINVAL or ENOMEM.
+ * The seeds' TempFileManager: every temporary created with opts.scope = s
+ * joins s, until tmpf_scope_cleanup. Low-level paths (tmpf_mkstemp,
+ * tmpf_mkdtemp) are then the scope's to remove, the descriptor and string
+ * stay the caller's; a low-level one with TMPF_KEEP is not registered. An object
+ * cleaned, kept or persisted by its owner leaves the scope at once.
+ * Creating into one scope from several threads is safe (O(1) each);
+ * cleaning it while others still create into it is not. flags:
+ * TMPF_IGNORE_CLEANUP_ERRORS. Errors: NULL with EINVAL or ENOMEM.
  */
 TMPF_API tmpf_scope *tmpf_scope_new(unsigned flags);
 
-/* Removes everything registered (files and directories; live tmpf_file and
- * tmpf_dir objects are cleaned up and freed too), then frees s. NULL is a
- * no-op. Errors: -1 with the first errno. */
+/* Removes everything still registered, newest first (so what was made
+ * inside a scoped directory goes before it), carrying on past failures;
+ * live tmpf_file and tmpf_dir objects are cleaned up and freed, so their
+ * pointers die here. Then frees s. NULL is a no-op. Errors: -1 with the
+ * first errno (EACCES, EBUSY, ...), unless TMPF_IGNORE_CLEANUP_ERRORS. */
 TMPF_API int tmpf_scope_cleanup(tmpf_scope *s);
 
 /* ---- Audit ------------------------------------------------------------- */
@@ -348,34 +395,53 @@ typedef struct tmpf_event {
 
 /*
  * Calls hook(ev, ctx) for every event from now on, on whichever thread
- * causes it; NULL removes the hook. Temporaries created inside the hook do
- * not call it again.
+ * causes it; NULL removes the hook. When this returns, no call of the
+ * previous hook is still running (unless it is called from inside a hook),
+ * so the old ctx may be freed. Temporaries created inside the hook do not
+ * call it again. Event order per temporary: CREATE, then for files CLOSE,
+ * then DELETE (or KEEP / PERSIST); ROLLOVER when a spooled file moves to
+ * disk; CLEANUP_FAILED with the errno when a removal fails.
  */
 TMPF_API void tmpf_set_event_hook(void (*hook)(const tmpf_event *ev, void *ctx),
                                   void *ctx);
 
+/* Counters since the process started, read without a lock. "live" counts
+ * temporaries created and neither deleted, kept nor persisted; a low-level
+ * mkstemp / mkdtemp path counts until a scope removes it, since the library
+ * cannot see the caller's own unlink. */
 typedef struct tmpf_stats {
-    uint64_t live[TMPF_KIND_COUNT]; /* temporaries not yet removed or kept */
+    uint64_t live[TMPF_KIND_COUNT]; /* indexed by tmpf_kind */
     uint64_t spooled_in_memory;     /* live spooled files still in memory */
     uint64_t spooled_rolled;        /* live spooled files on disk */
     uint64_t spooled_bytes;         /* bytes spooled files hold in memory */
-    uint64_t created;               /* since the process started */
-    uint64_t removed;
-    uint64_t cleanup_failures;
+    uint64_t created;               /* temporaries created */
+    uint64_t removed;               /* temporaries deleted by the library */
+    uint64_t cleanup_failures;      /* removals that failed */
 } tmpf_stats;
 
 /* Fills *out with the counters. Errors: -1 with EINVAL for NULL. */
 TMPF_API int tmpf_get_stats(tmpf_stats *out);
 
 /*
- * Tracks temporaries from now on and, at normal exit, writes to out
- * (NULL: stderr) each one never cleaned up or kept: kind, path and the
- * creating call. TMPF_DEBUG=1 in the environment does the same from the
- * start. Returns the number of such temporaries live right now.
+ * The C spelling of Python's ResourceWarning. Starts tracking temporaries
+ * (those created from now on) and, at normal exit, writes to out (NULL:
+ * stderr) one line per temporary never cleaned up, kept or persisted:
+ *   tmpf: leaked file from tmpf_named_temporary_file: /tmp/tmpab12cd34
+ * A mkstemp / mkdtemp path counts only if it still exists at exit.
+ * TMPF_DEBUG=1 in the environment does the same from program start.
+ * Returns how many tracked temporaries are leaked right now. Tracking
+ * takes a lock per creation: it is a debugging aid, off by default.
  */
 TMPF_API int tmpf_leak_report(FILE *out);
 
 /* ---- Scope-exit helpers (GCC and Clang): the C spelling of `with` ------- */
+/*
+ * Python's `with tempfile.NamedTemporaryFile() as f:` becomes
+ *     { TMPF_AUTO_FILE f = tmpf_named_temporary_file(NULL); ... }
+ * and the variable is cleaned up (tmpf_file_cleanup, tmpf_dir_cleanup,
+ * tmpf_scope_cleanup) however the block is left; NULL is fine. Errors of
+ * that cleanup are lost: call the cleanup yourself where they matter.
+ */
 
 #if defined(__GNUC__) || defined(__clang__)
 static inline void tmpf__auto_file_cleanup(tmpf_file **f) { tmpf_file_cleanup(*f); }

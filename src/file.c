@@ -1,6 +1,13 @@
 /* Temporary file objects: TemporaryFile and NamedTemporaryFile, and the
  * tmpf_file_* operations every kind of file shares (spooled files send
- * their in-memory operations to spooled.c). */
+ * their in-memory operations to spooled.c).
+ *
+ * The stdio view (tmpf_file_stream) is a cookie stream whose callbacks are
+ * the *_raw functions below. Every public operation first flushes that
+ * stream, which pushes its pending output, gives back its read-ahead (the
+ * file position becomes the stream's logical position) and drops any
+ * offset the C library cached, so both sides see one content and one
+ * position. */
 #include "internal.h"
 
 #include <errno.h>
@@ -10,9 +17,64 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Set once O_TMPFILE has been refused for lack of support, so the fast path
- * is not retried on every call (CPython's _O_TMPFILE_WORKS). */
-static atomic_bool tmpfile_unsupported;
+/* ---- O_TMPFILE, with refusals remembered ------------------------------ */
+
+/* Where O_TMPFILE was refused (EOPNOTSUPP, EINVAL), so the fast path is not
+ * retried there on every call (CPython's _O_TMPFILE_WORKS, per directory).
+ * Keys are hashes of the directory's path: looking one up costs no system
+ * call, and a collision or a stale entry only sends a call to the (always
+ * correct) create+unlink path. Filled only on refusal; while it is empty
+ * the fast path pays one relaxed load. */
+#define REFUSED_SLOTS 32
+static _Atomic(uint64_t) refused_dirs[REFUSED_SLOTS];
+static atomic_uint refused_count;
+/* EISDIR: a kernel older than O_TMPFILE read it as O_DIRECTORY; no file
+ * system of this kernel will do better. */
+static atomic_bool kernel_lacks_tmpfile;
+static atomic_bool force_no_tmpfile; /* tmpf__test_force_no_tmpfile */
+
+void tmpf__test_force_no_tmpfile(bool on)
+{
+    atomic_store_explicit(&force_no_tmpfile, on, memory_order_relaxed);
+}
+
+static uint64_t dir_key(const tmpf__opts *r)
+{
+    uint64_t h = 0xcbf29ce484222325u; /* FNV-1a */
+    for (size_t i = 0; i < r->dir_len; i++)
+        h = (h ^ (unsigned char)r->dir[i]) * 0x100000001b3u;
+    return h | 1; /* 0 marks an empty slot */
+}
+
+static bool tmpfile_refused(const tmpf__opts *r)
+{
+    if (atomic_load_explicit(&force_no_tmpfile, memory_order_relaxed) ||
+        atomic_load_explicit(&kernel_lacks_tmpfile, memory_order_relaxed))
+        return true;
+    unsigned n = atomic_load_explicit(&refused_count, memory_order_relaxed);
+    if (n == 0)
+        return false;
+    uint64_t key = dir_key(r);
+    for (unsigned i = 0; i < REFUSED_SLOTS && i < n; i++)
+        if (atomic_load_explicit(&refused_dirs[i], memory_order_relaxed) == key)
+            return true;
+    return false;
+}
+
+static void remember_refusal(const tmpf__opts *r, int err)
+{
+    if (err == EISDIR) {
+        atomic_store_explicit(&kernel_lacks_tmpfile, true, memory_order_relaxed);
+        return;
+    }
+    /* Slots are reused round-robin once all are taken. */
+    unsigned i = atomic_fetch_add_explicit(&refused_count, 1, memory_order_relaxed);
+    if (i >= REFUSED_SLOTS) {
+        atomic_store_explicit(&refused_count, REFUSED_SLOTS, memory_order_relaxed);
+        i %= REFUSED_SLOTS;
+    }
+    atomic_store_explicit(&refused_dirs[i], dir_key(r), memory_order_relaxed);
+}
 
 struct file_try {
     unsigned perm;
@@ -28,42 +90,44 @@ static int try_file(const char *path, void *ctx)
 int tmpf__open_anonymous(const tmpf__opts *r)
 {
     unsigned perm = r->perm ? r->perm : 0600;
-    if (!atomic_load_explicit(&tmpfile_unsupported, memory_order_relaxed)) {
+    if (!tmpfile_refused(r)) {
         int fd = tmpf__os_open_tmpfile(r->dir, perm);
         if (fd >= 0)
             return fd;
-        /* EISDIR: a kernel that predates O_TMPFILE saw only O_DIRECTORY.
-         * EOPNOTSUPP: the file system has no unnamed files. Anything else
-         * (ENOENT, EACCES, EMFILE, ...) is the caller's error. */
+        /* EISDIR: the kernel predates O_TMPFILE. EOPNOTSUPP (and EINVAL on
+         * some file systems): no unnamed files here. Anything else (ENOENT,
+         * EACCES, EMFILE, ...) is the caller's error and would recur. */
         if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)
             return -1;
-        atomic_store_explicit(&tmpfile_unsupported, true, memory_order_relaxed);
+        remember_refusal(r, errno);
     }
     struct file_try t = {perm, r->flags};
     char *path = NULL;
     int fd = tmpf__create(r, try_file, &t, &path);
     if (fd < 0)
         return -1;
-    if (unlink(path) != 0) {
-        int saved = errno;
+    int rc = unlink(path);
+    int saved = errno;
+    free(path);
+    if (rc != 0) {
+        /* The name would outlive the descriptor: better no file at all. */
         close(fd);
-        unlink(path);
-        free(path);
         errno = saved;
         return -1;
     }
-    free(path);
     return fd;
 }
 
+/* ---- Creation ---------------------------------------------------------- */
+
 static tmpf_file *file_new(tmpf_kind kind, unsigned flags)
 {
-    tmpf_file *f = tmpf__calloc(1, sizeof *f);
+    /* malloc, not calloc: glibc's calloc skips the per-thread cache and
+     * costs more than the whole object setup on this hot path. */
+    tmpf_file *f = tmpf__malloc(sizeof *f);
     if (!f)
         return NULL;
-    f->fd = -1;
-    f->kind = kind;
-    f->flags = flags;
+    *f = (tmpf_file){.fd = -1, .kind = kind, .flags = flags};
     return f;
 }
 
@@ -91,10 +155,11 @@ tmpf_file *tmpf_temporary_file(const tmpf_opts *opts)
     return f;
 fail: {
     int saved = errno;
-    if (f && f->fd >= 0)
-        close(f->fd);
-    if (f)
+    if (f) {
+        if (f->fd >= 0)
+            close(f->fd);
         file_free(f);
+    }
     tmpf__opts_done(&r);
     errno = saved;
     return NULL;
@@ -121,17 +186,20 @@ tmpf_file *tmpf_named_temporary_file(const tmpf_opts *opts)
     return f;
 fail: {
     int saved = errno;
-    if (f && f->fd >= 0) {
-        unlink(f->path);
-        close(f->fd);
-    }
-    if (f)
+    if (f) {
+        if (f->fd >= 0) {
+            unlink(f->path);
+            close(f->fd);
+        }
         file_free(f);
+    }
     tmpf__opts_done(&r);
     errno = saved;
     return NULL;
 }
 }
+
+/* ---- I/O --------------------------------------------------------------- */
 
 /* Whether operations go to memory (a spooled file not yet rolled). */
 static bool in_memory(const tmpf_file *f)
@@ -148,10 +216,8 @@ static int check_open(const tmpf_file *f)
     return 0;
 }
 
-ssize_t tmpf_file_read(tmpf_file *f, void *buf, size_t n)
+ssize_t tmpf__file_read_raw(tmpf_file *f, void *buf, size_t n)
 {
-    if (check_open(f) != 0)
-        return -1;
     if (in_memory(f))
         return tmpf__spool_read(f, buf, n);
     size_t done = 0;
@@ -169,10 +235,8 @@ ssize_t tmpf_file_read(tmpf_file *f, void *buf, size_t n)
     return (ssize_t)done;
 }
 
-ssize_t tmpf_file_write(tmpf_file *f, const void *buf, size_t n)
+ssize_t tmpf__file_write_raw(tmpf_file *f, const void *buf, size_t n)
 {
-    if (check_open(f) != 0)
-        return -1;
     if (in_memory(f))
         return tmpf__spool_write(f, buf, n);
     size_t done = 0;
@@ -188,10 +252,8 @@ ssize_t tmpf_file_write(tmpf_file *f, const void *buf, size_t n)
     return (ssize_t)done;
 }
 
-int64_t tmpf_file_seek(tmpf_file *f, int64_t offset, int whence)
+int64_t tmpf__file_seek_raw(tmpf_file *f, int64_t offset, int whence)
 {
-    if (check_open(f) != 0)
-        return -1;
     if (whence != SEEK_SET && whence != SEEK_CUR && whence != SEEK_END) {
         errno = EINVAL;
         return -1;
@@ -202,46 +264,107 @@ int64_t tmpf_file_seek(tmpf_file *f, int64_t offset, int whence)
     return pos < 0 ? -1 : (int64_t)pos;
 }
 
-int64_t tmpf_file_tell(tmpf_file *f) { return tmpf_file_seek(f, 0, SEEK_CUR); }
+/* Before a direct operation: the stream's pending output reaches the file
+ * and its read-ahead is given back (fflush does both on glibc and musl for
+ * a seekable stream, and glibc forgets its cached offset). */
+static int sync_stream(tmpf_file *f)
+{
+    return f->stream && fflush(f->stream) != 0 ? -1 : 0;
+}
+
+/* After a direct operation that may move the position or add content: a
+ * stream that had hit end of file must look again (as after fseek). */
+static void stream_touched(tmpf_file *f)
+{
+    if (f->stream && feof(f->stream)) {
+        int saved = errno;
+        fseeko(f->stream, 0, SEEK_CUR);
+        errno = saved;
+    }
+}
+
+static int begin(tmpf_file *f)
+{
+    if (check_open(f) != 0)
+        return -1;
+    return sync_stream(f);
+}
+
+ssize_t tmpf_file_read(tmpf_file *f, void *buf, size_t n)
+{
+    if (begin(f) != 0)
+        return -1;
+    ssize_t got = tmpf__file_read_raw(f, buf, n);
+    stream_touched(f);
+    return got;
+}
+
+ssize_t tmpf_file_write(tmpf_file *f, const void *buf, size_t n)
+{
+    if (begin(f) != 0)
+        return -1;
+    ssize_t put = tmpf__file_write_raw(f, buf, n);
+    stream_touched(f);
+    return put;
+}
+
+int64_t tmpf_file_seek(tmpf_file *f, int64_t offset, int whence)
+{
+    if (begin(f) != 0)
+        return -1;
+    int64_t pos = tmpf__file_seek_raw(f, offset, whence);
+    stream_touched(f);
+    return pos;
+}
+
+int64_t tmpf_file_tell(tmpf_file *f)
+{
+    if (begin(f) != 0)
+        return -1;
+    return tmpf__file_seek_raw(f, 0, SEEK_CUR);
+}
 
 int tmpf_file_truncate(tmpf_file *f, int64_t size)
 {
-    if (check_open(f) != 0)
+    if (begin(f) != 0)
         return -1;
     if (size < 0) {
         errno = EINVAL;
         return -1;
     }
-    if (in_memory(f))
-        return tmpf__spool_truncate(f, size);
     int rc;
-    do
-        rc = ftruncate(f->fd, (off_t)size);
-    while (rc != 0 && errno == EINTR);
+    if (in_memory(f)) {
+        rc = tmpf__spool_truncate(f, size);
+    } else {
+        do
+            rc = ftruncate(f->fd, (off_t)size);
+        while (rc != 0 && errno == EINTR);
+    }
+    stream_touched(f);
     return rc;
 }
 
 int tmpf_file_flush(tmpf_file *f)
 {
-    if (check_open(f) != 0)
-        return -1;
-    if (f->stream && fflush(f->stream) != 0)
-        return -1;
-    return 0;
+    return begin(f);
 }
 
 int tmpf_file_sync(tmpf_file *f)
 {
-    if (tmpf_file_flush(f) != 0)
+    if (begin(f) != 0)
         return -1;
     if (in_memory(f))
         return 0;
-    return fsync(f->fd);
+    int rc;
+    do
+        rc = fsync(f->fd);
+    while (rc != 0 && errno == EINTR);
+    return rc;
 }
 
 int tmpf_file_fileno(tmpf_file *f)
 {
-    if (check_open(f) != 0)
+    if (begin(f) != 0)
         return -1;
     if (in_memory(f) && tmpf__spool_rollover(f) != 0)
         return -1;
@@ -252,28 +375,73 @@ const char *tmpf_file_path(const tmpf_file *f) { return f ? f->path : NULL; }
 
 int tmpf_file_rollover(tmpf_file *f)
 {
-    if (check_open(f) != 0)
+    if (begin(f) != 0)
         return -1;
     return in_memory(f) ? tmpf__spool_rollover(f) : 0;
 }
 
 bool tmpf_file_rolled(const tmpf_file *f) { return f && !in_memory(f); }
 
-/* Whether this file's directory entry should go when it is closed. */
-static bool delete_on_close(const tmpf_file *f)
+FILE *tmpf_file_stream(tmpf_file *f)
 {
-    return !(f->flags & (TMPF_KEEP | TMPF_KEEP_AFTER_CLOSE));
+    if (check_open(f) != 0)
+        return NULL;
+    if (!f->stream)
+        f->stream = tmpf__os_stream_open(f);
+    return f->stream;
 }
 
+int tmpf_file_reopen(tmpf_file *f, int flags)
+{
+    if (check_open(f) != 0)
+        return -1;
+    int acc = flags & O_ACCMODE;
+    if ((flags & ~(O_ACCMODE | O_APPEND | O_CLOEXEC)) ||
+        (acc != O_RDONLY && acc != O_WRONLY && acc != O_RDWR)) {
+        errno = EINVAL;
+        return -1;
+    }
+    /* The new descriptor must see everything written so far. */
+    if (tmpf_file_fileno(f) < 0)
+        return -1;
+    if (f->path && f->on_disk_name)
+        return tmpf__os_reopen_path(f->path, f->fd, flags);
+    return tmpf__os_reopen_fd(f->fd, flags);
+}
+
+/* ---- Close, keep, cleanup ---------------------------------------------- */
+
+/* Whether the temporary still counts as live for the audit counters: its
+ * name is on disk, or (without a name) it is still open. */
+static bool is_live(const tmpf_file *f)
+{
+    if (f->kept)
+        return false;
+    return f->path ? f->on_disk_name : !f->closed;
+}
+
+static void mark_kept(tmpf_file *f)
+{
+    if (f->kept)
+        return;
+    if (is_live(f))
+        tmpf__audit(TMPF_EVENT_KEEP, f->kind, f, f->path, f->fd, 0, 0);
+    f->kept = true;
+    tmpf__scope_forget(f->scope_entry);
+    f->scope_entry = NULL;
+}
+
+/* Removes the file's name unless kept. A failed unlink leaves the name
+ * armed, so cleanup tries again after a failed close. */
 static int remove_name(tmpf_file *f)
 {
     if (!f->on_disk_name || f->kept || (f->flags & TMPF_KEEP))
         return 0;
-    f->on_disk_name = false;
     if (unlink(f->path) != 0 && errno != ENOENT) {
         tmpf__audit(TMPF_EVENT_CLEANUP_FAILED, f->kind, f, f->path, -1, 0, errno);
         return -1;
     }
+    f->on_disk_name = false;
     tmpf__audit(TMPF_EVENT_DELETE, f->kind, f, f->path, -1, 0, 0);
     return 0;
 }
@@ -288,7 +456,7 @@ int tmpf_file_close(tmpf_file *f)
         return 0;
     int rc = 0, err = 0;
     if (f->stream) {
-        /* The stream's cookie never closes f->fd: f owns it. */
+        /* Flushes through the cookie; its close leaves f->fd to us. */
         if (fclose(f->stream) != 0) {
             rc = -1;
             err = errno;
@@ -296,7 +464,6 @@ int tmpf_file_close(tmpf_file *f)
         f->stream = NULL;
     }
     f->closed = true;
-    bool was_in_memory = f->spool && tmpf__spool_active(f);
     if (f->spool)
         tmpf__spool_free(f);
     if (f->fd >= 0) {
@@ -311,8 +478,8 @@ int tmpf_file_close(tmpf_file *f)
         /* No name: closing destroys it. */
         if (!f->kept)
             tmpf__audit(TMPF_EVENT_DELETE, f->kind, f, NULL, -1, 0, 0);
-        (void)was_in_memory;
-    } else if (delete_on_close(f) && remove_name(f) != 0 && rc == 0) {
+    } else if (!(f->flags & (TMPF_KEEP | TMPF_KEEP_AFTER_CLOSE)) &&
+               remove_name(f) != 0 && rc == 0) {
         rc = -1;
         err = errno;
     }
@@ -327,12 +494,7 @@ int tmpf_file_keep(tmpf_file *f)
         errno = EINVAL;
         return -1;
     }
-    if (!f->kept) {
-        f->kept = true;
-        tmpf__scope_forget(f->scope_entry);
-        f->scope_entry = NULL;
-        tmpf__audit(TMPF_EVENT_KEEP, f->kind, f, f->path, f->fd, 0, 0);
-    }
+    mark_kept(f);
     return 0;
 }
 
@@ -341,11 +503,17 @@ int tmpf_file_cleanup(tmpf_file *f)
     if (!f)
         return 0;
     int rc = 0, err = 0;
+    /* A close that already tried to delete the file and failed is not
+     * retried here: one cleanup, one failure reported. */
+    bool close_deletes = !f->closed && !(f->flags & (TMPF_KEEP | TMPF_KEEP_AFTER_CLOSE));
     if (!f->closed && tmpf_file_close(f) != 0) {
         rc = -1;
         err = errno;
     }
-    if (f->path && remove_name(f) != 0 && rc == 0) {
+    if (f->flags & TMPF_KEEP) {
+        mark_kept(f); /* handed over to the caller: no longer ours */
+    } else if (f->path && !(close_deletes && rc != 0) && remove_name(f) != 0 &&
+               rc == 0) {
         rc = -1;
         err = errno;
     }
@@ -355,20 +523,4 @@ int tmpf_file_cleanup(tmpf_file *f)
     if (rc != 0)
         errno = err;
     return rc;
-}
-
-FILE *tmpf_file_stream(tmpf_file *f)
-{
-    /* The stdio view is issue 3's next step. */
-    (void)f;
-    errno = ENOSYS;
-    return NULL;
-}
-
-int tmpf_file_reopen(tmpf_file *f, int flags)
-{
-    (void)f;
-    (void)flags;
-    errno = ENOSYS;
-    return -1;
 }

@@ -43,6 +43,12 @@ void tmpf__wipe(void *p, size_t n);
  * Kernel CSPRNG, buffered per thread, never repeated across fork. */
 int tmpf__random_chars(char *out, size_t len);
 
+/* Test seam: while fn is set, every name takes its bytes from fn (one call
+ * per name unless bytes are rejected) instead of the CSPRNG. NULL restores
+ * the CSPRNG. Tests only; not thread-safe against creation in progress. */
+typedef int (*tmpf__random_fn)(void *buf, size_t n);
+void tmpf__test_set_random(tmpf__random_fn fn);
+
 /* ---- path.c ------------------------------------------------------------ */
 
 /* Python's os.path.abspath: absolute, no "//", "." or ".." components, no
@@ -144,6 +150,27 @@ void tmpf__spool_free(tmpf_file *f);
 /* file.c: anonymous file creation shared with spooled rollover and
  * tmpf_write_atomic. Returns fd or -1. */
 int tmpf__open_anonymous(const tmpf__opts *r);
+/* Tests only: true makes tmpf__open_anonymous skip O_TMPFILE and use
+ * create+unlink, as on a file system that refuses it. */
+void tmpf__test_force_no_tmpfile(bool on);
+
+/* file.c: I/O that bypasses the stdio view's sync: the stream's own
+ * callbacks, and spooled.c (which must never call the public tmpf_file_*
+ * functions from inside these, or a stream flush would re-enter itself).
+ * Same results as the public functions; whence is checked. */
+ssize_t tmpf__file_read_raw(tmpf_file *f, void *buf, size_t n);
+ssize_t tmpf__file_write_raw(tmpf_file *f, const void *buf, size_t n);
+int64_t tmpf__file_seek_raw(tmpf_file *f, int64_t offset, int whence);
+
+/* unix/stream.c: a read/write FILE * whose I/O goes through the raw
+ * functions above; fclose never closes f->fd. NULL with errno. */
+FILE *tmpf__os_stream_open(tmpf_file *f);
+/* unix/reopen.c: a second descriptor, own offset, flags | O_CLOEXEC.
+ * _path opens path without following a symlink and checks it is still the
+ * file behind fd (else ENOENT); _fd goes through /proc/self/fd (Linux;
+ * EOPNOTSUPP elsewhere). */
+int tmpf__os_reopen_path(const char *path, int fd, int flags);
+int tmpf__os_reopen_fd(int fd, int flags);
 
 /* ---- dir.c ------------------------------------------------------------- */
 
@@ -165,7 +192,8 @@ int tmpf__os_create_dir(const char *path, unsigned perm);
 /* An unnamed file in dir (O_TMPFILE), or -1 with errno (EOPNOTSUPP,
  * EISDIR, ... when the kernel or file system lacks it). */
 int tmpf__os_open_tmpfile(const char *dir, unsigned perm);
-/* Whether the path exists (lstat; a dangling symlink exists). */
+/* Whether the path exists (lstat; a dangling symlink exists). When not,
+ * errno is lstat's (ENOENT for a free name). */
 bool tmpf__os_lexists(const char *path);
 /* malloc'd current directory. */
 char *tmpf__os_getcwd(void);
@@ -173,5 +201,20 @@ char *tmpf__os_getcwd(void);
 const char *tmpf__os_secure_getenv(const char *name);
 /* close(2) that keeps errno unless it fails. */
 int tmpf__os_close(int fd);
+
+/* ---- Platform: persist (src/unix/persist_os.c) -------------------------- */
+
+/* rename(2) that fails with EEXIST instead of replacing: renameat2
+ * RENAME_NOREPLACE, else link + unlink. */
+int tmpf__os_rename_noreplace(const char *from, const char *to);
+/* Gives the file open as fd (an O_TMPFILE file) the name `to`; EEXIST if
+ * it exists. */
+int tmpf__os_link_fd(int fd, const char *to);
+/* An O_RDONLY|O_DIRECTORY descriptor, for fsync. */
+int tmpf__os_open_dir(const char *dir);
+/* fsync(2), counted for tests (tmpf__test_fsync_count); is_dir: a file
+ * system that cannot sync directories (EINVAL) is not an error. */
+int tmpf__os_fsync(int fd, bool is_dir);
+unsigned long tmpf__test_fsync_count(void);
 
 #endif /* TMPF_INTERNAL_H */

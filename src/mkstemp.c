@@ -21,6 +21,8 @@ static int try_dir(const char *path, void *ctx)
     return tmpf__os_create_dir(path, *(const unsigned *)ctx);
 }
 
+/* A name is free only when lstat says ENOENT; EACCES, ENOTDIR, ... end
+ * the loop rather than hand out a name nobody can use. */
 static int try_absent(const char *path, void *ctx)
 {
     (void)ctx;
@@ -28,7 +30,7 @@ static int try_absent(const char *path, void *ctx)
         errno = EEXIST;
         return -1;
     }
-    return 0;
+    return errno == ENOENT ? 0 : -1;
 }
 
 int tmpf_mkstemp(const tmpf_opts *opts, char **path)
@@ -95,6 +97,8 @@ char *tmpf_mktemp(const tmpf_opts *opts)
     if (tmpf__opts_resolve(opts, &r) != 0)
         return NULL;
     char *name = NULL;
+    /* A missing dir gives ENOENT as a free name does: the name is handed
+     * out, as Python's mktemp and GNU mktemp -u do. */
     int rc = tmpf__create(&r, try_absent, NULL, &name);
     tmpf__opts_done(&r);
     return rc < 0 ? NULL : name;

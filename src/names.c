@@ -4,21 +4,33 @@
  * names, so each thread keeps a small buffer of random bytes. A forked
  * child must never reuse bytes its parent also holds: a fork handler bumps
  * a generation counter and a thread whose buffer is from an older
- * generation throws it away. */
+ * generation throws it away. (A child made without running fork handlers,
+ * by glibc's _Fork or a raw clone(2), is not detected.) */
 #include "internal.h"
 
 #include <errno.h>
 #include <pthread.h>
 #include <string.h>
 
-#define POOL_SIZE 256
+/* About 55 names of 8 characters per getrandom(2) call. */
+#define POOL_SIZE 512
 
 /* 222 = 6 * 37: bytes below it map to the alphabet without modulo bias;
  * the rest are rejected. */
 #define UNBIASED_LIMIT (256 / TMPF__ALPHABET_LEN * TMPF__ALPHABET_LEN)
 
+static const char alphabet[] = TMPF__ALPHABET;
+
+/* byte_to_char[b] is alphabet[b % 37] for b < UNBIASED_LIMIT, else 0
+ * (rejected): the alphabet six times, then zeros. */
+static const char byte_to_char[256] =
+    TMPF__ALPHABET TMPF__ALPHABET TMPF__ALPHABET
+    TMPF__ALPHABET TMPF__ALPHABET TMPF__ALPHABET;
+_Static_assert(6 * TMPF__ALPHABET_LEN == UNBIASED_LIMIT, "table covers 0..221");
+
 static atomic_uint fork_generation = 1;
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+static _Atomic(tmpf__random_fn) test_random;
 
 struct pool {
     unsigned generation; /* 0: never filled */
@@ -35,34 +47,69 @@ static void on_fork_child(void)
 
 static void register_atfork(void) { pthread_atfork(NULL, NULL, on_fork_child); }
 
-static int next_byte(unsigned char *out)
+static int refill(struct pool *p, unsigned gen)
 {
-    unsigned gen = atomic_load_explicit(&fork_generation, memory_order_relaxed);
-    if (pool.generation != gen || pool.used == POOL_SIZE) {
-        if (pool.generation == 0)
-            pthread_once(&atfork_once, register_atfork);
-        if (tmpf__os_random(pool.bytes, POOL_SIZE) != 0)
+    if (p->generation == 0)
+        pthread_once(&atfork_once, register_atfork);
+    if (tmpf__os_random(p->bytes, POOL_SIZE) != 0)
+        return -1;
+    /* Only the thread that forks survives in the child, and it is not
+     * filling its pool while it forks: gen is still current here. */
+    p->generation = gen;
+    p->used = 0;
+    return 0;
+}
+
+/* The test seam's path: every name asks fn for its bytes, so a test can
+ * dictate names and count attempts. */
+static int chars_from(tmpf__random_fn fn, char *out, size_t len)
+{
+    unsigned char buf[TMPF_RAND_LEN_MAX];
+    size_t i = 0;
+    while (i < len) {
+        size_t want = len - i < sizeof buf ? len - i : sizeof buf;
+        if (fn(buf, want) != 0)
             return -1;
-        /* Only the thread that forks survives in the child, and it is not
-         * filling its pool while it forks: gen is still current here. */
-        pool.generation = gen;
-        pool.used = 0;
+        for (size_t k = 0; k < want; k++)
+            if (buf[k] < UNBIASED_LIMIT)
+                out[i++] = alphabet[buf[k] % TMPF__ALPHABET_LEN];
     }
-    *out = pool.bytes[pool.used];
-    pool.bytes[pool.used++] = 0;
     return 0;
 }
 
 int tmpf__random_chars(char *out, size_t len)
 {
-    static const char alphabet[] = TMPF__ALPHABET;
+    tmpf__random_fn fn = atomic_load_explicit(&test_random, memory_order_relaxed);
+    if (__builtin_expect(fn != NULL, 0))
+        return chars_from(fn, out, len);
+
+    struct pool *p = &pool;
+    /* Keeps p in a register: in PIC code each &pool is otherwise a
+     * __tls_get_addr call the compiler may repeat. */
+    __asm__("" : "+r"(p));
+    unsigned gen = atomic_load_explicit(&fork_generation, memory_order_relaxed);
+    if (p->generation != gen && refill(p, gen) != 0)
+        return -1;
+    /* Locals, because stores through out may alias the pool. Used bytes
+     * are not wiped: the names they made are public anyway, and no byte
+     * is used twice. */
+    unsigned used = p->used;
     size_t i = 0;
     while (i < len) {
-        unsigned char b;
-        if (next_byte(&b) != 0)
-            return -1;
-        if (b < UNBIASED_LIMIT)
-            out[i++] = alphabet[b % TMPF__ALPHABET_LEN];
+        if (used == POOL_SIZE) {
+            if (refill(p, gen) != 0)
+                return -1;
+            used = 0;
+        }
+        char c = byte_to_char[p->bytes[used++]];
+        if (c)
+            out[i++] = c;
     }
+    p->used = used;
     return 0;
+}
+
+void tmpf__test_set_random(tmpf__random_fn fn)
+{
+    atomic_store_explicit(&test_random, fn, memory_order_relaxed);
 }

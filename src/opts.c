@@ -14,7 +14,10 @@ int tmpf__opts_resolve(const tmpf_opts *opts, tmpf__opts *r)
     memset(r, 0, sizeof *r);
     r->prefix = o->prefix ? o->prefix : tmpf_gettempprefix();
     r->suffix = o->suffix ? o->suffix : "";
-    if (strchr(r->prefix, '/') || strchr(r->suffix, '/') ||
+    /* One pass each: the length up to a '/' is the length if none. */
+    r->prefix_len = strcspn(r->prefix, "/");
+    r->suffix_len = strcspn(r->suffix, "/");
+    if (r->prefix[r->prefix_len] || r->suffix[r->suffix_len] ||
         o->rand_len > TMPF_RAND_LEN_MAX || (o->flags & ~TMPF__ALL_FLAGS) ||
         o->perm > 07777) {
         errno = EINVAL;
@@ -39,8 +42,6 @@ int tmpf__opts_resolve(const tmpf_opts *opts, tmpf__opts *r)
         r->dir = r->dir_owned;
     }
     r->dir_len = strlen(r->dir);
-    r->prefix_len = strlen(r->prefix);
-    r->suffix_len = strlen(r->suffix);
     return 0;
 }
 

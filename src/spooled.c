@@ -144,7 +144,9 @@ static ssize_t spool_write_slow(tmpf_file *f, const void *data, size_t n)
     if (s->max_size && end > s->max_size) {
         if (tmpf__spool_rollover(f) != 0)
             return -1;
-        return tmpf_file_write(f, data, n);
+        /* Raw: this may run inside the stdio view's write callback, where
+         * the public call's stream flush would re-enter the stream. */
+        return tmpf__file_write_raw(f, data, n);
     }
     if (n == 0)
         return 0; /* like write(2): no gap is filled */

@@ -117,7 +117,7 @@ int tmpf_settempdir(const char *dir)
     pthread_mutex_lock(&lock);
     char *old = (char *)atomic_load_explicit(&chosen, memory_order_relaxed);
     if (old) {
-        r = malloc(sizeof *r);
+        r = tmpf__malloc(sizeof *r);
         if (!r) {
             pthread_mutex_unlock(&lock);
             free(abs);

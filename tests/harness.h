@@ -131,6 +131,22 @@ static inline int count_entries(const char *dir)
     return n;
 }
 
+/* dir + "/" + name in one of eight rotating static buffers, so a few
+ * results can be used at once (dir may itself be an earlier result). */
+static inline char *path_join(const char *dir, const char *name)
+{
+    static char buf[8][4096];
+    static int next;
+    char *b = buf[next++ % 8];
+    size_t dl = strlen(dir), nl = strlen(name);
+    if (dl + 1 + nl + 1 > sizeof buf[0])
+        abort();
+    memmove(b, dir, dl);
+    b[dl] = '/';
+    memcpy(b + dl + 1, name, nl + 1);
+    return b;
+}
+
 static inline bool path_exists(const char *p)
 {
     struct stat st;

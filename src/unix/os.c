@@ -21,8 +21,8 @@ int tmpf__os_random(void *buf, size_t n)
         if (got < 0) {
             if (errno == EINTR)
                 continue;
-            if (errno == ENOSYS)
-                break; /* very old kernel: fall through to /dev/urandom */
+            if (errno == ENOSYS || errno == EPERM)
+                break; /* old kernel or seccomp filter: use /dev/urandom */
             return -1;
         }
         p += got;

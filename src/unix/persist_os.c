@@ -1,0 +1,110 @@
+/* System primitives for persist.c: rename without replacing, naming an
+ * unnamed file, and fsync (counted, so tests can prove the durable path
+ * costs exactly two). */
+#include "../internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <unistd.h>
+#if defined(__linux__)
+#include <sys/syscall.h>
+#endif
+
+#ifndef RENAME_NOREPLACE
+#define RENAME_NOREPLACE (1 << 0)
+#endif
+
+/* Set once the kernel said renameat2 does not exist (ENOSYS). */
+static atomic_bool renameat2_missing;
+static _Atomic(unsigned long) fsync_calls;
+
+unsigned long tmpf__test_fsync_count(void)
+{
+    return atomic_load_explicit(&fsync_calls, memory_order_relaxed);
+}
+
+/* link + unlink: the portable no-replace move. If the old name cannot be
+ * removed the new one is taken back, so nothing changed. */
+static int link_then_unlink(const char *from, const char *to)
+{
+    if (link(from, to) != 0)
+        return -1;
+    if (unlink(from) != 0) {
+        int saved = errno;
+        unlink(to);
+        errno = saved;
+        return -1;
+    }
+    return 0;
+}
+
+int tmpf__os_rename_noreplace(const char *from, const char *to)
+{
+#if defined(__linux__) && defined(SYS_renameat2)
+    if (!atomic_load_explicit(&renameat2_missing, memory_order_relaxed)) {
+        /* The raw system call: glibc < 2.28 and some musl lack the wrapper. */
+        if (syscall(SYS_renameat2, AT_FDCWD, from, AT_FDCWD, to,
+                    RENAME_NOREPLACE) == 0)
+            return 0;
+        if (errno == ENOSYS)
+            atomic_store_explicit(&renameat2_missing, true, memory_order_relaxed);
+        else if (errno != EINVAL) /* EINVAL: this file system lacks the flag */
+            return -1;
+    }
+#endif
+    return link_then_unlink(from, to);
+}
+
+/* Set once linkat(AT_EMPTY_PATH) was refused for lack of privilege. */
+static atomic_bool empty_path_refused;
+
+static int link_proc(int fd, const char *to)
+{
+    char proc[32];
+    snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+    return linkat(AT_FDCWD, proc, AT_FDCWD, to, AT_SYMLINK_FOLLOW);
+}
+
+int tmpf__os_link_fd(int fd, const char *to)
+{
+#ifdef AT_EMPTY_PATH
+    /* AT_EMPTY_PATH skips a /proc lookup (a few microseconds, and the
+     * window in which a crash leaves a side name) but needs
+     * CAP_DAC_READ_SEARCH; without it the kernel says ENOENT. Through
+     * /proc with AT_SYMLINK_FOLLOW no privilege is needed. */
+    if (!atomic_load_explicit(&empty_path_refused, memory_order_relaxed)) {
+        if (linkat(fd, "", AT_FDCWD, to, AT_EMPTY_PATH) == 0)
+            return 0;
+        if (errno != ENOENT)
+            return -1;
+        if (link_proc(fd, to) != 0)
+            return -1; /* ENOENT again: not a privilege matter */
+        atomic_store_explicit(&empty_path_refused, true, memory_order_relaxed);
+        return 0;
+    }
+#endif
+    return link_proc(fd, to);
+}
+
+int tmpf__os_open_dir(const char *dir)
+{
+    int fd;
+    do
+        fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    while (fd < 0 && errno == EINTR);
+    return fd;
+}
+
+int tmpf__os_fsync(int fd, bool is_dir)
+{
+    atomic_fetch_add_explicit(&fsync_calls, 1, memory_order_relaxed);
+    int rc;
+    do
+        rc = fsync(fd);
+    while (rc != 0 && errno == EINTR);
+    /* Some file systems cannot sync a directory (EINVAL): nothing to do. */
+    if (rc != 0 && is_dir && errno == EINVAL)
+        rc = 0;
+    return rc;
+}

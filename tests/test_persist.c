@@ -1,0 +1,906 @@
+/* tmpf_file_persist and tmpf_write_atomic. */
+#include "harness.h"
+#include "no_o_tmpfile.h"
+
+#include <tmpf.h>
+
+#include <sys/mount.h>
+#include <sys/resource.h>
+
+/* Internal: fsync calls made by the library so far (src/unix/persist_os.c). */
+extern unsigned long tmpf__test_fsync_count(void);
+
+static char *path_in(const char *name)
+{
+    static char buf[8][4200];
+    static int next;
+    char *p = buf[next++ % 8];
+    snprintf(p, sizeof buf[0], "%s/%s", scratch, name);
+    return p;
+}
+
+/* Whole content of a file (NUL-terminated, malloc'd), NULL if unreadable. */
+static char *slurp(const char *path, size_t *len)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return NULL;
+    size_t cap = 4096, n = 0;
+    char *buf = malloc(cap + 1);
+    for (;;) {
+        if (n == cap)
+            buf = realloc(buf, (cap *= 2) + 1);
+        ssize_t got = read(fd, buf + n, cap - n);
+        if (got <= 0)
+            break;
+        n += (size_t)got;
+    }
+    close(fd);
+    buf[n] = '\0';
+    if (len)
+        *len = n;
+    return buf;
+}
+
+static bool content_is(const char *path, const char *want)
+{
+    char *got = slurp(path, NULL);
+    bool ok = got && strcmp(got, want) == 0;
+    if (!ok)
+        fprintf(stderr, "  %s holds \"%s\", want \"%s\"\n", path,
+                got ? got : "(unreadable)", want);
+    free(got);
+    return ok;
+}
+
+static mode_t mode_of(const char *path)
+{
+    struct stat st;
+    return lstat(path, &st) == 0 ? st.st_mode & 07777 : (mode_t)-1;
+}
+
+static ino_t ino_of(const char *path)
+{
+    struct stat st;
+    return lstat(path, &st) == 0 ? st.st_ino : 0;
+}
+
+/* The names in a directory, sorted and joined with '/', for before/after
+ * comparisons. */
+static char *listing(const char *dir)
+{
+    struct dirent **names;
+    int n = scandir(dir, &names, NULL, alphasort);
+    if (n < 0)
+        return strdup("(unreadable)");
+    size_t cap = 1;
+    for (int i = 0; i < n; i++)
+        cap += strlen(names[i]->d_name) + 1;
+    char *out = calloc(1, cap);
+    for (int i = 0; i < n; i++) {
+        if (strcmp(names[i]->d_name, ".") && strcmp(names[i]->d_name, "..")) {
+            strcat(out, names[i]->d_name);
+            strcat(out, "/");
+        }
+        free(names[i]);
+    }
+    free(names);
+    return out;
+}
+
+#define CHECK_LISTING(dir, before)                                             \
+    do {                                                                       \
+        char *after_ = listing(dir);                                           \
+        CHECK_EQ_STR(after_, before);                                          \
+        free(after_);                                                          \
+    } while (0)
+
+/* ---- tmpf_write_atomic ------------------------------------------------- */
+
+static void test_write_atomic_replaces_existing(void)
+{
+    const char *t = path_in("config");
+    CHECK(write_file(t, "old content", 0644) == 0);
+    ino_t old_ino = ino_of(t);
+    CHECK_EQ_INT(tmpf_write_atomic(t, "new", 3, 0), 0);
+    CHECK(content_is(t, "new"));
+    CHECK(ino_of(t) != old_ino); /* replaced, not rewritten in place */
+    CHECK_EQ_INT(count_entries(scratch), 1);
+    /* Empty content is content too. */
+    CHECK_EQ_INT(tmpf_write_atomic(t, NULL, 0, 0), 0);
+    CHECK(content_is(t, ""));
+    CHECK_EQ_INT(count_entries(scratch), 1);
+}
+
+static void test_write_atomic_creates_new(void)
+{
+    static const mode_t masks[] = {022, 077, 0};
+    for (size_t i = 0; i < sizeof masks / sizeof masks[0]; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "new%zu", i);
+        const char *t = path_in(name);
+        mode_t old = umask(masks[i]);
+        int rc = tmpf_write_atomic(t, "fresh", 5, 0);
+        umask(old);
+        CHECK_EQ_INT(rc, 0);
+        CHECK(content_is(t, "fresh"));
+        CHECK_EQ_INT(mode_of(t), 0666 & ~masks[i]);
+    }
+    CHECK_EQ_INT(count_entries(scratch), 3);
+    /* A relative target. */
+    char cwd[4096];
+    CHECK(getcwd(cwd, sizeof cwd) != NULL);
+    CHECK(chdir(scratch) == 0);
+    CHECK_EQ_INT(tmpf_write_atomic("rel", "r", 1, 0), 0);
+    CHECK(chdir(cwd) == 0);
+    CHECK(content_is(path_in("rel"), "r"));
+    CHECK_EQ_INT(count_entries(scratch), 4);
+}
+
+static void test_write_atomic_noclobber(void)
+{
+    const char *t = path_in("keep");
+    CHECK(write_file(t, "precious", 0644) == 0);
+    char *before = listing(scratch);
+    CHECK_ERRNO(tmpf_write_atomic(t, "x", 1, TMPF_NOCLOBBER), -1, EEXIST);
+    CHECK(content_is(t, "precious"));
+    CHECK_LISTING(scratch, before);
+    free(before);
+    /* Also a dangling symlink counts as existing for the atomic check. */
+    const char *dangling = path_in("dangling");
+    CHECK(symlink("nowhere", dangling) == 0);
+    CHECK_ERRNO(tmpf_write_atomic(dangling, "x", 1, TMPF_NOCLOBBER), -1, EEXIST);
+    CHECK_EQ_INT(count_entries(scratch), 2);
+    /* A new target is fine, durable too. */
+    const char *n = path_in("brand-new");
+    CHECK_EQ_INT(tmpf_write_atomic(n, "y", 1, TMPF_NOCLOBBER | TMPF_DURABLE), 0);
+    CHECK(content_is(n, "y"));
+    CHECK_EQ_INT(count_entries(scratch), 3);
+}
+
+static void test_write_atomic_preserves_mode(void)
+{
+    static const mode_t modes[] = {0640, 0600, 0666, 0604, 0444, 0755};
+    mode_t old = umask(022);
+    for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++) {
+        const char *t = path_in("m");
+        unlink(t);
+        CHECK(write_file(t, "a", 0600) == 0);
+        CHECK(chmod(t, modes[i]) == 0);
+        CHECK_EQ_INT(tmpf_write_atomic(t, "b", 1, 0), 0);
+        CHECK(content_is(t, "b"));
+        CHECK_EQ_INT(mode_of(t), modes[i]);
+    }
+    /* Setuid/setgid are not handed to the new content. */
+    const char *t = path_in("m");
+    CHECK(chmod(t, 06755) == 0);
+    CHECK_EQ_INT(tmpf_write_atomic(t, "c", 1, 0), 0);
+    CHECK_EQ_INT(mode_of(t), 0755);
+    umask(old);
+    CHECK_EQ_INT(count_entries(scratch), 1);
+}
+
+static void test_write_atomic_symlink_replaced_as_link(void)
+{
+    const char *real = path_in("real");
+    const char *link = path_in("link");
+    CHECK(write_file(real, "pointee", 0640) == 0);
+    CHECK(symlink("real", link) == 0);
+    CHECK_EQ_INT(tmpf_write_atomic(link, "new", 3, 0), 0);
+    struct stat st;
+    CHECK(lstat(link, &st) == 0 && S_ISREG(st.st_mode));
+    CHECK(content_is(link, "new"));
+    CHECK(content_is(real, "pointee"));  /* the pointee is untouched */
+    CHECK_EQ_INT(mode_of(link), 0640);    /* bits of what it pointed to */
+    CHECK_EQ_INT(count_entries(scratch), 2);
+}
+
+static void test_write_atomic_durable_two_fsyncs(void)
+{
+    const char *t = path_in("d");
+    CHECK(write_file(t, "old", 0644) == 0);
+    unsigned long before = tmpf__test_fsync_count();
+    CHECK_EQ_INT(tmpf_write_atomic(t, "durable", 7, TMPF_DURABLE), 0);
+    CHECK_EQ_INT(tmpf__test_fsync_count() - before, 2);
+    CHECK(content_is(t, "durable"));
+    before = tmpf__test_fsync_count();
+    CHECK_EQ_INT(tmpf_write_atomic(t, "fast", 4, 0), 0);
+    CHECK_EQ_INT(tmpf__test_fsync_count() - before, 0);
+    CHECK(content_is(t, "fast"));
+    CHECK_EQ_INT(count_entries(scratch), 1);
+}
+
+static void test_write_atomic_bad_arguments(void)
+{
+    const char *t = path_in("t");
+    CHECK_ERRNO(tmpf_write_atomic(NULL, "x", 1, 0), -1, EINVAL);
+    CHECK_ERRNO(tmpf_write_atomic(t, NULL, 1, 0), -1, EINVAL);
+    CHECK_ERRNO(tmpf_write_atomic(t, "x", 1, TMPF_KEEP), -1, EINVAL);
+    CHECK_ERRNO(tmpf_write_atomic(t, "x", 1, 1u << 20), -1, EINVAL);
+    CHECK_ERRNO(tmpf_write_atomic(scratch, "x", 1, 0), -1, EISDIR);
+    CHECK_ERRNO(tmpf_write_atomic(path_in("sub/"), "x", 1, 0), -1, EISDIR);
+    CHECK_ERRNO(tmpf_write_atomic(path_in("."), "x", 1, 0), -1, EISDIR);
+    CHECK_ERRNO(tmpf_write_atomic("", "x", 1, 0), -1, EISDIR);
+    CHECK_EQ_INT(count_entries(scratch), 0);
+}
+
+static void test_write_atomic_missing_dir(void)
+{
+    CHECK_ERRNO(tmpf_write_atomic(path_in("no/such"), "x", 1, 0), -1, ENOENT);
+    CHECK_ERRNO(tmpf_write_atomic(path_in("no/such"), "x", 1, TMPF_DURABLE), -1,
+                ENOENT);
+    /* A file where a directory should be. */
+    CHECK(write_file(path_in("file"), "f", 0644) == 0);
+    CHECK_ERRNO(tmpf_write_atomic(path_in("file/x"), "x", 1, 0), -1, ENOTDIR);
+    CHECK_EQ_INT(count_entries(scratch), 1);
+}
+
+struct as_nobody {
+    const char *target;
+    const char *tmpdir;
+};
+
+static int nobody_write_atomic(void *arg)
+{
+    const struct as_nobody *a = arg;
+    errno = 0;
+    if (tmpf_write_atomic(a->target, "evil", 4, 0) == 0)
+        return 10;
+    return errno == EACCES ? 0 : 11;
+}
+
+static void test_write_atomic_unwritable_dir(void)
+{
+    char *dir = path_in("locked");
+    CHECK(mkdir(dir, 0755) == 0);
+    char t[4400];
+    snprintf(t, sizeof t, "%s/target", dir);
+    CHECK(write_file(t, "root's", 0666) == 0); /* the file itself is writable */
+    char *before = listing(dir);
+    struct as_nobody a = {t, NULL};
+    CHECK_EQ_INT(run_as_nobody(nobody_write_atomic, &a), 0);
+    CHECK(content_is(t, "root's"));
+    CHECK_LISTING(dir, before);
+    free(before);
+}
+
+/* Mounts a small file system at dir; false (and a message) if not allowed. */
+static bool mount_small(const char *type, const char *dir, const char *opts)
+{
+    if (mkdir(dir, 0777) != 0)
+        return false;
+    if (mount("tmpf-test", dir, type, 0, opts) != 0) {
+        fprintf(stderr, "  cannot mount %s (%s)\n", type, strerror(errno));
+        rmdir(dir);
+        return false;
+    }
+    return true;
+}
+
+static void unmount_small(const char *dir)
+{
+    umount2(dir, MNT_DETACH);
+    rmdir(dir);
+}
+
+static void test_write_atomic_enospc_keeps_old(void)
+{
+    char *mnt = path_in("small");
+    if (!mount_small("tmpfs", mnt, "size=64k"))
+        SKIP("mount not permitted");
+    char t[4400];
+    snprintf(t, sizeof t, "%s/data", mnt);
+    CHECK(write_file(t, "old and small", 0644) == 0);
+    char *before = listing(mnt);
+    size_t big = 1 << 20;
+    char *data = malloc(big);
+    memset(data, 'x', big);
+    CHECK_ERRNO(tmpf_write_atomic(t, data, big, 0), -1, ENOSPC);
+    CHECK_ERRNO(tmpf_write_atomic(t, data, big, TMPF_DURABLE), -1, ENOSPC);
+    CHECK(content_is(t, "old and small"));
+    CHECK_LISTING(mnt, before);
+    /* And the space came back: a fitting write still works. */
+    CHECK_EQ_INT(tmpf_write_atomic(t, data, 16 * 1024, 0), 0);
+    CHECK_LISTING(mnt, before);
+    free(data);
+    free(before);
+    unmount_small(mnt);
+}
+
+/* ---- tmpf_file_persist ------------------------------------------------- */
+
+static tmpf_file *named_in(const char *dir, const char *content)
+{
+    tmpf_file *f = tmpf_named_temporary_file(&(tmpf_opts){.dir = dir});
+    if (f && tmpf_file_write(f, content, strlen(content)) < 0) {
+        tmpf_file_cleanup(f);
+        return NULL;
+    }
+    return f;
+}
+
+static tmpf_file *anon_in(const char *dir, const char *content)
+{
+    tmpf_file *f = tmpf_temporary_file(&(tmpf_opts){.dir = dir});
+    if (f && tmpf_file_write(f, content, strlen(content)) < 0) {
+        tmpf_file_cleanup(f);
+        return NULL;
+    }
+    return f;
+}
+
+static void test_persist_named(void)
+{
+    tmpf_file *f = named_in(scratch, "named");
+    CHECK(f != NULL);
+    char *tmp = strdup(tmpf_file_path(f));
+    const char *t = path_in("out");
+    CHECK_EQ_INT(tmpf_file_persist(f, t, 0), 0);
+    CHECK_EQ_STR(tmpf_file_path(f), t);
+    CHECK(!path_exists(tmp));
+    CHECK(content_is(t, "named"));
+    /* Still open: writes land in the persisted file. */
+    CHECK_EQ_INT(tmpf_file_write(f, "+", 1), 1);
+    CHECK_EQ_INT(tmpf_file_cleanup(f), 0);
+    CHECK(content_is(t, "named+"));
+    CHECK_EQ_INT(count_entries(scratch), 1);
+    free(tmp);
+}
+
+static void test_persist_named_replaces(void)
+{
+    const char *t = path_in("out");
+    CHECK(write_file(t, "old", 0644) == 0);
+    tmpf_file *f = named_in(scratch, "new");
+    CHECK_EQ_INT(tmpf_file_persist(f, t, 0), 0);
+    CHECK_EQ_INT(tmpf_file_close(f), 0);
+    CHECK(content_is(t, "new"));
+    CHECK_EQ_INT(tmpf_file_cleanup(f), 0);
+    CHECK(content_is(t, "new"));
+    CHECK_EQ_INT(count_entries(scratch), 1);
+}
+
+static void test_persist_named_noclobber(void)
+{
+    const char *t = path_in("out");
+    CHECK(write_file(t, "old", 0644) == 0);
+    tmpf_file *f = named_in(scratch, "new");
+    char *tmp = strdup(tmpf_file_path(f));
+    char *before = listing(scratch);
+    CHECK_ERRNO(tmpf_file_persist(f, t, TMPF_NOCLOBBER), -1, EEXIST);
+    CHECK_ERRNO(tmpf_file_persist(f, t, TMPF_NOCLOBBER | TMPF_DURABLE), -1, EEXIST);
+    CHECK_EQ_STR(tmpf_file_path(f), tmp);
+    CHECK(content_is(t, "old"));
+    CHECK(content_is(tmp, "new"));
+    CHECK_LISTING(scratch, before);
+    /* f is still a working temporary: another name works... */
+    const char *t2 = path_in("out2");
+    CHECK_EQ_INT(tmpf_file_persist(f, t2, TMPF_NOCLOBBER), 0);
+    CHECK(content_is(t2, "new"));
+    CHECK(!path_exists(tmp));
+    CHECK_EQ_INT(tmpf_file_cleanup(f), 0);
+    CHECK_EQ_INT(count_entries(scratch), 2);
+    free(before);
+    free(tmp);
+    /* ...and an unpersisted one is still deleted by cleanup. */
+    f = named_in(scratch, "gone");
+    CHECK_ERRNO(tmpf_file_persist(f, t, TMPF_NOCLOBBER), -1, EEXIST);
+    CHECK_EQ_INT(tmpf_file_cleanup(f), 0);
+    CHECK_EQ_INT(count_entries(scratch), 2);
+}
+
+static void test_persist_anonymous(void)
+{
+    const char *t = path_in("anon");
+    tmpf_file *f = anon_in(scratch, "unnamed");
+    CHECK(tmpf_file_path(f) == NULL);
+    CHECK_EQ_INT(count_entries(scratch), 0);
+    CHECK_EQ_INT(tmpf_file_persist(f, t, 0), 0);
+    CHECK_EQ_STR(tmpf_file_path(f), t);
+    CHECK(content_is(t, "unnamed"));
+    CHECK_EQ_INT(count_entries(scratch), 1); /* no side name left */
+    CHECK_EQ_INT(tmpf_file_cleanup(f), 0);
+    CHECK(content_is(t, "unnamed"));
+
+    /* Replacing an existing file. */
+    f = anon_in(scratch, "second");
+    CHECK_EQ_INT(tmpf_file_persist(f, t, TMPF_DURABLE), 0);
+    CHECK(content_is(t, "second"));
+    CHECK_EQ_INT(count_entries(scratch), 1);
+    CHECK_EQ_INT(tmpf_file_cleanup(f), 0);
+
+    /* NOCLOBBER: linkat straight to the target, refused when it exists. */
+    f = anon_in(scratch, "third");
+    CHECK_ERRNO(tmpf_file_persist(f, t, TMPF_NOCLOBBER), -1, EEXIST);
+    CHECK(tmpf_file_path(f) == NULL);
+    CHECK(content_is(t, "second"));
+    CHECK_EQ_INT(count_entries(scratch), 1);
+    const char *t2 = path_in("anon2");
+    CHECK_EQ_INT(tmpf_file_persist(f, t2, TMPF_NOCLOBBER), 0);
+    CHECK(content_is(t2, "third"));
+    CHECK_EQ_INT(tmpf_file_cleanup(f), 0);
+    CHECK_EQ_INT(count_entries(scratch), 2);
+
+    /* Not persisted: nothing left at all. */
+    f = anon_in(scratch, "fourth");
+    CHECK_EQ_INT(tmpf_file_cleanup(f), 0);
+    CHECK_EQ_INT(count_entries(scratch), 2);
+}
+
+static void test_persist_durable_two_fsyncs(void)
+{
+    struct {
+        bool anonymous;
+        unsigned flags;
+        unsigned long want;
+    } cases[] = {
+        {false, TMPF_DURABLE, 2}, {true, TMPF_DURABLE, 2},
+        {false, TMPF_DURABLE | TMPF_NOCLOBBER, 2},
+        {true, TMPF_DURABLE | TMPF_NOCLOBBER, 2},
+        {false, 0, 0}, {true, 0, 0}, {true, TMPF_NOCLOBBER, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "t%zu", i);
+        tmpf_file *f = cases[i].anonymous ? anon_in(scratch, name)
+                                          : named_in(scratch, name);
+        unsigned long before = tmpf__test_fsync_count();
+        CHECK_EQ_INT(tmpf_file_persist(f, path_in(name), cases[i].flags), 0);
+        CHECK_EQ_INT(tmpf__test_fsync_count() - before, cases[i].want);
+        CHECK(content_is(path_in(name), name));
+        tmpf_file_cleanup(f);
+    }
+    CHECK_EQ_INT(count_entries(scratch), 7);
+}
+
+static void test_persist_closed(void)
+{
+    const char *t = path_in("t");
+    /* Anonymous and closed: gone. */
+    tmpf_file *f = anon_in(scratch, "a");
+    CHECK_EQ_INT(tmpf_file_close(f), 0);
+    CHECK_ERRNO(tmpf_file_persist(f, t, 0), -1, EBADF);
+    tmpf_file_cleanup(f);
+    /* Named, deleted on close. */
+    f = named_in(scratch, "b");
+    CHECK_EQ_INT(tmpf_file_close(f), 0);
+    CHECK_ERRNO(tmpf_file_persist(f, t, 0), -1, ENOENT);
+    tmpf_file_cleanup(f);
+    CHECK_EQ_INT(count_entries(scratch), 0);
+    /* Named, kept after close: still movable, durably. */
+    f = tmpf_named_temporary_file(
+        &(tmpf_opts){.dir = scratch, .flags = TMPF_KEEP_AFTER_CLOSE});
+    CHECK_EQ_INT(tmpf_file_write(f, "c", 1), 1);
+    CHECK_EQ_INT(tmpf_file_close(f), 0);
+    unsigned long before = tmpf__test_fsync_count();
+    CHECK_EQ_INT(tmpf_file_persist(f, t, TMPF_DURABLE), 0);
+    CHECK_EQ_INT(tmpf__test_fsync_count() - before, 2);
+    CHECK_EQ_INT(tmpf_file_cleanup(f), 0);
+    CHECK(content_is(t, "c"));
+    CHECK_EQ_INT(count_entries(scratch), 1);
+    /* Bad arguments. */
+    f = named_in(scratch, "d");
+    CHECK_ERRNO(tmpf_file_persist(NULL, t, 0), -1, EINVAL);
+    CHECK_ERRNO(tmpf_file_persist(f, NULL, 0), -1, EINVAL);
+    CHECK_ERRNO(tmpf_file_persist(f, t, TMPF_KEEP), -1, EINVAL);
+    CHECK_ERRNO(tmpf_file_persist(f, path_in("dir/"), 0), -1, EISDIR);
+    CHECK_EQ_INT(tmpf_file_cleanup(f), 0);
+    CHECK_EQ_INT(count_entries(scratch), 1);
+}
+
+static void test_persist_twice_and_onto_itself(void)
+{
+    tmpf_file *f = named_in(scratch, "x");
+    const char *a = path_in("a"), *b = path_in("b");
+    CHECK_EQ_INT(tmpf_file_persist(f, a, 0), 0);
+    CHECK_EQ_INT(tmpf_file_persist(f, b, 0), 0);
+    CHECK_EQ_STR(tmpf_file_path(f), b);
+    CHECK(!path_exists(a));
+    CHECK_EQ_INT(tmpf_file_persist(f, b, 0), 0);
+    CHECK_ERRNO(tmpf_file_persist(f, b, TMPF_NOCLOBBER), -1, EEXIST);
+    CHECK_EQ_INT(tmpf_file_cleanup(f), 0);
+    CHECK(content_is(b, "x"));
+    CHECK_EQ_INT(count_entries(scratch), 1);
+}
+
+static void test_persist_relative_target(void)
+{
+    char cwd[4096];
+    CHECK(getcwd(cwd, sizeof cwd) != NULL);
+    CHECK(chdir(scratch) == 0);
+    tmpf_file *f = anon_in(".", "rel");
+    CHECK_EQ_INT(tmpf_file_persist(f, "./sub/../rel.txt", 0), -1); /* no sub */
+    CHECK(mkdir("sub", 0755) == 0);
+    CHECK_EQ_INT(tmpf_file_persist(f, "./sub/../rel.txt", 0), 0);
+    CHECK(chdir(cwd) == 0);
+    CHECK_EQ_STR(tmpf_file_path(f), path_in("rel.txt"));
+    CHECK(content_is(path_in("rel.txt"), "rel"));
+    CHECK_EQ_INT(tmpf_file_cleanup(f), 0);
+    CHECK_EQ_INT(count_entries(scratch), 2);
+}
+
+static void test_persist_exdev(void)
+{
+    struct stat a, b;
+    const char *other = "/tmp";
+    if (stat(other, &a) != 0 || stat(scratch, &b) != 0 || a.st_dev == b.st_dev)
+        SKIP("/tmp and %s are on the same file system", scratch);
+    const char *t = path_in("t");
+    CHECK(write_file(t, "old", 0644) == 0);
+    char *before = listing(scratch);
+
+    tmpf_file *f = named_in(other, "named");
+    char *tmp = strdup(tmpf_file_path(f));
+    CHECK_ERRNO(tmpf_file_persist(f, t, 0), -1, EXDEV);
+    CHECK_ERRNO(tmpf_file_persist(f, t, TMPF_NOCLOBBER), -1, EXDEV);
+    CHECK_ERRNO(tmpf_file_persist(f, path_in("new"), TMPF_NOCLOBBER | TMPF_DURABLE),
+                -1, EXDEV);
+    CHECK_EQ_STR(tmpf_file_path(f), tmp);
+    CHECK(content_is(tmp, "named"));
+    CHECK_EQ_INT(tmpf_file_cleanup(f), 0);
+    CHECK(!path_exists(tmp));
+    free(tmp);
+
+    f = anon_in(other, "anon");
+    CHECK_ERRNO(tmpf_file_persist(f, t, 0), -1, EXDEV);
+    CHECK_ERRNO(tmpf_file_persist(f, t, TMPF_DURABLE), -1, EXDEV);
+    CHECK_ERRNO(tmpf_file_persist(f, path_in("new"), TMPF_NOCLOBBER), -1, EXDEV);
+    CHECK(tmpf_file_path(f) == NULL);
+    CHECK_EQ_INT(tmpf_file_cleanup(f), 0);
+
+    CHECK(content_is(t, "old"));
+    CHECK_LISTING(scratch, before);
+    free(before);
+}
+
+static int nobody_persist(void *arg)
+{
+    const struct as_nobody *a = arg;
+    tmpf_file *f = tmpf_named_temporary_file(&(tmpf_opts){.dir = a->tmpdir});
+    tmpf_file *g = tmpf_temporary_file(&(tmpf_opts){.dir = a->tmpdir});
+    if (!f || !g)
+        return 20;
+    int rc = 0;
+    errno = 0;
+    if (tmpf_file_persist(f, a->target, 0) == 0 || errno != EACCES)
+        rc = 21;
+    else if (!path_exists(tmpf_file_path(f)))
+        rc = 22; /* the temporary must still be there */
+    errno = 0;
+    if (tmpf_file_persist(g, a->target, 0) == 0 || errno != EACCES)
+        rc = 23;
+    /* Without privilege an unnamed file is still given a name (through
+     * /proc/self/fd), in a directory nobody may write. */
+    char mine[4400];
+    snprintf(mine, sizeof mine, "%s/nobody's", a->tmpdir);
+    if (rc == 0 && (tmpf_file_persist(g, mine, TMPF_NOCLOBBER) != 0 ||
+                    !content_is(mine, "")))
+        rc = 25;
+    if (tmpf_file_cleanup(f) != 0 || tmpf_file_cleanup(g) != 0)
+        rc = 24;
+    return rc;
+}
+
+static void test_persist_unwritable_dir(void)
+{
+    char *dir = path_in("locked");
+    CHECK(mkdir(dir, 0755) == 0);
+    char t[4400];
+    snprintf(t, sizeof t, "%s/target", dir);
+    CHECK(write_file(t, "root's", 0666) == 0);
+    char *before = listing(dir);
+    struct as_nobody a = {t, scratch};
+    CHECK_EQ_INT(run_as_nobody(nobody_persist, &a), 0);
+    CHECK(content_is(t, "root's"));
+    CHECK_LISTING(dir, before);
+    CHECK_EQ_INT(count_entries(scratch), 2); /* "locked" and "nobody's" */
+    struct stat st;
+    CHECK(lstat(path_in("nobody's"), &st) == 0 && st.st_uid == 65534);
+    free(before);
+}
+
+static void test_persist_missing_dir(void)
+{
+    tmpf_file *f = named_in(scratch, "n");
+    tmpf_file *g = anon_in(scratch, "a");
+    char *before = listing(scratch);
+    CHECK_ERRNO(tmpf_file_persist(f, path_in("no/t"), 0), -1, ENOENT);
+    CHECK_ERRNO(tmpf_file_persist(f, path_in("no/t"), TMPF_DURABLE), -1, ENOENT);
+    CHECK_ERRNO(tmpf_file_persist(g, path_in("no/t"), 0), -1, ENOENT);
+    CHECK_ERRNO(tmpf_file_persist(g, path_in("no/t"), TMPF_NOCLOBBER), -1, ENOENT);
+    CHECK_LISTING(scratch, before);
+    CHECK(content_is(tmpf_file_path(f), "n"));
+    CHECK_EQ_INT(tmpf_file_cleanup(f), 0);
+    CHECK_EQ_INT(tmpf_file_cleanup(g), 0);
+    CHECK_EQ_INT(count_entries(scratch), 0);
+    free(before);
+}
+
+/* Out of descriptors: the durable path needs one for the directory. */
+static void test_persist_emfile(void)
+{
+    tmpf_file *f = named_in(scratch, "n");
+    struct rlimit old;
+    CHECK(getrlimit(RLIMIT_NOFILE, &old) == 0);
+    int fds[4096];
+    int n = 0;
+    struct rlimit low = {64, old.rlim_max};
+    CHECK(setrlimit(RLIMIT_NOFILE, &low) == 0);
+    while (n < 4096 && (fds[n] = open("/dev/null", O_RDONLY | O_CLOEXEC)) >= 0)
+        n++;
+    CHECK_ERRNO(tmpf_file_persist(f, path_in("t"), TMPF_DURABLE), -1, EMFILE);
+    CHECK_ERRNO(tmpf_write_atomic(path_in("t"), "x", 1, 0), -1, EMFILE);
+    while (n > 0)
+        close(fds[--n]);
+    setrlimit(RLIMIT_NOFILE, &old);
+    CHECK(!path_exists(path_in("t")));
+    CHECK_EQ_INT(count_entries(scratch), 1);
+    CHECK_EQ_INT(tmpf_file_persist(f, path_in("t"), TMPF_DURABLE), 0);
+    CHECK_EQ_INT(tmpf_file_cleanup(f), 0);
+    CHECK_EQ_INT(count_entries(scratch), 1);
+}
+
+static int persist_events, persist_last_kind;
+static char persist_last_path[4096];
+
+static void hook(const tmpf_event *ev, void *ctx)
+{
+    (void)ctx;
+    if (ev->type != TMPF_EVENT_PERSIST)
+        return;
+    persist_events++;
+    persist_last_kind = (int)ev->kind;
+    snprintf(persist_last_path, sizeof persist_last_path, "%s",
+             ev->path ? ev->path : "(null)");
+}
+
+static void test_persist_audit(void)
+{
+    tmpf_stats s0, s1, s2;
+    tmpf_set_event_hook(hook, NULL);
+    persist_events = 0;
+    CHECK_EQ_INT(tmpf_get_stats(&s0), 0);
+    tmpf_file *f = anon_in(scratch, "a");
+    CHECK_EQ_INT(tmpf_get_stats(&s1), 0);
+    CHECK_EQ_INT(s1.live[TMPF_KIND_ANONYMOUS], s0.live[TMPF_KIND_ANONYMOUS] + 1);
+    CHECK_EQ_INT(tmpf_file_persist(f, path_in("t"), 0), 0);
+    CHECK_EQ_INT(persist_events, 1);
+    CHECK_EQ_INT(persist_last_kind, TMPF_KIND_ANONYMOUS);
+    CHECK_EQ_STR(persist_last_path, path_in("t"));
+    CHECK_EQ_INT(tmpf_get_stats(&s2), 0);
+    CHECK_EQ_INT(s2.live[TMPF_KIND_ANONYMOUS], s0.live[TMPF_KIND_ANONYMOUS]);
+    /* Moving it again is not a second "stops being temporary". */
+    CHECK_EQ_INT(tmpf_file_persist(f, path_in("u"), 0), 0);
+    CHECK_EQ_INT(persist_events, 1);
+    CHECK_EQ_INT(tmpf_file_cleanup(f), 0);
+    CHECK_EQ_INT(tmpf_get_stats(&s2), 0);
+    CHECK_EQ_INT(s2.live[TMPF_KIND_ANONYMOUS], s0.live[TMPF_KIND_ANONYMOUS]);
+    /* A failed persist says nothing. */
+    f = named_in(scratch, "n");
+    CHECK_ERRNO(tmpf_file_persist(f, path_in("u"), TMPF_NOCLOBBER), -1, EEXIST);
+    CHECK_EQ_INT(persist_events, 1);
+    tmpf_file_cleanup(f);
+    tmpf_set_event_hook(NULL, NULL);
+    CHECK_EQ_INT(count_entries(scratch), 1);
+}
+
+static void test_persist_spooled(void)
+{
+    tmpf_file *f = tmpf_spooled_temporary_file(
+        &(tmpf_opts){.dir = scratch, .max_size = 1 << 20});
+    if (!f)
+        SKIP("spooled files not available (%s)", strerror(errno));
+    CHECK_EQ_INT(tmpf_file_write(f, "spool", 5), 5);
+    int rc = tmpf_file_persist(f, path_in("s"), 0);
+    if (rc != 0 && errno == ENOSYS) {
+        tmpf_file_cleanup(f);
+        SKIP("spooled rollover not available");
+    }
+    CHECK_EQ_INT(rc, 0);
+    CHECK(tmpf_file_rolled(f));
+    CHECK_EQ_INT(tmpf_file_cleanup(f), 0);
+    CHECK(content_is(path_in("s"), "spool"));
+    CHECK_EQ_INT(count_entries(scratch), 1);
+}
+
+static void test_persist_in_scope(void)
+{
+    tmpf_scope *s = tmpf_scope_new(0);
+    if (!s)
+        SKIP("scopes not available (%s)", strerror(errno));
+    tmpf_file *f = tmpf_named_temporary_file(&(tmpf_opts){.dir = scratch, .scope = s});
+    tmpf_file *g = tmpf_temporary_file(&(tmpf_opts){.dir = scratch, .scope = s});
+    CHECK(f && g);
+    CHECK_EQ_INT(tmpf_file_persist(f, path_in("kept1"), 0), 0);
+    CHECK_EQ_INT(tmpf_file_persist(g, path_in("kept2"), 0), 0);
+    CHECK_EQ_INT(tmpf_file_cleanup(f), 0);
+    CHECK_EQ_INT(tmpf_scope_cleanup(s), 0);
+    /* A persisted file left the scope, like a kept one: freeing the object
+     * is the caller's job again. */
+    CHECK_EQ_INT(tmpf_file_cleanup(g), 0);
+    CHECK(path_exists(path_in("kept1")));
+    CHECK(path_exists(path_in("kept2")));
+}
+
+static int child_without_o_tmpfile(void *arg)
+{
+    const char *dir = arg;
+    if (!refuse_o_tmpfile())
+        return 77;
+    int probe = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    if (probe >= 0 || errno != EOPNOTSUPP)
+        return 40;
+    char t[4400];
+    snprintf(t, sizeof t, "%s/f", dir);
+    /* tmpf_write_atomic falls back to a named temporary beside target. */
+    if (tmpf_write_atomic(t, "one", 3, 0) != 0 || !content_is(t, "one"))
+        return 41;
+    unsigned long before = tmpf__test_fsync_count();
+    if (tmpf_write_atomic(t, "two", 3, TMPF_DURABLE) != 0 || !content_is(t, "two"))
+        return 42;
+    if (tmpf__test_fsync_count() - before != 2)
+        return 43;
+    errno = 0;
+    if (tmpf_write_atomic(t, "three", 5, TMPF_NOCLOBBER) != -1 || errno != EEXIST ||
+        !content_is(t, "two"))
+        return 44;
+    if (count_entries(dir) != 1)
+        return 45;
+    /* An anonymous file made by create + unlink cannot be named again. */
+    tmpf_file *f = tmpf_temporary_file(&(tmpf_opts){.dir = dir});
+    if (!f)
+        return 46;
+    int rc = 0;
+    errno = 0;
+    if (tmpf_file_persist(f, t, 0) != -1 || errno != ENOENT)
+        rc = 47;
+    errno = 0;
+    if (tmpf_file_persist(f, t, TMPF_NOCLOBBER) != -1 || errno != EEXIST)
+        rc = 48;
+    tmpf_file_cleanup(f);
+    if (count_entries(dir) != 1 || !content_is(t, "two"))
+        rc = 49;
+    return rc;
+}
+
+/* Named fallback, out of space half-way: the named temporary must go. */
+static int child_enospc_named(void *arg)
+{
+    const char *mnt = arg;
+    if (!refuse_o_tmpfile())
+        return 77;
+    char t[4400];
+    snprintf(t, sizeof t, "%s/data", mnt);
+    size_t big = 1 << 20;
+    char *data = malloc(big);
+    memset(data, 'x', big);
+    errno = 0;
+    int rc = tmpf_write_atomic(t, data, big, 0) == -1 && errno == ENOSPC ? 0 : 50;
+    free(data);
+    if (rc == 0 && (count_entries(mnt) != 1 || !content_is(t, "old")))
+        rc = 51;
+    return rc;
+}
+
+static int run_child(int (*fn)(void *), void *arg)
+{
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0)
+        _exit(fn(arg));
+    int status = -1;
+    if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+        return -1;
+    return WEXITSTATUS(status);
+}
+
+static void test_without_o_tmpfile_enospc(void)
+{
+    char *mnt = path_in("small");
+    if (!mount_small("tmpfs", mnt, "size=64k"))
+        SKIP("mount not permitted");
+    char t[4400];
+    snprintf(t, sizeof t, "%s/data", mnt);
+    CHECK(write_file(t, "old", 0644) == 0);
+    int rc = run_child(child_enospc_named, mnt);
+    if (rc == 77) {
+        unmount_small(mnt);
+        SKIP("cannot install a seccomp filter");
+    }
+    CHECK_EQ_INT(rc, 0);
+    CHECK_EQ_INT(count_entries(mnt), 1);
+    unmount_small(mnt);
+}
+
+/* No renameat2: TMPF_NOCLOBBER on a named file takes link + unlink. */
+static int child_without_renameat2(void *arg)
+{
+    const char *dir = arg;
+    if (!refuse_renameat2())
+        return 77;
+    char t[4400], u[4400];
+    snprintf(t, sizeof t, "%s/t", dir);
+    snprintf(u, sizeof u, "%s/u", dir);
+    if (write_file(t, "old", 0644) != 0)
+        return 60;
+    tmpf_file *f = tmpf_named_temporary_file(&(tmpf_opts){.dir = dir});
+    if (!f || tmpf_file_write(f, "new", 3) != 3)
+        return 61;
+    char *tmp = strdup(tmpf_file_path(f));
+    int rc = 0;
+    errno = 0;
+    if (tmpf_file_persist(f, t, TMPF_NOCLOBBER) != -1 || errno != EEXIST)
+        rc = 62;
+    else if (!content_is(t, "old") || !content_is(tmp, "new") || count_entries(dir) != 2)
+        rc = 63;
+    else if (tmpf_file_persist(f, u, TMPF_NOCLOBBER | TMPF_DURABLE) != 0)
+        rc = 64;
+    else if (!content_is(u, "new") || path_exists(tmp) || count_entries(dir) != 2)
+        rc = 65;
+    else if (strcmp(tmpf_file_path(f), u) != 0)
+        rc = 66;
+    free(tmp);
+    if (tmpf_file_cleanup(f) != 0 || !content_is(u, "new"))
+        rc = rc ? rc : 67;
+    return rc;
+}
+
+static void test_without_renameat2(void)
+{
+    char *dir = path_in("child");
+    CHECK(mkdir(dir, 0777) == 0);
+    int rc = run_child(child_without_renameat2, dir);
+    if (rc == 77)
+        SKIP("cannot install a seccomp filter");
+    CHECK_EQ_INT(rc, 0);
+}
+
+static void test_without_o_tmpfile(void)
+{
+    char *dir = path_in("child");
+    CHECK(mkdir(dir, 0777) == 0);
+    int rc = run_child(child_without_o_tmpfile, dir);
+    if (rc == 77)
+        SKIP("cannot install a seccomp filter");
+    CHECK_EQ_INT(rc, 0);
+}
+
+static const struct test tests[] = {
+    TEST(test_write_atomic_replaces_existing),
+    TEST(test_write_atomic_creates_new),
+    TEST(test_write_atomic_noclobber),
+    TEST(test_write_atomic_preserves_mode),
+    TEST(test_write_atomic_symlink_replaced_as_link),
+    TEST(test_write_atomic_durable_two_fsyncs),
+    TEST(test_write_atomic_bad_arguments),
+    TEST(test_write_atomic_missing_dir),
+    TEST(test_write_atomic_unwritable_dir),
+    TEST(test_write_atomic_enospc_keeps_old),
+    TEST(test_persist_named),
+    TEST(test_persist_named_replaces),
+    TEST(test_persist_named_noclobber),
+    TEST(test_persist_anonymous),
+    TEST(test_persist_durable_two_fsyncs),
+    TEST(test_persist_closed),
+    TEST(test_persist_twice_and_onto_itself),
+    TEST(test_persist_relative_target),
+    TEST(test_persist_exdev),
+    TEST(test_persist_unwritable_dir),
+    TEST(test_persist_missing_dir),
+    TEST(test_persist_emfile),
+    TEST(test_persist_audit),
+    TEST(test_persist_spooled),
+    TEST(test_persist_in_scope),
+    TEST(test_without_o_tmpfile),
+    TEST(test_without_o_tmpfile_enospc),
+    TEST(test_without_renameat2),
+};
+
+/* `test_persist --write-atomic-durable FILE`: one durable write, for
+ * tests/test_persist_strace.sh to count its fsyncs from outside. */
+int main(int argc, char **argv)
+{
+    if (argc == 3 && strcmp(argv[1], "--write-atomic-durable") == 0)
+        return tmpf_write_atomic(argv[2], "strace\n", 7, TMPF_DURABLE) == 0 ? 0 : 1;
+    return run_tests(tests, sizeof tests / sizeof tests[0], argc, argv);
+}

@@ -1,0 +1,431 @@
+/* Choosing the temporary directory: tmpf_gettempdir, tmpf_settempdir,
+ * tmpf_gettempprefix. tmpf_settempdir(NULL) forgets the choice, so each
+ * test sets the environment and lets the library choose again; each test
+ * restores the environment and the choice at its end. */
+#include "harness.h"
+#include <pthread.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <tmpf.h>
+
+static const char *const env_names[] = {"TMPDIR", "TEMP", "TMP"};
+
+struct env_backup {
+    char *value[3];
+};
+
+static void env_save(struct env_backup *b)
+{
+    for (int k = 0; k < 3; k++) {
+        const char *v = getenv(env_names[k]);
+        b->value[k] = v ? strdup(v) : NULL;
+    }
+}
+
+static void env_restore(struct env_backup *b)
+{
+    for (int k = 0; k < 3; k++) {
+        if (b->value[k])
+            setenv(env_names[k], b->value[k], 1);
+        else
+            unsetenv(env_names[k]);
+        free(b->value[k]);
+    }
+    tmpf_settempdir(NULL);
+}
+
+/* TMPDIR, TEMP, TMP; NULL unsets. Then forget the choice. */
+static void env_set(const char *tmpdir, const char *temp, const char *tmp)
+{
+    const char *v[3] = {tmpdir, temp, tmp};
+    for (int k = 0; k < 3; k++) {
+        if (v[k])
+            setenv(env_names[k], v[k], 1);
+        else
+            unsetenv(env_names[k]);
+    }
+    tmpf_settempdir(NULL);
+}
+
+static const char *make_dir(const char *name, mode_t mode)
+{
+    const char *p = path_join(scratch, name);
+    CHECK(mkdir(p, 0700) == 0 && chmod(p, mode) == 0);
+    return p;
+}
+
+static void test_prefix_is_tmp(void) { CHECK_EQ_STR(tmpf_gettempprefix(), "tmp"); }
+
+static void test_usable_tmpdir_wins(void)
+{
+    struct env_backup b;
+    env_save(&b);
+    const char *a = make_dir("a", 0700);
+    const char *c = make_dir("c", 0700);
+    env_set(a, c, c);
+    CHECK_EQ_STR(tmpf_gettempdir(), a);
+    /* Chosen once: changing the environment alone changes nothing. */
+    setenv("TMPDIR", c, 1);
+    CHECK_EQ_STR(tmpf_gettempdir(), a);
+    /* Forgetting makes the library look again. */
+    tmpf_settempdir(NULL);
+    CHECK_EQ_STR(tmpf_gettempdir(), c);
+    /* The default dir of the creators is the chosen one. */
+    char *d = tmpf_mkdtemp(NULL);
+    CHECK(d && strncmp(d, c, strlen(c)) == 0 && d[strlen(c)] == '/');
+    if (d)
+        rmdir(d);
+    free(d);
+    env_restore(&b);
+}
+
+/* A missing TMPDIR, a TEMP that is a regular file and an empty TMP are
+ * passed over; then /tmp. */
+static void test_missing_and_file_skipped(void)
+{
+    struct env_backup b;
+    env_save(&b);
+    const char *good = make_dir("good", 0700);
+    const char *file = path_join(scratch, "file");
+    CHECK(write_file(file, "x", 0600) == 0);
+    const char *missing = path_join(scratch, "missing");
+
+    env_set(missing, file, good);
+    CHECK_EQ_STR(tmpf_gettempdir(), good);
+    env_set(file, missing, good);
+    CHECK_EQ_STR(tmpf_gettempdir(), good);
+    env_set("", good, NULL);
+    CHECK_EQ_STR(tmpf_gettempdir(), good);
+    env_set(missing, file, path_join(file, "sub"));
+    CHECK_EQ_STR(tmpf_gettempdir(), "/tmp");
+    CHECK(!path_exists(missing));
+    CHECK_EQ_INT(count_entries(scratch), 2);
+    env_restore(&b);
+}
+
+/* As nobody: a 0555 TMPDIR cannot take a file and is skipped (as root the
+ * same dir is writable, the control). */
+static int unwritable_as_nobody(void *arg)
+{
+    const char *const *dirs = arg; /* ro, ok */
+    int bad = 0;
+    env_set(dirs[0], dirs[1], NULL);
+    const char *got = tmpf_gettempdir();
+    if (!got || strcmp(got, dirs[1]) != 0)
+        bad |= 1;
+    env_set(dirs[0], NULL, NULL);
+    got = tmpf_gettempdir();
+    if (!got || strcmp(got, "/tmp") != 0)
+        bad |= 2;
+    return bad;
+}
+
+static void test_unwritable_tmpdir_skipped(void)
+{
+    struct env_backup b;
+    env_save(&b);
+    const char *ro = make_dir("ro", 0555);
+    const char *ok = make_dir("ok", 0777);
+    const char *dirs[2] = {ro, ok};
+    CHECK_EQ_INT(run_as_nobody(unwritable_as_nobody, (void *)dirs), 0);
+    env_set(ro, ok, NULL);
+    CHECK_EQ_STR(tmpf_gettempdir(), ro);
+    CHECK_EQ_INT(count_entries(ro), 0);
+    CHECK_EQ_INT(count_entries(ok), 0);
+    env_restore(&b);
+}
+
+static void test_relative_tmpdir_made_absolute(void)
+{
+    struct env_backup b;
+    env_save(&b);
+    char old[4096], here[4096], want[4200];
+    CHECK(getcwd(old, sizeof old) != NULL);
+    CHECK(chdir(scratch) == 0 && getcwd(here, sizeof here) != NULL);
+    CHECK(mkdir("rel", 0700) == 0);
+    snprintf(want, sizeof want, "%s/rel", here);
+    env_set("rel/../rel/.", NULL, NULL);
+    CHECK_EQ_STR(tmpf_gettempdir(), want);
+    env_set(".", NULL, NULL);
+    CHECK_EQ_STR(tmpf_gettempdir(), here);
+    CHECK(chdir(old) == 0);
+    /* Still that directory after the cwd changed: it was made absolute. */
+    CHECK_EQ_STR(tmpf_gettempdir(), here);
+    env_restore(&b);
+}
+
+/* The probe creates, writes and removes a file: nothing is left behind,
+ * neither in the chosen dir nor in the ones skipped. */
+static void test_probe_leaves_nothing(void)
+{
+    struct env_backup b;
+    env_save(&b);
+    const char *a = make_dir("a", 0700);
+    CHECK(write_file(path_join(a, "existing"), "x", 0600) == 0);
+    CHECK_EQ_INT(count_entries(a), 1);
+    for (int k = 0; k < 20; k++) {
+        env_set(a, NULL, NULL);
+        CHECK_EQ_STR(tmpf_gettempdir(), a);
+    }
+    CHECK_EQ_INT(count_entries(a), 1);
+    env_restore(&b);
+}
+
+/* A file system with no room: the probe's create fails and the dir is
+ * skipped, and nothing is left (root: a full tiny tmpfs). */
+static void test_full_tmpdir_skipped(void)
+{
+    struct env_backup b;
+    env_save(&b);
+    const char *mnt = make_dir("mnt", 0700);
+    const char *ok = make_dir("ok", 0700);
+    if (mount("tmpf-test", mnt, "tmpfs", 0, "size=4k,nr_inodes=2,mode=0700") != 0) {
+        env_restore(&b);
+        SKIP("cannot mount a tmpfs here: %s", strerror(errno));
+    }
+    int filled = 0;
+    while (filled < 10 && write_file(path_join(mnt, filled ? "f1" : "f0"), "", 0600) == 0)
+        filled++;
+    int entries = count_entries(mnt);
+    env_set(mnt, ok, NULL);
+    CHECK_EQ_STR(tmpf_gettempdir(), ok);
+    CHECK_EQ_INT(count_entries(mnt), entries);
+    CHECK(umount(mnt) == 0);
+    env_restore(&b);
+}
+
+static void test_settempdir_wins_and_null_restores(void)
+{
+    struct env_backup b;
+    env_save(&b);
+    const char *env = make_dir("env", 0700);
+    const char *set = make_dir("set", 0700);
+    env_set(env, NULL, NULL);
+    const char *first = tmpf_gettempdir();
+    CHECK_EQ_STR(first, env);
+    CHECK(tmpf_settempdir(set) == 0);
+    CHECK_EQ_STR(tmpf_gettempdir(), set);
+    /* A string returned earlier stays valid after the choice changed. */
+    CHECK_EQ_STR(first, env);
+    char *d = tmpf_mkdtemp(NULL);
+    CHECK(d && strncmp(d, set, strlen(set)) == 0);
+    if (d)
+        rmdir(d);
+    free(d);
+    /* Not probed: a dir that does not exist is taken as told, and the
+     * creators then report its errno. */
+    const char *missing = path_join(scratch, "missing");
+    CHECK(tmpf_settempdir(missing) == 0);
+    CHECK_EQ_STR(tmpf_gettempdir(), missing);
+    CHECK_ERRNO(tmpf_mkstemp(NULL, NULL), -1, ENOENT);
+    /* Relative: made absolute now. */
+    char old[4096], want[4200];
+    CHECK(getcwd(old, sizeof old) != NULL);
+    CHECK(chdir(scratch) == 0);
+    CHECK(tmpf_settempdir("./set/../set") == 0);
+    CHECK(chdir(old) == 0);
+    CHECK_EQ_STR(tmpf_gettempdir(), set);
+    CHECK_ERRNO(tmpf_settempdir(""), -1, ENOENT);
+    CHECK_EQ_STR(tmpf_gettempdir(), set);
+    /* NULL: the environment's choice again. */
+    CHECK(tmpf_settempdir(NULL) == 0);
+    CHECK_EQ_STR(tmpf_gettempdir(), env);
+    snprintf(want, sizeof want, "%s", env);
+    CHECK_EQ_STR(first, want);
+    env_restore(&b);
+}
+
+#define THREADS 8
+
+struct racer {
+    pthread_barrier_t *start;
+    const char *got;
+};
+
+static void *racer_main(void *arg)
+{
+    struct racer *r = arg;
+    pthread_barrier_wait(r->start);
+    r->got = tmpf_gettempdir();
+    return NULL;
+}
+
+/* The first calls race: one choice, one pointer for everybody. */
+static void test_concurrent_first_calls(void)
+{
+    struct env_backup b;
+    env_save(&b);
+    const char *a = make_dir("a", 0700);
+    for (int round = 0; round < 20; round++) {
+        env_set(a, NULL, NULL);
+        pthread_barrier_t start;
+        pthread_barrier_init(&start, NULL, THREADS);
+        struct racer r[THREADS];
+        pthread_t th[THREADS];
+        for (int k = 0; k < THREADS; k++) {
+            r[k] = (struct racer){&start, NULL};
+            CHECK(pthread_create(&th[k], NULL, racer_main, &r[k]) == 0);
+        }
+        for (int k = 0; k < THREADS; k++)
+            pthread_join(th[k], NULL);
+        pthread_barrier_destroy(&start);
+        for (int k = 0; k < THREADS; k++) {
+            CHECK(r[k].got != NULL);
+            CHECK(r[k].got == r[0].got);
+        }
+        CHECK_EQ_STR(r[0].got, a);
+    }
+    CHECK_EQ_INT(count_entries(a), 0);
+    env_restore(&b);
+}
+
+/* No candidate works: NULL with ENOENT. A child in its own mount
+ * namespace covers /tmp, /var/tmp, /usr/tmp and its cwd with read-only
+ * mounts. */
+static void test_no_candidate_enoent(void)
+{
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (unshare(CLONE_NEWNS) != 0 ||
+            mount("none", "/", "none", MS_REC | MS_PRIVATE, "") != 0)
+            _exit(77);
+        const char *ro[] = {"/tmp", "/var/tmp", "/usr/tmp", scratch};
+        for (int k = 0; k < 4; k++) {
+            struct stat st;
+            if (stat(ro[k], &st) != 0)
+                continue;
+            if (mount("tmpf-ro", ro[k], "tmpfs", MS_RDONLY, "size=4k") != 0)
+                _exit(77);
+        }
+        if (chdir(scratch) != 0)
+            _exit(3);
+        unsetenv("TEMP");
+        unsetenv("TMP");
+        setenv("TMPDIR", "/proc", 1);
+        tmpf_settempdir(NULL);
+        errno = 0;
+        const char *d = tmpf_gettempdir();
+        _exit(d == NULL && errno == ENOENT ? 0 : 1);
+    }
+    int status = -1;
+    CHECK(pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status));
+    if (WEXITSTATUS(status) == 77)
+        SKIP("no mount namespace here");
+    CHECK_EQ_INT(WEXITSTATUS(status), 0);
+}
+
+/* Runs prog with one argument, stdout captured into out. Exit status or -1. */
+static int run_capture(const char *prog, const char *arg, char *out, size_t n)
+{
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0)
+        return -1;
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(fds[1], 1);
+        execl(prog, prog, arg, (char *)NULL);
+        _exit(127);
+    }
+    close(fds[1]);
+    size_t got = 0;
+    ssize_t r;
+    while (got + 1 < n && (r = read(fds[0], out + got, n - 1 - got)) > 0)
+        got += (size_t)r;
+    out[got] = '\0';
+    close(fds[0]);
+    int status;
+    if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+        return -1;
+    return WEXITSTATUS(status);
+}
+
+struct suid_case {
+    const char *prog, *envdir;
+};
+
+/* As nobody, with TMPDIR, then TEMP, then TMP set: the setuid copy must
+ * ignore each, the plain copy (control) must use each. (glibc's loader
+ * drops TMPDIR itself for setuid programs; TEMP and TMP reach us.) */
+static int env_as_nobody(const struct suid_case *c, bool ignored)
+{
+    for (int k = 0; k < 3; k++) {
+        char out[4096];
+        for (int j = 0; j < 3; j++)
+            unsetenv(env_names[j]);
+        setenv(env_names[k], c->envdir, 1);
+        if (run_capture(c->prog, "--print-tempdir", out, sizeof out) != 0)
+            return 1;
+        if (strcmp(out, ignored ? "/tmp" : c->envdir) != 0)
+            return 2 + k;
+    }
+    return 0;
+}
+
+static int suid_as_nobody(void *arg) { return env_as_nobody(arg, true); }
+static int plain_as_nobody(void *arg) { return env_as_nobody(arg, false); }
+
+static int copy_file(const char *from, const char *to, mode_t mode)
+{
+    int in = open(from, O_RDONLY | O_CLOEXEC);
+    int out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0700);
+    int rc = in >= 0 && out >= 0 ? 0 : -1;
+    char buf[65536];
+    ssize_t r;
+    while (rc == 0 && (r = read(in, buf, sizeof buf)) > 0)
+        if (write(out, buf, (size_t)r) != r)
+            rc = -1;
+    if (in >= 0)
+        close(in);
+    if (out >= 0)
+        close(out);
+    return rc == 0 ? chmod(to, mode) : -1;
+}
+
+/* secure_getenv semantics: a setuid process ignores TMPDIR. */
+static void test_setuid_ignores_environment(void)
+{
+    const char *envdir = make_dir("envdir", 0777);
+    const char *suid = path_join(scratch, "suid");
+    const char *plain = path_join(scratch, "plain");
+    CHECK(copy_file("/proc/self/exe", suid, 04755) == 0);
+    CHECK(copy_file("/proc/self/exe", plain, 0755) == 0);
+    struct stat st;
+    CHECK(stat(suid, &st) == 0);
+    if (!(st.st_mode & S_ISUID) || st.st_uid != 0)
+        SKIP("cannot make a setuid-root copy here");
+    struct suid_case c = {plain, envdir};
+    CHECK_EQ_INT(run_as_nobody(plain_as_nobody, &c), 0);
+    c.prog = suid;
+    int rc = run_as_nobody(suid_as_nobody, &c);
+    if (rc == 1)
+        SKIP("setuid copy did not run (nosuid mount or sanitizer?)");
+    CHECK_EQ_INT(rc, 0);
+    CHECK_EQ_INT(count_entries(envdir), 0);
+}
+
+static const struct test tests[] = {
+    TEST(test_prefix_is_tmp),
+    TEST(test_usable_tmpdir_wins),
+    TEST(test_missing_and_file_skipped),
+    TEST(test_unwritable_tmpdir_skipped),
+    TEST(test_relative_tmpdir_made_absolute),
+    TEST(test_probe_leaves_nothing),
+    TEST(test_full_tmpdir_skipped),
+    TEST(test_settempdir_wins_and_null_restores),
+    TEST(test_concurrent_first_calls),
+    TEST(test_no_candidate_enoent),
+    TEST(test_setuid_ignores_environment),
+};
+
+int main(int argc, char **argv)
+{
+    /* Helper mode for the setuid test. */
+    if (argc == 2 && strcmp(argv[1], "--print-tempdir") == 0) {
+        const char *d = tmpf_gettempdir();
+        fputs(d ? d : "(null)", stdout);
+        return 0;
+    }
+    return run_tests(tests, sizeof tests / sizeof tests[0], argc, argv);
+}
