@@ -45,6 +45,10 @@ static bool file_is(const char *path, const char *content)
 
 static void test_emfile_every_creator(void)
 {
+    const char *pre = getenv("LD_PRELOAD");
+    if (pre && strstr(pre, "vgpreload"))
+        SKIP("valgrind refuses descriptors above the limit after the kernel"
+             " made them (the file exists, open says EMFILE)");
     struct rlimit old;
     CHECK(getrlimit(RLIMIT_NOFILE, &old) == 0);
     struct rlimit low = {64, old.rlim_max};
