@@ -80,6 +80,7 @@ int open(const char *path, int flags, ...)
     REAL(open);
     return fail_now(C_OPEN) ? -1 : real_open(path, flags, m);
 }
+#ifdef __GLIBC__ /* musl: open64 is a macro for open */
 int open64(const char *path, int flags, ...);
 int open64(const char *path, int flags, ...)
 {
@@ -90,6 +91,7 @@ int open64(const char *path, int flags, ...)
     REAL(open64);
     return fail_now(C_OPEN) ? -1 : real_open64(path, flags, m);
 }
+#endif
 int openat(int dfd, const char *path, int flags, ...);
 int openat(int dfd, const char *path, int flags, ...)
 {
