@@ -127,6 +127,12 @@ static void spooled_small_setup(struct ctx *c)
     if (c->f)
         tmpf_file_write(c->f, "0123456789", 10);
 }
+static void spooled_small_setup_rolled(struct ctx *c)
+{
+    spooled_small_setup(c);
+    if (c->f)
+        tmpf_file_rollover(c->f);
+}
 static int run_spool_write(struct ctx *c)
 {
     static char big[100000];
@@ -234,6 +240,13 @@ static int run_scope_cleanup(struct ctx *c)
     return r;
 }
 static void no_undo(struct ctx *c) { (void)c; }
+static int run_file_cleanup(struct ctx *c)
+{
+    int r = tmpf_file_cleanup(c->f);
+    c->f = NULL; /* freed whatever happened */
+    return r;
+}
+static int run_file_close(struct ctx *c) { return tmpf_file_close(c->f); }
 static int run_dir_cleanup(struct ctx *c)
 {
     int r = tmpf_dir_cleanup(c->d);
@@ -341,6 +354,10 @@ static const struct op ops[] = {
     {"named sync", named_setup, run_sync, undo_file},
     {"scope_new", base_setup, run_scope_new, no_undo},
     {"scope_cleanup", full_scope_setup, run_scope_cleanup, no_undo},
+    {"named cleanup", named_setup, run_file_cleanup, no_undo},
+    {"named close", named_setup, run_file_close, undo_file},
+    {"spooled cleanup (rolled)", spooled_small_setup_rolled, run_file_cleanup,
+     no_undo},
     {"dir_cleanup", dir_setup, run_dir_cleanup, no_undo},
     {"dir_cleanup non-empty", full_dir_setup, run_dir_cleanup, no_undo},
     {"rmtree", tree_setup, run_rmtree, no_undo},
@@ -479,7 +496,9 @@ static int run_op(const struct op *op, tmpf_file *witness, struct injector *inj)
                             inj->what, n);
                     failures++;
                 }
-            } else if (op->run == run_dir_cleanup || op->run == run_scope_cleanup) {
+            } else if (op->run == run_dir_cleanup ||
+                       op->run == run_scope_cleanup ||
+                       op->run == run_file_cleanup || op->run == run_file_close) {
                 /* cleanup must not be stopped by an allocation failure;
                  * a failed unlink/rmdir leaves its entry, and says so */
                 if (now != 0 && inj->want_errno == ENOMEM) {
@@ -493,7 +512,8 @@ static int run_op(const struct op *op, tmpf_file *witness, struct injector *inj)
                 failures++;
             }
             if (op->run != run_scope_cleanup && op->run != run_dir_cleanup &&
-                op->run != run_rmtree &&
+                op->run != run_rmtree && op->run != run_file_cleanup &&
+                op->run != run_file_close &&
                 !(inj->after_commit && path_exists(c.target)) &&
                 live_total() != live) {
                 FAIL_AT("%s, %s %ld: live counters changed", op->name, inj->what, n);
@@ -503,7 +523,7 @@ static int run_op(const struct op *op, tmpf_file *witness, struct injector *inj)
                 FAIL_AT("%s, %s %ld: target damaged", op->name, inj->what, n);
                 failures++;
             }
-            if (!object_usable(&c)) {
+            if (op->run != run_file_close && !object_usable(&c)) {
                 FAIL_AT("%s, %s %ld: object unusable", op->name, inj->what, n);
                 failures++;
             }
