@@ -20,12 +20,15 @@
 
 static char fuzz_scratch[256];
 
+static void fuzz_remove_scratch(void) { rmdir(fuzz_scratch); }
+
 static inline const char *fuzz_dir(void)
 {
     if (!fuzz_scratch[0]) {
         snprintf(fuzz_scratch, sizeof fuzz_scratch, "%s/tmpf-fuzz-XXXXXX",
                  access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
         FUZZ_CHECK(mkdtemp(fuzz_scratch) != NULL);
+        atexit(fuzz_remove_scratch); /* empty unless a check failed */
     }
     return fuzz_scratch;
 }
