@@ -430,6 +430,8 @@ struct injector {
     /* the fault may come after the commit point (the directory fsync after
      * the rename): then the target holds the new content, and says so */
     bool after_commit;
+    /* a fault the operation hides (succeeds anyway) is a finding */
+    bool no_absorbing;
 };
 
 /* Runs op with its 1st, 2nd, ... matching call failing until it succeeds
@@ -478,6 +480,13 @@ static int run_op(const struct op *op, tmpf_file *witness, struct injector *inj)
         if (r == 0) {
             if (hit)
                 inj->absorbed++;
+            if (hit && inj->no_absorbing) {
+                FAIL_AT("%s, %s %ld: succeeded despite the failure", op->name,
+                        inj->what, n);
+                failures++;
+            }
+            if (hit && getenv("TMPF_FAULT_VERBOSE"))
+                fprintf(stderr, "  %s, %s %ld: absorbed\n", op->name, inj->what, n);
             op->undo(&c);
         } else {
             if (hit)
