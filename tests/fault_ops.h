@@ -281,6 +281,7 @@ static void full_dir_setup(struct ctx *c)
         char p[4096];
         snprintf(p, sizeof p, "%s/sub", tmpf_dir_path(c->d));
         make_tree(p);
+        snprintf(c->target, sizeof c->target, "%s", tmpf_dir_path(c->d));
     }
 }
 static void tree_setup(struct ctx *c)
@@ -498,7 +499,8 @@ static int run_op(const struct op *op, tmpf_file *witness, struct injector *inj)
                 failures++;
             }
             int now = count_entries(c.dir);
-            if (op->run == run_rmtree) {
+            if (op->run == run_rmtree ||
+                (op->setup == full_dir_setup && count_entries(c.dir) != 0)) {
                 /* may stop early; a second call must finish the job */
                 if (tmpf_rmtree(c.target, 0) != 0 || path_exists(c.target)) {
                     FAIL_AT("%s, %s %ld: second tmpf_rmtree failed", op->name,
