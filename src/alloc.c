@@ -3,17 +3,64 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
-void *tmpf__malloc(size_t n) { return malloc(n ? n : 1); }
+/* Fault injection (tests only, always compiled): while armed, the countdown
+ * makes one allocation fail with ENOMEM. Disarmed (-1) the hot path costs
+ * one relaxed load of a shared, never-written line: no measurable change in
+ * bench_create, and the seam exists in every build CI tests (ASan, valgrind,
+ * musl) without a special configuration. */
+static _Atomic long fail_countdown = -1;
+static _Atomic unsigned long fail_injected;
+
+void tmpf__test_fail_alloc_after(long n);
+unsigned long tmpf__test_alloc_failures(void);
+
+/* n = 1: the next allocation fails; n = 2: the one after; -1 disarms. */
+void tmpf__test_fail_alloc_after(long n)
+{
+    atomic_store(&fail_countdown, n);
+}
+
+unsigned long tmpf__test_alloc_failures(void)
+{
+    return atomic_load(&fail_injected);
+}
+
+static bool injected_failure(void)
+{
+    if (atomic_load_explicit(&fail_countdown, memory_order_relaxed) < 0)
+        return false;
+    long left = atomic_fetch_sub(&fail_countdown, 1);
+    if (left == 1) {
+        atomic_fetch_add(&fail_injected, 1);
+        atomic_store(&fail_countdown, -1);
+        errno = ENOMEM;
+        return true;
+    }
+    if (left <= 0) /* a racing disarm: undo */
+        atomic_store(&fail_countdown, -1);
+    return false;
+}
+
+void *tmpf__malloc(size_t n)
+{
+    return injected_failure() ? NULL : malloc(n ? n : 1);
+}
 
 void *tmpf__calloc(size_t count, size_t size)
 {
+    if (injected_failure())
+        return NULL;
     return calloc(count ? count : 1, size ? size : 1);
 }
 
-void *tmpf__realloc(void *p, size_t n) { return realloc(p, n ? n : 1); }
+void *tmpf__realloc(void *p, size_t n)
+{
+    return injected_failure() ? NULL : realloc(p, n ? n : 1);
+}
 
 char *tmpf__strdup(const char *s)
 {

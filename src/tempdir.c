@@ -54,9 +54,11 @@ static int probe_try(const char *path, void *ctx)
     return 0;
 }
 
-/* Whether dir (absolute) can hold a temporary file right now. A few names
- * are tried in case one is taken, then the directory counts as unusable. */
-static bool usable(const char *dir)
+/* Whether dir (absolute) can hold a temporary file right now: 1 yes, 0 no.
+ * A few names are tried in case one is taken, then the directory counts as
+ * unusable. -1 (ENOMEM): we could not tell; that must not make the choice,
+ * which is kept for the life of the process, skip a good directory. */
+static int usable(const char *dir)
 {
     tmpf__opts r = {0};
     r.dir = dir;
@@ -65,7 +67,9 @@ static bool usable(const char *dir)
     r.prefix_len = strlen(r.prefix);
     r.suffix = "";
     r.rand_len = TMPF_RAND_LEN_DEFAULT;
-    return tmpf__create(&r, probe_try, NULL, NULL) == 0;
+    if (tmpf__create(&r, probe_try, NULL, NULL) == 0)
+        return 1;
+    return errno == ENOMEM ? -1 : 0;
 }
 
 static char *choose(void)
@@ -79,25 +83,41 @@ static char *choose(void)
         if (!v || !*v)
             continue;
         char *abs = tmpf__abspath(v);
-        if (abs && usable(abs)) {
+        if (!abs && errno == ENOMEM)
+            return NULL;
+        int u = abs ? usable(abs) : 0;
+        if (u > 0) {
             errno = saved;
             return abs;
         }
         free(abs);
+        if (u < 0)
+            goto nomem;
     }
     for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++) {
-        if (usable(fixed[i])) {
+        int u = usable(fixed[i]);
+        if (u > 0) {
             errno = saved;
             return tmpf__strdup(fixed[i]);
         }
+        if (u < 0)
+            goto nomem;
     }
     char *cwd = tmpf__abspath(".");
-    if (cwd && usable(cwd)) {
+    if (!cwd && errno == ENOMEM)
+        return NULL;
+    int u = cwd ? usable(cwd) : 0;
+    if (u > 0) {
         errno = saved;
         return cwd;
     }
     free(cwd);
+    if (u < 0)
+        goto nomem;
     errno = ENOENT;
+    return NULL;
+nomem:
+    errno = ENOMEM;
     return NULL;
 }
 
