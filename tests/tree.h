@@ -12,7 +12,7 @@
 
 /* printf into one of 8 rotating static buffers (tests are single threaded
  * where they use it). */
-static inline const char *P(const char *fmt, ...)
+__attribute__((format(printf, 1, 2))) static inline const char *P(const char *fmt, ...)
 {
     static char bufs[8][4096];
     static int next;
