@@ -77,26 +77,26 @@ int tmpf_dir_cleanup(tmpf_dir *d)
 {
     if (!d)
         return 0;
-    int rc = 0, err = 0;
+    int err = 0;
+    bool ignore = d->flags & TMPF_IGNORE_CLEANUP_ERRORS;
     if (d->fd >= 0)
-        close(d->fd);
+        tmpf__os_close(d->fd);
     if (!d->kept && !(d->flags & TMPF_KEEP)) {
-        /* Try rmdir first: an empty directory needs no walk. */
-        if (rmdir(d->path) == 0 || errno == ENOENT) {
-            tmpf__audit(TMPF_EVENT_DELETE, TMPF_KIND_DIRECTORY, d, d->path, -1, 0, 0);
-        } else if (tmpf_rmtree(d->path, d->flags & TMPF_IGNORE_CLEANUP_ERRORS) == 0) {
-            tmpf__audit(TMPF_EVENT_DELETE, TMPF_KIND_DIRECTORY, d, d->path, -1, 0, 0);
-        } else {
-            rc = -1;
+        /* rmdir first: an empty directory needs no walk, and a missing one
+         * is already clean (Python's TemporaryDirectory agrees). */
+        if (rmdir(d->path) != 0 && errno != ENOENT && tmpf_rmtree(d->path, 0) != 0)
             err = errno;
+        if (err)
             tmpf__audit(TMPF_EVENT_CLEANUP_FAILED, TMPF_KIND_DIRECTORY, d, d->path,
                         -1, 0, err);
-        }
+        else
+            tmpf__audit(TMPF_EVENT_DELETE, TMPF_KIND_DIRECTORY, d, d->path, -1, 0, 0);
     }
     tmpf__scope_forget(d->scope_entry);
     free(d->path);
     free(d);
-    if (rc != 0)
-        errno = err;
-    return rc;
+    if (!err || ignore)
+        return 0;
+    errno = err;
+    return -1;
 }

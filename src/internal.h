@@ -205,6 +205,11 @@ char *tmpf__os_getcwd(void);
 const char *tmpf__os_secure_getenv(const char *name);
 /* close(2) that keeps errno unless it fails. */
 int tmpf__os_close(int fd);
+/* walk.c: removes entry name of directory parent and everything below it,
+ * through descriptors only (never following a symlink, never leaving the
+ * tree, not entering mounts). Returns 0 or the first errno met; everything
+ * removable is removed regardless. A missing entry is success. */
+int tmpf__os_rmtree(const char *parent, const char *name);
 
 /* ---- Platform: persist (src/unix/persist_os.c) -------------------------- */
 

@@ -1,0 +1,548 @@
+/*
+ * Recursive removal through directory descriptors (POSIX *at calls; the
+ * few Linux extras are guarded). The rules that make it safe against a
+ * concurrent attacker who can rename entries inside the tree:
+ *
+ *  - every directory is entered with openat(parent_fd, name,
+ *    O_DIRECTORY|O_NOFOLLOW), so a symlink swapped in is never followed; it
+ *    is unlinked as a link;
+ *  - no path is ever resolved again from the top: a directory closed to
+ *    stay within the descriptor budget is reopened through openat(child,
+ *    "..") or name by name from an open ancestor, and used only if its
+ *    device and inode are the ones recorded when it was first opened;
+ *  - permissions are repaired with fchmod on a descriptor of ours, or, for
+ *    a directory we cannot open, on an O_PATH|O_NOFOLLOW descriptor that
+ *    fstat proved to be a directory (never through a symlink);
+ *  - a directory on another mount is not entered (EBUSY).
+ *
+ * The walk is depth first with an explicit stack of frames, so neither deep
+ * trees nor trees deeper than RLIMIT_NOFILE exhaust the C stack or the
+ * descriptor table.
+ */
+#include "../internal.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Directory streams kept open at most; deeper ancestors are closed and
+ * reopened when the walk climbs back to them. */
+#define WALK_MAX_OPEN 48
+/* Bound on retries of one entry (permission repair, type changes under an
+ * attacker who keeps swapping). */
+#define WALK_TRIES 8
+
+#define OPEN_DIR_FLAGS (O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+
+struct frame {
+    DIR *dir;         /* NULL while closed, and for the base */
+    int fd;           /* dirfd(dir), the base's descriptor, or -1 while closed */
+    uint64_t dev, ino, mnt; /* identity recorded at first open (mnt 0: unknown) */
+    unsigned mode;
+    uint64_t key;     /* d_ino of its entry in the parent */
+    size_t name;      /* offset of its name in walk.names */
+    uint64_t *failed; /* sorted d_ino of entries that could not be removed */
+    size_t nfailed, capfailed;
+    bool fixed;       /* own permissions repaired (or never to be: the base) */
+};
+
+struct walk {
+    struct frame *fr; /* fr[0]: the parent of the root (outside the tree) */
+    size_t depth, cap;
+    char *names;      /* stack of NUL-terminated names, one per frame */
+    size_t names_len, names_cap;
+    size_t open;      /* streams open in frames >= 1 */
+    size_t shed_from; /* no frame below this index (>= 2) is open */
+    int err;          /* first errno met */
+};
+
+struct node {
+    uint64_t dev, ino, mnt;
+    unsigned mode;
+};
+
+static void note(struct walk *w, int err)
+{
+    if (!w->err)
+        w->err = err;
+}
+
+static int identify(int fd, struct node *n)
+{
+#ifdef STATX_MNT_ID
+    /* statx also tells the mount, so a bind mount of the same file system
+     * is recognised, which st_dev alone cannot do. */
+    static atomic_bool no_statx;
+    if (!atomic_load_explicit(&no_statx, memory_order_relaxed)) {
+        struct statx sx;
+        if (statx(fd, "", AT_EMPTY_PATH,
+                  STATX_TYPE | STATX_MODE | STATX_INO | STATX_MNT_ID, &sx) == 0) {
+            n->dev = ((uint64_t)sx.stx_dev_major << 32) | sx.stx_dev_minor;
+            n->ino = sx.stx_ino;
+            n->mnt = (sx.stx_mask & STATX_MNT_ID) ? sx.stx_mnt_id : 0;
+            n->mode = sx.stx_mode;
+            return 0;
+        }
+        if (errno != ENOSYS && errno != EINVAL)
+            return -1;
+        atomic_store_explicit(&no_statx, true, memory_order_relaxed);
+    }
+#endif
+    struct stat st;
+    if (fstat(fd, &st) != 0)
+        return -1;
+    n->dev = (uint64_t)st.st_dev;
+    n->ino = (uint64_t)st.st_ino;
+    n->mnt = 0;
+    n->mode = (unsigned)st.st_mode;
+    return 0;
+}
+
+static bool same_dir(const struct node *n, const struct frame *f)
+{
+    return n->dev == f->dev && n->ino == f->ino &&
+           (!n->mnt || !f->mnt || n->mnt == f->mnt);
+}
+
+/* ---- entries that could not be removed --------------------------------- */
+
+static size_t failed_pos(const struct frame *f, uint64_t key)
+{
+    size_t lo = 0, hi = f->nfailed;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (f->failed[mid] < key)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static bool failed_has(const struct frame *f, uint64_t key)
+{
+    size_t i = failed_pos(f, key);
+    return i < f->nfailed && f->failed[i] == key;
+}
+
+/* Records err and remembers the entry, so that a rereading of its directory
+ * (after a reopen) does not try it again and again. */
+static void fail(struct walk *w, size_t fi, uint64_t key, int err)
+{
+    note(w, err);
+    struct frame *f = &w->fr[fi];
+    if (fi == 0)
+        return;
+    size_t i = failed_pos(f, key);
+    if (i < f->nfailed && f->failed[i] == key)
+        return;
+    if (f->nfailed == f->capfailed) {
+        size_t cap = f->capfailed ? 2 * f->capfailed : 8;
+        uint64_t *p = tmpf__realloc(f->failed, cap * sizeof *p);
+        if (!p)
+            return; /* only costs a retry when the directory is reread */
+        f->failed = p;
+        f->capfailed = cap;
+    }
+    memmove(f->failed + i + 1, f->failed + i, (f->nfailed - i) * sizeof *f->failed);
+    f->failed[i] = key;
+    f->nfailed++;
+}
+
+/* ---- descriptors -------------------------------------------------------- */
+
+static void close_frame(struct walk *w, struct frame *f)
+{
+    if (f->dir) {
+        closedir(f->dir);
+        w->open--;
+    }
+    f->dir = NULL;
+    f->fd = -1;
+}
+
+/* Closes the shallowest open stream among frames 2 .. limit-1 (the root
+ * stays open as the anchor for reopening). */
+static bool shed(struct walk *w, size_t limit)
+{
+    for (size_t i = w->shed_from; i < limit; i++) {
+        if (w->fr[i].dir) {
+            close_frame(w, &w->fr[i]);
+            w->shed_from = i + 1;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* openat that makes room by closing ancestors below limit on EMFILE. */
+static int open_budget(struct walk *w, int dirfd, const char *name, size_t limit)
+{
+    for (;;) {
+        int fd = openat(dirfd, name, OPEN_DIR_FLAGS);
+        if (fd >= 0 || (errno != EMFILE && errno != ENFILE) || !shed(w, limit))
+            return fd;
+    }
+}
+
+/* ---- permission repair -------------------------------------------------- */
+
+/* Makes frame fi's own directory u+rwx through our descriptor of it. Not
+ * for the base (outside the tree) and only once per frame. */
+static bool fix_frame(struct walk *w, size_t fi)
+{
+    struct frame *f = &w->fr[fi];
+    if (f->fixed || f->fd < 0)
+        return false;
+    f->fixed = true;
+    if ((f->mode & S_IRWXU) == S_IRWXU)
+        return false;
+    unsigned mode = (f->mode & 07777) | S_IRWXU;
+    if (fchmod(f->fd, (mode_t)mode) != 0)
+        return false;
+    f->mode = (f->mode & ~07777u) | mode;
+    return true;
+}
+
+/* Makes the directory dirfd/name u+rwx without opening it for reading
+ * (which its mode may forbid) and without following a symlink. */
+static bool fix_entry(int dirfd, const char *name)
+{
+#ifdef O_PATH
+    int fd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    struct stat st;
+    bool ok = false;
+    /* fstat of the O_PATH descriptor sees the entry itself: a symlink put
+     * there is S_ISLNK and left alone; the chmod below reaches exactly
+     * this inode through the descriptor's magic link. */
+    if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode) &&
+        (st.st_mode & S_IRWXU) != S_IRWXU) {
+        char proc[40];
+        snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+        ok = chmod(proc, (st.st_mode & 07777) | S_IRWXU) == 0;
+    }
+    close(fd);
+    return ok;
+#else
+    /* Without O_PATH: the kernel's own no-follow chmod (BSD, macOS) changes
+     * at worst a symlink's own mode if one is swapped in meanwhile. */
+    struct stat st;
+    if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(st.st_mode) ||
+        (st.st_mode & S_IRWXU) == S_IRWXU)
+        return false;
+    return fchmodat(dirfd, name, (st.st_mode & 07777) | S_IRWXU,
+                    AT_SYMLINK_NOFOLLOW) == 0;
+#endif
+}
+
+/* BSD: immutable / append-only flags block unlink with EPERM. */
+static bool clear_flags(int dirfd, const char *name)
+{
+#if defined(__FreeBSD__) || defined(__DragonFly__)
+    return chflagsat(dirfd, name, 0, AT_SYMLINK_NOFOLLOW) == 0;
+#else
+    (void)dirfd;
+    (void)name;
+    return false;
+#endif
+}
+
+/* ---- the stack ---------------------------------------------------------- */
+
+static const char *frame_name(const struct walk *w, size_t fi)
+{
+    return w->names + w->fr[fi].name;
+}
+
+static int push(struct walk *w, DIR *dir, const struct node *n, const char *name,
+                uint64_t key)
+{
+    size_t len = strlen(name) + 1;
+    if (w->depth == w->cap) {
+        size_t cap = w->cap ? 2 * w->cap : 16;
+        struct frame *p = tmpf__realloc(w->fr, cap * sizeof *p);
+        if (!p)
+            return -1;
+        w->fr = p;
+        w->cap = cap;
+    }
+    if (w->names_cap - w->names_len < len) {
+        size_t cap = w->names_cap ? 2 * w->names_cap : 1024;
+        while (cap - w->names_len < len)
+            cap *= 2;
+        char *p = tmpf__realloc(w->names, cap);
+        if (!p)
+            return -1;
+        w->names = p;
+        w->names_cap = cap;
+    }
+    memcpy(w->names + w->names_len, name, len);
+    if (dir && w->depth >= 2 && w->depth < w->shed_from)
+        w->shed_from = w->depth;
+    w->fr[w->depth] = (struct frame){
+        .dir = dir,
+        .fd = dir ? dirfd(dir) : -1,
+        .dev = n->dev, .ino = n->ino, .mnt = n->mnt, .mode = n->mode,
+        .key = key,
+        .name = w->names_len,
+    };
+    w->names_len += len;
+    w->depth++;
+    if (dir)
+        w->open++;
+    return 0;
+}
+
+enum { DONE, AS_FILE, RETRY, FAILED };
+
+/* Enters directory name of frame pi: pushes a frame for it. */
+static int descend(struct walk *w, size_t pi, const char *name, uint64_t key,
+                   bool *child_fixed, int *err)
+{
+    int pfd = w->fr[pi].fd;
+    int fd = open_budget(w, pfd, name, pi);
+    if (fd < 0) {
+        *err = errno;
+        switch (*err) {
+        case ENOENT:
+            return DONE; /* gone meanwhile: fine */
+        case ENOTDIR:
+        case ELOOP:
+            return AS_FILE; /* a symlink or file now: unlink it, never follow */
+        case EACCES:
+            if (fix_frame(w, pi))
+                return RETRY;
+            if (!*child_fixed) {
+                *child_fixed = true;
+                if (fix_entry(pfd, name))
+                    return RETRY;
+            }
+            return FAILED;
+        default:
+            return FAILED;
+        }
+    }
+    struct node n;
+    if (identify(fd, &n) != 0) {
+        *err = errno;
+        close(fd);
+        return FAILED;
+    }
+    if (pi > 0 && (n.dev != w->fr[pi].dev ||
+                   (n.mnt && w->fr[pi].mnt && n.mnt != w->fr[pi].mnt))) {
+        /* A mount point: its contents are not ours to remove. */
+        close(fd);
+        *err = EBUSY;
+        return FAILED;
+    }
+    if (w->open >= WALK_MAX_OPEN)
+        shed(w, pi);
+    DIR *dir = fdopendir(fd);
+    if (!dir) {
+        *err = errno;
+        close(fd);
+        return FAILED;
+    }
+    if (push(w, dir, &n, name, key) != 0) {
+        *err = errno;
+        closedir(dir);
+        return FAILED;
+    }
+    return DONE;
+}
+
+/* Removes entry name of frame pi (a directory is entered; its removal
+ * happens when the walk climbs back out of it). */
+static void handle_entry(struct walk *w, size_t pi, const char *name,
+                         unsigned char type, uint64_t key)
+{
+    int err = 0;
+    bool child_fixed = false, stat_checked = false;
+    for (int tries = 0; tries < WALK_TRIES; tries++) {
+        int pfd = w->fr[pi].fd;
+        if (type == DT_UNKNOWN) {
+            struct stat st;
+            if (fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+                err = errno;
+                if (err == ENOENT)
+                    return;
+                if (err == EACCES && fix_frame(w, pi))
+                    continue;
+                break;
+            }
+            stat_checked = true;
+            type = S_ISDIR(st.st_mode) ? DT_DIR : DT_REG;
+        }
+        if (type == DT_DIR) {
+            int r = descend(w, pi, name, key, &child_fixed, &err);
+            if (r == DONE)
+                return;
+            if (r == FAILED)
+                break;
+            if (r == AS_FILE)
+                type = DT_REG;
+            continue;
+        }
+        if (unlinkat(pfd, name, 0) == 0 || errno == ENOENT)
+            return;
+        err = errno;
+        if (err == EISDIR) {
+            type = DT_UNKNOWN; /* became a directory meanwhile */
+            continue;
+        }
+        if ((err == EACCES || err == EPERM) && fix_frame(w, pi))
+            continue;
+        if (err == EPERM && clear_flags(pfd, name))
+            continue;
+        if (err == EPERM && !stat_checked) {
+            type = DT_UNKNOWN; /* POSIX unlink of a directory is EPERM */
+            continue;
+        }
+        break;
+    }
+    fail(w, pi, key, err);
+}
+
+/* ---- climbing back ------------------------------------------------------ */
+
+/* Opens frame i again from its nearest open ancestor, name by name, each
+ * step checked against the identity recorded on the way down. */
+static int reopen_down(struct walk *w, size_t i)
+{
+    size_t j = i;
+    while (w->fr[--j].fd < 0) {
+    }
+    int cur = w->fr[j].fd;
+    for (size_t k = j + 1; k <= i; k++) {
+        int fd = open_budget(w, cur, frame_name(w, k), j);
+        int saved = errno;
+        if (k - 1 > j)
+            close(cur);
+        if (fd < 0) {
+            errno = saved;
+            return -1;
+        }
+        struct node n;
+        if (identify(fd, &n) != 0 || !same_dir(&n, &w->fr[k])) {
+            close(fd);
+            errno = ENOENT; /* replaced: ours is gone from here */
+            return -1;
+        }
+        cur = fd;
+    }
+    return cur;
+}
+
+/* Reopens closed frame i, preferably through ".." of its open child. */
+static bool reopen(struct walk *w, size_t i, int child_fd)
+{
+    int fd = -1;
+    if (child_fd >= 0) {
+        fd = open_budget(w, child_fd, "..", i);
+        struct node n;
+        if (fd >= 0 && (identify(fd, &n) != 0 || !same_dir(&n, &w->fr[i]))) {
+            close(fd); /* the child was moved: its ".." is not our frame */
+            fd = -1;
+        }
+    }
+    if (fd < 0)
+        fd = reopen_down(w, i);
+    if (fd < 0) {
+        if (errno != ENOENT)
+            note(w, errno);
+        return false;
+    }
+    DIR *dir = fdopendir(fd);
+    if (!dir) {
+        note(w, errno);
+        close(fd);
+        return false;
+    }
+    w->fr[i].dir = dir;
+    w->fr[i].fd = fd;
+    w->open++;
+    if (i < w->shed_from)
+        w->shed_from = i;
+    return true;
+}
+
+/* The top frame is read to the end (or lost): close it and remove it from
+ * its parent. */
+static void finish_top(struct walk *w)
+{
+    size_t t = w->depth - 1, p = t - 1;
+    struct frame *top = &w->fr[t];
+    if (w->fr[p].fd < 0)
+        reopen(w, p, top->fd);
+    close_frame(w, top);
+    free(top->failed);
+    uint64_t key = top->key;
+    const char *name = frame_name(w, t);
+    if (w->fr[p].fd >= 0) {
+        int err = 0;
+        for (int tries = 0; tries < 2; tries++) {
+            if (unlinkat(w->fr[p].fd, name, AT_REMOVEDIR) == 0 || errno == ENOENT) {
+                err = 0;
+                break;
+            }
+            err = errno;
+            if (!((err == EACCES || err == EPERM) && fix_frame(w, p)))
+                break;
+        }
+        if (err)
+            fail(w, p, key, err);
+    }
+    w->names_len = top->name;
+    w->depth--;
+}
+
+int tmpf__os_rmtree(const char *parent, const char *name)
+{
+    struct walk w = {.shed_from = 2};
+    int pfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (pfd < 0)
+        return errno == ENOENT ? 0 : errno;
+    DIR *none = NULL;
+    struct node base = {0};
+    if (push(&w, none, &base, "", 0) != 0) {
+        int err = errno;
+        close(pfd);
+        return err;
+    }
+    w.fr[0].fd = pfd;
+    w.fr[0].fixed = true; /* outside the tree: never chmod'ed */
+
+    handle_entry(&w, 0, name, DT_DIR, 0);
+    while (w.depth > 1) {
+        size_t t = w.depth - 1;
+        if (!w.fr[t].dir) {
+            finish_top(&w); /* lost while closed: climb on */
+            continue;
+        }
+        errno = 0;
+        struct dirent *e = readdir(w.fr[t].dir);
+        if (!e) {
+            if (errno)
+                note(&w, errno);
+            finish_top(&w);
+            continue;
+        }
+        if (e->d_name[0] == '.' &&
+            (e->d_name[1] == 0 || (e->d_name[1] == '.' && e->d_name[2] == 0)))
+            continue;
+        if (w.fr[t].nfailed && failed_has(&w.fr[t], e->d_ino))
+            continue;
+        handle_entry(&w, t, e->d_name, e->d_type, e->d_ino);
+    }
+    close(pfd);
+    free(w.fr);
+    free(w.names);
+    return w.err;
+}

@@ -1,0 +1,87 @@
+/*
+ * Helpers for the directory and rmtree tests: building trees and checking
+ * that a directory outside the tree kept every file and every mode.
+ */
+#ifndef TMPF_TEST_TREE_H
+#define TMPF_TEST_TREE_H
+
+#include "harness.h"
+
+#include <stdarg.h>
+#include <sys/resource.h>
+
+/* printf into one of 8 rotating static buffers (tests are single threaded
+ * where they use it). */
+__attribute__((format(printf, 1, 2))) static inline const char *P(const char *fmt, ...)
+{
+    static char bufs[8][4096];
+    static int next;
+    char *b = bufs[next++ % 8];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(b, sizeof bufs[0], fmt, ap);
+    va_end(ap);
+    return b;
+}
+
+static inline mode_t mode_of(const char *path)
+{
+    struct stat st;
+    return lstat(path, &st) == 0 ? st.st_mode & 07777 : (mode_t)-1;
+}
+
+/* An "outside" directory: files f0..f4 (mode 0400 .. 0640), a
+ * subdirectory with a file, then the directory's own mode. */
+#define OUTSIDE_FILES 5
+static const mode_t outside_modes[OUTSIDE_FILES] = {0400, 0444, 0600, 0640, 0000};
+
+static inline int make_outside(const char *dir, mode_t dir_mode)
+{
+    if (mkdir(dir, 0700) != 0)
+        return -1;
+    for (int i = 0; i < OUTSIDE_FILES; i++) {
+        if (write_file(P("%s/f%d", dir, i), "precious", 0600) != 0 ||
+            chmod(P("%s/f%d", dir, i), outside_modes[i]) != 0)
+            return -1;
+    }
+    if (mkdir(P("%s/sub", dir), 0700) != 0 ||
+        write_file(P("%s/sub/g", dir), "precious", 0600) != 0 ||
+        chmod(P("%s/sub", dir), 0500) != 0)
+        return -1;
+    return chmod(dir, dir_mode);
+}
+
+/* Whether make_outside's directory is intact, modes included. */
+static inline bool outside_intact(const char *dir, mode_t dir_mode)
+{
+    if (mode_of(dir) != dir_mode)
+        return false;
+    for (int i = 0; i < OUTSIDE_FILES; i++)
+        if (mode_of(P("%s/f%d", dir, i)) != outside_modes[i])
+            return false;
+    return mode_of(P("%s/sub", dir)) == 0500 && mode_of(P("%s/sub/g", dir)) == 0600;
+}
+
+/* Runs fn in a forked child (same privileges); returns its exit status or
+ * -1 if it crashed. */
+static inline int run_in_child(int (*fn)(void *), void *arg)
+{
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0)
+        _exit(fn(arg) & 0x7f);
+    int status;
+    if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status))
+        return -1;
+    return WEXITSTATUS(status);
+}
+
+static inline int set_nofile(rlim_t n)
+{
+    struct rlimit rl = {n, n};
+    return setrlimit(RLIMIT_NOFILE, &rl);
+}
+
+#endif
