@@ -53,8 +53,11 @@ int tmpf_dir_fd(tmpf_dir *d)
     }
     /* Opened on first use rather than at creation: an empty directory's
      * create+cleanup then costs mkdir+rmdir and nothing more. */
-    if (d->fd < 0)
+    while (d->fd < 0) {
         d->fd = open(d->path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (d->fd < 0 && errno != EINTR)
+            break;
+    }
     return d->fd;
 }
 

@@ -185,6 +185,8 @@ static int open_budget(struct walk *w, int dirfd, const char *name, size_t limit
 {
     for (;;) {
         int fd = openat(dirfd, name, OPEN_DIR_FLAGS);
+        if (fd < 0 && errno == EINTR)
+            continue; /* a signal during open (FUSE, NFS); not an answer */
         if (fd >= 0 || (errno != EMFILE && errno != ENFILE) || !shed(w, limit))
             return fd;
     }
@@ -214,7 +216,10 @@ static bool fix_frame(struct walk *w, size_t fi)
 static bool fix_entry(int dirfd, const char *name)
 {
 #ifdef O_PATH
-    int fd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    int fd;
+    do
+        fd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    while (fd < 0 && errno == EINTR);
     if (fd < 0)
         return false;
     struct stat st;
@@ -506,7 +511,10 @@ static void finish_top(struct walk *w)
 int tmpf__os_rmtree(const char *parent, const char *name)
 {
     struct walk w = {.shed_from = 2};
-    int pfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int pfd;
+    do
+        pfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    while (pfd < 0 && errno == EINTR);
     if (pfd < 0)
         return errno == ENOENT ? 0 : errno;
     DIR *none = NULL;
