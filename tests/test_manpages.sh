@@ -108,13 +108,7 @@ fi
 # 6. The program in each page's EXAMPLES builds against the library, runs
 #    successfully, and leaves nothing in the temporary directory.
 archive="$bin/libtmpf.a"
-# The compiler and sanitizers the library was built with (a musl or
-# AddressSanitizer build cannot be linked by the system's plain cc).
-cc=$(sed -n 's/^CMAKE_C_COMPILER:[A-Z]*=//p' "$bin/CMakeCache.txt" 2>/dev/null)
-cc=${cc:-${CC:-cc}}
-san=$(sed -n 's/^TMPF_SANITIZE:[A-Z]*=//p' "$bin/CMakeCache.txt" 2>/dev/null)
-ccflags=(-std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -I"$src/include")
-[ -n "$san" ] && ccflags+=(-fsanitize="$san" -fno-omit-frame-pointer)
+. "$TMPF_SOURCE_DIR/tests/build_cc.sh"
 if [ -f "$archive" ] && command -v "$cc" >/dev/null 2>&1; then
     ex=$(mktemp -d)
     trap 'rm -rf "${work:-}" "$ex"' EXIT
