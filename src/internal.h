@@ -124,7 +124,6 @@ int tmpf__scope_add(const tmpf__opts *r, tmpf_kind kind, const char *path,
 /* The temporary was cleaned, kept or persisted by its owner: leave every
  * scope it is in. NULL is a no-op. */
 void tmpf__scope_forget(struct tmpf__scope_entry *e);
-/* Its path changed (persist). */
 
 /* ---- file.c / spooled.c: the file object -------------------------------- */
 
