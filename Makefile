@@ -12,9 +12,10 @@ all: $(BUILD)/CMakeCache.txt
 $(BUILD)/CMakeCache.txt:
 	cmake -S . -B $(BUILD) $(CMAKE_FLAGS)
 
+# The main job: the tmpf tool's commands and the library tour, run in a
+# scratch directory that is removed afterwards.
 demo: all
-	@if [ -x $(BUILD)/tmpf ]; then $(BUILD)/tmpf --help | head -n 5 && $(BUILD)/tmpf dir; fi
-	$(BUILD)/tmpf-demo
+	@sh examples/demo.sh $(BUILD)
 
 check: all
 	cd $(BUILD) && ctest --output-on-failure -j2
