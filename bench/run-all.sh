@@ -148,6 +148,21 @@ commit=$(git -C "$src" describe --always --dirty 2>/dev/null || echo unknown)
     echo "ratio = tmpf / baseline (below 1: tmpf is faster)."
     echo
     table
+    # The per-area pages, as links from the page written (or from the source tree).
+    links=
+    for page in "$src"/docs/benchmarks/*.md; do
+        [ -f "$page" ] || continue
+        if [ -n "$write" ]; then
+            rel=$(realpath -m --relative-to="$(dirname "$write")" "$page")
+        else
+            rel=${page#"$src"/}
+        fi
+        links="$links${links:+, }[$(basename "$page" .md)]($rel)"
+    done
+    if [ -n "$links" ]; then
+        echo
+        echo "Per-area pages (more runs, the bars, profiles): $links."
+    fi
 } >"$work/section.md"
 cat "$work/section.md"
 
