@@ -46,7 +46,8 @@ done
 bm="$src/docs/BENCHMARKS.md"
 check "docs/BENCHMARKS.md has the generated section" \
     'grep -qx "<!-- bench:begin -->" "$bm" && grep -qx "<!-- bench:end -->" "$bm"'
-check "docs/BENCHMARKS.md has the table" 'grep -q "^| area .*| tmpf median .*| ratio" "$bm"'
+check "docs/BENCHMARKS.md has the table" \
+    'grep -qE "^\| area +\| operation +\| tmpf median +\| baseline +\| baseline median +\| tmpf / baseline \|$" "$bm"'
 check "docs/BENCHMARKS.md says which command made it" 'grep -q "^Made by \`make bench" "$bm"'
 for page in "$src"/docs/benchmarks/*.md; do
     [ -f "$page" ] || continue
