@@ -122,10 +122,11 @@ int main(void)
                                     before.live[TMPF_KIND_MKSTEMP]));
     } /* the scope removes them here, newest first */
     tmpf_get_stats(&stats);
-    printf("                         after its cleanup %llu are left; tmpf created %llu "
-           "temporaries and removed %llu in all\n",
-           (unsigned long long)(stats.live[TMPF_KIND_MKSTEMP] -
-                                before.live[TMPF_KIND_MKSTEMP]),
-           (unsigned long long)stats.created, (unsigned long long)stats.removed);
+    unsigned long long left =
+        stats.live[TMPF_KIND_MKSTEMP] - before.live[TMPF_KIND_MKSTEMP];
+    printf(
+        "                         after its cleanup %llu are left; tmpf created %llu "
+        "temporaries and removed %llu in all\n",
+        left, (unsigned long long)stats.created, (unsigned long long)stats.removed);
     return 0;
 }
