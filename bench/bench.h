@@ -10,10 +10,20 @@
  * the median over `rounds` rounds is reported per operation. Rounds of the
  * candidates should be interleaved by the caller when noise matters
  * (bench_interleaved does that for two or more).
+ *
+ * When $TMPF_BENCH_SUMMARY names a file (bench/run-all.sh sets it), every
+ * bench_header, bench_row and bench_note is also appended to that file as
+ * one tab-separated line, from which run-all.sh prints the combined table
+ * of all benchmarks:
+ *
+ *   H <tab> title
+ *   R <tab> operation <tab> ns <tab> baseline <tab> baseline ns
+ *   N <tab> note
  */
 #ifndef TMPF_BENCH_H
 #define TMPF_BENCH_H
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,8 +89,29 @@ static inline void bench_interleaved(int n, const bench_op *ops, void *const *ct
     free(samples);
 }
 
+/* Appends one summary line: a kind letter, then the fields, tab-separated;
+ * tabs and newlines inside a field become spaces. */
+static inline void bench_summary(char kind, int n, const char *const *fields)
+{
+    const char *name = getenv("TMPF_BENCH_SUMMARY");
+    if (!name || !*name)
+        return;
+    FILE *f = fopen(name, "a");
+    if (!f)
+        return;
+    fputc(kind, f);
+    for (int k = 0; k < n; k++) {
+        fputc('\t', f);
+        for (const char *c = fields[k]; *c; c++)
+            fputc(*c == '\t' || *c == '\n' ? ' ' : *c, f);
+    }
+    fputc('\n', f);
+    fclose(f);
+}
+
 static inline void bench_header(const char *title)
 {
+    bench_summary('H', 1, &title);
     printf("\n## %s\n\n", title);
     printf("| operation | median | baseline | baseline median | ratio |\n");
     printf("|---|---:|---|---:|---:|\n");
@@ -105,6 +136,29 @@ static inline void bench_row(const char *what, double ns, const char *baseline,
     bench_fmt(b, sizeof b, base_ns);
     printf("| %s | %s | %s | %s | %.3fx |\n", what, a, baseline, b, ns / base_ns);
     fflush(stdout);
+    char x[32], y[32];
+    snprintf(x, sizeof x, "%.1f", ns);
+    snprintf(y, sizeof y, "%.1f", base_ns);
+    const char *fields[] = {what, x, baseline, y};
+    bench_summary('R', 4, fields);
+}
+
+/* A finding that is not a row (a scaling factor, a skipped baseline):
+ * printed as a paragraph, and listed under the combined table. */
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((format(printf, 1, 2)))
+#endif
+static inline void bench_note(const char *fmt, ...)
+{
+    char text[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    printf("\n%s\n", text);
+    fflush(stdout);
+    const char *field = text;
+    bench_summary('N', 1, &field);
 }
 
 /* Directory for file-heavy benchmarks: $TMPF_BENCH_DIR, else /dev/shm. */

@@ -1,57 +1,132 @@
-/* A tour of what tmpf does, run by `make demo`. */
+/* A tour of what tmpf does, run by `make demo` (examples/demo.sh). Each
+ * step says what Python would write, does it in C and shows the result. */
 #include <tmpf.h>
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+static int fail(const char *what)
+{
+    perror(what);
+    return 1;
+}
+
+static const char *exists(const char *path)
+{
+    return access(path, F_OK) == 0 ? "still exists" : "is gone";
+}
 
 int main(void)
 {
     printf("tmpf %s\n", tmpf_version());
     const char *dir = tmpf_gettempdir();
-    if (!dir) {
-        perror("tmpf_gettempdir");
-        return 1;
-    }
-    printf("temporary directory: %s\n", dir);
+    if (!dir)
+        return fail("tmpf_gettempdir");
+    printf("gettempdir():            %s\n", dir);
 
+    /* fd, path = tempfile.mkstemp(prefix="demo_", suffix=".txt") */
     char *path = NULL;
     int fd = tmpf_mkstemp(&(tmpf_opts){.prefix = "demo_", .suffix = ".txt"}, &path);
-    if (fd < 0) {
-        perror("tmpf_mkstemp");
-        return 1;
-    }
-    printf("mkstemp:  %s (fd %d)\n", path, fd);
+    if (fd < 0)
+        return fail("tmpf_mkstemp");
+    struct stat st;
+    fstat(fd, &st);
+    printf("mkstemp():               %s (fd %d, mode %03o)\n", path, fd,
+           (unsigned)st.st_mode & 0777);
     close(fd);
     unlink(path);
     free(path);
 
-    char *d = tmpf_mkdtemp(&(tmpf_opts){.prefix = "demo_dir_"});
-    if (!d) {
-        perror("tmpf_mkdtemp");
-        return 1;
-    }
-    printf("mkdtemp:  %s\n", d);
-    rmdir(d);
-    free(d);
+    /* with tempfile.NamedTemporaryFile(suffix=".log") as f: */
+    {
+        TMPF_AUTO_FILE f = tmpf_named_temporary_file(&(tmpf_opts){.suffix = ".log"});
+        if (!f)
+            return fail("tmpf_named_temporary_file");
+        fprintf(tmpf_file_stream(f), "hello from a temporary file\n");
+        tmpf_file_seek(f, 0, SEEK_SET);
+        char line[64] = "";
+        if (!fgets(line, sizeof line, tmpf_file_stream(f)))
+            return fail("fgets");
+        printf("NamedTemporaryFile():    %s holds \"%.*s\"\n", tmpf_file_path(f),
+               (int)strcspn(line, "\n"), line);
+        path = strdup(tmpf_file_path(f));
+    } /* f is closed and deleted here */
+    printf("                         at the end of its block it %s\n", exists(path));
+    free(path);
 
-    tmpf_file *f = tmpf_named_temporary_file(&(tmpf_opts){.suffix = ".log"});
-    if (!f) {
-        perror("tmpf_named_temporary_file");
-        return 1;
+    /* with tempfile.SpooledTemporaryFile(max_size=64) as f: */
+    {
+        TMPF_AUTO_FILE f = tmpf_spooled_temporary_file(&(tmpf_opts){.max_size = 64});
+        if (!f)
+            return fail("tmpf_spooled_temporary_file");
+        tmpf_file_write(f, "small", 5);
+        printf("SpooledTemporaryFile():  5 bytes: %s\n",
+               tmpf_file_rolled(f) ? "on disk" : "in memory");
+        char big[100];
+        memset(big, 'x', sizeof big);
+        tmpf_file_write(f, big, sizeof big);
+        printf("                         105 bytes: %s, position %lld kept\n",
+               tmpf_file_rolled(f) ? "rolled over to disk" : "in memory",
+               (long long)tmpf_file_tell(f));
     }
-    const char msg[] = "hello from a temporary file\n";
-    char back[sizeof msg] = {0};
-    tmpf_file_write(f, msg, sizeof msg - 1);
-    tmpf_file_seek(f, 0, SEEK_SET);
-    tmpf_file_read(f, back, sizeof msg - 1);
-    printf("named:    %s holds \"%.*s\"\n", tmpf_file_path(f),
-           (int)strcspn(back, "\n"), back);
-    char *keep = strdup(tmpf_file_path(f));
-    tmpf_file_cleanup(f);
-    printf("          after cleanup it %s\n",
-           access(keep, F_OK) == 0 ? "still exists (bug!)" : "is gone");
-    free(keep);
+
+    /* with tempfile.TemporaryDirectory() as d: (a tree inside, then rmtree) */
+    {
+        TMPF_AUTO_DIR d = tmpf_temporary_directory(&(tmpf_opts){.prefix = "demo_dir_"});
+        if (!d)
+            return fail("tmpf_temporary_directory");
+        int dfd = tmpf_dir_fd(d);
+        mkdirat(dfd, "sub", 0700);
+        close(openat(dfd, "sub/data.bin", O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
+        symlinkat("/etc", dfd, "link-outside"); /* removed, never followed */
+        printf("TemporaryDirectory():    %s with sub/data.bin and a symlink to /etc\n",
+               tmpf_dir_path(d));
+        path = strdup(tmpf_dir_path(d));
+    }
+    printf("                         at the end of its block it %s; /etc %s\n",
+           exists(path), exists("/etc"));
+
+    /* atomic_write(path, data): the target holds the old or the new bytes */
+    char target[4096];
+    snprintf(target, sizeof target, "%s.conf", path);
+    free(path);
+    const char conf[] = "answer = 42\n";
+    if (tmpf_write_atomic(target, conf, sizeof conf - 1, TMPF_DURABLE) != 0)
+        return fail("tmpf_write_atomic");
+    printf("write_atomic(durable):   %s written (%s)\n", target,
+           access(target, R_OK) == 0 ? "in place" : "missing!");
+    unlink(target);
+
+    /* TempFileManager: one scope, many temporaries, one cleanup. (live
+     * counts mkstemp paths that tmpf has not removed itself, hence the
+     * difference to the count before.) */
+    tmpf_stats before, stats;
+    tmpf_get_stats(&before);
+    {
+        TMPF_AUTO_SCOPE s = tmpf_scope_new(0);
+        if (!s)
+            return fail("tmpf_scope_new");
+        for (int i = 0; i < 3; i++) {
+            fd = tmpf_mkstemp(&(tmpf_opts){.prefix = "scoped_", .scope = s}, NULL);
+            if (fd < 0)
+                return fail("tmpf_mkstemp");
+            close(fd);
+        }
+        tmpf_get_stats(&stats);
+        printf("scope (TempFileManager): %llu files made into one scope\n",
+               (unsigned long long)(stats.live[TMPF_KIND_MKSTEMP] -
+                                    before.live[TMPF_KIND_MKSTEMP]));
+    } /* the scope removes them here, newest first */
+    tmpf_get_stats(&stats);
+    unsigned long long left =
+        stats.live[TMPF_KIND_MKSTEMP] - before.live[TMPF_KIND_MKSTEMP];
+    printf(
+        "                         after its cleanup %llu are left; tmpf created %llu "
+        "temporaries and removed %llu in all\n",
+        left, (unsigned long long)stats.created, (unsigned long long)stats.removed);
     return 0;
 }
