@@ -13,7 +13,9 @@
  *  - permissions are repaired with fchmod on a descriptor of ours, or, for
  *    a directory we cannot open, on an O_PATH|O_NOFOLLOW descriptor that
  *    fstat proved to be a directory (never through a symlink);
- *  - a directory on another mount is not entered (EBUSY).
+ *  - a directory on another mount than its parent, the root included, is
+ *    not entered (EBUSY); bind mounts of the same file system are told by
+ *    their mount id where statx reports one (Linux 5.8+).
  *
  * The walk is depth first with an explicit stack of frames, so neither deep
  * trees nor trees deeper than RLIMIT_NOFILE exhaust the C stack or the
@@ -29,6 +31,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <sys/syscall.h>
+#endif
 
 /* Directory streams kept open at most; deeper ancestors are closed and
  * reopened when the walk climbs back to them. */
@@ -72,20 +77,48 @@ static void note(struct walk *w, int err)
         w->err = err;
 }
 
+#if defined(__linux__) && defined(SYS_statx)
+/* The kernel's struct statx (linux/stat.h, a stable ABI), declared here so
+ * that the mount id is had through any C library, including those without
+ * a statx() wrapper (musl before 1.2.5). */
+struct walk_statx {
+    uint32_t mask, blksize;
+    uint64_t attributes;
+    uint32_t nlink, uid, gid;
+    uint16_t mode, spare0;
+    uint64_t ino, size, blocks, attributes_mask;
+    struct {
+        int64_t sec;
+        uint32_t nsec;
+        int32_t reserved;
+    } atime, btime, ctime, mtime;
+    uint32_t rdev_major, rdev_minor, dev_major, dev_minor;
+    uint64_t mnt_id;
+    uint64_t spare[13];
+};
+_Static_assert(sizeof(struct walk_statx) == 256, "struct statx is 256 bytes");
+#define WALK_STATX_TYPE 0x1u
+#define WALK_STATX_MODE 0x2u
+#define WALK_STATX_INO 0x100u
+#define WALK_STATX_MNT_ID 0x1000u
+#endif
+
 static int identify(int fd, struct node *n)
 {
-#ifdef STATX_MNT_ID
-    /* statx also tells the mount, so a bind mount of the same file system
-     * is recognised, which st_dev alone cannot do. */
+#if defined(__linux__) && defined(SYS_statx)
+    /* statx also tells the mount (Linux 5.8+), so a bind mount of the same
+     * file system is recognised, which st_dev alone cannot do. */
     static atomic_bool no_statx;
     if (!atomic_load_explicit(&no_statx, memory_order_relaxed)) {
-        struct statx sx;
-        if (statx(fd, "", AT_EMPTY_PATH,
-                  STATX_TYPE | STATX_MODE | STATX_INO | STATX_MNT_ID, &sx) == 0) {
-            n->dev = ((uint64_t)sx.stx_dev_major << 32) | sx.stx_dev_minor;
-            n->ino = sx.stx_ino;
-            n->mnt = (sx.stx_mask & STATX_MNT_ID) ? sx.stx_mnt_id : 0;
-            n->mode = sx.stx_mode;
+        struct walk_statx sx;
+        if (syscall(SYS_statx, fd, "", AT_EMPTY_PATH,
+                    WALK_STATX_TYPE | WALK_STATX_MODE | WALK_STATX_INO |
+                        WALK_STATX_MNT_ID,
+                    &sx) == 0) {
+            n->dev = ((uint64_t)sx.dev_major << 32) | sx.dev_minor;
+            n->ino = sx.ino;
+            n->mnt = (sx.mask & WALK_STATX_MNT_ID) ? sx.mnt_id : 0;
+            n->mode = sx.mode;
             return 0;
         }
         if (errno != ENOSYS && errno != EINVAL)
@@ -101,6 +134,16 @@ static int identify(int fd, struct node *n)
     n->mnt = 0;
     n->mode = (unsigned)st.st_mode;
     return 0;
+}
+
+/* Whether n is on the same mount as directory f: by mount id where both
+ * are known (a btrfs subvolume is no mount; a bind mount is), else by
+ * device. */
+static bool same_mount(const struct node *n, const struct frame *f)
+{
+    if (n->mnt && f->mnt)
+        return n->mnt == f->mnt;
+    return n->dev == f->dev;
 }
 
 static bool same_dir(const struct node *n, const struct frame *f)
@@ -340,9 +383,9 @@ static int descend(struct walk *w, size_t pi, const char *name, uint64_t key,
         close(fd);
         return FAILED;
     }
-    if (pi > 0 && (n.dev != w->fr[pi].dev ||
-                   (n.mnt && w->fr[pi].mnt && n.mnt != w->fr[pi].mnt))) {
-        /* A mount point: its contents are not ours to remove. */
+    if (!same_mount(&n, &w->fr[pi])) {
+        /* A mount point (the root included): its contents are not ours to
+         * remove, and its rmdir would fail anyway. */
         close(fd);
         *err = EBUSY;
         return FAILED;
@@ -518,8 +561,8 @@ int tmpf__os_rmtree(const char *parent, const char *name)
     if (pfd < 0)
         return errno == ENOENT ? 0 : errno;
     DIR *none = NULL;
-    struct node base = {0};
-    if (push(&w, none, &base, "", 0) != 0) {
+    struct node base;
+    if (identify(pfd, &base) != 0 || push(&w, none, &base, "", 0) != 0) {
         int err = errno;
         close(pfd);
         return err;
