@@ -254,9 +254,13 @@ static bool fix_frame(struct walk *w, size_t fi)
     return true;
 }
 
+enum { FIX_FAILED, FIX_DONE, FIX_GONE, FIX_NOT_DIR };
+
 /* Makes the directory dirfd/name u+rwx without opening it for reading
- * (which its mode may forbid) and without following a symlink. */
-static bool fix_entry(int dirfd, const char *name)
+ * (which its mode may forbid) and without following a symlink. Says
+ * FIX_GONE or FIX_NOT_DIR when the name no longer holds a directory (an
+ * attacker swapped it since the open that failed). */
+static int fix_entry(int dirfd, const char *name)
 {
 #ifdef O_PATH
     int fd;
@@ -264,29 +268,38 @@ static bool fix_entry(int dirfd, const char *name)
         fd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
     while (fd < 0 && errno == EINTR);
     if (fd < 0)
-        return false;
+        return errno == ENOENT ? FIX_GONE : FIX_FAILED;
     struct stat st;
-    bool ok = false;
+    int r = FIX_FAILED;
     /* fstat of the O_PATH descriptor sees the entry itself: a symlink put
      * there is S_ISLNK and left alone; the chmod below reaches exactly
      * this inode through the descriptor's magic link. */
-    if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode) &&
-        (st.st_mode & S_IRWXU) != S_IRWXU) {
-        char proc[40];
-        snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
-        ok = chmod(proc, (st.st_mode & 07777) | S_IRWXU) == 0;
+    if (fstat(fd, &st) == 0) {
+        if (!S_ISDIR(st.st_mode)) {
+            r = FIX_NOT_DIR;
+        } else if ((st.st_mode & S_IRWXU) != S_IRWXU) {
+            char proc[40];
+            snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+            if (chmod(proc, (st.st_mode & 07777) | S_IRWXU) == 0)
+                r = FIX_DONE;
+        }
     }
     close(fd);
-    return ok;
+    return r;
 #else
     /* Without O_PATH: the kernel's own no-follow chmod (BSD, macOS) changes
      * at worst a symlink's own mode if one is swapped in meanwhile. */
     struct stat st;
-    if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(st.st_mode) ||
-        (st.st_mode & S_IRWXU) == S_IRWXU)
-        return false;
+    if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+        return errno == ENOENT ? FIX_GONE : FIX_FAILED;
+    if (!S_ISDIR(st.st_mode))
+        return FIX_NOT_DIR;
+    if ((st.st_mode & S_IRWXU) == S_IRWXU)
+        return FIX_FAILED;
     return fchmodat(dirfd, name, (st.st_mode & 07777) | S_IRWXU,
-                    AT_SYMLINK_NOFOLLOW) == 0;
+                    AT_SYMLINK_NOFOLLOW) == 0
+               ? FIX_DONE
+               : FIX_FAILED;
 #endif
 }
 
@@ -369,8 +382,14 @@ static int descend(struct walk *w, size_t pi, const char *name, uint64_t key,
                 return RETRY;
             if (!*child_fixed) {
                 *child_fixed = true;
-                if (fix_entry(pfd, name))
+                switch (fix_entry(pfd, name)) {
+                case FIX_DONE:
                     return RETRY;
+                case FIX_GONE:
+                    return DONE;
+                case FIX_NOT_DIR:
+                    return AS_FILE; /* swapped for a link meanwhile */
+                }
             }
             return FAILED;
         default:
@@ -534,13 +553,19 @@ static void finish_top(struct walk *w)
     uint64_t key = top->key;
     const char *name = frame_name(w, t);
     if (w->fr[p].fd >= 0) {
-        int err = 0;
-        for (int tries = 0; tries < 2; tries++) {
-            if (unlinkat(w->fr[p].fd, name, AT_REMOVEDIR) == 0 || errno == ENOENT) {
+        int err = 0, how = AT_REMOVEDIR;
+        for (int tries = 0; tries < 3; tries++) {
+            if (unlinkat(w->fr[p].fd, name, how) == 0 || errno == ENOENT) {
                 err = 0;
                 break;
             }
             err = errno;
+            if (err == ENOTDIR && how) {
+                /* Our directory was swapped for a link or file since we
+                 * entered it: that, in our parent, goes as such. */
+                how = 0;
+                continue;
+            }
             if (!((err == EACCES || err == EPERM) && fix_frame(w, p)))
                 break;
         }
