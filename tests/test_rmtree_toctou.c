@@ -110,8 +110,11 @@ int fstatat(int dfd, const char *name, struct stat *st, int flags)
     return r;
 }
 
+static atomic_long openat_calls, readdir_calls;
+
 static int open_result(int fd, const char *name, int flags)
 {
+    atomic_fetch_add(&openat_calls, 1);
     if (flags & O_DIRECTORY) {
         if (fd < 0 && errno == EACCES) {
             window(W_EACCES, name);
@@ -159,6 +162,7 @@ int openat64(int dfd, const char *name, int flags, ...)
 /* What the tests ask for, applied to an entry about to be returned. */
 static void doctor(DIR *d, const char *name, unsigned char *type)
 {
+    atomic_fetch_add(&readdir_calls, 1);
     if (atomic_load(&want_vanish)) {
         int fd = dirfd(d);
         struct stat st;
@@ -316,11 +320,11 @@ static void test_unknown_types_swap_race(void)
     if (!interposed())
         SKIP("readdir is not interposed in this build (static C library?)");
     static const struct race_case root_cases[] = {
-        {"unknown: exchange", EXCHANGE, build_swap, false, 300, 400000, NULL, NULL, 0755},
-        {"unknown: rename away + symlink", RENAME, build_swap, false, 300, 400000, NULL, NULL, 0755},
+        {"unknown: exchange", EXCHANGE, build_swap, false, 200, 400000, NULL, NULL, 0755},
+        {"unknown: rename away + symlink", RENAME, build_swap, false, 200, 400000, NULL, NULL, 0755},
     };
     static const struct race_case nobody_cases[] = {
-        {"unknown, repair: exchange", EXCHANGE, build_swap, true, 300, 400000, NULL, NULL, 0500},
+        {"unknown, repair: exchange", EXCHANGE, build_swap, true, 200, 400000, NULL, NULL, 0500},
     };
     atomic_store(&want_unknown, true);
     run_races(root_cases, sizeof root_cases / sizeof root_cases[0], false);
@@ -553,6 +557,32 @@ static void test_ancestors_moved_while_closed(void)
     }
 }
 
+/* ---- an empty directory costs one rmdir ---------------------------------- */
+
+static void test_empty_dir_cleanup_does_not_walk(void)
+{
+    if (!interposed())
+        SKIP("readdir is not interposed in this build (static C library?)");
+    for (int full = 0; full < 2; full++) {
+        tmpf_dir *d = tmpf_temporary_directory(&(tmpf_opts){.dir = scratch});
+        CHECK(d != NULL);
+        if (!d)
+            return;
+        if (full)
+            CHECK_EQ_INT(write_file(P("%s/f", tmpf_dir_path(d)), "x", 0600), 0);
+        long o = atomic_load(&openat_calls), f = atomic_load(&fstatat_calls),
+             r = atomic_load(&readdir_calls);
+        CHECK_EQ_INT(tmpf_dir_cleanup(d), 0);
+        long walked = (atomic_load(&openat_calls) - o) + (atomic_load(&fstatat_calls) - f) +
+                      (atomic_load(&readdir_calls) - r);
+        if (full)
+            CHECK(walked > 0); /* rmdir said ENOTEMPTY: the walk ran */
+        else
+            CHECK_EQ_INT(walked, 0); /* rmdir alone */
+    }
+    CHECK_EQ_INT(count_entries(scratch), 0);
+}
+
 /* ---- entries that vanish ------------------------------------------------ */
 
 /* Vanishing entries of every kind at two depths, ordinary ones around
@@ -678,6 +708,7 @@ static const struct test tests[] = {
     TEST(test_unknown_types_swap_race),
     TEST(test_swap_at_the_exact_moment),
     TEST(test_ancestors_moved_while_closed),
+    TEST(test_empty_dir_cleanup_does_not_walk),
     TEST(test_vanished_entries_are_fine),
     TEST(test_two_removals_of_one_tree),
 };

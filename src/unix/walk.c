@@ -590,6 +590,8 @@ int tmpf__os_rmtree(const char *parent, const char *name)
     if (identify(pfd, &base) != 0 || push(&w, none, &base, "", 0) != 0) {
         int err = errno;
         close(pfd);
+        free(w.fr); /* push may have grown one array and not the other */
+        free(w.names);
         return err;
     }
     w.fr[0].fd = pfd;
