@@ -9,9 +9,12 @@
  *    benchmark: per round it builds its own tree and reports how long
  *    shutil.rmtree took, timed inside Python (perf_counter_ns), so
  *    interpreter start-up is excluded. Every candidate's tree is built
- *    before its timing starts; one tree per candidate per round, the
- *    candidates interleaved round by round (the starting candidate rotates)
- *    and the median per candidate reported.
+ *    before its timing starts (then 20 ms of rest); one tree per candidate
+ *    per round, the candidates interleaved round by round in a fresh
+ *    random order each round; the median per candidate is reported, and
+ *    the median of the per-round ratios; once for wall time and once for
+ *    CPU time (user + system of this process and of the waited-for rm;
+ *    Python's own process_time_ns), which a loaded machine disturbs less.
  * 2. An empty temporary directory created and cleaned up
  *    (tmpf_temporary_directory + tmpf_dir_cleanup: mkdir, then one rmdir)
  *    against a bare mkdir + rmdir of a fixed name (the bar: 1.15x) and
@@ -29,6 +32,7 @@
 #include <ftw.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -172,11 +176,12 @@ static const char python_script[] =
     "        for k in range(files):\n"
     "            os.close(os.open(os.path.join(d, 'f%03d' % k),\n"
     "                             os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))\n"
-    "    t0 = time.perf_counter_ns()\n"
+    "    time.sleep(0.02)\n"
+    "    c0, t0 = time.process_time_ns(), time.perf_counter_ns()\n"
     "    shutil.rmtree(root)\n"
-    "    t = time.perf_counter_ns() - t0\n"
+    "    t, c = time.perf_counter_ns() - t0, time.process_time_ns() - c0\n"
     "    if os.path.lexists(root): sys.exit('rmtree left ' + root)\n"
-    "    print(t, flush=True)\n";
+    "    print(t, c, flush=True)\n";
 
 struct python {
     pid_t pid;
@@ -207,10 +212,10 @@ static bool python_start(struct python *py, const char *base)
     py->to = fdopen(in[1], "w");
     py->from = fdopen(out[0], "r");
     /* A first round proves it runs (and warms it up). */
-    double ns;
+    double ns, cpu;
     fprintf(py->to, "go\n");
     fflush(py->to);
-    if (fscanf(py->from, "%lf", &ns) != 1) {
+    if (fscanf(py->from, "%lf %lf", &ns, &cpu) != 2) {
         fclose(py->to);
         fclose(py->from);
         waitpid(py->pid, NULL, 0);
@@ -219,16 +224,15 @@ static bool python_start(struct python *py, const char *base)
     return true;
 }
 
-static double python_round(struct python *py)
+/* One round: wall and CPU ns of shutil.rmtree, measured inside Python. */
+static void python_round(struct python *py, double *wall, double *cpu)
 {
-    double ns;
     fprintf(py->to, "go\n");
     fflush(py->to);
-    if (fscanf(py->from, "%lf", &ns) != 1) {
+    if (fscanf(py->from, "%lf %lf", wall, cpu) != 2) {
         fprintf(stderr, "python co-process failed\n");
         exit(1);
     }
-    return ns;
 }
 
 static void python_stop(struct python *py)
@@ -248,44 +252,94 @@ static const char *const cand_name[C_COUNT] = {
 static void (*const cand_fn[C_COUNT])(const char *) = {rm_tmpf, rm_plain, rm_rf, rm_nftw,
                                                        NULL};
 
+/* Rows of one table: tmpf against every baseline, the others against
+ * the plain walk; then the median of per-round ratios (the candidates of
+ * one round ran within a second or two of each other, so a slow phase of
+ * the machine mostly cancels out of their ratio). */
+static void report(double *samples, int n)
+{
+    double paired[C_COUNT], ratio[256];
+    int nr = rounds < 256 ? rounds : 256;
+    for (int c = 0; c < n; c++) {
+        for (int r = 0; r < nr; r++)
+            ratio[r] = samples[C_TMPF * rounds + r] / samples[c * rounds + r];
+        paired[c] = bench_median(ratio, nr);
+    }
+    double med[C_COUNT];
+    for (int c = 0; c < n; c++)
+        med[c] = bench_median(samples + c * rounds, rounds); /* sorts: last */
+    for (int c = 1; c < n; c++)
+        bench_row(cand_name[C_TMPF], med[C_TMPF], cand_name[c], med[c]);
+    for (int c = 2; c < n; c++)
+        bench_row(cand_name[c], med[c], cand_name[C_PLAIN], med[C_PLAIN]);
+    printf("\nMedian of the per-round ratios tmpf_rmtree / baseline:\n\n"
+           "| baseline | ratio |\n|---|---:|\n");
+    for (int c = 1; c < n; c++)
+        printf("| %s | %.3fx |\n", cand_name[c], paired[c]);
+}
+
+static double cpu_ns(void)
+{
+    /* This process and its waited-for children (rm): user + system. */
+    struct rusage self, kids;
+    getrusage(RUSAGE_SELF, &self);
+    getrusage(RUSAGE_CHILDREN, &kids);
+    return ((double)(self.ru_utime.tv_sec + self.ru_stime.tv_sec + kids.ru_utime.tv_sec +
+                     kids.ru_stime.tv_sec) * 1e9 +
+            (double)(self.ru_utime.tv_usec + self.ru_stime.tv_usec + kids.ru_utime.tv_usec +
+                     kids.ru_stime.tv_usec) * 1e3);
+}
+
 static void part_trees(void)
 {
     struct python py;
     bool have_python = python_start(&py, dir);
     int n = have_python ? C_COUNT : C_PYTHON;
     double *samples = malloc(sizeof(double) * (size_t)(C_COUNT * rounds));
-    if (!samples)
+    double *cpu = malloc(sizeof(double) * (size_t)(C_COUNT * rounds));
+    if (!samples || !cpu)
         die("malloc");
+    unsigned seed = 1;
     for (int r = 0; r < rounds; r++) {
+        /* A fresh order each round (Fisher-Yates, fixed seed): each
+         * candidate follows each other one about equally often, so none
+         * always pays for the kernel's deferred freeing of the tree its
+         * predecessor removed. */
+        int order[C_COUNT];
+        for (int j = 0; j < n; j++)
+            order[j] = j;
+        for (int j = n - 1; j > 0; j--) {
+            seed = seed * 1103515245u + 12345u;
+            int k = (int)((seed >> 16) % (unsigned)(j + 1)), t = order[j];
+            order[j] = order[k];
+            order[k] = t;
+        }
         for (int j = 0; j < n; j++) {
-            int c = (r + j) % n;
+            int c = order[j];
             if (c == C_PYTHON) {
-                samples[c * rounds + r] = python_round(&py);
+                python_round(&py, &samples[c * rounds + r], &cpu[c * rounds + r]);
                 continue;
             }
             char root[4096];
             snprintf(root, sizeof root, "%s/bench-rmtree-%d-%d", dir, (int)getpid(), c);
             build_tree(root);
-            double t0 = bench_now_ns();
+            usleep(20000); /* let the build's deferred work settle */
+            double c0 = cpu_ns(), t0 = bench_now_ns();
             cand_fn[c](root);
             samples[c * rounds + r] = bench_now_ns() - t0;
+            cpu[c * rounds + r] = cpu_ns() - c0;
             check_gone(root, cand_name[c]);
         }
     }
     if (have_python)
         python_stop(&py);
-    double med[C_COUNT];
-    for (int c = 0; c < n; c++)
-        med[c] = bench_median(samples + c * rounds, rounds);
+    bench_header("remove a tree of 10,000 files in 100 directories (wall time per tree)");
+    report(samples, n);
+    bench_header("the same, CPU time (user + system) per tree");
+    report(cpu, n);
     free(samples);
-    bench_header("remove a tree of 10,000 files in 100 directories (per tree)");
-    for (int c = 1; c < n; c++)
-        bench_row(cand_name[C_TMPF], med[C_TMPF], cand_name[c], med[c]);
-    bench_row(cand_name[C_RM], med[C_RM], cand_name[C_PLAIN], med[C_PLAIN]);
-    bench_row(cand_name[C_NFTW], med[C_NFTW], cand_name[C_PLAIN], med[C_PLAIN]);
-    if (have_python)
-        bench_row(cand_name[C_PYTHON], med[C_PYTHON], cand_name[C_PLAIN], med[C_PLAIN]);
-    else
+    free(cpu);
+    if (!have_python)
         printf("\n(python3 not found: no shutil.rmtree row)\n");
 }
 
