@@ -41,9 +41,10 @@ static char trigger_from[4096], trigger_to[4096];
 typedef int (*openat_fn)(int, const char *, int, ...);
 static int (*real_unlinkat)(int, const char *, int);
 static int (*real_fstatat)(int, const char *, struct stat *, int);
-static openat_fn real_openat, real_openat64;
+static openat_fn real_openat;
 static struct dirent *(*real_readdir)(DIR *);
 #ifdef __GLIBC__
+static openat_fn real_openat64;
 static struct dirent64 *(*real_readdir64)(DIR *);
 #endif
 
