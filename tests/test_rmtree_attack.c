@@ -213,7 +213,7 @@ static bool kernel_has_mnt_id(const char *path)
 static int mounts_in_child(void *arg)
 {
     const char *out = arg;
-    if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
+    if (unshare(CLONE_NEWNS) != 0 || mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) != 0)
         return E_SKIP;
     char root[4160], mnt[4160], bind[4160], mroot[4160];
     snprintf(root, sizeof root, "%s/m", scratch);
@@ -244,7 +244,7 @@ static int mounts_in_child(void *arg)
     /* A bind mount of the outside directory: same file system, same st_dev;
      * only the mount id tells. */
     if (make_outside(out, 0755) != 0 || mkdir(bind, 0700) != 0 ||
-        mount(out, bind, NULL, MS_BIND, NULL) != 0)
+        mount(out, bind, "none", MS_BIND, NULL) != 0)
         return FAILED(E_SETUP);
     if (kernel_has_mnt_id(bind)) {
         errno = 0;
