@@ -1,5 +1,6 @@
 /* TemporaryDirectory and tmpf_rmtree: creation, keep, descriptors, and the
- * removal of every kind of tree (the attacks are in test_rmtree_attack.c). */
+ * removal of every kind of tree (the attacks are in test_rmtree_attack.c,
+ * the races at exact moments in test_rmtree_toctou.c). */
 #include "tree.h"
 #include <tmpf.h>
 
