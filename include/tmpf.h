@@ -313,33 +313,57 @@ TMPF_API int tmpf_write_atomic(const char *target, const void *data, size_t n,
 /* ---- Temporary directories --------------------------------------------- */
 
 /*
- * TemporaryDirectory: created as tmpf_mkdtemp. Removed with everything in
- * it by tmpf_dir_cleanup, unless TMPF_KEEP. Errors: as tmpf_mkdtemp.
+ * TemporaryDirectory: created as tmpf_mkdtemp (0700 unless opts.perm).
+ * Removed with everything in it by tmpf_dir_cleanup, unless TMPF_KEEP
+ * (Python's delete=False). Errors: NULL with errno, as tmpf_mkdtemp.
  */
 TMPF_API tmpf_dir *tmpf_temporary_directory(const tmpf_opts *opts);
 
 /* Its absolute path, owned by d. */
 TMPF_API const char *tmpf_dir_path(const tmpf_dir *d);
 
-/* An O_DIRECTORY descriptor of it, owned by d, for openat()-style work that
- * stays right even if the path is renamed. Errors: -1 with errno. */
+/*
+ * An O_RDONLY|O_DIRECTORY|O_NOFOLLOW|O_CLOEXEC descriptor of it, owned by d
+ * (do not close it; tmpf_dir_cleanup does), for openat()-style work that
+ * stays right even if the path is renamed afterwards. Opened on the first
+ * call (a directory never asked for one costs no open); later calls return
+ * the same descriptor. Errors: -1 with EINVAL for NULL, or the first
+ * open's errno (EMFILE, ENFILE, ENOENT or ELOOP if the path was removed or
+ * replaced before that call, ...); a later call tries again.
+ */
 TMPF_API int tmpf_dir_fd(tmpf_dir *d);
 
-/* Disarms removal. */
+/* Disarms removal. Errors: -1 with EINVAL for NULL. */
 TMPF_API int tmpf_dir_keep(tmpf_dir *d);
 
 /*
- * Removes the tree unless kept, then frees d (whatever happens). NULL is a
- * no-op. Errors: -1 with the first errno, unless TMPF_IGNORE_CLEANUP_ERRORS.
+ * Removes the tree unless kept, then frees d whatever happens (d is gone
+ * after the call, also when it fails). An empty directory costs one rmdir;
+ * only when rmdir says "not empty" is the tree walked, as tmpf_rmtree. Any
+ * other rmdir failure is reported without touching anything inside (EBUSY:
+ * something is mounted on the directory; EACCES, EROFS, ...). A directory
+ * already gone is success. NULL is a no-op. Errors: -1 with the first errno,
+ * or 0 with TMPF_IGNORE_CLEANUP_ERRORS (Python's ignore_cleanup_errors),
+ * what could not be removed being left in place.
  */
 TMPF_API int tmpf_dir_cleanup(tmpf_dir *d);
 
 /*
  * Removes path and everything below it without ever following a symlink
- * or leaving the tree, even against a concurrent attacker; fixes its own
- * entries' permissions where they block removal. A missing path is
- * success. flags: TMPF_IGNORE_CLEANUP_ERRORS. Errors: -1 with the first
- * errno; everything removable is removed regardless.
+ * or leaving the tree, even against a concurrent attacker who renames
+ * entries meanwhile: the walk goes through directory descriptors only.
+ * A symlink as path (also spelt with a trailing '/') is removed itself.
+ * Where permissions block removal, its own directories are made u+rwx
+ * through descriptors (never through a symlink) and the removal retried.
+ * Mount points are not crossed: a directory on another mount than its
+ * parent, path itself included, is not entered and fails with EBUSY (a
+ * bind mount of the same file system is recognised where statx reports
+ * mount ids, Linux 5.8+). A missing path, and entries that vanish
+ * meanwhile, are success. Past an error it goes on and removes everything
+ * it can, then returns -1 with the first errno (EBUSY, EACCES, EPERM,
+ * EMFILE, ENOMEM, ...), or 0 with flags TMPF_IGNORE_CLEANUP_ERRORS, what
+ * could not be removed being left in place. Also EINVAL for NULL, unknown
+ * flags or a last component "/", "." or ".."; ENOENT for "".
  */
 TMPF_API int tmpf_rmtree(const char *path, unsigned flags);
 

@@ -81,9 +81,16 @@ int tmpf_dir_cleanup(tmpf_dir *d)
         tmpf__os_close(d->fd);
     if (!d->kept && !(d->flags & TMPF_KEEP)) {
         /* rmdir first: an empty directory needs no walk, and a missing one
-         * is already clean (Python's TemporaryDirectory agrees). */
-        if (rmdir(d->path) != 0 && errno != ENOENT && tmpf_rmtree(d->path, 0) != 0)
+         * is already clean (Python's TemporaryDirectory agrees). Only "not
+         * empty" (EEXIST is POSIX's other spelling) calls for the walk: any
+         * other failure (EBUSY for a mount point, EACCES, EROFS) would stop
+         * the walk's own final rmdir too, and walking a directory something
+         * was mounted on would empty the mounted file system. */
+        if (rmdir(d->path) != 0 && errno != ENOENT) {
             err = errno;
+            if (err == ENOTEMPTY || err == EEXIST)
+                err = tmpf_rmtree(d->path, 0) == 0 ? 0 : errno;
+        }
         if (err)
             tmpf__audit(TMPF_EVENT_CLEANUP_FAILED, TMPF_KIND_DIRECTORY, d, d->path,
                         -1, 0, err);

@@ -62,6 +62,28 @@ static inline bool outside_intact(const char *dir, mode_t dir_mode)
     return mode_of(P("%s/sub", dir)) == 0500 && mode_of(P("%s/sub/g", dir)) == 0600;
 }
 
+/* A tree of every entry kind: nested dirs, files, a fifo, symlinks to a
+ * file, to a dir, dangling, absolute, and a hard link. */
+static inline int build_tree(const char *root)
+{
+    int rc = 0;
+    rc |= mkdir(P("%s/a", root), 0755);
+    rc |= mkdir(P("%s/a/b", root), 0700);
+    rc |= mkdir(P("%s/a/b/c", root), 0700);
+    rc |= mkdir(P("%s/empty", root), 0700);
+    rc |= write_file(P("%s/top.txt", root), "x", 0644);
+    rc |= write_file(P("%s/a/one", root), "1", 0600);
+    rc |= write_file(P("%s/a/b/two", root), "2", 0600);
+    rc |= write_file(P("%s/a/b/c/three", root), "3", 0600);
+    rc |= mkfifo(P("%s/a/fifo", root), 0600);
+    rc |= symlink("top.txt", P("%s/link-file", root));
+    rc |= symlink("a/b", P("%s/link-dir", root));
+    rc |= symlink("does/not/exist", P("%s/a/dangling", root));
+    rc |= symlink("/", P("%s/a/b/root-link", root));
+    rc |= link(P("%s/a/one", root), P("%s/a/b/c/hard", root));
+    return rc ? -1 : 0;
+}
+
 /* Runs fn in a forked child (same privileges); returns its exit status or
  * -1 if it crashed. */
 static inline int run_in_child(int (*fn)(void *), void *arg)

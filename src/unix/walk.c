@@ -13,7 +13,9 @@
  *  - permissions are repaired with fchmod on a descriptor of ours, or, for
  *    a directory we cannot open, on an O_PATH|O_NOFOLLOW descriptor that
  *    fstat proved to be a directory (never through a symlink);
- *  - a directory on another mount is not entered (EBUSY).
+ *  - a directory on another mount than its parent, the root included, is
+ *    not entered (EBUSY); bind mounts of the same file system are told by
+ *    their mount id where statx reports one (Linux 5.8+).
  *
  * The walk is depth first with an explicit stack of frames, so neither deep
  * trees nor trees deeper than RLIMIT_NOFILE exhaust the C stack or the
@@ -29,6 +31,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <sys/syscall.h>
+#endif
 
 /* Directory streams kept open at most; deeper ancestors are closed and
  * reopened when the walk climbs back to them. */
@@ -72,20 +77,48 @@ static void note(struct walk *w, int err)
         w->err = err;
 }
 
+#if defined(__linux__) && defined(SYS_statx)
+/* The kernel's struct statx (linux/stat.h, a stable ABI), declared here so
+ * that the mount id is had through any C library, including those without
+ * a statx() wrapper (musl before 1.2.5). */
+struct walk_statx {
+    uint32_t mask, blksize;
+    uint64_t attributes;
+    uint32_t nlink, uid, gid;
+    uint16_t mode, spare0;
+    uint64_t ino, size, blocks, attributes_mask;
+    struct {
+        int64_t sec;
+        uint32_t nsec;
+        int32_t reserved;
+    } atime, btime, ctime, mtime;
+    uint32_t rdev_major, rdev_minor, dev_major, dev_minor;
+    uint64_t mnt_id;
+    uint64_t spare[13];
+};
+_Static_assert(sizeof(struct walk_statx) == 256, "struct statx is 256 bytes");
+#define WALK_STATX_TYPE 0x1u
+#define WALK_STATX_MODE 0x2u
+#define WALK_STATX_INO 0x100u
+#define WALK_STATX_MNT_ID 0x1000u
+#endif
+
 static int identify(int fd, struct node *n)
 {
-#ifdef STATX_MNT_ID
-    /* statx also tells the mount, so a bind mount of the same file system
-     * is recognised, which st_dev alone cannot do. */
+#if defined(__linux__) && defined(SYS_statx)
+    /* statx also tells the mount (Linux 5.8+), so a bind mount of the same
+     * file system is recognised, which st_dev alone cannot do. */
     static atomic_bool no_statx;
     if (!atomic_load_explicit(&no_statx, memory_order_relaxed)) {
-        struct statx sx;
-        if (statx(fd, "", AT_EMPTY_PATH,
-                  STATX_TYPE | STATX_MODE | STATX_INO | STATX_MNT_ID, &sx) == 0) {
-            n->dev = ((uint64_t)sx.stx_dev_major << 32) | sx.stx_dev_minor;
-            n->ino = sx.stx_ino;
-            n->mnt = (sx.stx_mask & STATX_MNT_ID) ? sx.stx_mnt_id : 0;
-            n->mode = sx.stx_mode;
+        struct walk_statx sx;
+        if (syscall(SYS_statx, fd, "", AT_EMPTY_PATH,
+                    WALK_STATX_TYPE | WALK_STATX_MODE | WALK_STATX_INO |
+                        WALK_STATX_MNT_ID,
+                    &sx) == 0) {
+            n->dev = ((uint64_t)sx.dev_major << 32) | sx.dev_minor;
+            n->ino = sx.ino;
+            n->mnt = (sx.mask & WALK_STATX_MNT_ID) ? sx.mnt_id : 0;
+            n->mode = sx.mode;
             return 0;
         }
         if (errno != ENOSYS && errno != EINVAL)
@@ -101,6 +134,16 @@ static int identify(int fd, struct node *n)
     n->mnt = 0;
     n->mode = (unsigned)st.st_mode;
     return 0;
+}
+
+/* Whether n is on the same mount as directory f: by mount id where both
+ * are known (a btrfs subvolume is no mount; a bind mount is), else by
+ * device. */
+static bool same_mount(const struct node *n, const struct frame *f)
+{
+    if (n->mnt && f->mnt)
+        return n->mnt == f->mnt;
+    return n->dev == f->dev;
 }
 
 static bool same_dir(const struct node *n, const struct frame *f)
@@ -211,9 +254,13 @@ static bool fix_frame(struct walk *w, size_t fi)
     return true;
 }
 
+enum { FIX_FAILED, FIX_DONE, FIX_GONE, FIX_NOT_DIR };
+
 /* Makes the directory dirfd/name u+rwx without opening it for reading
- * (which its mode may forbid) and without following a symlink. */
-static bool fix_entry(int dirfd, const char *name)
+ * (which its mode may forbid) and without following a symlink. Says
+ * FIX_GONE or FIX_NOT_DIR when the name no longer holds a directory (an
+ * attacker swapped it since the open that failed). */
+static int fix_entry(int dirfd, const char *name)
 {
 #ifdef O_PATH
     int fd;
@@ -221,29 +268,38 @@ static bool fix_entry(int dirfd, const char *name)
         fd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
     while (fd < 0 && errno == EINTR);
     if (fd < 0)
-        return false;
+        return errno == ENOENT ? FIX_GONE : FIX_FAILED;
     struct stat st;
-    bool ok = false;
+    int r = FIX_FAILED;
     /* fstat of the O_PATH descriptor sees the entry itself: a symlink put
      * there is S_ISLNK and left alone; the chmod below reaches exactly
      * this inode through the descriptor's magic link. */
-    if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode) &&
-        (st.st_mode & S_IRWXU) != S_IRWXU) {
-        char proc[40];
-        snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
-        ok = chmod(proc, (st.st_mode & 07777) | S_IRWXU) == 0;
+    if (fstat(fd, &st) == 0) {
+        if (!S_ISDIR(st.st_mode)) {
+            r = FIX_NOT_DIR;
+        } else if ((st.st_mode & S_IRWXU) != S_IRWXU) {
+            char proc[40];
+            snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+            if (chmod(proc, (st.st_mode & 07777) | S_IRWXU) == 0)
+                r = FIX_DONE;
+        }
     }
     close(fd);
-    return ok;
+    return r;
 #else
     /* Without O_PATH: the kernel's own no-follow chmod (BSD, macOS) changes
      * at worst a symlink's own mode if one is swapped in meanwhile. */
     struct stat st;
-    if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(st.st_mode) ||
-        (st.st_mode & S_IRWXU) == S_IRWXU)
-        return false;
+    if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+        return errno == ENOENT ? FIX_GONE : FIX_FAILED;
+    if (!S_ISDIR(st.st_mode))
+        return FIX_NOT_DIR;
+    if ((st.st_mode & S_IRWXU) == S_IRWXU)
+        return FIX_FAILED;
     return fchmodat(dirfd, name, (st.st_mode & 07777) | S_IRWXU,
-                    AT_SYMLINK_NOFOLLOW) == 0;
+                    AT_SYMLINK_NOFOLLOW) == 0
+               ? FIX_DONE
+               : FIX_FAILED;
 #endif
 }
 
@@ -326,8 +382,14 @@ static int descend(struct walk *w, size_t pi, const char *name, uint64_t key,
                 return RETRY;
             if (!*child_fixed) {
                 *child_fixed = true;
-                if (fix_entry(pfd, name))
+                switch (fix_entry(pfd, name)) {
+                case FIX_DONE:
                     return RETRY;
+                case FIX_GONE:
+                    return DONE;
+                case FIX_NOT_DIR:
+                    return AS_FILE; /* swapped for a link meanwhile */
+                }
             }
             return FAILED;
         default:
@@ -340,9 +402,9 @@ static int descend(struct walk *w, size_t pi, const char *name, uint64_t key,
         close(fd);
         return FAILED;
     }
-    if (pi > 0 && (n.dev != w->fr[pi].dev ||
-                   (n.mnt && w->fr[pi].mnt && n.mnt != w->fr[pi].mnt))) {
-        /* A mount point: its contents are not ours to remove. */
+    if (!same_mount(&n, &w->fr[pi])) {
+        /* A mount point (the root included): its contents are not ours to
+         * remove, and its rmdir would fail anyway. */
         close(fd);
         *err = EBUSY;
         return FAILED;
@@ -491,13 +553,19 @@ static void finish_top(struct walk *w)
     uint64_t key = top->key;
     const char *name = frame_name(w, t);
     if (w->fr[p].fd >= 0) {
-        int err = 0;
-        for (int tries = 0; tries < 2; tries++) {
-            if (unlinkat(w->fr[p].fd, name, AT_REMOVEDIR) == 0 || errno == ENOENT) {
+        int err = 0, how = AT_REMOVEDIR;
+        for (int tries = 0; tries < 3; tries++) {
+            if (unlinkat(w->fr[p].fd, name, how) == 0 || errno == ENOENT) {
                 err = 0;
                 break;
             }
             err = errno;
+            if (err == ENOTDIR && how) {
+                /* Our directory was swapped for a link or file since we
+                 * entered it: that, in our parent, goes as such. */
+                how = 0;
+                continue;
+            }
             if (!((err == EACCES || err == EPERM) && fix_frame(w, p)))
                 break;
         }
@@ -518,11 +586,13 @@ int tmpf__os_rmtree(const char *parent, const char *name)
     if (pfd < 0)
         return errno == ENOENT ? 0 : errno;
     DIR *none = NULL;
-    struct node base = {0};
-    if (push(&w, none, &base, "", 0) != 0) {
+    struct node base;
+    if (identify(pfd, &base) != 0 || push(&w, none, &base, "", 0) != 0) {
         int err = errno;
         free(w.fr); /* the frame array may have grown before names failed */
         close(pfd);
+        free(w.fr); /* push may have grown one array and not the other */
+        free(w.names);
         return err;
     }
     w.fr[0].fd = pfd;
