@@ -289,7 +289,9 @@ static int create_named(const struct target *t, unsigned perm, char **random,
     *random = NULL;
     *st_ok = false;
     int fd = tmpf__os_create_file(t->fixed, perm, 0);
-    if (fd < 0 && errno == EEXIST && tmpf__os_side_sweep(t->fixed))
+    if (fd < 0 && errno != EEXIST)
+        return -1; /* a random name would fail alike (EACCES, ENOENT, ...) */
+    if (fd < 0 && tmpf__os_side_sweep(t->fixed))
         fd = tmpf__os_create_file(t->fixed, perm, 0);
     if (fd >= 0) {
         /* Between open and lock a sweeper may have taken the lock (it then
@@ -305,8 +307,6 @@ static int create_named(const struct target *t, unsigned perm, char **random,
             unlink(t->fixed);
         }
         tmpf__os_close(fd);
-    } else if (errno != EEXIST) {
-        return -1;
     }
     tmpf__opts r;
     side_opts(t, &r);
