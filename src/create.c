@@ -45,3 +45,30 @@ int tmpf__create(const tmpf__opts *r, tmpf__try_fn try_fn, void *ctx,
     errno = saved;
     return -1;
 }
+
+struct file_try {
+    unsigned perm;
+    unsigned flags;
+};
+
+static int try_file(const char *path, void *ctx)
+{
+    const struct file_try *t = ctx;
+    return tmpf__os_create_file(path, t->perm, t->flags);
+}
+
+int tmpf__create_file(const tmpf__opts *r, unsigned perm, char **ret_path)
+{
+    struct file_try t = {perm, r->flags};
+    return tmpf__create(r, try_file, &t, ret_path);
+}
+
+static int try_dir(const char *path, void *ctx)
+{
+    return tmpf__os_create_dir(path, *(const unsigned *)ctx);
+}
+
+int tmpf__create_dir(const tmpf__opts *r, unsigned perm, char **ret_path)
+{
+    return tmpf__create(r, try_dir, &perm, ret_path);
+}

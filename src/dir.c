@@ -6,11 +6,6 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-static int try_dir(const char *path, void *ctx)
-{
-    return tmpf__os_create_dir(path, *(const unsigned *)ctx);
-}
-
 tmpf_dir *tmpf_temporary_directory(const tmpf_opts *opts)
 {
     tmpf__opts r;
@@ -22,7 +17,7 @@ tmpf_dir *tmpf_temporary_directory(const tmpf_opts *opts)
     d->fd = -1;
     d->flags = r.flags;
     unsigned perm = r.perm ? r.perm : 0700;
-    if (tmpf__create(&r, try_dir, &perm, &d->path) < 0)
+    if (tmpf__create_dir(&r, perm, &d->path) < 0)
         goto fail;
     if (tmpf__scope_add(&r, TMPF_KIND_DIRECTORY, d->path, d, &d->scope_entry) != 0)
         goto fail;

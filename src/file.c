@@ -76,17 +76,6 @@ static void remember_refusal(const tmpf__opts *r, int err)
     atomic_store_explicit(&refused_dirs[i], dir_key(r), memory_order_relaxed);
 }
 
-struct file_try {
-    unsigned perm;
-    unsigned flags;
-};
-
-static int try_file(const char *path, void *ctx)
-{
-    const struct file_try *t = ctx;
-    return tmpf__os_create_file(path, t->perm, t->flags);
-}
-
 int tmpf__open_anonymous(const tmpf__opts *r)
 {
     unsigned perm = r->perm ? r->perm : 0600;
@@ -101,9 +90,8 @@ int tmpf__open_anonymous(const tmpf__opts *r)
             return -1;
         remember_refusal(r, errno);
     }
-    struct file_try t = {perm, r->flags};
     char *path = NULL;
-    int fd = tmpf__create(r, try_file, &t, &path);
+    int fd = tmpf__create_file(r, perm, &path);
     if (fd < 0)
         return -1;
     int rc = unlink(path);
@@ -174,8 +162,7 @@ tmpf_file *tmpf_named_temporary_file(const tmpf_opts *opts)
     tmpf_file *f = file_new(TMPF_KIND_NAMED, r.flags);
     if (!f)
         goto fail;
-    struct file_try t = {r.perm ? r.perm : 0600, r.flags};
-    f->fd = tmpf__create(&r, try_file, &t, &f->path);
+    f->fd = tmpf__create_file(&r, r.perm ? r.perm : 0600, &f->path);
     if (f->fd < 0)
         goto fail;
     f->on_disk_name = true;

@@ -94,6 +94,11 @@ typedef int (*tmpf__try_fn)(const char *path, void *ctx);
 int tmpf__create(const tmpf__opts *r, tmpf__try_fn try_fn, void *ctx,
                  char **ret_path);
 
+/* tmpf__create for the two common kinds: a regular file opened O_EXCL with
+ * mode perm (returns the descriptor), a directory with mode perm (returns 0). */
+int tmpf__create_file(const tmpf__opts *r, unsigned perm, char **ret_path);
+int tmpf__create_dir(const tmpf__opts *r, unsigned perm, char **ret_path);
+
 /* ---- audit.c: events and counters -------------------------------------- */
 
 /* Counts the event and, when a hook is installed, calls it. Cheap when no
@@ -119,7 +124,6 @@ int tmpf__scope_add(const tmpf__opts *r, tmpf_kind kind, const char *path,
 /* The temporary was cleaned, kept or persisted by its owner: leave every
  * scope it is in. NULL is a no-op. */
 void tmpf__scope_forget(struct tmpf__scope_entry *e);
-/* Its path changed (persist). */
 
 /* ---- file.c / spooled.c: the file object -------------------------------- */
 

@@ -5,22 +5,6 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-struct file_try {
-    unsigned perm;
-    unsigned flags;
-};
-
-static int try_file(const char *path, void *ctx)
-{
-    const struct file_try *t = ctx;
-    return tmpf__os_create_file(path, t->perm, t->flags);
-}
-
-static int try_dir(const char *path, void *ctx)
-{
-    return tmpf__os_create_dir(path, *(const unsigned *)ctx);
-}
-
 /* A name is free only when lstat says ENOENT; EACCES, ENOTDIR, ... end
  * the loop rather than hand out a name nobody can use. */
 static int try_absent(const char *path, void *ctx)
@@ -38,10 +22,9 @@ int tmpf_mkstemp(const tmpf_opts *opts, char **path)
     tmpf__opts r;
     if (tmpf__opts_resolve(opts, &r) != 0)
         return -1;
-    struct file_try t = {r.perm ? r.perm : 0600, r.flags};
     char *created = NULL;
     struct tmpf__scope_entry *entry = NULL;
-    int fd = tmpf__create(&r, try_file, &t, &created);
+    int fd = tmpf__create_file(&r, r.perm ? r.perm : 0600, &created);
     if (fd < 0)
         goto fail;
     if (tmpf__scope_add(&r, TMPF_KIND_MKSTEMP, created, NULL, &entry) != 0)
@@ -74,7 +57,7 @@ char *tmpf_mkdtemp(const tmpf_opts *opts)
     unsigned perm = r.perm ? r.perm : 0700;
     char *created = NULL;
     struct tmpf__scope_entry *entry = NULL;
-    if (tmpf__create(&r, try_dir, &perm, &created) < 0)
+    if (tmpf__create_dir(&r, perm, &created) < 0)
         goto fail;
     if (tmpf__scope_add(&r, TMPF_KIND_MKDTEMP, created, NULL, &entry) != 0) {
         int saved = errno;

@@ -521,6 +521,7 @@ int tmpf__os_rmtree(const char *parent, const char *name)
     struct node base = {0};
     if (push(&w, none, &base, "", 0) != 0) {
         int err = errno;
+        free(w.fr); /* the frame array may have grown before names failed */
         close(pfd);
         return err;
     }
