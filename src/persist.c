@@ -272,11 +272,6 @@ fail: {
 }
 }
 
-static int try_create(const char *path, void *ctx)
-{
-    return tmpf__os_create_file(path, *(const unsigned *)ctx, 0);
-}
-
 /*
  * A named temporary beside the target, created with perm: at the fixed side
  * name (swept first if stale) and locked before anything is written, or, if
@@ -310,7 +305,7 @@ static int create_named(const struct target *t, unsigned perm, char **random,
     }
     tmpf__opts r;
     side_opts(t, &r);
-    return tmpf__create(&r, try_create, &perm, random);
+    return tmpf__create_file(&r, perm, random);
 }
 
 static int write_all(int fd, const void *data, size_t n)
