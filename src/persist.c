@@ -43,7 +43,7 @@
 
 /* Where target goes: its directory as spelled ("." for a bare name), its
  * last component, and the fixed side name beside it (dir and fixed share
- * one allocation, freed with dir). */
+ * one allocation, freed with dir; NULL if it would be target itself). */
 struct target {
     char *dir;
     const char *base;
@@ -83,6 +83,10 @@ static int target_split(const char *target, struct target *t)
         *p++ = '/';
     memcpy(p, t->side_prefix, (size_t)prefix_len);
     memcpy(p + prefix_len, SIDE_FIXED, sizeof SIDE_FIXED);
+    /* A long target of the right shape (".#.#...#.tmpf") is its own
+     * truncated side name: it must never be swept as one. */
+    if (!strcmp(p, t->base))
+        t->fixed = NULL;
     return 0;
 }
 
@@ -112,7 +116,7 @@ static int link_beside(int fd, int lock_fd, const struct target *t,
                        const char **side, char **random)
 {
     *random = NULL;
-    if (lock_fd >= 0 && tmpf__os_side_lock(lock_fd) == 0) {
+    if (t->fixed && lock_fd >= 0 && tmpf__os_side_lock(lock_fd) == 0) {
         *side = t->fixed;
         if (tmpf__os_link_fd(fd, t->fixed) == 0)
             return 0;
@@ -283,6 +287,10 @@ static int create_named(const struct target *t, unsigned perm, char **random,
 {
     *random = NULL;
     *st_ok = false;
+    tmpf__opts r;
+    side_opts(t, &r);
+    if (!t->fixed)
+        return tmpf__create_file(&r, perm, random);
     int fd = tmpf__os_create_file(t->fixed, perm, 0);
     if (fd < 0 && errno != EEXIST)
         return -1; /* a random name would fail alike (EACCES, ENOENT, ...) */
@@ -303,8 +311,6 @@ static int create_named(const struct target *t, unsigned perm, char **random,
         }
         tmpf__os_close(fd);
     }
-    tmpf__opts r;
-    side_opts(t, &r);
     return tmpf__create_file(&r, perm, random);
 }
 

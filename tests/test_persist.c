@@ -411,6 +411,18 @@ static void test_side_stale_is_swept(void)
     CHECK_EQ_INT(tmpf_write_atomic(path_in(longname), "z", 1, 0), 0);
     CHECK_EQ_INT(count_entries(scratch), 2);
     CHECK(ino_of(path_in(longside)) == 0);
+    /* A name that is its own truncated side name: still replaced (without
+     * the guard in target_split it would be swept, and briefly missing). */
+    char self[100] = "";
+    for (int i = 0; i < 33; i++)
+        strcat(self, ".#");
+    strcat(self, ".tmpf");
+    CHECK(write_file(path_in(self), "first", 0644) == 0);
+    CHECK_EQ_INT(tmpf_write_atomic(path_in(self), "second", 6, 0), 0);
+    CHECK(content_is(path_in(self), "second"));
+    CHECK_EQ_INT(tmpf_write_atomic(path_in(self), big, BIG, 0), 0);
+    CHECK(content_is(path_in(self), big));
+    CHECK_EQ_INT(count_entries(scratch), 3);
     free(big);
 }
 
