@@ -103,6 +103,19 @@ static void seq_mode(void *p, long i)
     finish(c, create(c, c->tmp, target_mode(c)), c->tmp);
 }
 
+/* 3b. 3 + fstat: the bits the umask left (mode kept exactly). */
+static void seq_mode_checked(void *p, long i)
+{
+    (void)i;
+    struct ctx *c = p;
+    mode_t mode = target_mode(c);
+    int fd = open(c->tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0 || write(fd, data, SIZE) != SIZE)
+        c->errors++;
+    finish(c, fd, c->tmp);
+}
+
 /* 4. tmpf's named path: 3 at the fixed side name, locked, fstat checking
  * the bits the umask left (and the link count). */
 static void seq_named_locked(void *p, long i)
@@ -164,6 +177,7 @@ static const struct {
     {"hand-written: open(tmp) write rename", seq_hand},
     {"same, random temporary name", seq_random},
     {"same + stat target, open with its mode", seq_mode},
+    {"same + fstat (the bits the umask left)", seq_mode_checked},
     {"named at .#t.tmpf + flock + fstat (tmpf <= 64 KiB)", seq_named_locked},
     {"O_TMPFILE + fstat + flock + linkat .#t.tmpf (tmpf > 64 KiB)", seq_tmpfile_locked},
     {"O_TMPFILE + fchmod + linkat random (tmpf before)", seq_tmpfile_before},
