@@ -18,11 +18,13 @@
  * random ".#<target>.XXXXXXXX" is used, which a crash can leave for good.
  *
  * tmpf_write_atomic writes up to SMALL_WRITE bytes into a named temporary
- * (open + rename, like the hand-written sequence) and more into an
- * O_TMPFILE file (open + linkat + rename, one path lookup more): for a
- * small write the window in which a crash leaves the name is about the
- * rename either way, for a large one the named file would spend the whole
- * write on disk half-written. */
+ * at the side name (open + rename, like the hand-written sequence) and more
+ * into an O_TMPFILE file (open + linkat + rename: one path lookup more,
+ * 15-20% of a small replace on tmpfs). A crash during a small write leaves
+ * the side name more often (it exists for most of the call) and maybe
+ * half-written, but the next write removes it all the same; a large write
+ * would keep a large half-written file there until then, and its time is
+ * in the write, not in the extra lookup. */
 #include "internal.h"
 
 #include <errno.h>
