@@ -196,7 +196,8 @@ static void run(const char *dir, bool durable, long iters, int rounds)
         snprintf(c->dir, sizeof c->dir, "%s", dir);
         snprintf(c->target, sizeof c->target, "%s/bench-seq-%d-%d", dir,
                  (int)getpid(), k);
-        snprintf(c->tmp, sizeof c->tmp, "%s.tmp", c->target);
+        snprintf(c->tmp, sizeof c->tmp, "%s/bench-seq-%d-%d.tmp", dir,
+                 (int)getpid(), k);
         int n = snprintf(c->side, sizeof c->side, "%s/.#bench-seq-%d-%d.", dir,
                          (int)getpid(), k);
         c->rand_at = (size_t)n;

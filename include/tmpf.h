@@ -301,7 +301,8 @@ TMPF_API int tmpf_file_cleanup(tmpf_file *f);
  * target removes it when it is provably stale: a regular file of the same
  * euid with a single link, whose lock it can take and that the name still
  * designates. Anything else there (a live writer's, another user's, a
- * symlink) is left alone and a random ".#<name>.XXXXXXXX" is used instead,
+ * symlink) is left alone and a random ".#<name>.XXXXXXXX" is used instead
+ * (also when no lock can be had: no /proc for persist's own descriptor),
  * which a crash can leave for good. So the ".#<name>.tmpf" names are
  * reserved: a file kept under one of them can be removed.
  */
