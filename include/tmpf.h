@@ -274,7 +274,7 @@ TMPF_API int tmpf_file_cleanup(tmpf_file *f);
  * Moves temporary f into place as target, atomically: rename(2) for a
  * named file; for an anonymous (O_TMPFILE) one, linkat(2) through
  * /proc/self/fd (no privilege needed) to target (TMPF_NOCLOBBER) or to a
- * side name ".#<name>.XXXXXXXX" beside target then rename over it, so
+ * side name beside target then rename over it (see "Side names" below), so
  * target never shows half-written content. A symlink at target is
  * replaced itself, not followed (rename semantics). A spooled file rolls
  * over first. flags: TMPF_NOCLOBBER fails with EEXIST if target exists
@@ -289,23 +289,47 @@ TMPF_API int tmpf_file_cleanup(tmpf_file *f);
  * cannot be named), EACCES, ENOSPC, ... One exception: if only the final
  * directory fsync fails, the file is already at target (f says so) and -1
  * reports that the move may not be durable.
+ *
+ * Side names. No system call links a file over an existing name, so a
+ * replace by an anonymous file, and every tmpf_write_atomic temporary,
+ * goes through ".#<name>.tmpf" beside target (<name>: the first 64 bytes
+ * of target's last component), then rename(2). Its writer holds a flock(2)
+ * on it from before anything is written under that name until the rename
+ * (on a descriptor of its own: a lock the caller holds on f's descriptor
+ * is not touched). A crash can therefore leave at most that one name, and
+ * the next tmpf_write_atomic, or persist of an anonymous file, to the same
+ * target removes it when it is provably stale: a regular file of the same
+ * euid with a single link, whose lock it can take and that the name still
+ * designates. Anything else there (a live writer's, another user's, a
+ * symlink) is left alone and a random ".#<name>.XXXXXXXX" is used instead
+ * (also when no lock can be had: no /proc for persist's own descriptor),
+ * which a crash can leave for good. So the ".#<name>.tmpf" names are
+ * reserved: a file kept under one of them can be removed.
  */
 TMPF_API int tmpf_file_persist(tmpf_file *f, const char *target, unsigned flags);
 
 /*
  * Replaces target with the n bytes at data so that target holds either the
- * old or the new bytes, whatever happens in between. The temporary is an
- * O_TMPFILE file in target's directory, so a crash leaves nothing behind
- * (except a complete side name if it strikes between the link and the
- * rename described above); where the file system has no O_TMPFILE it is a
- * named ".#<name>.XXXXXXXX" file, which a crash can leave. Permissions: an existing target's
- * permission bits (of the file a symlink points to) are kept, without
- * setuid/setgid/sticky; a new file is created 0666 and the kernel applies
- * the umask (and a default ACL) as for any new file, so no racy umask(2)
- * call is made. Owner, ACLs and xattrs are the writer's defaults, not
- * copied. flags as tmpf_file_persist. On failure target is untouched and
- * nothing is left behind. Errors: as tmpf_file_persist, plus EINVAL for
- * NULL data with n > 0, and EISDIR for a directory target.
+ * old or the new bytes, whatever happens in between (a crash, SIGKILL, a
+ * full disk). Up to 64 KiB are written to a named temporary at the side
+ * name (open + write + rename, the cheapest sequence: a crash can leave it
+ * there half-written); more, and every TMPF_NOCLOBBER write, to an
+ * O_TMPFILE file that is named only once complete: linked straight to
+ * target for TMPF_NOCLOBBER (a crash leaves nothing at all), else to the
+ * side name (a crash between that link and the rename leaves it, whole).
+ * Either leftover is removed by the next write of target (see "Side names"
+ * above). Without O_TMPFILE (kernel or file system) the temporary is
+ * always named. Permissions: an existing target's permission bits (of the
+ * file a symlink points to) are kept, without setuid/setgid/sticky, and
+ * the temporary is created with them; a new file is created 0666 and the
+ * kernel applies the umask (and a default ACL) as for any new file, so no
+ * racy umask(2) call is made. Owner, ACLs and xattrs are the writer's
+ * defaults, not copied. flags as tmpf_file_persist. On failure target is
+ * untouched and nothing is left behind, with tmpf_file_persist's one
+ * exception: with TMPF_DURABLE, if only the final directory fsync fails,
+ * target already holds the new bytes and -1 reports that this may not be
+ * durable. Errors: as tmpf_file_persist, plus EINVAL for NULL data with
+ * n > 0, and EISDIR for a directory target (EEXIST with TMPF_NOCLOBBER).
  */
 TMPF_API int tmpf_write_atomic(const char *target, const void *data, size_t n,
                                unsigned flags);

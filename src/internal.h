@@ -223,6 +223,15 @@ int tmpf__os_rename_noreplace(const char *from, const char *to);
 /* Gives the file open as fd (an O_TMPFILE file) the name `to`; EEXIST if
  * it exists. */
 int tmpf__os_link_fd(int fd, const char *to);
+/* The fixed side name (persist.c) is in use by a live writer exactly while
+ * the writer holds this lock on its file: flock(LOCK_EX|LOCK_NB), released
+ * when the last descriptor of that open file description closes (also
+ * when the process dies). -1 with errno (EWOULDBLOCK: someone holds it). */
+int tmpf__os_side_lock(int fd);
+/* Removes side if it is a stale side file: a regular file of this euid with
+ * one link, whose lock can be taken, and which side still names once the
+ * lock is held. True when side is free now (removed, or already gone). */
+bool tmpf__os_side_sweep(const char *side);
 /* An O_RDONLY|O_DIRECTORY descriptor, for fsync. */
 int tmpf__os_open_dir(const char *dir);
 /* fsync(2), counted for tests (tmpf__test_fsync_count); is_dir: a file

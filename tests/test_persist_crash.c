@@ -1,14 +1,24 @@
 /* Crash safety of tmpf_write_atomic: a child rewrites a file over and over
  * while the parent SIGKILLs it at random moments, hundreds of times. After
- * every kill the target must hold exactly one of the two contents, and
- * whatever else is in the directory is counted:
- *  - anonymous path (O_TMPFILE), replace: the only possible leftover is the
- *    side name linked just before the final rename, and it must be
- *    complete; its count is reported.
- *  - anonymous path, TMPF_NOCLOBBER (linkat straight to the target): no
- *    leftover at all, and every file created is complete.
- *  - named path (no O_TMPFILE, simulated): leftovers are counted and
- *    reported; they are what O_TMPFILE exists to avoid.
+ * every kill:
+ *  1. the target holds exactly one of the two contents;
+ *  2. whatever else is in the directory is counted. A replace goes through
+ *     a side name beside the target, ".#target.tmpf" whenever it is free
+ *     (src/persist.c), so a kill between its creation and the final rename
+ *     can leave that name: complete on the anonymous path (an O_TMPFILE
+ *     file gets it only once written), possibly partial on a named path.
+ *     Nothing else may be there (a random side name is only used while
+ *     another writer holds the fixed one, and there is none here);
+ *  3. the parent then writes the target once more, as the next writer
+ *     would, and afterwards the directory holds the target and nothing
+ *     else: a stale side name is always removed by the next write.
+ * Modes:
+ *  - anon: 1 MiB / 768 KiB contents, O_TMPFILE (writes over 64 KiB);
+ *  - anon-noclobber: TMPF_NOCLOBBER, O_TMPFILE linked straight to a new
+ *    target: nothing is ever left, not even before the next write;
+ *  - small: 48 KiB / 40 KiB, the named temporary at the fixed side name;
+ *  - named: 1 MiB / 768 KiB with O_TMPFILE refused (seccomp), the named
+ *    path of a file system without it.
  * Set TMPF_CRASH_ROUNDS to change the number of kills per mode. */
 #include "harness.h"
 #include "no_o_tmpfile.h"
@@ -19,9 +29,19 @@
 
 #define SIZE_A (1u << 20)
 #define SIZE_B (768u << 10)
+/* The small mode's sizes: under tmpf_write_atomic's 64 KiB threshold. */
+#define SMALL_A (48u << 10)
+#define SMALL_B (40u << 10)
 
 static char *content_a, *content_b;
 static unsigned seed;
+
+struct mode {
+    const char *name;
+    bool noclobber;
+    bool no_o_tmpfile;
+    size_t size_a, size_b; /* prefixes of content_a and content_b */
+};
 
 static int rounds(void)
 {
@@ -42,21 +62,22 @@ static void make_contents(void)
 }
 
 /* 'A', 'B', or 0 for anything else (missing, torn, mixed). */
-static char which_content(const char *path)
+static char which_content(const char *path, const struct mode *m)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return 0;
     struct stat st;
     char kind = 0;
-    if (fstat(fd, &st) == 0 && (st.st_size == SIZE_A || st.st_size == SIZE_B)) {
+    if (fstat(fd, &st) == 0 &&
+        ((size_t)st.st_size == m->size_a || (size_t)st.st_size == m->size_b)) {
         size_t n = (size_t)st.st_size;
         char *buf = malloc(n);
         ssize_t got = read(fd, buf, n);
         if (got == (ssize_t)n) {
-            if (n == SIZE_A && memcmp(buf, content_a, n) == 0)
+            if (n == m->size_a && memcmp(buf, content_a, n) == 0)
                 kind = 'A';
-            else if (n == SIZE_B && memcmp(buf, content_b, n) == 0)
+            else if (n == m->size_b && memcmp(buf, content_b, n) == 0)
                 kind = 'B';
         }
         free(buf);
@@ -66,21 +87,21 @@ static char which_content(const char *path)
 }
 
 /* Calls tmpf_write_atomic until killed; never returns. */
-static void writer(const char *dir, bool noclobber, bool named)
+static void writer(const char *dir, const struct mode *m)
 {
-    if (named && !refuse_o_tmpfile())
+    if (m->no_o_tmpfile && !refuse_o_tmpfile())
         _exit(77);
     char target[4200];
     for (unsigned k = 0;; k++) {
         unsigned flags = (k % 4 == 3) ? TMPF_DURABLE : 0;
-        if (noclobber) {
+        if (m->noclobber) {
             snprintf(target, sizeof target, "%s/f%u", dir, k);
             flags |= TMPF_NOCLOBBER;
         } else {
             snprintf(target, sizeof target, "%s/target", dir);
         }
         const char *data = k % 2 ? content_b : content_a;
-        size_t n = k % 2 ? SIZE_B : SIZE_A;
+        size_t n = k % 2 ? m->size_b : m->size_a;
         if (tmpf_write_atomic(target, data, n, flags) != 0)
             _exit(1);
     }
@@ -94,25 +115,29 @@ static double now_us(void)
 }
 
 /* Mean time of one write_atomic here, to spread the kills over a few. */
-static double calibrate(const char *dir)
+static double calibrate(const char *dir, const struct mode *m)
 {
     char t[4200];
     snprintf(t, sizeof t, "%s/calibrate", dir);
     double t0 = now_us();
     for (int i = 0; i < 10; i++)
-        tmpf_write_atomic(t, content_a, SIZE_A, 0);
+        tmpf_write_atomic(t, content_a, m->size_a, 0);
     double per = (now_us() - t0) / 10;
     unlink(t);
     return per > 1 ? per : 1;
 }
 
 struct tally {
-    int kills, whole_a, whole_b, side_complete, side_partial, other;
+    int kills, whole_a, whole_b;
+    int side_complete, side_partial; /* .#target.tmpf left by a kill */
+    int other;                       /* anything else left by a kill */
+    int after_next;                  /* left after the next write */
 };
 
-/* Looks at dir after a kill: checks the target(s), counts and removes
- * leftovers. Returns false on a broken target. */
-static bool inspect(const char *dir, bool noclobber, struct tally *t)
+/* Looks at dir after a kill: checks the target(s) and counts what else is
+ * there (removing only the noclobber mode's finished targets). Returns
+ * false on a broken target. */
+static bool inspect(const char *dir, const struct mode *m, struct tally *t)
 {
     DIR *d = opendir(dir);
     if (!d)
@@ -124,8 +149,8 @@ static bool inspect(const char *dir, bool noclobber, struct tally *t)
         if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
             continue;
         snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        char kind = which_content(path);
-        if (!noclobber && !strcmp(e->d_name, "target")) {
+        char kind = which_content(path, m);
+        if (!m->noclobber && !strcmp(e->d_name, "target")) {
             saw_target = true;
             if (kind == 'A')
                 t->whole_a++;
@@ -133,43 +158,40 @@ static bool inspect(const char *dir, bool noclobber, struct tally *t)
                 t->whole_b++;
             else
                 ok = false;
-        } else if (noclobber && e->d_name[0] == 'f') {
+        } else if (m->noclobber && e->d_name[0] == 'f') {
             /* f<k> holds A for even k, B for odd: complete or absent. */
             unsigned k = (unsigned)strtoul(e->d_name + 1, NULL, 10);
             if (kind != (k % 2 ? 'B' : 'A'))
                 ok = false;
             unlink(path);
-        } else if (!strncmp(e->d_name, ".#target.", 9)) {
+        } else if (!strcmp(e->d_name, ".#target.tmpf")) {
             if (kind)
                 t->side_complete++;
             else
                 t->side_partial++;
-            unlink(path);
         } else {
+            fprintf(stderr, "  left by the kill: %s\n", e->d_name);
             t->other++;
-            unlink(path);
         }
     }
     closedir(d);
-    if (!noclobber && !saw_target)
+    if (!m->noclobber && !saw_target)
         ok = false;
     return ok;
 }
 
 /* Runs the kill loop for one mode; returns the tally. */
-static struct tally crash_loop(const char *name, bool noclobber, bool named)
+static struct tally crash_loop(const struct mode *m)
 {
     struct tally t = {0};
-    char dir[4200];
-    snprintf(dir, sizeof dir, "%s/%s", scratch, name);
+    char dir[4200], target[4300];
+    snprintf(dir, sizeof dir, "%s/%s", scratch, m->name);
+    snprintf(target, sizeof target, "%s/target", dir);
     CHECK(mkdir(dir, 0755) == 0);
     make_contents();
-    double per_op = calibrate(dir);
-    if (!noclobber) {
-        char target[4300];
-        snprintf(target, sizeof target, "%s/target", dir);
-        CHECK_EQ_INT(tmpf_write_atomic(target, content_a, SIZE_A, 0), 0);
-    }
+    double per_op = calibrate(dir, m);
+    if (!m->noclobber)
+        CHECK_EQ_INT(tmpf_write_atomic(target, content_a, m->size_a, 0), 0);
     int n = rounds();
     for (int i = 0; i < n; i++) {
         fflush(NULL);
@@ -179,7 +201,7 @@ static struct tally crash_loop(const char *name, bool noclobber, bool named)
             break;
         }
         if (pid == 0)
-            writer(dir, noclobber, named);
+            writer(dir, m);
         /* Anywhere from before the first write to a few writes in. */
         double delay = per_op * 4 * (double)rand_r(&seed) / RAND_MAX;
         struct timespec ts = {(time_t)(delay / 1e6),
@@ -189,56 +211,88 @@ static struct tally crash_loop(const char *name, bool noclobber, bool named)
         int status;
         waitpid(pid, &status, 0);
         if (WIFEXITED(status) && WEXITSTATUS(status) == 77) {
-            fprintf(stderr, "  skipped %s: cannot install a seccomp filter\n", name);
+            fprintf(stderr, "  skipped %s: cannot install a seccomp filter\n", m->name);
             break;
         }
         if (WIFEXITED(status)) {
-            FAIL_AT("%s: writer failed (status %d) in round %d", name,
+            FAIL_AT("%s: writer failed (status %d) in round %d", m->name,
                     WEXITSTATUS(status), i);
             break;
         }
         t.kills++;
-        if (!inspect(dir, noclobber, &t)) {
-            FAIL_AT("%s: broken target after kill %d (seed %u)", name, i, seed);
+        if (!inspect(dir, m, &t)) {
+            FAIL_AT("%s: broken target after kill %d (seed %u)", m->name, i, seed);
+            break;
+        }
+        if (m->noclobber) {
+            t.after_next += count_entries(dir);
+            continue;
+        }
+        /* The next writer of the target: afterwards only the target. */
+        if (tmpf_write_atomic(target, content_a, m->size_a, 0) != 0) {
+            FAIL_AT("%s: the next write failed: %s", m->name, strerror(errno));
+            break;
+        }
+        int left = count_entries(dir) - 1;
+        if (left != 0) {
+            FAIL_AT("%s: %d entries besides the target after the next write "
+                    "(kill %d)", m->name, left, i);
+            t.after_next += left;
             break;
         }
     }
     fprintf(stderr,
             "  %s: %d kills (%.0f us per write), target whole every time "
-            "(%d A, %d B); side names left: %d complete, %d partial; other "
-            "leftovers: %d\n",
-            name, t.kills, per_op, t.whole_a, t.whole_b, t.side_complete,
-            t.side_partial, t.other);
+            "(%d A, %d B); left by the kill: .#target.tmpf %d complete, %d "
+            "partial, other %d; left after the next write: %d\n",
+            m->name, t.kills, per_op, t.whole_a, t.whole_b, t.side_complete,
+            t.side_partial, t.other, t.after_next);
     return t;
 }
 
 static void test_crash_anonymous_replace(void)
 {
-    struct tally t = crash_loop("anon", false, false);
+    static const struct mode m = {"anon", false, false, SIZE_A, SIZE_B};
+    struct tally t = crash_loop(&m);
     CHECK_EQ_INT(t.kills, rounds());
-    /* O_TMPFILE: nothing half-written can ever have a name. A side name can
+    /* O_TMPFILE: nothing half-written ever has a name. The side name can
      * only survive a kill between linkat and rename, and is then whole. */
     CHECK_EQ_INT(t.side_partial, 0);
     CHECK_EQ_INT(t.other, 0);
+    CHECK_EQ_INT(t.after_next, 0);
 }
 
 static void test_crash_anonymous_noclobber(void)
 {
-    struct tally t = crash_loop("anon-noclobber", true, false);
+    static const struct mode m = {"anon-noclobber", true, false, SIZE_A, SIZE_B};
+    struct tally t = crash_loop(&m);
     CHECK_EQ_INT(t.kills, rounds());
     CHECK_EQ_INT(t.side_complete + t.side_partial + t.other, 0);
+    CHECK_EQ_INT(t.after_next, 0);
+}
+
+static void test_crash_small_named(void)
+{
+    static const struct mode m = {"small", false, false, SMALL_A, SMALL_B};
+    struct tally t = crash_loop(&m);
+    CHECK_EQ_INT(t.kills, rounds());
+    /* A named temporary can be left partial; only at the fixed name. */
+    CHECK_EQ_INT(t.other, 0);
+    CHECK_EQ_INT(t.after_next, 0);
 }
 
 static void test_crash_named(void)
 {
-    struct tally t = crash_loop("named", false, true);
-    /* Leftovers are expected here; only the target's integrity is asserted. */
+    static const struct mode m = {"named", false, true, SIZE_A, SIZE_B};
+    struct tally t = crash_loop(&m);
     CHECK_EQ_INT(t.other, 0);
+    CHECK_EQ_INT(t.after_next, 0);
 }
 
 static const struct test tests[] = {
     TEST(test_crash_anonymous_replace),
     TEST(test_crash_anonymous_noclobber),
+    TEST(test_crash_small_named),
     TEST(test_crash_named),
 };
 

@@ -1,11 +1,13 @@
 /* System primitives for persist.c: rename without replacing, naming an
- * unnamed file, and fsync (counted, so tests can prove the durable path
- * costs exactly two). */
+ * unnamed file, fsync (counted, so tests can prove the durable path costs
+ * exactly two), and the lock and sweep of the fixed side name. */
 #include "../internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #if defined(__linux__)
 #include <sys/syscall.h>
@@ -107,4 +109,39 @@ int tmpf__os_fsync(int fd, bool is_dir)
     if (rc != 0 && is_dir && errno == EINVAL)
         rc = 0;
     return rc;
+}
+
+int tmpf__os_side_lock(int fd)
+{
+    return flock(fd, LOCK_EX | LOCK_NB);
+}
+
+bool tmpf__os_side_sweep(const char *side)
+{
+    int fd;
+    do
+        fd = open(side, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    while (fd < 0 && errno == EINTR);
+    if (fd < 0)
+        return errno == ENOENT; /* gone meanwhile: free */
+    bool freed = false;
+    struct stat held, named;
+    /* Only a plain file of ours known by this name alone, that no writer
+     * holds: a live writer locks before the name exists (O_TMPFILE) or
+     * before writing, and keeps the lock until it has renamed the file. */
+    if (fstat(fd, &held) == 0 && S_ISREG(held.st_mode) &&
+        held.st_uid == geteuid() && held.st_nlink == 1 &&
+        flock(fd, LOCK_EX | LOCK_NB) == 0) {
+        /* Holding the lock, nobody else can sweep this file, and its owner
+         * is gone or has renamed it: if the name still leads to it, the
+         * name is stale. */
+        if (lstat(side, &named) != 0)
+            freed = errno == ENOENT;
+        else if (named.st_dev == held.st_dev && named.st_ino == held.st_ino)
+            freed = unlink(side) == 0 || errno == ENOENT;
+    }
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return freed;
 }
