@@ -161,6 +161,22 @@ static inline void bench_note(const char *fmt, ...)
     bench_summary('N', 1, &field);
 }
 
+/* Runs a shell command that prints one number (a Python timing script,
+ * say) and returns it, or -1 if the command fails or prints none, e.g.
+ * when python3 is absent. */
+static inline double bench_command_ns(const char *cmd)
+{
+    FILE *p = popen(cmd, "r");
+    if (!p)
+        return -1;
+    double ns = -1;
+    if (fscanf(p, "%lf", &ns) != 1)
+        ns = -1;
+    if (pclose(p) != 0)
+        ns = -1;
+    return ns;
+}
+
 /* Directory for file-heavy benchmarks: $TMPF_BENCH_DIR, else /dev/shm. */
 static inline const char *bench_dir(void)
 {

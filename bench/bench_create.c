@@ -205,15 +205,7 @@ static double python_ns(const char *kind, const char *dir, long number)
              "print(statistics.median(t) / n * 1e9)\n"
              "EOF",
              kind, dir, number);
-    FILE *p = popen(cmd, "r");
-    if (!p)
-        return -1;
-    double ns = -1;
-    if (fscanf(p, "%lf", &ns) != 1)
-        ns = -1;
-    if (pclose(p) != 0)
-        ns = -1;
-    return ns;
+    return bench_command_ns(cmd);
 }
 
 static void bench_python(const char *dir, long iterations, int rounds)

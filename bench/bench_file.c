@@ -114,15 +114,7 @@ static double python_ns(const char *stmt)
              "number=%ld, repeat=%d)\n"
              "print(statistics.median(t) / %ld * 1e9)' 2>/dev/null",
              stmt, iterations, rounds, iterations);
-    FILE *p = popen(cmd, "r");
-    if (!p)
-        return -1;
-    double ns = -1;
-    if (fscanf(p, "%lf", &ns) != 1)
-        ns = -1;
-    if (pclose(p) != 0)
-        ns = -1;
-    return ns;
+    return bench_command_ns(cmd);
 }
 
 int main(int argc, char **argv)
