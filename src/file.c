@@ -201,10 +201,11 @@ fail: {
 
 /* ---- I/O --------------------------------------------------------------- */
 
-/* Whether operations go to memory (a spooled file not yet rolled). */
+/* Whether operations go to memory (a spooled file not yet rolled):
+ * spooled.c frees the spool at rollover. */
 static bool in_memory(const tmpf_file *f)
 {
-    return f->spool && tmpf__spool_active(f);
+    return f->spool != NULL;
 }
 
 static int check_open(const tmpf_file *f)
@@ -290,7 +291,38 @@ static int begin(tmpf_file *f)
     return sync_stream(f);
 }
 
-ssize_t tmpf_file_read(tmpf_file *f, void *buf, size_t n)
+/* memcpy for the window's copies, most of them small: up to 64 bytes
+ * it is a few moves in place (fixed-size copies the compiler inlines,
+ * overlapping at the end) instead of a call into the C library, which
+ * would cost as much as the rest of the operation. */
+static inline void window_copy(void *dst, const void *src, size_t n)
+{
+    unsigned char *d = dst;
+    const unsigned char *s = src;
+    if (n > 64) {
+        memcpy(d, s, n);
+    } else if (n >= 32) {
+        memcpy(d, s, 32);
+        memcpy(d + n - 32, s + n - 32, 32);
+    } else if (n >= 8) {
+        if (n >= 16) {
+            memcpy(d, s, 16);
+            memcpy(d + n - 16, s + n - 16, 16);
+        } else {
+            memcpy(d, s, 8);
+            memcpy(d + n - 8, s + n - 8, 8);
+        }
+    } else if (n >= 4) {
+        memcpy(d, s, 4);
+        memcpy(d + n - 4, s + n - 4, 4);
+    } else if (n) {
+        d[0] = s[0];
+        d[n / 2] = s[n / 2];
+        d[n - 1] = s[n - 1];
+    }
+}
+
+TMPF__COLD static ssize_t file_read(tmpf_file *f, void *buf, size_t n)
 {
     if (begin(f) != 0)
         return -1;
@@ -299,13 +331,40 @@ ssize_t tmpf_file_read(tmpf_file *f, void *buf, size_t n)
     return got;
 }
 
-ssize_t tmpf_file_write(tmpf_file *f, const void *buf, size_t n)
+/* Read and write first try a spooled file's window (internal.h): open
+ * only on an open file without a stream, so neither the checks of begin()
+ * nor stream_touched() apply. n - 1 sends n == 0 the long way. */
+ssize_t tmpf_file_read(tmpf_file *f, void *buf, size_t n)
+{
+    if (f && n - 1 < f->win.rroom) {
+        window_copy(buf, f->win.at, n);
+        f->win.at += n;
+        f->win.rroom -= n;
+        f->win.wroom -= n;
+        return (ssize_t)n;
+    }
+    return file_read(f, buf, n);
+}
+
+TMPF__COLD static ssize_t file_write(tmpf_file *f, const void *buf, size_t n)
 {
     if (begin(f) != 0)
         return -1;
     ssize_t put = tmpf__file_write_raw(f, buf, n);
     stream_touched(f);
     return put;
+}
+
+ssize_t tmpf_file_write(tmpf_file *f, const void *buf, size_t n)
+{
+    if (f && n - 1 < f->win.wroom) {
+        window_copy(f->win.at, buf, n);
+        f->win.at += n;
+        f->win.wroom -= n;
+        f->win.rroom = f->win.rroom > n ? f->win.rroom - n : 0;
+        return (ssize_t)n;
+    }
+    return file_write(f, buf, n);
 }
 
 int64_t tmpf_file_seek(tmpf_file *f, int64_t offset, int whence)
@@ -386,8 +445,11 @@ FILE *tmpf_file_stream(tmpf_file *f)
 {
     if (check_open(f) != 0)
         return NULL;
-    if (!f->stream)
+    if (!f->stream) {
         f->stream = tmpf__os_stream_open(f);
+        if (f->stream && f->spool)
+            tmpf__spool_stream_opened(f);
+    }
     return f->stream;
 }
 

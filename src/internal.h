@@ -18,6 +18,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* For slow paths split off a hot function: kept out of line (and out of
+ * its caller's register saves) and placed apart from the hot code. */
+#if defined(__GNUC__) || defined(__clang__)
+#define TMPF__COLD __attribute__((noinline, cold))
+#else
+#define TMPF__COLD
+#endif
+
 #define TMPF__ALL_FLAGS                                                        \
     (TMPF_KEEP | TMPF_KEEP_AFTER_CLOSE | TMPF_IGNORE_CLEANUP_ERRORS |           \
      TMPF_TEXT | TMPF_AT_EXIT | TMPF_NOCLOBBER | TMPF_DURABLE)
@@ -125,7 +133,21 @@ void tmpf__scope_forget(struct tmpf__scope_entry *e);
 
 struct tmpf__spool; /* spooled.c */
 
+/* A spooled file's window on its memory: the bytes of one chunk from the
+ * position on. tmpf_file_read and tmpf_file_write copy straight through it
+ * while the request fits, and that is the whole of a small operation in
+ * memory. spooled.c opens it after each of its operations and folds the
+ * progress back in at the start of the next; it stays shut (both rooms 0)
+ * for a rolled, closed or non-spooled file, at a gap past the end, and
+ * while a stdio view exists (whose flush must come first). */
+struct tmpf__window {
+    unsigned char *at; /* the byte at the position */
+    size_t rroom;      /* content from there to the end of the chunk */
+    size_t wroom;      /* room from there to the end of the chunk (>= rroom) */
+};
+
 struct tmpf_file {
+    struct tmpf__window win; /* first: the hot path reads nothing else */
     int fd;             /* -1 when closed or when a spooled file is in memory */
     tmpf_kind kind;     /* ANONYMOUS, NAMED or SPOOLED */
     unsigned flags;
@@ -138,14 +160,17 @@ struct tmpf_file {
     struct tmpf__scope_entry *scope_entry;
 };
 
-/* spooled.c: the in-memory side, used by file.c while !tmpf__spool_rolled */
-bool tmpf__spool_active(const tmpf_file *f);
+/* spooled.c: the in-memory side, used by file.c while f->spool is set
+ * (rollover frees it). Each call first takes back what went through the
+ * window. */
 ssize_t tmpf__spool_read(tmpf_file *f, void *buf, size_t n);
 ssize_t tmpf__spool_write(tmpf_file *f, const void *buf, size_t n);
 int64_t tmpf__spool_seek(tmpf_file *f, int64_t off, int whence);
 int tmpf__spool_truncate(tmpf_file *f, int64_t size);
 int tmpf__spool_rollover(tmpf_file *f);
 void tmpf__spool_free(tmpf_file *f);
+/* Shuts the window for good: a stdio view now exists. */
+void tmpf__spool_stream_opened(tmpf_file *f);
 
 /* file.c: anonymous file creation shared with spooled rollover and
  * tmpf_write_atomic. Returns fd or -1. */
