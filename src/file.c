@@ -336,11 +336,9 @@ TMPF__COLD static ssize_t file_read(tmpf_file *f, void *buf, size_t n)
  * nor stream_touched() apply. n - 1 sends n == 0 the long way. */
 ssize_t tmpf_file_read(tmpf_file *f, void *buf, size_t n)
 {
-    if (f && n - 1 < f->win.rroom) {
+    if (f && n - 1 < tmpf__window_room(f->win.at, f->win.rend)) {
         window_copy(buf, f->win.at, n);
         f->win.at += n;
-        f->win.rroom -= n;
-        f->win.wroom -= n;
         return (ssize_t)n;
     }
     return file_read(f, buf, n);
@@ -357,11 +355,12 @@ TMPF__COLD static ssize_t file_write(tmpf_file *f, const void *buf, size_t n)
 
 ssize_t tmpf_file_write(tmpf_file *f, const void *buf, size_t n)
 {
-    if (f && n - 1 < f->win.wroom) {
-        window_copy(f->win.at, buf, n);
-        f->win.at += n;
-        f->win.wroom -= n;
-        f->win.rroom = f->win.rroom > n ? f->win.rroom - n : 0;
+    if (f && n - 1 < tmpf__window_room(f->win.at, f->win.wend)) {
+        unsigned char *at = f->win.at;
+        window_copy(at, buf, n);
+        f->win.at = at + n;
+        if (at + n > f->win.rend)
+            f->win.rend = at + n;
         return (ssize_t)n;
     }
     return file_write(f, buf, n);

@@ -137,14 +137,19 @@ struct tmpf__spool; /* spooled.c */
  * position on. tmpf_file_read and tmpf_file_write copy straight through it
  * while the request fits, and that is the whole of a small operation in
  * memory. spooled.c opens it after each of its operations and folds the
- * progress back in at the start of the next; it stays shut (both rooms 0)
+ * progress back in at the start of the next; it stays shut (all NULL)
  * for a rolled, closed or non-spooled file, at a gap past the end, and
  * while a stdio view exists (whose flush must come first). */
 struct tmpf__window {
-    unsigned char *at; /* the byte at the position */
-    size_t rroom;      /* content from there to the end of the chunk */
-    size_t wroom;      /* room from there to the end of the chunk (>= rroom) */
+    unsigned char *at;   /* the byte at the position */
+    unsigned char *rend; /* end of the content in this chunk (>= at) */
+    unsigned char *wend; /* end of the chunk's room (>= rend) */
 };
+/* Bytes from at to end; 0 for a shut window (all NULL). */
+static inline size_t tmpf__window_room(const unsigned char *at, const unsigned char *end)
+{
+    return (size_t)((uintptr_t)end - (uintptr_t)at);
+}
 
 struct tmpf_file {
     struct tmpf__window win; /* first: the hot path reads nothing else */

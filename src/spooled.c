@@ -110,6 +110,52 @@ static size_t used_in(const struct tmpf__spool *s, size_t k)
     return s->len - start < CHUNK_SIZE ? s->len - start : CHUNK_SIZE;
 }
 
+/* Whole chunks given back, kept (wiped) for the next spooled file. glibc
+ * hands the top of its heap back to the system whenever more than
+ * M_TRIM_THRESHOLD (128 KiB until a large mapped block has been freed)
+ * lies free there, which is where a released spool's chunks end up: the
+ * next file would then fault its memory in page by page, several times
+ * slower than the copying itself. SPARE_CHUNKS bounds what is kept (1 MiB
+ * for the whole process); slots are taken and filled with atomic
+ * exchanges, so threads share them without a lock. */
+#define SPARE_CHUNKS 16
+static _Atomic(unsigned char *) spare[SPARE_CHUNKS];
+
+static unsigned char *chunk_alloc(size_t size)
+{
+    if (size == CHUNK_SIZE)
+        for (size_t i = 0; i < SPARE_CHUNKS; i++)
+            if (atomic_load_explicit(&spare[i], memory_order_relaxed)) {
+                unsigned char *p = atomic_exchange_explicit(&spare[i], NULL,
+                                                            memory_order_acquire);
+                if (p)
+                    return p;
+            }
+    return tmpf__malloc(size);
+}
+
+/* Wipes the first used bytes (the rest never held data, or was wiped when
+ * it was cut) and frees or keeps the chunk. */
+static void chunk_free(unsigned char *p, size_t size, size_t used)
+{
+    tmpf__wipe(p, used);
+    if (size == CHUNK_SIZE)
+        for (size_t i = 0; i < SPARE_CHUNKS; i++) {
+            unsigned char *empty = NULL;
+            if (!atomic_load_explicit(&spare[i], memory_order_relaxed) &&
+                atomic_compare_exchange_strong_explicit(
+                    &spare[i], &empty, p, memory_order_release, memory_order_relaxed))
+                return;
+        }
+    free(p);
+}
+
+/* Size of chunk k. */
+static size_t size_of(const struct tmpf__spool *s, size_t k)
+{
+    return k + 1 < s->nchunks ? CHUNK_SIZE : s->cap - (k << CHUNK_SHIFT);
+}
+
 /* Makes the chunk table hold at least n pointers. */
 static int table_reserve(struct tmpf__spool *s, size_t n)
 {
@@ -161,25 +207,26 @@ static int reserve(struct tmpf__spool *s, size_t end)
         add = n - (had ? had : 1);
     }
     unsigned char *moved = NULL;
-    if (first && !(moved = tmpf__malloc(first)))
+    if (first && !(moved = chunk_alloc(first)))
         goto nomem;
     size_t k;
     for (k = 0; k < add; k++) {
         size_t size = limit - cap < CHUNK_SIZE ? limit - cap : CHUNK_SIZE;
-        if (!(s->chunk[had + !had + k] = tmpf__malloc(size)))
+        if (!(s->chunk[had + !had + k] = chunk_alloc(size)))
             break;
         cap += size;
     }
-    if (k < add) { /* none of these ever held data */
+    if (k < add) { /* none of these held data; all but a last one are whole */
         while (k--)
-            free(s->chunk[had + !had + k]);
-        free(moved);
+            chunk_free(s->chunk[had + !had + k], CHUNK_SIZE, 0);
+        if (moved)
+            chunk_free(moved, first, 0);
         goto nomem;
     }
     if (moved) {
         if (had) {
             memcpy(moved, s->chunk[0], s->len);
-            tmpf__free_wiped(s->chunk[0], s->len);
+            chunk_free(s->chunk[0], s->cap, s->len);
         }
         s->chunk[0] = moved;
     }
@@ -225,7 +272,7 @@ static void spool_release(tmpf_file *f)
 {
     struct tmpf__spool *s = f->spool;
     for (size_t k = 0; k < s->nchunks; k++)
-        tmpf__free_wiped(s->chunk[k], used_in(s, k));
+        chunk_free(s->chunk[k], size_of(s, k), used_in(s, k));
     if (s->chunk != s->inline_chunk)
         free(s->chunk);
     tmpf__audit_spool_bytes(-(int64_t)s->cap);
@@ -236,16 +283,17 @@ static void spool_release(tmpf_file *f)
 
 /* ---- The window (internal.h) ------------------------------------------------ */
 
-/* Takes back what tmpf_file_read/write did through the window: they only
- * move forward from win_pos, reads within the content, writes possibly
- * past its end (and then the end is where they stopped). Shuts it. */
+/* Takes back what tmpf_file_read/write did through the window: the
+ * position moved to at, and writes may have pushed the content's end to
+ * rend. Shuts it. */
 static struct tmpf__spool *window_fold(tmpf_file *f)
 {
     struct tmpf__spool *s = f->spool;
     if (s->win_start) {
         s->pos = s->win_pos + (size_t)(f->win.at - s->win_start);
-        if (s->pos > s->len)
-            s->len = (size_t)s->pos;
+        size_t end = s->win_pos + (size_t)(f->win.rend - s->win_start);
+        if (end > s->len)
+            s->len = end;
         s->win_start = NULL;
     }
     f->win = (struct tmpf__window){0};
@@ -262,10 +310,9 @@ static void window_open(tmpf_file *f)
         return;
     size_t pos = (size_t)s->pos, end = (pos | CHUNK_MASK) + 1;
     size_t wend = end < s->cap ? end : s->cap, rend = end < s->len ? end : s->len;
-    f->win.at = s->chunk[pos >> CHUNK_SHIFT] + (pos & CHUNK_MASK);
-    f->win.wroom = wend - pos;
-    f->win.rroom = rend > pos ? rend - pos : 0;
-    s->win_start = f->win.at;
+    unsigned char *at = s->chunk[pos >> CHUNK_SHIFT] + (pos & CHUNK_MASK);
+    f->win = (struct tmpf__window){at, at + (rend - pos), at + (wend - pos)};
+    s->win_start = at;
     s->win_pos = pos;
 }
 
