@@ -39,6 +39,13 @@ char *tmpf__strdup(const char *s);
 /* Overwrites n bytes so the compiler cannot drop it, then frees. */
 void tmpf__free_wiped(void *p, size_t n);
 void tmpf__wipe(void *p, size_t n);
+/* Memory for spooled-file content. Blocks of exactly TMPF__BLOCK_SIZE come
+ * from (and go back to) a small process-wide reserve of spare blocks;
+ * other sizes are plain malloc/free. block_free wipes the first `used`
+ * bytes (the caller knows the rest never held live data). */
+#define TMPF__BLOCK_SIZE ((size_t)1 << 16)
+void *tmpf__block_alloc(size_t n);
+void tmpf__block_free(void *p, size_t n, size_t used);
 
 /* ---- names.c: random name characters ----------------------------------- */
 

@@ -7,9 +7,10 @@
  * at o & 0xffff. Only the first chunk ever moves (it grows from 1 KiB to
  * 64 KiB by doubling); later ones are 64 KiB blocks that stay where they
  * are, so growth copies and wipes nothing once the file passes 64 KiB, and
- * every block is small enough for malloc to recycle rather than map fresh
- * pages. The last chunk is cut short at max_size: memory never holds more
- * than max_size.
+ * whole chunks are recycled (alloc.c keeps a few spare ones: glibc would
+ * give them back to the system and the next file fault them in again).
+ * The last chunk is cut short at max_size: memory never holds more than
+ * max_size.
  *
  * f->spool exists exactly while the file is in memory: rollover frees it,
  * so file.c sends a rolled file straight to the descriptor. Every byte a
@@ -25,8 +26,9 @@
 #include <unistd.h>
 
 #define CHUNK_SHIFT 16
-#define CHUNK_SIZE ((size_t)1 << CHUNK_SHIFT)
+#define CHUNK_SIZE ((size_t)1 << CHUNK_SHIFT) /* == TMPF__BLOCK_SIZE */
 #define CHUNK_MASK (CHUNK_SIZE - 1)
+_Static_assert(CHUNK_SIZE == TMPF__BLOCK_SIZE, "chunks are alloc.c's blocks");
 /* The first chunk's first size: small files stay small. */
 #define FIRST_MIN 1024
 /* Chunk pointers kept in the object itself: files up to 1 MiB need no
@@ -110,46 +112,6 @@ static size_t used_in(const struct tmpf__spool *s, size_t k)
     return s->len - start < CHUNK_SIZE ? s->len - start : CHUNK_SIZE;
 }
 
-/* Whole chunks given back, kept (wiped) for the next spooled file. glibc
- * hands the top of its heap back to the system whenever more than
- * M_TRIM_THRESHOLD (128 KiB until a large mapped block has been freed)
- * lies free there, which is where a released spool's chunks end up: the
- * next file would then fault its memory in page by page, several times
- * slower than the copying itself. SPARE_CHUNKS bounds what is kept (1 MiB
- * for the whole process); slots are taken and filled with atomic
- * exchanges, so threads share them without a lock. */
-#define SPARE_CHUNKS 16
-static _Atomic(unsigned char *) spare[SPARE_CHUNKS];
-
-static unsigned char *chunk_alloc(size_t size)
-{
-    if (size == CHUNK_SIZE)
-        for (size_t i = 0; i < SPARE_CHUNKS; i++)
-            if (atomic_load_explicit(&spare[i], memory_order_relaxed)) {
-                unsigned char *p = atomic_exchange_explicit(&spare[i], NULL,
-                                                            memory_order_acquire);
-                if (p)
-                    return p;
-            }
-    return tmpf__malloc(size);
-}
-
-/* Wipes the first used bytes (the rest never held data, or was wiped when
- * it was cut) and frees or keeps the chunk. */
-static void chunk_free(unsigned char *p, size_t size, size_t used)
-{
-    tmpf__wipe(p, used);
-    if (size == CHUNK_SIZE)
-        for (size_t i = 0; i < SPARE_CHUNKS; i++) {
-            unsigned char *empty = NULL;
-            if (!atomic_load_explicit(&spare[i], memory_order_relaxed) &&
-                atomic_compare_exchange_strong_explicit(
-                    &spare[i], &empty, p, memory_order_release, memory_order_relaxed))
-                return;
-        }
-    free(p);
-}
-
 /* Size of chunk k. */
 static size_t size_of(const struct tmpf__spool *s, size_t k)
 {
@@ -207,26 +169,26 @@ static int reserve(struct tmpf__spool *s, size_t end)
         add = n - (had ? had : 1);
     }
     unsigned char *moved = NULL;
-    if (first && !(moved = chunk_alloc(first)))
+    if (first && !(moved = tmpf__block_alloc(first)))
         goto nomem;
     size_t k;
     for (k = 0; k < add; k++) {
         size_t size = limit - cap < CHUNK_SIZE ? limit - cap : CHUNK_SIZE;
-        if (!(s->chunk[had + !had + k] = chunk_alloc(size)))
+        if (!(s->chunk[had + !had + k] = tmpf__block_alloc(size)))
             break;
         cap += size;
     }
     if (k < add) { /* none of these held data; all but a last one are whole */
         while (k--)
-            chunk_free(s->chunk[had + !had + k], CHUNK_SIZE, 0);
+            tmpf__block_free(s->chunk[had + !had + k], CHUNK_SIZE, 0);
         if (moved)
-            chunk_free(moved, first, 0);
+            tmpf__block_free(moved, first, 0);
         goto nomem;
     }
     if (moved) {
         if (had) {
             memcpy(moved, s->chunk[0], s->len);
-            chunk_free(s->chunk[0], s->cap, s->len);
+            tmpf__block_free(s->chunk[0], s->cap, s->len);
         }
         s->chunk[0] = moved;
     }
@@ -272,7 +234,7 @@ static void spool_release(tmpf_file *f)
 {
     struct tmpf__spool *s = f->spool;
     for (size_t k = 0; k < s->nchunks; k++)
-        chunk_free(s->chunk[k], size_of(s, k), used_in(s, k));
+        tmpf__block_free(s->chunk[k], size_of(s, k), used_in(s, k));
     if (s->chunk != s->inline_chunk)
         free(s->chunk);
     tmpf__audit_spool_bytes(-(int64_t)s->cap);
