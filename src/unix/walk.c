@@ -521,6 +521,8 @@ int tmpf__os_rmtree(const char *parent, const char *name)
     struct node base = {0};
     if (push(&w, none, &base, "", 0) != 0) {
         int err = errno;
+        free(w.fr); /* push may have grown one array before failing */
+        free(w.names);
         close(pfd);
         return err;
     }
