@@ -291,17 +291,15 @@ static int begin(tmpf_file *f)
     return sync_stream(f);
 }
 
-/* memcpy for the window's copies, most of them small: up to 64 bytes
- * it is a few moves in place (fixed-size copies the compiler inlines,
- * overlapping at the end) instead of a call into the C library, which
- * would cost as much as the rest of the operation. */
+/* memcpy for the window's small copies (n <= 64): a few moves in place
+ * (fixed-size copies the compiler inlines, overlapping at the end) instead
+ * of a call into the C library, which would cost as much as the rest of
+ * the operation. */
 static inline void window_copy(void *dst, const void *src, size_t n)
 {
     unsigned char *d = dst;
     const unsigned char *s = src;
-    if (n > 64) {
-        memcpy(d, s, n);
-    } else if (n >= 32) {
+    if (n >= 32) {
         memcpy(d, s, 32);
         memcpy(d + n - 32, s + n - 32, 32);
     } else if (n >= 8) {
@@ -331,12 +329,21 @@ TMPF__COLD static ssize_t file_read(tmpf_file *f, void *buf, size_t n)
     return got;
 }
 
+TMPF__COLD static ssize_t window_read_large(tmpf_file *f, void *buf, size_t n)
+{
+    memcpy(buf, f->win.at, n);
+    f->win.at += n;
+    return (ssize_t)n;
+}
+
 /* Read and write first try a spooled file's window (internal.h): open
  * only on an open file without a stream, so neither the checks of begin()
  * nor stream_touched() apply. n - 1 sends n == 0 the long way. */
 ssize_t tmpf_file_read(tmpf_file *f, void *buf, size_t n)
 {
     if (f && n - 1 < tmpf__window_room(f->win.at, f->win.rend)) {
+        if (n > 64)
+            return window_read_large(f, buf, n);
         window_copy(buf, f->win.at, n);
         f->win.at += n;
         return (ssize_t)n;
@@ -353,9 +360,23 @@ TMPF__COLD static ssize_t file_write(tmpf_file *f, const void *buf, size_t n)
     return put;
 }
 
+/* A large copy through the window: memcpy is a call, kept out of the
+ * small path so that one needs no stack frame. */
+TMPF__COLD static ssize_t window_write_large(tmpf_file *f, const void *buf, size_t n)
+{
+    unsigned char *at = f->win.at;
+    memcpy(at, buf, n);
+    f->win.at = at + n;
+    if (at + n > f->win.rend)
+        f->win.rend = at + n;
+    return (ssize_t)n;
+}
+
 ssize_t tmpf_file_write(tmpf_file *f, const void *buf, size_t n)
 {
     if (f && n - 1 < tmpf__window_room(f->win.at, f->win.wend)) {
+        if (n > 64)
+            return window_write_large(f, buf, n);
         unsigned char *at = f->win.at;
         window_copy(at, buf, n);
         f->win.at = at + n;
