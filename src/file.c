@@ -240,17 +240,7 @@ ssize_t tmpf__file_write_raw(tmpf_file *f, const void *buf, size_t n)
 {
     if (in_memory(f))
         return tmpf__spool_write(f, buf, n);
-    size_t done = 0;
-    while (done < n) {
-        ssize_t put = write(f->fd, (const char *)buf + done, n - done);
-        if (put < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        done += (size_t)put;
-    }
-    return (ssize_t)done;
+    return tmpf__os_write_all(f->fd, buf, n) == 0 ? (ssize_t)n : -1;
 }
 
 int64_t tmpf__file_seek_raw(tmpf_file *f, int64_t offset, int whence)
@@ -360,16 +350,23 @@ TMPF__COLD static ssize_t file_write(tmpf_file *f, const void *buf, size_t n)
     return put;
 }
 
+/* After n bytes were written at `at`, the window's position: it moves
+ * on, and the content may have grown. */
+static inline ssize_t window_wrote(tmpf_file *f, unsigned char *at, size_t n)
+{
+    f->win.at = at + n;
+    if (at + n > f->win.rend)
+        f->win.rend = at + n;
+    return (ssize_t)n;
+}
+
 /* A large copy through the window: memcpy is a call, kept out of the
  * small path so that one needs no stack frame. */
 TMPF__COLD static ssize_t window_write_large(tmpf_file *f, const void *buf, size_t n)
 {
     unsigned char *at = f->win.at;
     memcpy(at, buf, n);
-    f->win.at = at + n;
-    if (at + n > f->win.rend)
-        f->win.rend = at + n;
-    return (ssize_t)n;
+    return window_wrote(f, at, n);
 }
 
 ssize_t tmpf_file_write(tmpf_file *f, const void *buf, size_t n)
@@ -379,10 +376,7 @@ ssize_t tmpf_file_write(tmpf_file *f, const void *buf, size_t n)
             return window_write_large(f, buf, n);
         unsigned char *at = f->win.at;
         window_copy(at, buf, n);
-        f->win.at = at + n;
-        if (at + n > f->win.rend)
-            f->win.rend = at + n;
-        return (ssize_t)n;
+        return window_wrote(f, at, n);
     }
     return file_write(f, buf, n);
 }

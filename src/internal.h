@@ -242,6 +242,9 @@ char *tmpf__os_getcwd(void);
 const char *tmpf__os_secure_getenv(const char *name);
 /* close(2) that keeps errno unless it fails. */
 int tmpf__os_close(int fd);
+/* write(2) until all n bytes are written, retrying EINTR: 0, or -1 with
+ * errno (a prefix may have been written). */
+int tmpf__os_write_all(int fd, const void *data, size_t n);
 /* walk.c: removes entry name of directory parent and everything below it,
  * through descriptors only (never following a symlink, never leaving the
  * tree, not entering mounts). Returns 0 or the first errno met; everything

@@ -212,22 +212,6 @@ static int try_create(const char *path, void *ctx)
     return tmpf__os_create_file(path, *(const unsigned *)ctx, 0);
 }
 
-static int write_all(int fd, const void *data, size_t n)
-{
-    const char *p = data;
-    while (n > 0) {
-        ssize_t put = write(fd, p, n);
-        if (put < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        p += put;
-        n -= (size_t)put;
-    }
-    return 0;
-}
-
 int tmpf_write_atomic(const char *target, const void *data, size_t n,
                       unsigned flags)
 {
@@ -271,7 +255,7 @@ int tmpf_write_atomic(const char *target, const void *data, size_t n,
         if (fd < 0)
             goto fail;
     }
-    if (write_all(fd, data, n) != 0)
+    if (tmpf__os_write_all(fd, data, n) != 0)
         goto fail;
     /* Setuid, setgid and sticky bits are not carried over to new content. */
     if (exists && fchmod(fd, st.st_mode & 0777) != 0)

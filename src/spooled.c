@@ -402,20 +402,6 @@ int tmpf__spool_truncate(tmpf_file *f, int64_t size)
     return rc;
 }
 
-static int write_all(int fd, const unsigned char *p, size_t n)
-{
-    while (n) {
-        ssize_t put = write(fd, p, n);
-        if (put < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        p += put, n -= (size_t)put;
-    }
-    return 0;
-}
-
 /* Writes the content to a new anonymous file, a chunk per write, then
  * gives the memory back. Any failure (ENOENT for a removed directory,
  * ENOSPC, EMFILE, ...) leaves the in-memory file exactly as it was. */
@@ -428,7 +414,7 @@ int tmpf__spool_rollover(tmpf_file *f)
     if (fd < 0)
         goto fail;
     for (size_t k = 0; k < s->nchunks; k++)
-        if (write_all(fd, s->chunk[k], used_in(s, k)) != 0)
+        if (tmpf__os_write_all(fd, s->chunk[k], used_in(s, k)) != 0)
             goto fail;
     if (lseek(fd, (off_t)s->pos, SEEK_SET) < 0)
         goto fail;
