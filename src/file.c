@@ -310,7 +310,7 @@ static inline void window_copy(void *dst, const void *src, size_t n)
     }
 }
 
-TMPF__COLD static ssize_t file_read(tmpf_file *f, void *buf, size_t n)
+TMPF__NOINLINE static ssize_t file_read(tmpf_file *f, void *buf, size_t n)
 {
     if (begin(f) != 0)
         return -1;
@@ -319,7 +319,7 @@ TMPF__COLD static ssize_t file_read(tmpf_file *f, void *buf, size_t n)
     return got;
 }
 
-TMPF__COLD static ssize_t window_read_large(tmpf_file *f, void *buf, size_t n)
+TMPF__NOINLINE static ssize_t window_read_large(tmpf_file *f, void *buf, size_t n)
 {
     memcpy(buf, f->win.at, n);
     f->win.at += n;
@@ -341,7 +341,7 @@ ssize_t tmpf_file_read(tmpf_file *f, void *buf, size_t n)
     return file_read(f, buf, n);
 }
 
-TMPF__COLD static ssize_t file_write(tmpf_file *f, const void *buf, size_t n)
+TMPF__NOINLINE static ssize_t file_write(tmpf_file *f, const void *buf, size_t n)
 {
     if (begin(f) != 0)
         return -1;
@@ -362,7 +362,7 @@ static inline ssize_t window_wrote(tmpf_file *f, unsigned char *at, size_t n)
 
 /* A large copy through the window: memcpy is a call, kept out of the
  * small path so that one needs no stack frame. */
-TMPF__COLD static ssize_t window_write_large(tmpf_file *f, const void *buf, size_t n)
+TMPF__NOINLINE static ssize_t window_write_large(tmpf_file *f, const void *buf, size_t n)
 {
     unsigned char *at = f->win.at;
     memcpy(at, buf, n);

@@ -18,12 +18,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* For slow paths split off a hot function: kept out of line (and out of
- * its caller's register saves) and placed apart from the hot code. */
+/* For the longer paths split off a small hot function, so that their
+ * register saves and stack frame stay out of it. (Not `cold`: they are
+ * the normal paths of other cases, such as writes to a file on disk.) */
 #if defined(__GNUC__) || defined(__clang__)
-#define TMPF__COLD __attribute__((noinline, cold))
+#define TMPF__NOINLINE __attribute__((noinline))
 #else
-#define TMPF__COLD
+#define TMPF__NOINLINE
 #endif
 
 #define TMPF__ALL_FLAGS                                                        \
