@@ -329,7 +329,7 @@ TMPF__NOINLINE static ssize_t window_read_large(tmpf_file *f, void *buf, size_t 
 /* Read and write first try a spooled file's window (internal.h): open
  * only on an open file without a stream, so neither the checks of begin()
  * nor stream_touched() apply. n - 1 sends n == 0 the long way. */
-ssize_t tmpf_file_read(tmpf_file *f, void *buf, size_t n)
+TMPF__HOT ssize_t tmpf_file_read(tmpf_file *f, void *buf, size_t n)
 {
     if (f && n - 1 < tmpf__window_room(f->win.at, f->win.rend)) {
         if (n > 64)
@@ -369,7 +369,7 @@ TMPF__NOINLINE static ssize_t window_write_large(tmpf_file *f, const void *buf, 
     return window_wrote(f, at, n);
 }
 
-ssize_t tmpf_file_write(tmpf_file *f, const void *buf, size_t n)
+TMPF__HOT ssize_t tmpf_file_write(tmpf_file *f, const void *buf, size_t n)
 {
     if (f && n - 1 < tmpf__window_room(f->win.at, f->win.wend)) {
         if (n > 64)

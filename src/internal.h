@@ -18,13 +18,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* For the longer paths split off a small hot function, so that their
- * register saves and stack frame stay out of it. (Not `cold`: they are
- * the normal paths of other cases, such as writes to a file on disk.) */
+/* TMPF__NOINLINE: for the longer paths split off a small hot function,
+ * so that their register saves and stack frame stay out of it (not
+ * `cold`: they are the normal paths of other cases, such as writes to a
+ * file on disk). TMPF__HOT: for the functions that small in-memory
+ * operations spend their time in: they start on a cache line, so their
+ * speed does not depend on where the linker happens to place them
+ * (bench_spooled's in-memory case went from 2.1x to 3.2x of memcpy with
+ * nothing but the layout changed). */
 #if defined(__GNUC__) || defined(__clang__)
 #define TMPF__NOINLINE __attribute__((noinline))
+#define TMPF__HOT __attribute__((aligned(64)))
 #else
 #define TMPF__NOINLINE
+#define TMPF__HOT
 #endif
 
 #define TMPF__ALL_FLAGS                                                        \
