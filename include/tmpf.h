@@ -181,8 +181,10 @@ TMPF_API tmpf_file *tmpf_named_temporary_file(const tmpf_opts *opts);
  * passes opts.max_size, a truncate grows it past max_size,
  * tmpf_file_fileno is called, or tmpf_file_rollover; then it moves to an
  * anonymous file made with the same opts, keeping content and position.
- * max_size 0 means only the last two roll it over. Memory is wiped before
- * it is freed. Errors: NULL with EINVAL or ENOMEM.
+ * max_size 0 means only the last two roll it over. The content is held in
+ * blocks of up to 64 KiB, never more than a nonzero max_size in all; memory is
+ * wiped before it is freed (up to 1 MiB of wiped blocks per process is
+ * kept for later spooled files). Errors: NULL with EINVAL or ENOMEM.
  */
 TMPF_API tmpf_file *tmpf_spooled_temporary_file(const tmpf_opts *opts);
 

@@ -93,3 +93,46 @@ void tmpf__free_wiped(void *p, size_t n)
     tmpf__wipe(p, n);
     free(p);
 }
+
+/* Spare blocks: whole spooled-file chunks given back, wiped, kept for the
+ * next file. glibc hands the top of its heap back to the system whenever
+ * more than M_TRIM_THRESHOLD (128 KiB, until the process frees a large
+ * mapped block) lies free there, which is where a released spool's chunks
+ * end up: the next file then faults its memory in page by page, several
+ * times slower than the copying itself. SPARE_BLOCKS bounds what is kept
+ * (1 MiB per process). Slots are taken and filled with atomic exchanges,
+ * so threads share them without a lock. While fault injection is armed
+ * the spares are passed over, so that every block is a seam call. */
+#define SPARE_BLOCKS 16
+static _Atomic(void *) spare[SPARE_BLOCKS];
+
+void *tmpf__block_alloc(size_t n)
+{
+    if (n == TMPF__BLOCK_SIZE &&
+        atomic_load_explicit(&fail_countdown, memory_order_relaxed) < 0)
+        for (size_t i = 0; i < SPARE_BLOCKS; i++)
+            if (atomic_load_explicit(&spare[i], memory_order_relaxed)) {
+                void *p = atomic_exchange_explicit(&spare[i], NULL,
+                                                   memory_order_acquire);
+                if (p)
+                    return p;
+            }
+    return tmpf__malloc(n);
+}
+
+void tmpf__block_free(void *p, size_t n, size_t used)
+{
+    if (!p)
+        return;
+    tmpf__wipe(p, used);
+    if (n == TMPF__BLOCK_SIZE)
+        for (size_t i = 0; i < SPARE_BLOCKS; i++) {
+            void *empty = NULL;
+            if (!atomic_load_explicit(&spare[i], memory_order_relaxed) &&
+                atomic_compare_exchange_strong_explicit(&spare[i], &empty, p,
+                                                        memory_order_release,
+                                                        memory_order_relaxed))
+                return;
+        }
+    free(p);
+}

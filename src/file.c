@@ -188,10 +188,11 @@ fail: {
 
 /* ---- I/O --------------------------------------------------------------- */
 
-/* Whether operations go to memory (a spooled file not yet rolled). */
+/* Whether operations go to memory (a spooled file not yet rolled):
+ * spooled.c frees the spool at rollover. */
 static bool in_memory(const tmpf_file *f)
 {
-    return f->spool && tmpf__spool_active(f);
+    return f->spool != NULL;
 }
 
 static int check_open(const tmpf_file *f)
@@ -226,17 +227,7 @@ ssize_t tmpf__file_write_raw(tmpf_file *f, const void *buf, size_t n)
 {
     if (in_memory(f))
         return tmpf__spool_write(f, buf, n);
-    size_t done = 0;
-    while (done < n) {
-        ssize_t put = write(f->fd, (const char *)buf + done, n - done);
-        if (put < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        done += (size_t)put;
-    }
-    return (ssize_t)done;
+    return tmpf__os_write_all(f->fd, buf, n) == 0 ? (ssize_t)n : -1;
 }
 
 int64_t tmpf__file_seek_raw(tmpf_file *f, int64_t offset, int whence)
@@ -277,7 +268,36 @@ static int begin(tmpf_file *f)
     return sync_stream(f);
 }
 
-ssize_t tmpf_file_read(tmpf_file *f, void *buf, size_t n)
+/* memcpy for the window's small copies (n <= 64): a few moves in place
+ * (fixed-size copies the compiler inlines, overlapping at the end) instead
+ * of a call into the C library, which would cost as much as the rest of
+ * the operation. */
+static inline void window_copy(void *dst, const void *src, size_t n)
+{
+    unsigned char *d = dst;
+    const unsigned char *s = src;
+    if (n >= 32) {
+        memcpy(d, s, 32);
+        memcpy(d + n - 32, s + n - 32, 32);
+    } else if (n >= 8) {
+        if (n >= 16) {
+            memcpy(d, s, 16);
+            memcpy(d + n - 16, s + n - 16, 16);
+        } else {
+            memcpy(d, s, 8);
+            memcpy(d + n - 8, s + n - 8, 8);
+        }
+    } else if (n >= 4) {
+        memcpy(d, s, 4);
+        memcpy(d + n - 4, s + n - 4, 4);
+    } else if (n) {
+        d[0] = s[0];
+        d[n / 2] = s[n / 2];
+        d[n - 1] = s[n - 1];
+    }
+}
+
+TMPF__NOINLINE static ssize_t file_read(tmpf_file *f, void *buf, size_t n)
 {
     if (begin(f) != 0)
         return -1;
@@ -286,13 +306,66 @@ ssize_t tmpf_file_read(tmpf_file *f, void *buf, size_t n)
     return got;
 }
 
-ssize_t tmpf_file_write(tmpf_file *f, const void *buf, size_t n)
+TMPF__NOINLINE static ssize_t window_read_large(tmpf_file *f, void *buf, size_t n)
+{
+    memcpy(buf, f->win.at, n);
+    f->win.at += n;
+    return (ssize_t)n;
+}
+
+/* Read and write first try a spooled file's window (internal.h): open
+ * only on an open file without a stream, so neither the checks of begin()
+ * nor stream_touched() apply. n - 1 sends n == 0 the long way. */
+TMPF__HOT ssize_t tmpf_file_read(tmpf_file *f, void *buf, size_t n)
+{
+    if (f && n - 1 < tmpf__window_room(f->win.at, f->win.rend)) {
+        if (n > 64)
+            return window_read_large(f, buf, n);
+        window_copy(buf, f->win.at, n);
+        f->win.at += n;
+        return (ssize_t)n;
+    }
+    return file_read(f, buf, n);
+}
+
+TMPF__NOINLINE static ssize_t file_write(tmpf_file *f, const void *buf, size_t n)
 {
     if (begin(f) != 0)
         return -1;
     ssize_t put = tmpf__file_write_raw(f, buf, n);
     stream_touched(f);
     return put;
+}
+
+/* After n bytes were written at `at`, the window's position: it moves
+ * on, and the content may have grown. */
+static inline ssize_t window_wrote(tmpf_file *f, unsigned char *at, size_t n)
+{
+    f->win.at = at + n;
+    if (at + n > f->win.rend)
+        f->win.rend = at + n;
+    return (ssize_t)n;
+}
+
+/* A large copy through the window: memcpy is a call, kept out of the
+ * small path so that one needs no stack frame. */
+TMPF__NOINLINE static ssize_t window_write_large(tmpf_file *f, const void *buf, size_t n)
+{
+    unsigned char *at = f->win.at;
+    memcpy(at, buf, n);
+    return window_wrote(f, at, n);
+}
+
+TMPF__HOT ssize_t tmpf_file_write(tmpf_file *f, const void *buf, size_t n)
+{
+    if (f && n - 1 < tmpf__window_room(f->win.at, f->win.wend)) {
+        if (n > 64)
+            return window_write_large(f, buf, n);
+        unsigned char *at = f->win.at;
+        window_copy(at, buf, n);
+        return window_wrote(f, at, n);
+    }
+    return file_write(f, buf, n);
 }
 
 int64_t tmpf_file_seek(tmpf_file *f, int64_t offset, int whence)
@@ -373,8 +446,11 @@ FILE *tmpf_file_stream(tmpf_file *f)
 {
     if (check_open(f) != 0)
         return NULL;
-    if (!f->stream)
+    if (!f->stream) {
         f->stream = tmpf__os_stream_open(f);
+        if (f->stream && f->spool)
+            tmpf__spool_stream_opened(f);
+    }
     return f->stream;
 }
 

@@ -316,22 +316,6 @@ static int create_named(const struct target *t, unsigned perm, char **random,
     return tmpf__create_file(&r, perm, random);
 }
 
-static int write_all(int fd, const void *data, size_t n)
-{
-    const char *p = data;
-    while (n > 0) {
-        ssize_t put = write(fd, p, n);
-        if (put < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        p += put;
-        n -= (size_t)put;
-    }
-    return 0;
-}
-
 int tmpf_write_atomic(const char *target, const void *data, size_t n,
                       unsigned flags)
 {
@@ -381,7 +365,7 @@ int tmpf_write_atomic(const char *target, const void *data, size_t n,
             goto fail;
         tmp_path = random ? random : t.fixed;
     }
-    if (write_all(fd, data, n) != 0)
+    if (tmpf__os_write_all(fd, data, n) != 0)
         goto fail;
     /* The kernel applied the umask (or a default ACL) to perm: put back
      * the bits the target has. Usually they survived it and one fstat

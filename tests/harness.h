@@ -120,6 +120,17 @@ static inline int count_open_fds(void)
 }
 
 /* Number of entries in a directory (not counting . and ..), -1 on error. */
+/* What to divide a test's repetition counts by: TMPF_TEST_SCALE=n, else
+ * 25 under valgrind (its preload library is in LD_PRELOAD), else 1. */
+static inline int test_scale_div(void)
+{
+    const char *s = getenv("TMPF_TEST_SCALE");
+    if (s && atoi(s) > 0)
+        return atoi(s);
+    const char *p = getenv("LD_PRELOAD");
+    return p && strstr(p, "vgpreload") ? 25 : 1;
+}
+
 static inline int count_entries(const char *dir)
 {
     DIR *d = opendir(dir);

@@ -13,14 +13,7 @@
 #include <stdatomic.h>
 #include <tmpf.h>
 
-static int scale_div(void)
-{
-    const char *s = getenv("TMPF_TEST_SCALE");
-    if (s && atoi(s) > 0)
-        return atoi(s);
-    const char *p = getenv("LD_PRELOAD");
-    return p && strstr(p, "vgpreload") ? 25 : 1;
-}
+static int scale_div(void) { return test_scale_div(); }
 
 /* LeakSanitizer checks at exit like valgrind does. */
 static bool under_lsan(void)

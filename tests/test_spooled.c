@@ -627,6 +627,326 @@ static void test_enomem_leaves_file_usable(void)
     tmpf_file_cleanup(f);
 }
 
+/* ---- Chunks: thresholds, boundaries and the window at real sizes ----------- */
+
+/* The byte at offset i of the test pattern. */
+static unsigned char pat(size_t i) { return (unsigned char)(i * 7 + (i >> 16) + 1); }
+
+static ssize_t put_pat(tmpf_file *f, size_t off, size_t n)
+{
+    static unsigned char buf[1 << 17];
+    ssize_t total = 0;
+    while (n) {
+        size_t k = n < sizeof buf ? n : sizeof buf;
+        for (size_t i = 0; i < k; i++)
+            buf[i] = pat(off + i);
+        ssize_t w = tmpf_file_write(f, buf, k);
+        if (w != (ssize_t)k)
+            return -1;
+        total += w, off += k, n -= k;
+    }
+    return total;
+}
+
+/* Whether [off, off + n) of the file (read from off, in pieces of step
+ * bytes) is the pattern; the position is left after it. */
+static bool is_pat(tmpf_file *f, size_t off, size_t n, size_t step)
+{
+    static unsigned char buf[1 << 17];
+    if (tmpf_file_seek(f, (int64_t)off, SEEK_SET) != (int64_t)off)
+        return false;
+    while (n) {
+        size_t k = n < step ? n : step;
+        if (tmpf_file_read(f, buf, k) != (ssize_t)k)
+            return false;
+        for (size_t i = 0; i < k; i++)
+            if (buf[i] != pat(off + i))
+                return false;
+        off += k, n -= k;
+    }
+    return true;
+}
+
+static bool is_zero(tmpf_file *f, size_t off, size_t n)
+{
+    unsigned char buf[4096];
+    if (tmpf_file_seek(f, (int64_t)off, SEEK_SET) != (int64_t)off)
+        return false;
+    while (n) {
+        size_t k = n < sizeof buf ? n : sizeof buf;
+        if (tmpf_file_read(f, buf, k) != (ssize_t)k)
+            return false;
+        for (size_t i = 0; i < k; i++)
+            if (buf[i])
+                return false;
+        off += k, n -= k;
+    }
+    return true;
+}
+
+static void test_threshold_at_chunk_sizes(void)
+{
+    /* Chunks are 64 KiB: thresholds on, just past and between boundaries,
+     * reached in 64-byte, 4 KiB and odd-sized writes. */
+    static const size_t maxes[] = {65536, 65537, 100000, 131072, 3 * 65536 + 5};
+    static const size_t steps[] = {64, 4096, 1000, 65536 + 3};
+    for (size_t m = 0; m < sizeof maxes / sizeof maxes[0]; m++) {
+        for (size_t w = 0; w < sizeof steps / sizeof steps[0]; w++) {
+            size_t max = maxes[m], step = steps[w];
+            uint64_t base = stat_bytes();
+            tmpf_file *f = spooled(max);
+            CHECK(f != NULL);
+            if (!f)
+                return;
+            size_t done = 0;
+            while (done < max) {
+                size_t k = max - done < step ? max - done : step;
+                CHECK_EQ_INT(put_pat(f, done, k), k);
+                done += k;
+            }
+            CHECK(!tmpf_file_rolled(f)); /* exactly max_size: stays */
+            CHECK(stat_bytes() - base <= max);
+            CHECK(is_pat(f, 0, max, 4096 + 1));
+            CHECK_EQ_INT(put_pat(f, max, 1), 1); /* max_size + 1: rolls */
+            CHECK(tmpf_file_rolled(f));
+            CHECK_EQ_INT(stat_bytes(), base);
+            CHECK_EQ_INT(tmpf_file_tell(f), max + 1);
+            CHECK(is_pat(f, 0, max + 1, 65536));
+            CHECK_EQ_INT(tmpf_file_seek(f, 0, SEEK_END), max + 1);
+            tmpf_file_cleanup(f);
+        }
+    }
+}
+
+static void test_chunk_boundaries(void)
+{
+    tmpf_file *f = spooled(0);
+    CHECK(f != NULL);
+    if (!f)
+        return;
+    /* Odd sizes, so writes land across every kind of boundary, and the
+     * first chunk grows (moves) several times under them. */
+    static const size_t sizes[] = {1, 63, 1000, 4097, 70000, 3, 65536, 131072};
+    size_t off = 0;
+    for (int round = 0; round < 2; round++)
+        for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+            CHECK_EQ_INT(put_pat(f, off, sizes[i]), sizes[i]);
+            off += sizes[i];
+        }
+    size_t len = off;
+    CHECK(!tmpf_file_rolled(f));
+    CHECK_EQ_INT(tmpf_file_tell(f), len);
+    for (size_t step = 1; step <= 65537; step = step * 3 + 1)
+        CHECK(is_pat(f, 0, len, step));
+    /* Reads and overwrites straddling a boundary. */
+    CHECK(is_pat(f, 65530, 12, 12));
+    CHECK_EQ_INT(tmpf_file_seek(f, 2 * 65536 - 5, SEEK_SET), 2 * 65536 - 5);
+    CHECK_EQ_INT(tmpf_file_write(f, "0123456789", 10), 10);
+    char buf[16] = {0};
+    CHECK_EQ_INT(tmpf_file_seek(f, 2 * 65536 - 5, SEEK_SET), 2 * 65536 - 5);
+    CHECK_EQ_INT(tmpf_file_read(f, buf, 10), 10);
+    CHECK_EQ_STR(buf, "0123456789");
+    CHECK_EQ_INT(tmpf_file_seek(f, 2 * 65536 - 5, SEEK_SET), 2 * 65536 - 5);
+    CHECK_EQ_INT(put_pat(f, 2 * 65536 - 5, 10), 10);
+    CHECK(is_pat(f, 0, len, 65536));
+    /* A write past the end: a gap of zeros over several chunks. */
+    size_t gap_at = len + 200000;
+    CHECK_EQ_INT(tmpf_file_seek(f, (int64_t)gap_at, SEEK_SET), gap_at);
+    CHECK_EQ_INT(put_pat(f, gap_at, 100), 100);
+    CHECK(is_pat(f, 0, len, 4096));
+    CHECK(is_zero(f, len, 200000));
+    CHECK(is_pat(f, gap_at, 100, 100));
+    /* Cut in the middle of a chunk, then grown again: zeros, never the
+     * old bytes. */
+    size_t cut = 65536 + 1234;
+    CHECK_EQ_INT(tmpf_file_truncate(f, (int64_t)cut), 0);
+    CHECK_EQ_INT(tmpf_file_seek(f, 0, SEEK_END), cut);
+    CHECK_EQ_INT(tmpf_file_truncate(f, (int64_t)len), 0);
+    CHECK(is_pat(f, 0, cut, 4096));
+    CHECK(is_zero(f, cut, len - cut));
+    /* Writing at the end after the cut continues the content. */
+    CHECK_EQ_INT(tmpf_file_truncate(f, (int64_t)cut), 0);
+    CHECK_EQ_INT(tmpf_file_seek(f, 0, SEEK_END), cut);
+    CHECK_EQ_INT(put_pat(f, cut, 70000), 70000);
+    CHECK(is_pat(f, 0, cut + 70000, 777));
+    CHECK(!tmpf_file_rolled(f));
+    /* And everything survives the move to disk. */
+    CHECK_EQ_INT(tmpf_file_seek(f, 5, SEEK_SET), 5);
+    CHECK_EQ_INT(tmpf_file_rollover(f), 0);
+    CHECK_EQ_INT(tmpf_file_tell(f), 5);
+    CHECK(is_pat(f, 0, cut + 70000, 65536));
+    tmpf_file_cleanup(f);
+}
+
+static void test_small_ops_and_other_calls_interleaved(void)
+{
+    /* Small reads and writes go through the file's window on its memory;
+     * every other call must see what they did. */
+    tmpf_file *f = spooled(1 << 20);
+    CHECK(f != NULL);
+    if (!f)
+        return;
+    for (int i = 0; i < 100; i++)
+        CHECK_EQ_INT(put_pat(f, (size_t)i * 10, 10), 10);
+    CHECK_EQ_INT(tmpf_file_tell(f), 1000);
+    CHECK_EQ_INT(tmpf_file_flush(f), 0);
+    CHECK_EQ_INT(tmpf_file_sync(f), 0);
+    CHECK(!tmpf_file_rolled(f));
+    CHECK_EQ_INT(put_pat(f, 1000, 24), 24);
+    CHECK_EQ_INT(tmpf_file_seek(f, 0, SEEK_END), 1024); /* first chunk full */
+    CHECK_EQ_INT(put_pat(f, 1024, 1), 1);               /* ... so it moves */
+    CHECK_EQ_INT(tmpf_file_seek(f, -25, SEEK_CUR), 1000);
+    unsigned char b[8];
+    CHECK_EQ_INT(tmpf_file_read(f, b, 5), 5);
+    CHECK_EQ_INT(b[0], pat(1000));
+    CHECK_EQ_INT(tmpf_file_write(f, "xy", 2), 2); /* overwrite inside */
+    CHECK_EQ_INT(tmpf_file_read(f, b, 3), 3);
+    CHECK_EQ_INT(b[0], pat(1007));
+    CHECK_EQ_INT(tmpf_file_truncate(f, 1009), 0);
+    CHECK_EQ_INT(tmpf_file_tell(f), 1010);        /* past the end now */
+    CHECK_EQ_INT(tmpf_file_read(f, b, 1), 0);
+    CHECK_EQ_INT(tmpf_file_write(f, "z", 1), 1); /* leaves a 1-byte gap */
+    char all[1100];
+    CHECK_EQ_INT(content(f, all, sizeof all), 1011);
+    CHECK_EQ_INT(all[1005], 'x');
+    CHECK_EQ_INT(all[1006], 'y');
+    CHECK_EQ_INT(all[1009], 0);
+    CHECK_EQ_INT(all[1010], 'z');
+    /* A stream from here on: what the window wrote is in it, and mixed
+     * calls keep one content and one position. */
+    CHECK_EQ_INT(tmpf_file_seek(f, 1000, SEEK_SET), 1000);
+    CHECK_EQ_INT(tmpf_file_write(f, "w", 1), 1); /* the window is open */
+    FILE *s = tmpf_file_stream(f);
+    CHECK(s != NULL);
+    if (s) {
+        /* Buffered in the stream: a direct write must come after it. */
+        CHECK_EQ_INT(fputc('s', s), 's');
+        CHECK_EQ_INT(tmpf_file_write(f, "d", 1), 1);
+        CHECK_EQ_INT(fseeko(s, 1010, SEEK_SET), 0);
+        CHECK_EQ_INT(fgetc(s), 'z');
+        CHECK_EQ_INT(fputc('!', s), '!');
+        CHECK_EQ_INT(tmpf_file_write(f, "?", 1), 1);
+        CHECK_EQ_INT(fputc('.', s), '.');
+        CHECK_EQ_INT(tmpf_file_tell(f), 1014);
+        CHECK_EQ_INT(content(f, all, sizeof all), 1014);
+        CHECK(memcmp(all + 1000, "wsd", 3) == 0);
+        CHECK(memcmp(all + 1010, "z!?.", 4) == 0);
+        CHECK(!tmpf_file_rolled(f));
+    }
+    /* Closed: the window is gone too. */
+    CHECK_EQ_INT(tmpf_file_close(f), 0);
+    CHECK_ERRNO(tmpf_file_write(f, "x", 1), -1, EBADF);
+    CHECK_ERRNO(tmpf_file_read(f, b, 1), -1, EBADF);
+    tmpf_file_cleanup(f);
+    CHECK_ERRNO(tmpf_file_write(NULL, "x", 1), -1, EBADF);
+    CHECK_ERRNO(tmpf_file_read(NULL, b, 1), -1, EBADF);
+}
+
+static void test_stream_writes_cross_threshold(void)
+{
+    static const size_t maxes[] = {100, 65536 + 10};
+    for (size_t m = 0; m < 2; m++) {
+        size_t max = maxes[m];
+        tmpf_file *f = spooled(max);
+        CHECK(f != NULL);
+        if (!f)
+            return;
+        FILE *s = tmpf_file_stream(f);
+        CHECK(s != NULL);
+        if (!s) {
+            tmpf_file_cleanup(f);
+            return;
+        }
+        /* Lines up to exactly max_size, flushed: still in memory. */
+        size_t n = 0;
+        char line[16];
+        while (n + 10 <= max) {
+            CHECK_EQ_INT(fprintf(s, "line %04zu\n", (n / 10) % 10000), 10);
+            n += 10;
+        }
+        while (n < max) {
+            CHECK_EQ_INT(fputc('-', s), '-');
+            n++;
+        }
+        CHECK_EQ_INT(fflush(s), 0);
+        CHECK(!tmpf_file_rolled(f));
+        CHECK_EQ_INT(tmpf_file_tell(f), max);
+        /* One byte more, through the stream: on disk at the flush. */
+        CHECK_EQ_INT(fputc('+', s), '+');
+        CHECK_EQ_INT(fflush(s), 0);
+        CHECK(tmpf_file_rolled(f));
+        CHECK_EQ_INT(count_entries(scratch), 0);
+        for (int i = 0; i < 500; i++)
+            fprintf(s, "more %04d\n", i);
+        CHECK_EQ_INT(tmpf_file_tell(f), max + 1 + 5000);
+        rewind(s);
+        size_t at = 0;
+        bool same = true;
+        while (at + 10 <= max && fgets(line, sizeof line, s)) {
+            char want[16];
+            snprintf(want, sizeof want, "line %04zu\n", (at / 10) % 10000);
+            same = same && strcmp(line, want) == 0;
+            at += 10;
+        }
+        CHECK(same);
+        for (; at < max; at++)
+            CHECK_EQ_INT(fgetc(s), '-');
+        CHECK_EQ_INT(fgetc(s), '+');
+        for (int i = 0; i < 500 && same; i++) {
+            char want[16];
+            snprintf(want, sizeof want, "more %04d\n", i);
+            same = fgets(line, sizeof line, s) && strcmp(line, want) == 0;
+        }
+        CHECK(same);
+        CHECK_EQ_INT(fgetc(s), EOF);
+        tmpf_file_cleanup(f);
+    }
+}
+
+void tmpf__test_fail_alloc_after(long n);
+
+static void test_growth_enomem_changes_nothing(void)
+{
+    /* One write each, growing the first chunk (moving it), adding whole
+     * chunks, and (past 16 chunks) the chunk table: with its 1st, 2nd, ...
+     * allocation failing, -1/ENOMEM and nothing changed. */
+    static const size_t sizes[] = {2000, 5000, 65536 + 1, 1500000};
+    static unsigned char data[1500000];
+    for (size_t i = 0; i < sizeof data; i++)
+        data[i] = pat(4 + i);
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        long failed = 0;
+        for (long n = 1; n < 100; n++) {
+            tmpf_file *f = spooled(0);
+            CHECK(f != NULL);
+            if (!f)
+                break;
+            CHECK_EQ_INT(put(f, "0123456789"), 10);
+            CHECK_EQ_INT(tmpf_file_seek(f, 4, SEEK_SET), 4);
+            uint64_t held = stat_bytes();
+            tmpf__test_fail_alloc_after(n);
+            ssize_t w = tmpf_file_write(f, data, sizes[i]);
+            int err = errno;
+            tmpf__test_fail_alloc_after(-1);
+            if (w >= 0) {
+                CHECK_EQ_INT(w, sizes[i]);
+                CHECK(is_pat(f, 4, sizes[i], 4096));
+                tmpf_file_cleanup(f);
+                break;
+            }
+            failed++;
+            CHECK_EQ_INT(err, ENOMEM);
+            CHECK_EQ_INT(stat_bytes(), held);
+            check_intact(f);
+            CHECK_EQ_INT(tmpf_file_write(f, data, sizes[i]), sizes[i]); /* usable */
+            CHECK(is_pat(f, 4, sizes[i], 65536));
+            tmpf_file_cleanup(f);
+        }
+        /* 1500004 bytes: the table, the first chunk, 22 more chunks */
+        CHECK_EQ_INT(failed, sizes[i] > (1 << 20) ? 24 : sizes[i] > 65536 ? 2 : 1);
+    }
+}
+
 /* ---- Differential: a spooled file behaves like a plain file ------------------ */
 
 static uint64_t rng_state;
@@ -643,59 +963,112 @@ static uint64_t rng(void)
 static long rng_range(long lo, long hi) { return lo + (long)(rng() % (uint64_t)(hi - lo + 1)); }
 
 enum { OP_WRITE, OP_READ, OP_SEEK, OP_TRUNCATE, OP_TELL, OP_FILENO,
-       OP_ROLLOVER, OP_SYNC };
+       OP_ROLLOVER, OP_SYNC, OP_SWRITE, OP_SREAD, OP_SSEEK };
 
-static int pick_op(void)
+/* The shape of a run: thresholds to pick from and how far operations
+ * reach. Small sizes make many short runs; large ones cross the 64 KiB
+ * chunk boundaries. */
+struct shape {
+    const size_t *maxes;
+    size_t n_maxes;
+    long write_small, write_large, read, seek, truncate;
+    bool streams;
+};
+
+static int pick_op(bool streams)
 {
-    long r = rng_range(0, 99);
+    long r = rng_range(0, streams ? 119 : 99);
     return r < 38 ? OP_WRITE : r < 58 ? OP_READ : r < 78 ? OP_SEEK
          : r < 90 ? OP_TRUNCATE : r < 94 ? OP_TELL : r < 96 ? OP_FILENO
-         : r < 98 ? OP_ROLLOVER : OP_SYNC;
+         : r < 98 ? OP_ROLLOVER : r < 100 ? OP_SYNC
+         : r < 110 ? OP_SWRITE : r < 115 ? OP_SREAD : OP_SSEEK;
 }
+
+/* Both files' stdio views, made at the first stream operation (so that a
+ * run starts without one and the small operations' window is used). */
+static FILE *view(tmpf_file *f, bool *ok)
+{
+    FILE *v = tmpf_file_stream(f);
+    if (!v)
+        *ok = false;
+    return v;
+}
+
+#define DIFF_MAX (1 << 19)
 
 /* One random sequence; returns false (after reporting) on the first
  * difference. */
-static bool differential_run(uint64_t seed, int steps)
+static bool differential_run(uint64_t seed, int steps, const struct shape *sh)
 {
-    static const size_t sizes[] = {0, 1, 2, 7, 16, 33, 64, 100, 250};
     rng_state = seed * 0x9E3779B97F4A7C15ULL + 1;
-    size_t max_size = sizes[rng() % (sizeof sizes / sizeof sizes[0])];
+    size_t max_size = sh->maxes[rng() % sh->n_maxes];
     tmpf_file *s = spooled(max_size);
     tmpf_file *p = tmpf_temporary_file(&(tmpf_opts){.dir = scratch});
     bool ok = s && p, rolled = false;
-    static unsigned char data[600], got_s[1 << 17], got_p[1 << 17];
+    static unsigned char data[DIFF_MAX], got_s[DIFF_MAX], got_p[DIFF_MAX];
     for (int step = 0; ok && step < steps; step++) {
-        int op = pick_op();
+        int op = pick_op(sh->streams);
         long arg = 0, rs = 0, rp = 0;
         int es = 0, ep = 0;
         int64_t pos = tmpf_file_tell(p);
         switch (op) {
         case OP_WRITE:
-            arg = rng_range(0, 9) == 0 ? rng_range(0, 600) : rng_range(0, 40);
+        case OP_SWRITE:
+            arg = rng_range(0, 9) == 0 ? rng_range(0, sh->write_large)
+                                       : rng_range(0, sh->write_small);
             for (long i = 0; i < arg; i++)
                 data[i] = (unsigned char)rng();
-            errno = 0, rs = tmpf_file_write(s, data, (size_t)arg), es = errno;
-            errno = 0, rp = tmpf_file_write(p, data, (size_t)arg), ep = errno;
-            if (max_size && pos + arg > (long)max_size)
+            if (op == OP_WRITE) {
+                errno = 0, rs = tmpf_file_write(s, data, (size_t)arg), es = errno;
+                errno = 0, rp = tmpf_file_write(p, data, (size_t)arg), ep = errno;
+            } else {
+                FILE *vs = view(s, &ok), *vp = view(p, &ok);
+                if (!ok)
+                    break;
+                rs = (long)fwrite(data, 1, (size_t)arg, vs);
+                rp = (long)fwrite(data, 1, (size_t)arg, vp);
+            }
+            /* An empty write past max_size rolls over, as in Python; an
+             * empty fwrite never reaches the file. A stream write gets
+             * there at the flush below. */
+            if (max_size && (op == OP_WRITE || arg) && pos + arg > (long)max_size)
                 rolled = true;
             break;
         case OP_READ:
-            arg = rng_range(0, 60);
-            errno = 0, rs = tmpf_file_read(s, got_s, (size_t)arg), es = errno;
-            errno = 0, rp = tmpf_file_read(p, got_p, (size_t)arg), ep = errno;
+        case OP_SREAD:
+            arg = rng_range(0, sh->read);
+            if (op == OP_READ) {
+                errno = 0, rs = tmpf_file_read(s, got_s, (size_t)arg), es = errno;
+                errno = 0, rp = tmpf_file_read(p, got_p, (size_t)arg), ep = errno;
+            } else {
+                FILE *vs = view(s, &ok), *vp = view(p, &ok);
+                if (!ok)
+                    break;
+                rs = (long)fread(got_s, 1, (size_t)arg, vs);
+                rp = (long)fread(got_p, 1, (size_t)arg, vp);
+            }
             if (rs > 0 && rs == rp && memcmp(got_s, got_p, (size_t)rs) != 0)
                 rs = -2; /* reported as a difference below */
             break;
-        case OP_SEEK: {
+        case OP_SEEK:
+        case OP_SSEEK: {
             int whence = (int)rng_range(0, 2);
-            arg = rng_range(-60, 300);
-            errno = 0, rs = (long)tmpf_file_seek(s, arg, whence), es = errno;
-            errno = 0, rp = (long)tmpf_file_seek(p, arg, whence), ep = errno;
+            arg = rng_range(-60, sh->seek);
+            if (op == OP_SEEK) {
+                errno = 0, rs = (long)tmpf_file_seek(s, arg, whence), es = errno;
+                errno = 0, rp = (long)tmpf_file_seek(p, arg, whence), ep = errno;
+            } else {
+                FILE *vs = view(s, &ok), *vp = view(p, &ok);
+                if (!ok)
+                    break;
+                errno = 0, rs = fseeko(vs, arg, whence), es = errno;
+                errno = 0, rp = fseeko(vp, arg, whence), ep = errno;
+            }
             arg = arg * 10 + whence;
             break;
         }
         case OP_TRUNCATE:
-            arg = rng_range(-2, 300);
+            arg = rng_range(-2, sh->truncate);
             errno = 0, rs = tmpf_file_truncate(s, arg), es = errno;
             errno = 0, rp = tmpf_file_truncate(p, arg), ep = errno;
             if (max_size && arg > (long)max_size)
@@ -723,7 +1096,7 @@ static bool differential_run(uint64_t seed, int steps)
         long cs = content(s, (char *)got_s, sizeof got_s);
         long cp = content(p, (char *)got_p, sizeof got_p);
         int64_t ts = tmpf_file_tell(s), tp = tmpf_file_tell(p);
-        if (rs != rp || (rs == -1 && es != ep) || cs != cp || cs < 0 ||
+        if (!ok || rs != rp || (rs == -1 && es != ep) || cs != cp || cs < 0 ||
             memcmp(got_s, got_p, (size_t)(cs > 0 ? cs : 0)) != 0 || ts != tp ||
             tmpf_file_rolled(s) != rolled) {
             FAIL_AT("seed %" PRIu64 " step %d (max_size %zu) op %d arg %ld: "
@@ -741,12 +1114,49 @@ static bool differential_run(uint64_t seed, int steps)
     return ok;
 }
 
-static void test_differential_random_sequences(void)
+/* TMPF_SPOOL_SEQUENCES, else by_default (divided as test_scale_div says:
+ * under valgrind a few hundred runs find what thousands would). */
+static int sequences(int by_default)
 {
     const char *env = getenv("TMPF_SPOOL_SEQUENCES");
-    int runs = env ? atoi(env) : 3000;
+    return env ? atoi(env) : by_default / test_scale_div();
+}
+
+static void test_differential_random_sequences(void)
+{
+    static const size_t maxes[] = {0, 1, 2, 7, 16, 33, 64, 100, 250};
+    const struct shape small = {maxes, sizeof maxes / sizeof maxes[0],
+                                40, 600, 60, 300, 300, false};
+    int runs = sequences(3000);
     for (int i = 0; i < runs; i++)
-        if (!differential_run((uint64_t)i, 60))
+        if (!differential_run((uint64_t)i, 60, &small))
+            break;
+}
+
+static void test_differential_with_streams(void)
+{
+    /* The same, with fwrite/fread/fseeko through both files' stdio views
+     * mixed in (each step's checks flush them). */
+    static const size_t maxes[] = {0, 1, 16, 64, 100, 250, 5000};
+    const struct shape small = {maxes, sizeof maxes / sizeof maxes[0],
+                                40, 600, 60, 300, 300, true};
+    int runs = sequences(3000);
+    for (int i = 0; i < runs; i++)
+        if (!differential_run((uint64_t)i + 1000000, 60, &small))
+            break;
+}
+
+static void test_differential_across_chunks(void)
+{
+    /* Sizes that cross the 64 KiB chunk boundaries: thresholds on and
+     * around them, writes, seeks and truncates reaching 200 KiB. Fewer
+     * runs: each step compares the whole content. */
+    static const size_t maxes[] = {0, 65535, 65536, 65537, 100000, 3 * 65536};
+    const struct shape large = {maxes, sizeof maxes / sizeof maxes[0],
+                                100, 70000, 70000, 200000, 200000, true};
+    int runs = sequences(150);
+    for (int i = 0; i < runs; i++)
+        if (!differential_run((uint64_t)i + 2000000, 40, &large))
             break;
 }
 
@@ -772,6 +1182,13 @@ static const struct test tests[] = {
     TEST(test_rollover_emfile),
     TEST(test_rollover_enospc),
     TEST(test_enomem_leaves_file_usable),
+    TEST(test_threshold_at_chunk_sizes),
+    TEST(test_chunk_boundaries),
+    TEST(test_small_ops_and_other_calls_interleaved),
+    TEST(test_stream_writes_cross_threshold),
+    TEST(test_growth_enomem_changes_nothing),
     TEST(test_differential_random_sequences),
+    TEST(test_differential_with_streams),
+    TEST(test_differential_across_chunks),
 };
 TEST_MAIN(tests)

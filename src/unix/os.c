@@ -151,6 +151,22 @@ const char *tmpf__os_secure_getenv(const char *name)
 #endif
 }
 
+int tmpf__os_write_all(int fd, const void *data, size_t n)
+{
+    const char *p = data;
+    while (n > 0) {
+        ssize_t put = write(fd, p, n);
+        if (put < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        p += put;
+        n -= (size_t)put;
+    }
+    return 0;
+}
+
 int tmpf__os_close(int fd)
 {
     int saved = errno;
