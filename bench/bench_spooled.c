@@ -146,15 +146,7 @@ static double python_spooled_ns(void)
         "t = timeit.repeat(run, number=3, repeat=9)\n"
         "print(statistics.median(t) / 3 * 1e9)\n"
         "' 2>/dev/null";
-    FILE *p = popen(script, "r");
-    if (!p)
-        return -1;
-    double ns = -1;
-    if (fscanf(p, "%lf", &ns) != 1)
-        ns = -1;
-    if (pclose(p) != 0)
-        ns = -1;
-    return ns;
+    return bench_command_ns(script);
 }
 
 /* ---- (b) rollover --------------------------------------------------------- */
@@ -220,15 +212,7 @@ static double alone_ns(const char *self)
 {
     char cmd[4200];
     snprintf(cmd, sizeof cmd, "'%s' alone", self);
-    FILE *p = popen(cmd, "r");
-    if (!p)
-        return -1;
-    double ns = -1;
-    if (fscanf(p, "%lf", &ns) != 1)
-        ns = -1;
-    if (pclose(p) != 0)
-        ns = -1;
-    return ns;
+    return bench_command_ns(cmd);
 }
 
 int main(int argc, char **argv)

@@ -53,15 +53,6 @@ static inline double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static inline int scale_div(void)
-{
-    const char *s = getenv("TMPF_TEST_SCALE");
-    if (s && atoi(s) > 0)
-        return atoi(s);
-    const char *p = getenv("LD_PRELOAD");
-    return p && strstr(p, "vgpreload") ? 25 : 1;
-}
-
 enum attack {
     EXCHANGE,  /* renameat2(RENAME_EXCHANGE) of the directory and a symlink */
     RENAME,    /* rename the directory away, symlink in its place, undo */
@@ -318,7 +309,7 @@ static inline void run_races(const struct race_case *cases, size_t n, bool as_no
                     c.name);
             continue;
         }
-        c.iterations = c.iterations / scale_div() + 1;
+        c.iterations = c.iterations / test_scale_div() + 1;
         static unsigned serial;
         char base[4160], out[4200];
         snprintf(base, sizeof base, "%s/case%u", scratch, serial++);

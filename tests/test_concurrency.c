@@ -13,7 +13,6 @@
 #include <stdatomic.h>
 #include <tmpf.h>
 
-static int scale_div(void) { return test_scale_div(); }
 
 /* LeakSanitizer checks at exit like valgrind does. */
 static bool under_lsan(void)
@@ -65,7 +64,7 @@ static void *create_many(void *arg)
 
 static void test_two_threads_one_directory(void)
 {
-    int n = 50000 / scale_div();
+    int n = 50000 / test_scale_div();
     struct worker w[2];
     pthread_t t[2];
     char **all = calloc((size_t)n * 2, sizeof *all);
@@ -149,7 +148,7 @@ static void child(int wfd)
     /* Under valgrind or LSan any exit runs a leak check in the child, which sees
      * the memory of the parent's other thread (gone in the child) as lost:
      * there the child cleans up by hand and ends by exec'ing true. */
-    bool by_hand = scale_div() > 1 || under_lsan();
+    bool by_hand = test_scale_div() > 1 || under_lsan();
     tmpf_opts o = {.dir = cdir, .flags = TMPF_AT_EXIT};
     for (int i = 0; i < 10; i++) {
         tmpf_file *f = tmpf_named_temporary_file(&o);
@@ -182,7 +181,7 @@ static void test_creation_racing_fork(void)
     pthread_t t;
     stop_creating = 0;
     CHECK(pthread_create(&t, NULL, create_until_stopped, NULL) == 0);
-    int forks = 100 / scale_div() + 4, bad = 0;
+    int forks = 100 / test_scale_div() + 4, bad = 0;
     size_t child_cap = (size_t)forks * 10, nchild = 0;
     char **child_names = calloc(child_cap, sizeof *child_names);
     for (int i = 0; i < forks; i++) {

@@ -672,7 +672,7 @@ static int build_wide(const char *root)
 
 static void test_two_removals_of_one_tree(void)
 {
-    int n = 200 / scale_div() + 1, failures = 0;
+    int n = 200 / test_scale_div() + 1, failures = 0;
     for (int unknown = 0; unknown < 2; unknown++) {
         if (unknown && !interposed())
             break;

@@ -589,8 +589,6 @@ int tmpf__os_rmtree(const char *parent, const char *name)
     struct node base;
     if (identify(pfd, &base) != 0 || push(&w, none, &base, "", 0) != 0) {
         int err = errno;
-        free(w.fr); /* push may have grown one array before failing */
-        free(w.names);
         close(pfd);
         free(w.fr); /* push may have grown one array and not the other */
         free(w.names);
