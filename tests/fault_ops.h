@@ -291,9 +291,6 @@ static void tree_setup(struct ctx *c)
     make_tree(c->target);
 }
 static int run_rmtree(struct ctx *c) { return tmpf_rmtree(c->target, 0); }
-/* Set by the tests when tmpf_rmtree is still the ENOSYS placeholder. */
-static bool rmtree_missing;
-static bool needs_rmtree(const struct op *op);
 static int run_settempdir(struct ctx *c)
 {
     return tmpf_settempdir(c->dir);
@@ -367,19 +364,6 @@ static const struct op ops[] = {
     {"leak_report", NULL, run_leak_report, no_undo},
 };
 
-static bool needs_rmtree(const struct op *op)
-{
-    return op->run == run_rmtree || op->setup == full_dir_setup;
-}
-
-/* Probes once whether tmpf_rmtree exists yet. */
-static void probe_rmtree(void)
-{
-    errno = 0;
-    rmtree_missing = tmpf_rmtree("/nonexistent/tmpf-probe", 0) != 0 &&
-                     errno == ENOSYS;
-}
-
 /* What must hold of the file system after a failed run. */
 static bool target_intact(const struct op *op, struct ctx *c, bool after_commit)
 {
@@ -441,13 +425,6 @@ static int run_op(const struct op *op, tmpf_file *witness, struct injector *inj)
 {
     long n;
     int failures = 0;
-    if (rmtree_missing && needs_rmtree(op)) {
-        fprintf(stderr, "  %s, %s: known defect, skipped: tmpf_rmtree is the"
-                " ENOSYS placeholder until branch dir is merged\n", op->name,
-                inj->what);
-        fault_skipped++;
-        return 0;
-    }
     char key[256];
     snprintf(key, sizeof key, "%s|%s", op->name, inj->what);
     for (const char *const(*k)[2] = inj->known; k && (*k)[0]; k++)

@@ -193,10 +193,25 @@ DIR *opendir(const char *p)
 long syscall(long nr, ...);
 long syscall(long nr, ...)
 {
+    /* Read only the arguments the call has: reading past them reads the
+     * caller's stack (AddressSanitizer rightly objects). */
+    int argc = 6;
+#ifdef SYS_statx
+    if (nr == SYS_statx)
+        argc = 5;
+#endif
+#ifdef SYS_renameat2
+    if (nr == SYS_renameat2)
+        argc = 5;
+#endif
+#ifdef SYS_getrandom
+    if (nr == SYS_getrandom)
+        argc = 3;
+#endif
     va_list ap;
     va_start(ap, nr);
-    long a[6];
-    for (int i = 0; i < 6; i++)
+    long a[6] = {0};
+    for (int i = 0; i < argc; i++)
         a[i] = va_arg(ap, long);
     va_end(ap);
     REAL(syscall);
@@ -213,17 +228,6 @@ static const char *const sys_known[][2] = {
     {NULL, NULL},
 };
 
-/* Until branch dir is merged, a failed rmdir makes tmpf_dir_cleanup fall
- * back to the ENOSYS placeholder of tmpf_rmtree. */
-static const char *const sys_known_no_rmtree[][2] = {
-    {"dir_cleanup|unlink/rmdir",
-     "rmdir failing makes tmpf_dir_cleanup fall back to tmpf_rmtree, a"
-     " placeholder (ENOSYS) until branch dir is merged"},
-    {"scope_cleanup|unlink/rmdir",
-     "the scope removes a directory whose rmdir failed with tmpf_rmtree, a"
-     " placeholder (ENOSYS) until branch dir is merged"},
-    {NULL, NULL},
-};
 
 static int cur_cls;
 static void arm(long n)
@@ -262,7 +266,6 @@ static void test_every_operation(void)
     static const int errs[] = {EIO, EINTR, ENOSPC, EMFILE, EACCES};
     size_t nerrs = under_valgrind() ? 2 : sizeof errs / sizeof errs[0];
     tmpf_opts o = {.dir = scratch};
-    probe_rmtree();
     tmpf_file *witness = tmpf_named_temporary_file(&o);
     CHECK(witness != NULL);
     for (int c = 0; c < C_COUNT; c++)
@@ -277,7 +280,7 @@ static void test_every_operation(void)
                      errs[e] == EINTR ? "EINTR" : strerror(errs[e]));
             struct injector inj = {
                 .what = what,
-                .known = rmtree_missing ? sys_known_no_rmtree : sys_known,
+                .known = sys_known,
                 .arm = arm,
                 .hits = get_hits, .want_errno = errs[e] == EINTR ? 0 : errs[e],
                 .after_commit = c == C_FSYNC,
