@@ -106,6 +106,16 @@ void tmpf__free_wiped(void *p, size_t n)
 #define SPARE_BLOCKS 16
 static _Atomic(void *) spare[SPARE_BLOCKS];
 
+bool tmpf__block_spare_ready(void)
+{
+    if (atomic_load_explicit(&fail_countdown, memory_order_relaxed) >= 0)
+        return false;
+    for (size_t i = 0; i < SPARE_BLOCKS; i++)
+        if (atomic_load_explicit(&spare[i], memory_order_relaxed))
+            return true;
+    return false;
+}
+
 void *tmpf__block_alloc(size_t n)
 {
     if (n == TMPF__BLOCK_SIZE &&

@@ -54,6 +54,9 @@ void tmpf__wipe(void *p, size_t n);
 #define TMPF__BLOCK_SIZE ((size_t)1 << 16)
 void *tmpf__block_alloc(size_t n);
 void tmpf__block_free(void *p, size_t n, size_t used);
+/* True when block_alloc(TMPF__BLOCK_SIZE) would now take a spare block
+ * (memory the process holds anyway) rather than allocate. */
+bool tmpf__block_spare_ready(void);
 
 /* ---- names.c: random name characters ----------------------------------- */
 
@@ -161,9 +164,12 @@ struct tmpf__spool; /* spooled.c */
  * while a stdio view exists (whose flush must come first). */
 struct tmpf__window {
     unsigned char *at;   /* the byte at the position */
-    unsigned char *rend; /* end of the content in this chunk (>= at) */
-    unsigned char *wend; /* end of the chunk's room (>= rend) */
+    unsigned char *rend; /* end of the content in this chunk when opened */
+    unsigned char *wend; /* end of the chunk's room (>= rend, >= at) */
 };
+/* at only moves forward while the window is open, so writes through it
+ * leave rend alone (one store less each): the content ends at
+ * max(rend, at). A read through it needs at <= rend. */
 /* Bytes from at to end; 0 for a shut window (all NULL). */
 static inline size_t tmpf__window_room(const unsigned char *at, const unsigned char *end)
 {

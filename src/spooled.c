@@ -5,7 +5,8 @@
  *
  * In memory the content is a row of chunks: byte o is in chunk[o >> 16]
  * at o & 0xffff. Only the first chunk ever moves (it grows from 1 KiB to
- * 64 KiB by doubling); later ones are 64 KiB blocks that stay where they
+ * 64 KiB by doubling, or at once when a spare block is there to take and
+ * max_size allows); later ones are 64 KiB blocks that stay where they
  * are, so growth copies and wipes nothing once the file passes 64 KiB, and
  * whole chunks are recycled (alloc.c keeps a few spare ones: glibc would
  * give them back to the system and the next file fault them in again).
@@ -150,7 +151,9 @@ static int reserve(struct tmpf__spool *s, size_t end)
     if ((uint64_t)end > MEMORY_MAX)
         goto nomem;
     size_t first = 0; /* new size of the first chunk, if it moves */
-    if (s->cap < CHUNK_SIZE) {
+    if (s->cap < CHUNK_SIZE && limit >= CHUNK_SIZE && tmpf__block_spare_ready()) {
+        first = CHUNK_SIZE; /* a spare block costs no memory: no doubling */
+    } else if (s->cap < CHUNK_SIZE) {
         first = s->cap ? s->cap : FIRST_MIN / 2;
         do
             first *= 2;
@@ -247,13 +250,14 @@ static void spool_release(tmpf_file *f)
 
 /* Takes back what tmpf_file_read/write did through the window: the
  * position moved to at, and writes may have pushed the content's end to
- * rend. Shuts it. */
+ * at (internal.h). Shuts it. */
 static struct tmpf__spool *window_fold(tmpf_file *f)
 {
     struct tmpf__spool *s = f->spool;
     if (s->win_start) {
         s->pos = s->win_pos + (size_t)(f->win.at - s->win_start);
-        size_t end = s->win_pos + (size_t)(f->win.rend - s->win_start);
+        unsigned char *rend = f->win.rend > f->win.at ? f->win.rend : f->win.at;
+        size_t end = s->win_pos + (size_t)(rend - s->win_start);
         if (end > s->len)
             s->len = end;
         s->win_start = NULL;

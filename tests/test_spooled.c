@@ -842,6 +842,77 @@ static void test_small_ops_and_other_calls_interleaved(void)
     CHECK_ERRNO(tmpf_file_read(NULL, b, 1), -1, EBADF);
 }
 
+static void test_first_chunk_from_a_spare_block(void)
+{
+    /* Once a file of several chunks is gone, its blocks are spares: the
+     * next file's first chunk is one of them at once (no doubling), but
+     * never when max_size is below a block. */
+    tmpf_file *f = spooled(0);
+    CHECK(f != NULL);
+    CHECK_EQ_INT(put_pat(f, 0, 3 << 16), 3 << 16);
+    tmpf_file_cleanup(f);
+    uint64_t base = stat_bytes();
+    f = spooled(1 << 20);
+    CHECK(f != NULL);
+    CHECK_EQ_INT(put_pat(f, 0, 10), 10);
+    CHECK_EQ_INT(stat_bytes() - base, 1 << 16);
+    CHECK_EQ_INT(put_pat(f, 10, (1 << 16) + 5), (1 << 16) + 5);
+    CHECK_EQ_INT(stat_bytes() - base, 2 << 16);
+    CHECK(is_pat(f, 0, (1 << 16) + 15, 1000));
+    tmpf_file_cleanup(f);
+    f = spooled(1000);
+    CHECK(f != NULL);
+    CHECK_EQ_INT(put_pat(f, 0, 10), 10);
+    CHECK(stat_bytes() - base <= 1000);
+    CHECK(is_pat(f, 0, 10, 3));
+    tmpf_file_cleanup(f);
+    CHECK_EQ_INT(stat_bytes(), base);
+}
+
+static void test_window_reads_after_writes_that_extend(void)
+{
+    /* Writes through the window that push the end of the content, then
+     * reads straight after: at the end they find nothing (no byte of the
+     * chunk past the content), and from inside they stop at the new end. */
+    tmpf_file *f = spooled(1 << 20);
+    CHECK(f != NULL);
+    if (!f)
+        return;
+    unsigned char b[64];
+    CHECK_EQ_INT(put_pat(f, 0, 100), 100);
+    CHECK_EQ_INT(tmpf_file_seek(f, 40, SEEK_SET), 40);
+    CHECK_EQ_INT(tmpf_file_read(f, b, 20), 20); /* window open inside */
+    CHECK_EQ_INT(b[0], pat(40));
+    CHECK_EQ_INT(put_pat(f, 60, 50), 50); /* overwrites, then extends to 110 */
+    CHECK_EQ_INT(tmpf_file_read(f, b, 1), 0);
+    CHECK_EQ_INT(tmpf_file_read(f, b, 64), 0);
+    CHECK_EQ_INT(put_pat(f, 110, 30), 30);
+    CHECK_EQ_INT(tmpf_file_read(f, b, 1), 0);
+    CHECK_EQ_INT(tmpf_file_tell(f), 140);
+    CHECK_EQ_INT(tmpf_file_seek(f, 0, SEEK_END), 140);
+    CHECK(is_pat(f, 0, 140, 7));
+    /* Rewrite the middle, extend, and read back without a seek between. */
+    CHECK_EQ_INT(tmpf_file_seek(f, 120, SEEK_SET), 120);
+    CHECK_EQ_INT(tmpf_file_read(f, b, 10), 10);
+    CHECK_EQ_INT(put_pat(f, 130, 40), 40); /* end now 170 */
+    CHECK_EQ_INT(tmpf_file_seek(f, -60, SEEK_CUR), 110);
+    CHECK_EQ_INT(tmpf_file_read(f, b, 64), 60); /* stops at the new end */
+    CHECK_EQ_INT(b[59], pat(169));
+    CHECK_EQ_INT(tmpf_file_read(f, b, 64), 0);
+    CHECK(is_pat(f, 0, 170, 64));
+    /* The same at a chunk's last bytes. */
+    CHECK_EQ_INT(tmpf_file_seek(f, 0, SEEK_SET), 0);
+    CHECK_EQ_INT(put_pat(f, 0, (1 << 16) - 3), (1 << 16) - 3);
+    CHECK_EQ_INT(tmpf_file_read(f, b, 2), 0);
+    CHECK_EQ_INT(put_pat(f, (1 << 16) - 3, 3), 3);
+    CHECK_EQ_INT(tmpf_file_read(f, b, 1), 0);
+    CHECK_EQ_INT(put_pat(f, 1 << 16, 5), 5);
+    CHECK(is_pat(f, (1 << 16) - 10, 15, 4));
+    CHECK_EQ_INT(tmpf_file_read(f, b, 1), 0);
+    CHECK(!tmpf_file_rolled(f));
+    tmpf_file_cleanup(f);
+}
+
 static void test_stream_writes_cross_threshold(void)
 {
     static const size_t maxes[] = {100, 65536 + 10};
@@ -921,7 +992,11 @@ static void test_growth_enomem_changes_nothing(void)
             CHECK(f != NULL);
             if (!f)
                 break;
+            /* Armed far off: the first chunk is a small one of its own,
+             * not a spare block (those are passed over while armed). */
+            tmpf__test_fail_alloc_after(1L << 30);
             CHECK_EQ_INT(put(f, "0123456789"), 10);
+            tmpf__test_fail_alloc_after(-1);
             CHECK_EQ_INT(tmpf_file_seek(f, 4, SEEK_SET), 4);
             uint64_t held = stat_bytes();
             tmpf__test_fail_alloc_after(n);
@@ -1185,6 +1260,8 @@ static const struct test tests[] = {
     TEST(test_threshold_at_chunk_sizes),
     TEST(test_chunk_boundaries),
     TEST(test_small_ops_and_other_calls_interleaved),
+    TEST(test_first_chunk_from_a_spare_block),
+    TEST(test_window_reads_after_writes_that_extend),
     TEST(test_stream_writes_cross_threshold),
     TEST(test_growth_enomem_changes_nothing),
     TEST(test_differential_random_sequences),
