@@ -546,4 +546,17 @@ static int run_op(const struct op *op, tmpf_file *witness, struct injector *inj)
 }
 
 
+/* The summary line CI prints: "<what> faults injected: N, all clean ...".
+ * ops_failed < 0 means the run did not get that far (a failed setup). */
+static void print_fault_summary(const char *what, int ops_failed, long injected,
+                                long absorbed)
+{
+    if (ops_failed == 0)
+        printf("%s faults injected: %ld, all clean (%ld more absorbed by"
+               " operations that then succeeded; %ld skipped as known defects)\n",
+               what, injected, absorbed, fault_skipped);
+    else if (ops_failed > 0)
+        printf("%s faults injected: %ld, FAILURES above\n", what, injected);
+}
+
 #endif

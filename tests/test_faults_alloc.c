@@ -49,13 +49,6 @@ int main(int argc, char **argv)
 {
     report_sink = fopen("/dev/null", "we");
     int r = run_tests(tests, sizeof tests / sizeof tests[0], argc, argv);
-    if (ops_failed == 0)
-        printf("allocation faults injected: %ld, all clean (%ld more absorbed"
-               " by operations that then succeeded; %ld skipped as known"
-               " defects)\n",
-               alloc_inj.injected, alloc_inj.absorbed, fault_skipped);
-    else if (ops_failed > 0)
-        printf("allocation faults injected: %ld, FAILURES above\n",
-               alloc_inj.injected);
+    print_fault_summary("allocation", ops_failed, alloc_inj.injected, alloc_inj.absorbed);
     return r;
 }

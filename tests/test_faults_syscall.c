@@ -309,12 +309,6 @@ int main(int argc, char **argv)
 {
     report_sink = fopen("/dev/null", "we");
     int r = run_tests(tests, sizeof tests / sizeof tests[0], argc, argv);
-    if (ops_failed == 0)
-        printf("syscall faults injected: %ld, all clean (%ld more absorbed"
-               " by operations that then succeeded; %ld skipped as known"
-               " defects)\n",
-               injected, absorbed, fault_skipped);
-    else if (ops_failed > 0)
-        printf("syscall faults injected: %ld, FAILURES above\n", injected);
+    print_fault_summary("syscall", ops_failed, injected, absorbed);
     return r;
 }
