@@ -31,9 +31,11 @@ _Static_assert(6 * TMPF__ALPHABET_LEN == UNBIASED_LIMIT, "table covers 0..221");
 
 static atomic_uint fork_generation = 1;
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
-/* Nonzero in this process, zero in a child; NULL when unsupported. Set
- * under atfork_once, which every thread passes before its first name. */
-static atomic_uint *fork_canary;
+/* Nonzero in this process, zero in a child; NULL when unsupported or not
+ * yet set. Set under atfork_once, but read before a thread's first pass
+ * through it (current_generation runs before refill), so published with
+ * release/acquire: a reader that sees the pointer sees the armed word. */
+static _Atomic(atomic_uint *) fork_canary;
 static _Atomic(tmpf__random_fn) test_random;
 
 struct pool {
@@ -52,7 +54,7 @@ static void on_fork_child(void)
 static void register_atfork(void)
 {
     pthread_atfork(NULL, NULL, on_fork_child);
-    fork_canary = tmpf__os_fork_canary();
+    atomic_store_explicit(&fork_canary, tmpf__os_fork_canary(), memory_order_release);
 }
 
 /* The generation to use now. A zeroed canary means this is a child whose
@@ -60,7 +62,7 @@ static void register_atfork(void)
  * that sees the canary armed also sees the new generation. */
 static unsigned current_generation(void)
 {
-    atomic_uint *c = fork_canary;
+    atomic_uint *c = atomic_load_explicit(&fork_canary, memory_order_acquire);
     if (c && __builtin_expect(atomic_load_explicit(c, memory_order_acquire) == 0, 0)) {
         atomic_fetch_add_explicit(&fork_generation, 1, memory_order_relaxed);
         atomic_store_explicit(c, 1, memory_order_release);

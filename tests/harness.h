@@ -119,18 +119,31 @@ static inline int count_open_fds(void)
     return n - 1; /* the DIR's own descriptor */
 }
 
-/* Number of entries in a directory (not counting . and ..), -1 on error. */
 /* What to divide a test's repetition counts by: TMPF_TEST_SCALE=n, else
- * 25 under valgrind (its preload library is in LD_PRELOAD), else 1. */
+ * 25 under valgrind (its preload library is in LD_PRELOAD), 10 under
+ * ThreadSanitizer, else 1. */
+#if defined(__SANITIZE_THREAD__)
+#define HARNESS_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define HARNESS_TSAN 1
+#endif
+#endif
+
 static inline int test_scale_div(void)
 {
     const char *s = getenv("TMPF_TEST_SCALE");
     if (s && atoi(s) > 0)
         return atoi(s);
+#ifdef HARNESS_TSAN
+    return 10; /* a fork with threads running costs about a second there */
+#else
     const char *p = getenv("LD_PRELOAD");
     return p && strstr(p, "vgpreload") ? 25 : 1;
+#endif
 }
 
+/* Number of entries in a directory (not counting . and ..), -1 on error. */
 static inline int count_entries(const char *dir)
 {
     DIR *d = opendir(dir);

@@ -104,7 +104,7 @@ static void test_two_threads_one_directory(void)
 /* ---- creation racing fork() ------------------------------------------- */
 
 static char pdir[4096], cdir[4096];
-static volatile int stop_creating;
+static atomic_int stop_creating;
 /* Creations the parent thread may still make: each fork adds some, so
  * every fork races creation and the name count stays small enough that
  * chance repeats among 37^8 names are negligible. */

@@ -810,8 +810,8 @@ static void test_at_exit_fork_during_registration(void)
     pthread_t t;
     atomic_store(&stop_churn, false);
     CHECK(pthread_create(&t, NULL, churn_main, &failures) == 0);
-    int hung = 0;
-    for (int i = 0; i < 300; i++) {
+    int hung = 0, forks = 300 / test_scale_div() + 10;
+    for (int i = 0; i < forks; i++) {
         fflush(NULL);
         pid_t pid = fork();
         if (pid == 0)

@@ -4,6 +4,7 @@
 #include "harness.h"
 #include <tmpf.h>
 
+#include <pthread.h>
 #include <stdint.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
@@ -869,6 +870,61 @@ static void test_first_chunk_from_a_spare_block(void)
     CHECK_EQ_INT(stat_bytes(), base);
 }
 
+/* Threads making and dropping multi-chunk spooled files at once share the
+ * process's spare blocks (atomic slots, no lock): every file must read
+ * back exactly its own thread's bytes, and a hole in a fresh file must
+ * read as zeros, never as a byte another file left in a reused block. */
+#define SPARE_THREADS 4
+#define SPARE_ROUNDS 40
+
+static void *spare_churn(void *arg)
+{
+    unsigned char tag = (unsigned char)(uintptr_t)arg;
+    static _Thread_local unsigned char buf[3 << 16];
+    intptr_t bad = 0;
+    int rounds = SPARE_ROUNDS / test_scale_div() + 2;
+    for (int r = 0; r < rounds && !bad; r++) {
+        tmpf_file *f = tmpf_spooled_temporary_file(
+            &(tmpf_opts){.dir = scratch, .max_size = 1 << 20});
+        if (!f)
+            return (void *)1;
+        /* A hole first (a chunk that may be a reused block), then data. */
+        memset(buf, tag, sizeof buf);
+        size_t hole = (size_t)(r % 3) << 15;
+        if (tmpf_file_seek(f, (int64_t)hole, SEEK_SET) != (int64_t)hole ||
+            tmpf_file_write(f, buf, sizeof buf) != (ssize_t)sizeof buf ||
+            tmpf_file_rolled(f) || tmpf_file_seek(f, 0, SEEK_SET) != 0)
+            bad = 2;
+        memset(buf, 0xEE, sizeof buf);
+        size_t total = hole + sizeof buf, got = 0;
+        while (!bad && got < total) {
+            size_t k = total - got < sizeof buf ? total - got : sizeof buf;
+            if (tmpf_file_read(f, buf, k) != (ssize_t)k)
+                bad = 3;
+            for (size_t i = 0; i < k && !bad; i++)
+                if (buf[i] != (got + i < hole ? 0 : tag))
+                    bad = 4;
+            got += k;
+        }
+        if (tmpf_file_cleanup(f) != 0)
+            bad = 5;
+    }
+    return (void *)bad;
+}
+
+static void test_threads_share_spare_blocks(void)
+{
+    pthread_t t[SPARE_THREADS];
+    for (uintptr_t i = 0; i < SPARE_THREADS; i++)
+        CHECK(pthread_create(&t[i], NULL, spare_churn, (void *)(i + 1)) == 0);
+    for (int i = 0; i < SPARE_THREADS; i++) {
+        void *rc;
+        CHECK(pthread_join(t[i], &rc) == 0);
+        CHECK_EQ_INT((intptr_t)rc, 0);
+    }
+    CHECK_EQ_INT(count_entries(scratch), 0);
+}
+
 static void test_window_reads_after_writes_that_extend(void)
 {
     /* Writes through the window that push the end of the content, then
@@ -1261,6 +1317,7 @@ static const struct test tests[] = {
     TEST(test_chunk_boundaries),
     TEST(test_small_ops_and_other_calls_interleaved),
     TEST(test_first_chunk_from_a_spare_block),
+    TEST(test_threads_share_spare_blocks),
     TEST(test_window_reads_after_writes_that_extend),
     TEST(test_stream_writes_cross_threshold),
     TEST(test_growth_enomem_changes_nothing),
