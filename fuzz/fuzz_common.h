@@ -3,11 +3,12 @@
 #ifndef TMPF_FUZZ_COMMON_H
 #define TMPF_FUZZ_COMMON_H
 
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "../tests/entries.h"
 
 #define FUZZ_CHECK(cond)                                                       \
     do {                                                                       \
@@ -31,20 +32,6 @@ static inline const char *fuzz_dir(void)
         atexit(fuzz_remove_scratch); /* empty unless a check failed */
     }
     return fuzz_scratch;
-}
-
-static inline int fuzz_entries(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return -1;
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)))
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-            n++;
-    closedir(d);
-    return n;
 }
 
 #endif

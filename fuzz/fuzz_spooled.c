@@ -122,6 +122,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_CHECK(tmpf_file_cleanup(f) == 0);
     close(fd);
     unlink(ref);
-    FUZZ_CHECK(fuzz_entries(dir) == 0);
+    FUZZ_CHECK(count_entries(dir) == 0);
     return 0;
 }

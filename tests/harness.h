@@ -33,6 +33,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "entries.h"
+
 struct test {
     const char *name;
     void (*fn)(void);
@@ -141,21 +143,6 @@ static inline int test_scale_div(void)
     const char *p = getenv("LD_PRELOAD");
     return p && strstr(p, "vgpreload") ? 25 : 1;
 #endif
-}
-
-/* Number of entries in a directory (not counting . and ..), -1 on error. */
-static inline int count_entries(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return -1;
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)))
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-            n++;
-    closedir(d);
-    return n;
 }
 
 /* dir + "/" + name in one of eight rotating static buffers, so a few
