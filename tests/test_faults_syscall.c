@@ -1,7 +1,8 @@
 /*
  * System-call failure injection (issue 9). This executable defines open,
  * mkdir, write, fsync, rename/link, unlink/rmdir, ftruncate, lseek,
- * fdopendir/opendir and syscall (for SYS_renameat2) itself: the library is
+ * fdopendir/opendir, fopencookie/fdopen (the stdio view's own allocations,
+ * failed with ENOMEM) and syscall (for SYS_renameat2) itself: the library is
  * linked in statically, so its calls bind to these definitions, which pass
  * through to the C library (dlsym RTLD_NEXT) unless armed. Armed, the k-th
  * matching call fails with a chosen errno. Every public operation runs with
@@ -20,10 +21,10 @@
 #include <sys/syscall.h>
 
 enum cls { C_OPEN, C_MKDIR, C_WRITE, C_FSYNC, C_RENAME, C_UNLINK, C_FTRUNCATE,
-           C_LSEEK, C_OPENDIR, C_COUNT };
+           C_LSEEK, C_OPENDIR, C_STDIO, C_COUNT };
 static const char *const cls_name[C_COUNT] = {
     "open", "mkdir", "write", "fsync", "rename/link", "unlink/rmdir",
-    "ftruncate", "lseek", "fdopendir",
+    "ftruncate", "lseek", "fdopendir", "fopencookie",
 };
 
 static int armed_cls = -1;
@@ -190,6 +191,16 @@ DIR *opendir(const char *p)
     REAL(opendir);
     return fail_now(C_OPENDIR) ? NULL : real_opendir(p);
 }
+FILE *fopencookie(void *cookie, const char *mode, cookie_io_functions_t io)
+{
+    REAL(fopencookie);
+    return fail_now(C_STDIO) ? NULL : real_fopencookie(cookie, mode, io);
+}
+FILE *fdopen(int fd, const char *mode)
+{
+    REAL(fdopen);
+    return fail_now(C_STDIO) ? NULL : real_fdopen(fd, mode);
+}
 long syscall(long nr, ...);
 long syscall(long nr, ...)
 {
@@ -263,8 +274,9 @@ static void test_every_operation(void)
         close(fd);
         SKIP("open is not interposed in this build (static C library?)");
     }
-    static const int errs[] = {EIO, EINTR, ENOSPC, EMFILE, EACCES};
-    size_t nerrs = under_valgrind() ? 2 : sizeof errs / sizeof errs[0];
+    static const int errs[] = {EIO, EINTR, ENOSPC, EMFILE, EACCES, ENOMEM};
+    size_t nerrs = sizeof errs / sizeof errs[0];
+    bool few = under_valgrind(); /* there: EIO, EINTR and ENOMEM only */
     tmpf_opts o = {.dir = scratch};
     tmpf_file *witness = tmpf_named_temporary_file(&o);
     CHECK(witness != NULL);
@@ -274,6 +286,11 @@ static void test_every_operation(void)
              * retried); mkdir, rename, unlink and lseek never return it. */
             if (errs[e] == EINTR && c != C_OPEN && c != C_WRITE &&
                 c != C_FSYNC && c != C_FTRUNCATE)
+                continue;
+            /* A stdio stream fails for want of memory, and only so. */
+            if ((c == C_STDIO) != (errs[e] == ENOMEM))
+                continue;
+            if (few && errs[e] != EIO && errs[e] != EINTR && errs[e] != ENOMEM)
                 continue;
             char what[64];
             snprintf(what, sizeof what, "%s/%s", cls_name[c],
