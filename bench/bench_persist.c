@@ -8,6 +8,10 @@
  *  - the same keeping the target's permission bits, as tmpf_write_atomic
  *    must: + stat(target), open with its bits (the least any
  *    mode-keeping sequence does: one path lookup more);
+ *  - the hand-written sequence as C programs usually write it: the
+ *    temporary from the C library's mkstemp (a fresh name per write, so
+ *    two writers cannot collide; glibc asks getrandom for it), nothing
+ *    else changed: it does not keep the mode either (mkstemp makes 0600);
  *  - GLib's g_file_set_contents_full (mode 0644, CONSISTENT, or CONSISTENT
  *    | DURABLE), when the build found GLib (optional: TMPF_BENCH_GLIB).
  *    Not the same work: GLib fsyncs file and directory in both modes
@@ -35,7 +39,7 @@
 /* Internal: fsyncs made by the library (src/unix/persist_os.c). */
 extern unsigned long tmpf__test_fsync_count(void);
 
-enum kind { K_TMPF, K_HAND, K_HAND_MODE, K_GLIB, K_COUNT };
+enum kind { K_TMPF, K_HAND, K_HAND_MODE, K_HAND_MKSTEMP, K_GLIB, K_COUNT };
 
 struct ctx {
     char dir[4096];
@@ -69,7 +73,15 @@ static void op_hand(void *p, long i)
         else
             mode = st.st_mode & 0777;
     }
-    int fd = open(c->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+    char tmp[sizeof c->tmp];
+    int fd;
+    if (c->kind == K_HAND_MKSTEMP) {
+        snprintf(tmp, sizeof tmp, "%s.XXXXXX", c->target);
+        fd = mkstemp(tmp);
+    } else {
+        memcpy(tmp, c->tmp, sizeof tmp);
+        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+    }
     if (fd < 0) {
         c->errors++;
         return;
@@ -82,7 +94,7 @@ static void op_hand(void *p, long i)
         if (fsync(fd) != 0)
             c->errors++;
     }
-    if (rename(c->tmp, c->target) != 0)
+    if (rename(tmp, c->target) != 0)
         c->errors++;
     if (durable) {
         int dfd = open(c->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -115,6 +127,7 @@ static const char *names[K_COUNT] = {
     "tmpf_write_atomic",
     "hand-written",
     "hand-written + stat, target's mode",
+    "hand-written with mkstemp (mode not kept)",
     "GLib g_file_set_contents_full",
 };
 
