@@ -4,6 +4,8 @@
 
 #include <tmpf.h>
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
@@ -424,6 +426,81 @@ static void test_side_stale_is_swept(void)
     CHECK(content_is(path_in(self), big));
     CHECK_EQ_INT(count_entries(scratch), 3);
     free(big);
+}
+
+/* Writers racing on one target, each through both paths (a small write:
+ * the fixed side name, else a random one; a large write: O_TMPFILE), while
+ * a reader opens the target over and over: every open finds one whole
+ * version (one writer's byte, one of the two sizes), no write fails, and
+ * afterwards nothing but the target is left. Threads, not processes: each
+ * lock is taken on its own open file description, so they exclude each
+ * other as processes would. */
+#define RACE_WRITERS 3
+#define RACE_SMALL 4096
+#define RACE_LARGE (96 * 1024)
+
+static atomic_int race_writers_left;
+
+struct race_writer {
+    const char *target;
+    char tag;
+    int writes, failures;
+};
+
+static void *race_write(void *arg)
+{
+    struct race_writer *w = arg;
+    char *data = filled(w->tag, RACE_LARGE);
+    for (int i = 0; i < w->writes; i++) {
+        size_t n = i % 2 ? RACE_LARGE : RACE_SMALL;
+        if (tmpf_write_atomic(w->target, data, n, i % 8 == 3 ? TMPF_DURABLE : 0) != 0)
+            w->failures++;
+    }
+    free(data);
+    atomic_fetch_sub(&race_writers_left, 1);
+    return NULL;
+}
+
+static void test_write_atomic_racing_writers(void)
+{
+    const char *t = path_in("t");
+    CHECK(write_file(t, "", 0644) == 0);
+    struct race_writer w[RACE_WRITERS];
+    pthread_t th[RACE_WRITERS];
+    atomic_store(&race_writers_left, RACE_WRITERS);
+    for (int i = 0; i < RACE_WRITERS; i++) {
+        w[i] = (struct race_writer){t, (char)('a' + i), 400 / test_scale_div() + 4, 0};
+        CHECK(pthread_create(&th[i], NULL, race_write, &w[i]) == 0);
+    }
+    int reads = 0, torn = 0;
+    while (atomic_load(&race_writers_left) > 0) {
+        size_t len;
+        char *got = slurp(t, &len);
+        if (!got) {
+            torn++; /* the target must never be missing */
+            continue;
+        }
+        reads++;
+        bool whole = len == 0 || len == RACE_SMALL || len == RACE_LARGE;
+        for (size_t i = 1; whole && i < len; i++)
+            whole = got[i] == got[0];
+        if (!whole) {
+            if (!torn)
+                fprintf(stderr, "  torn read: %zu bytes, first '%c'\n", len, got[0]);
+            torn++;
+        }
+        free(got);
+    }
+    for (int i = 0; i < RACE_WRITERS; i++) {
+        CHECK(pthread_join(th[i], NULL) == 0);
+        CHECK_EQ_INT(w[i].failures, 0);
+    }
+    CHECK_EQ_INT(torn, 0);
+    CHECK(reads > 0);
+    CHECK_LISTING(scratch, "t/");
+    CHECK_EQ_INT(mode_of(t), 0644);
+    fprintf(stderr, "  %d writers x %d replaces, %d whole reads\n",
+            RACE_WRITERS, w[0].writes, reads);
 }
 
 /* A side name whose lock is held belongs to a live writer: left alone,
@@ -1065,6 +1142,7 @@ static const struct test tests[] = {
     TEST(test_side_stale_is_swept),
     TEST(test_side_held_is_left),
     TEST(test_side_not_ours_is_left),
+    TEST(test_write_atomic_racing_writers),
     TEST(test_persist_anonymous_keeps_callers_lock),
     TEST(test_persist_named),
     TEST(test_persist_named_replaces),
