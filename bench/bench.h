@@ -31,6 +31,13 @@
 
 typedef void (*bench_op)(void *ctx, long i);
 
+/* A benchmark whose setup or operation fails measures nothing: stop. */
+static inline void bench_die(const char *what)
+{
+    perror(what);
+    exit(1);
+}
+
 static inline double bench_now_ns(void)
 {
     struct timespec ts;

@@ -35,12 +35,6 @@ struct ctx {
     size_t tmpl_len;
 };
 
-static void die(const char *what)
-{
-    perror(what);
-    exit(1);
-}
-
 /* ---- files -------------------------------------------------------------- */
 
 static void op_tmpf_file(void *p, long i)
@@ -50,7 +44,7 @@ static void op_tmpf_file(void *p, long i)
     char *path;
     int fd = tmpf_mkstemp(&c->opts, &path);
     if (fd < 0)
-        die("tmpf_mkstemp");
+        bench_die("tmpf_mkstemp");
     close(fd);
     unlink(path);
     free(path);
@@ -63,7 +57,7 @@ static void op_bare_file(void *p, long i)
     const char *name = c->names[c->next++];
     int fd = open(name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0)
-        die("open");
+        bench_die("open");
     close(fd);
     unlink(name);
 }
@@ -76,7 +70,7 @@ static void op_libc_file(void *p, long i)
     memcpy(path, c->tmpl, c->tmpl_len + 1);
     int fd = mkostemp(path, O_CLOEXEC);
     if (fd < 0)
-        die("mkostemp");
+        bench_die("mkostemp");
     close(fd);
     unlink(path);
 }
@@ -89,7 +83,7 @@ static void op_tmpf_dir(void *p, long i)
     struct ctx *c = p;
     char *path = tmpf_mkdtemp(&c->opts);
     if (!path)
-        die("tmpf_mkdtemp");
+        bench_die("tmpf_mkdtemp");
     rmdir(path);
     free(path);
 }
@@ -100,7 +94,7 @@ static void op_bare_dir(void *p, long i)
     struct ctx *c = p;
     const char *name = c->names[c->next++];
     if (mkdir(name, 0700) != 0)
-        die("mkdir");
+        bench_die("mkdir");
     rmdir(name);
 }
 
@@ -111,7 +105,7 @@ static void op_libc_dir(void *p, long i)
     char path[4096];
     memcpy(path, c->tmpl, c->tmpl_len + 1);
     if (!mkdtemp(path))
-        die("mkdtemp");
+        bench_die("mkdtemp");
     rmdir(path);
 }
 
@@ -123,14 +117,14 @@ static char **make_names(const char *dir, long n)
     static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789_";
     char **v = malloc(sizeof *v * (size_t)n);
     if (!v)
-        die("malloc");
+        bench_die("malloc");
     unsigned long long start = (unsigned long long)bench_now_ns() * 2654435761u;
     start %= 37ULL * 37 * 37 * 37 * 37 * 37 * 37 * 37 / 2;
     size_t dl = strlen(dir);
     for (long k = 0; k < n; k++) {
         v[k] = malloc(dl + 1 + 3 + 8 + 1);
         if (!v[k])
-            die("malloc");
+            bench_die("malloc");
         memcpy(v[k], dir, dl);
         memcpy(v[k] + dl, "/tmp", 4);
         unsigned long long x = start + (unsigned long long)k;
@@ -256,7 +250,7 @@ static double run_threads(bench_op op, struct ctx *c, int threads, long n)
     for (int k = 0; k < threads; k++) {
         w[k] = (struct worker){op, &c[k], n, &start};
         if (pthread_create(&th[k], NULL, worker_main, &w[k]) != 0)
-            die("pthread_create");
+            bench_die("pthread_create");
     }
     pthread_barrier_wait(&start);
     double t0 = bench_now_ns();
@@ -280,7 +274,7 @@ static void bench_threads(const char *dir, long n, int rounds)
     }
     double *v = malloc(sizeof(double) * (size_t)rounds * 6);
     if (!v)
-        die("malloc");
+        bench_die("malloc");
     double *t1 = v, *t2 = v + rounds, *tr = v + 2 * rounds;
     double *b1 = v + 3 * rounds, *b2 = v + 4 * rounds, *br = v + 5 * rounds;
     for (int r = 0; r < rounds; r++) {
@@ -325,7 +319,7 @@ int main(int argc, char **argv)
     const char *shm = bench_dir();
     const char *deflt = tmpf_gettempdir();
     if (!deflt)
-        die("tmpf_gettempdir");
+        bench_die("tmpf_gettempdir");
 
     printf("# bench_create: %s mkstemp/mkdtemp vs tmpf\n", LIBC);
     bench_dir_run(shm, iterations, rounds);

@@ -15,12 +15,6 @@ static const char *dir;
 static long iterations = 2000;
 static int rounds = 21;
 
-static void die(const char *what)
-{
-    perror(what);
-    exit(1);
-}
-
 /* ---- anonymous ---------------------------------------------------------- */
 
 static void op_tmpf_anonymous(void *ctx, long i)
@@ -28,7 +22,7 @@ static void op_tmpf_anonymous(void *ctx, long i)
     (void)i;
     tmpf_file *f = tmpf_temporary_file(ctx);
     if (!f)
-        die("tmpf_temporary_file");
+        bench_die("tmpf_temporary_file");
     tmpf_file_cleanup(f);
 }
 
@@ -37,7 +31,7 @@ static void op_bare_tmpfile(void *ctx, long i)
     (void)i;
     int fd = open(ctx, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
     if (fd < 0)
-        die("open(O_TMPFILE)");
+        bench_die("open(O_TMPFILE)");
     close(fd);
 }
 
@@ -46,7 +40,7 @@ static void op_libc_tmpfile(void *ctx, long i)
     (void)ctx, (void)i;
     FILE *f = tmpfile();
     if (!f)
-        die("tmpfile");
+        bench_die("tmpfile");
     fclose(f);
 }
 
@@ -57,7 +51,7 @@ static void op_tmpf_named(void *ctx, long i)
     (void)i;
     tmpf_file *f = tmpf_named_temporary_file(ctx);
     if (!f)
-        die("tmpf_named_temporary_file");
+        bench_die("tmpf_named_temporary_file");
     tmpf_file_cleanup(f);
 }
 
@@ -74,7 +68,7 @@ static void op_bare_named(void *ctx, long i)
     const char *path = n->buf + (size_t)(n->next++ % n->count) * n->stride;
     int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0)
-        die("open(O_CREAT|O_EXCL)");
+        bench_die("open(O_CREAT|O_EXCL)");
     close(fd);
     unlink(path);
 }
@@ -88,7 +82,7 @@ static void names_init(struct names *n, long count)
     n->next = 0;
     n->buf = malloc(n->stride * (size_t)count);
     if (!n->buf)
-        die("malloc");
+        bench_die("malloc");
     static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789_";
     uint64_t x = 0x9e3779b97f4a7c15u ^ (uint64_t)getpid();
     for (long k = 0; k < count; k++) {

@@ -44,35 +44,29 @@ static const char *dir;
 static int rounds = 11;
 static long iterations = 4000;
 
-static void die(const char *what)
-{
-    perror(what);
-    exit(1);
-}
-
 /* ---- the tree ------------------------------------------------------------ */
 
 static void build_tree(const char *root)
 {
     if (mkdir(root, 0700) != 0)
-        die("mkdir root");
+        bench_die("mkdir root");
     int rfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (rfd < 0)
-        die("open root");
+        bench_die("open root");
     for (int i = 0; i < DIRS; i++) {
         char name[32];
         snprintf(name, sizeof name, "d%02d", i);
         if (mkdirat(rfd, name, 0700) != 0)
-            die("mkdirat");
+            bench_die("mkdirat");
         int dfd = openat(rfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dfd < 0)
-            die("openat");
+            bench_die("openat");
         for (int k = 0; k < FILES_PER_DIR; k++) {
             char f[32];
             snprintf(f, sizeof f, "f%03d", k);
             int fd = openat(dfd, f, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
             if (fd < 0)
-                die("create");
+                bench_die("create");
             close(fd);
         }
         close(dfd);
@@ -94,7 +88,7 @@ static void check_gone(const char *root, const char *who)
 static void rm_tmpf(const char *root)
 {
     if (tmpf_rmtree(root, 0) != 0)
-        die("tmpf_rmtree");
+        bench_die("tmpf_rmtree");
 }
 
 /* The plain walk: recursive, descriptors only, no error handling beyond
@@ -131,7 +125,7 @@ static void rm_plain(const char *root)
     snprintf(parent, sizeof parent, "%.*s", (int)(slash - root), root);
     int pfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (pfd < 0 || plain_at(pfd, slash + 1) != 0)
-        die("plain walk");
+        bench_die("plain walk");
     close(pfd);
 }
 
@@ -139,14 +133,14 @@ static void rm_rf(const char *root)
 {
     pid_t pid = fork();
     if (pid < 0)
-        die("fork");
+        bench_die("fork");
     if (pid == 0) {
         execlp("rm", "rm", "-rf", "--", root, (char *)NULL);
         _exit(127);
     }
     int status;
     if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
-        die("rm -rf");
+        bench_die("rm -rf");
 }
 
 static int nftw_remove(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
@@ -159,7 +153,7 @@ static int nftw_remove(const char *p, const struct stat *sb, int flag, struct FT
 static void rm_nftw(const char *root)
 {
     if (nftw(root, nftw_remove, 64, FTW_DEPTH | FTW_PHYS) != 0)
-        die("nftw");
+        bench_die("nftw");
 }
 
 /* ---- Python's shutil.rmtree as a co-process ----------------------------- */
@@ -192,14 +186,14 @@ static bool python_start(struct python *py, const char *base)
 {
     int in[2], out[2];
     if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0)
-        die("pipe");
+        bench_die("pipe");
     char dirs[16], files[16];
     snprintf(dirs, sizeof dirs, "%d", DIRS);
     snprintf(files, sizeof files, "%d", FILES_PER_DIR);
     fflush(NULL);
     py->pid = fork();
     if (py->pid < 0)
-        die("fork");
+        bench_die("fork");
     if (py->pid == 0) {
         dup2(in[0], 0);
         dup2(out[1], 1);
@@ -298,7 +292,7 @@ static void part_trees(void)
     double *samples = malloc(sizeof(double) * (size_t)(C_COUNT * rounds));
     double *cpu = malloc(sizeof(double) * (size_t)(C_COUNT * rounds));
     if (!samples || !cpu)
-        die("malloc");
+        bench_die("malloc");
     unsigned seed = 1;
     for (int r = 0; r < rounds; r++) {
         /* A fresh order each round (Fisher-Yates, fixed seed): each
@@ -350,16 +344,16 @@ static void op_tmpf_dir(void *ctx, long i)
     (void)i;
     tmpf_dir *d = tmpf_temporary_directory(ctx);
     if (!d)
-        die("tmpf_temporary_directory");
+        bench_die("tmpf_temporary_directory");
     if (tmpf_dir_cleanup(d) != 0)
-        die("tmpf_dir_cleanup");
+        bench_die("tmpf_dir_cleanup");
 }
 
 static void op_mkdir_rmdir(void *ctx, long i)
 {
     (void)i;
     if (mkdir(ctx, 0700) != 0 || rmdir(ctx) != 0)
-        die("mkdir+rmdir");
+        bench_die("mkdir+rmdir");
 }
 
 static void op_mkdtemp_rmdir(void *ctx, long i)
@@ -368,7 +362,7 @@ static void op_mkdtemp_rmdir(void *ctx, long i)
     char tmpl[4096];
     snprintf(tmpl, sizeof tmpl, "%s/tmpXXXXXXXX", (const char *)ctx);
     if (!mkdtemp(tmpl) || rmdir(tmpl) != 0)
-        die("mkdtemp+rmdir");
+        bench_die("mkdtemp+rmdir");
 }
 
 static void part_empty_dir(void)

@@ -18,12 +18,6 @@ static int rounds = 15;
 
 #define BATCH 100
 
-static void die(const char *what)
-{
-    perror(what);
-    exit(1);
-}
-
 /* ---- one named file ------------------------------------------------------ */
 
 static void op_named(void *ctx, long i)
@@ -31,7 +25,7 @@ static void op_named(void *ctx, long i)
     (void)i;
     tmpf_file *f = tmpf_named_temporary_file(ctx);
     if (!f)
-        die("tmpf_named_temporary_file");
+        bench_die("tmpf_named_temporary_file");
     tmpf_file_cleanup(f);
 }
 
@@ -41,7 +35,7 @@ static void op_spooled(void *ctx, long i)
     (void)i;
     tmpf_file *f = tmpf_spooled_temporary_file(ctx);
     if (!f)
-        die("tmpf_spooled_temporary_file");
+        bench_die("tmpf_spooled_temporary_file");
     tmpf_file_cleanup(f);
 }
 
@@ -52,15 +46,15 @@ static void op_batch_scope(void *ctx, long i)
     (void)ctx, (void)i;
     tmpf_scope *s = tmpf_scope_new(0);
     if (!s)
-        die("tmpf_scope_new");
+        bench_die("tmpf_scope_new");
     for (int k = 0; k < BATCH; k++) {
         int fd = tmpf_mkstemp(&(tmpf_opts){.dir = dir, .scope = s}, NULL);
         if (fd < 0)
-            die("tmpf_mkstemp");
+            bench_die("tmpf_mkstemp");
         close(fd);
     }
     if (tmpf_scope_cleanup(s) != 0)
-        die("tmpf_scope_cleanup");
+        bench_die("tmpf_scope_cleanup");
 }
 
 static void op_batch_by_hand(void *ctx, long i)
@@ -70,7 +64,7 @@ static void op_batch_by_hand(void *ctx, long i)
     for (int k = 0; k < BATCH; k++) {
         int fd = tmpf_mkstemp(&(tmpf_opts){.dir = dir}, &paths[k]);
         if (fd < 0)
-            die("tmpf_mkstemp");
+            bench_die("tmpf_mkstemp");
         close(fd);
     }
     for (int k = BATCH - 1; k >= 0; k--) {
@@ -92,7 +86,7 @@ static void *worker_main(void *arg)
     for (long k = 0; k < w->n; k++) {
         int fd = tmpf_mkstemp(&(tmpf_opts){.dir = dir, .scope = w->s}, NULL);
         if (fd < 0)
-            die("tmpf_mkstemp");
+            bench_die("tmpf_mkstemp");
         close(fd);
     }
     return NULL;
@@ -104,13 +98,13 @@ static double two_threads(bool shared, long n)
 {
     tmpf_scope *a = tmpf_scope_new(0), *b = shared ? a : tmpf_scope_new(0);
     if (!a || !b)
-        die("tmpf_scope_new");
+        bench_die("tmpf_scope_new");
     struct worker w[2] = {{a, n}, {b, n}};
     pthread_t t[2];
     double t0 = bench_now_ns();
     for (int k = 0; k < 2; k++)
         if (pthread_create(&t[k], NULL, worker_main, &w[k]) != 0)
-            die("pthread_create");
+            bench_die("pthread_create");
     for (int k = 0; k < 2; k++)
         pthread_join(t[k], NULL);
     double ns = (bench_now_ns() - t0) / (double)(2 * n);
@@ -129,7 +123,7 @@ int main(int argc, char **argv)
     dir = bench_dir();
     tmpf_scope *s = tmpf_scope_new(0);
     if (!s)
-        die("tmpf_scope_new");
+        bench_die("tmpf_scope_new");
     printf("# bench_scope: %ld iterations x %d rounds in %s\n", iterations, rounds, dir);
 
     tmpf_opts plain = {.dir = dir}, scoped = {.dir = dir, .scope = s},
