@@ -12,6 +12,9 @@
  *    temporary from the C library's mkstemp (a fresh name per write, so
  *    two writers cannot collide; glibc asks getrandom for it), nothing
  *    else changed: it does not keep the mode either (mkstemp makes 0600);
+ *  - the same work as tmpf_write_atomic, written by hand the usual way:
+ *    stat(target), mkstemp, fchmod to the target's bits (exact whatever
+ *    the umask), write [+ fsync], rename [+ fsync(dir)];
  *  - GLib's g_file_set_contents_full (mode 0644, CONSISTENT, or CONSISTENT
  *    | DURABLE), when the build found GLib (optional: TMPF_BENCH_GLIB).
  *    Not the same work: GLib fsyncs file and directory in both modes
@@ -39,7 +42,15 @@
 /* Internal: fsyncs made by the library (src/unix/persist_os.c). */
 extern unsigned long tmpf__test_fsync_count(void);
 
-enum kind { K_TMPF, K_HAND, K_HAND_MODE, K_HAND_MKSTEMP, K_GLIB, K_COUNT };
+enum kind {
+    K_TMPF,
+    K_HAND,
+    K_HAND_MODE,
+    K_HAND_MKSTEMP,
+    K_HAND_MKSTEMP_MODE,
+    K_GLIB,
+    K_COUNT
+};
 
 struct ctx {
     char dir[4096];
@@ -66,7 +77,9 @@ static void op_hand(void *p, long i)
     (void)i;
     struct ctx *c = p;
     mode_t mode = 0644;
-    if (c->kind == K_HAND_MODE) {
+    bool keep_mode = c->kind == K_HAND_MODE || c->kind == K_HAND_MKSTEMP_MODE;
+    bool use_mkstemp = c->kind == K_HAND_MKSTEMP || c->kind == K_HAND_MKSTEMP_MODE;
+    if (keep_mode) {
         struct stat st;
         if (stat(c->target, &st) != 0)
             c->errors++;
@@ -75,9 +88,11 @@ static void op_hand(void *p, long i)
     }
     char tmp[sizeof c->tmp];
     int fd;
-    if (c->kind == K_HAND_MKSTEMP) {
+    if (use_mkstemp) {
         snprintf(tmp, sizeof tmp, "%s.XXXXXX", c->target);
         fd = mkstemp(tmp);
+        if (fd >= 0 && c->kind == K_HAND_MKSTEMP_MODE && fchmod(fd, mode) != 0)
+            c->errors++;
     } else {
         memcpy(tmp, c->tmp, sizeof tmp);
         fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
@@ -128,6 +143,7 @@ static const char *names[K_COUNT] = {
     "hand-written",
     "hand-written + stat, target's mode",
     "hand-written with mkstemp (mode not kept)",
+    "hand-written: stat + mkstemp + fchmod, target's mode",
     "GLib g_file_set_contents_full",
 };
 

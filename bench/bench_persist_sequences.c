@@ -162,6 +162,52 @@ static void seq_tmpfile_before(void *p, long i)
     finish(c, fd, c->side);
 }
 
+/* The last component of a path (the side and target names). */
+static const char *leaf(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash ? slash + 1 : path;
+}
+
+/* 7. tmpf's named path relative to one descriptor of the directory: the
+ * directory is looked up once instead of four times. Consistent: O_PATH
+ * (no fsync needed); durable: O_RDONLY, the descriptor fsync'd at the end. */
+static void at_seq(struct ctx *c, bool locked, bool random)
+{
+    int d = open(c->dir, (c->durable ? O_RDONLY : O_PATH) | O_DIRECTORY | O_CLOEXEC);
+    struct stat st;
+    if (d < 0 || fstatat(d, leaf(c->target), &st, 0) != 0)
+        c->errors++;
+    if (random)
+        redraw(c);
+    const char *side = leaf(c->side);
+    int fd = openat(d, side, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                    st.st_mode & 0777);
+    if (fd < 0 || (locked && flock(fd, LOCK_EX | LOCK_NB) != 0) ||
+        fstat(fd, &st) != 0 || write(fd, data, SIZE) != SIZE)
+        c->errors++;
+    if (c->durable && fsync(fd) != 0)
+        c->errors++;
+    if (renameat(d, side, d, leaf(c->target)) != 0)
+        c->errors++;
+    if (c->durable && fsync(d) != 0)
+        c->errors++;
+    close(d);
+    close(fd);
+}
+
+static void seq_at_locked(void *p, long i)
+{
+    (void)i;
+    at_seq(p, true, false);
+}
+
+static void seq_at_random(void *p, long i)
+{
+    (void)i;
+    at_seq(p, false, true);
+}
+
 static void seq_tmpf(void *p, long i)
 {
     (void)i;
@@ -181,6 +227,8 @@ static const struct {
     {"named at .#t.tmpf + flock + fstat (tmpf <= 64 KiB)", seq_named_locked},
     {"O_TMPFILE + fstat + flock + linkat .#t.tmpf (tmpf > 64 KiB)", seq_tmpfile_locked},
     {"O_TMPFILE + fchmod + linkat random (tmpf before)", seq_tmpfile_before},
+    {"dirfd: fstatat + openat .#t.tmpf + flock + fstat + renameat", seq_at_locked},
+    {"dirfd: fstatat + openat random + fstat + renameat", seq_at_random},
     {"tmpf_write_atomic", seq_tmpf},
 };
 #define NSEQ (int)(sizeof seqs / sizeof seqs[0])
@@ -204,7 +252,8 @@ static void run(const char *dir, bool durable, long iters, int rounds)
         memcpy(c->side + n, "tmpf", 5);
         c->durable = durable;
         seq_hand(c, 0);
-        if (seqs[k].op == seq_random || seqs[k].op == seq_tmpfile_before) {
+        if (seqs[k].op == seq_random || seqs[k].op == seq_tmpfile_before ||
+            seqs[k].op == seq_at_random) {
             memcpy(c->side + n, "XXXXXXXX", 9);
             redraw(c);
         }

@@ -80,7 +80,7 @@ int tmpf__open_anonymous(const tmpf__opts *r)
 {
     unsigned perm = r->perm ? r->perm : 0600;
     if (!tmpfile_refused(r)) {
-        int fd = tmpf__os_open_tmpfile(r->dir, perm);
+        int fd = tmpf__os_open_tmpfile(AT_FDCWD, r->dir, perm);
         if (fd >= 0)
             return fd;
         /* EISDIR: the kernel predates O_TMPFILE. EOPNOTSUPP (and EINVAL on

@@ -245,12 +245,16 @@ int tmpf__os_random(void *buf, size_t n);
  * forked (MADV_WIPEONFORK); NULL where the system cannot do that. Call
  * once; never freed. */
 atomic_uint *tmpf__os_fork_canary(void);
-/* Exclusive create: O_RDWR|O_CREAT|O_EXCL|O_NOFOLLOW|O_CLOEXEC. */
+/* Exclusive create: O_RDWR|O_CREAT|O_EXCL|O_NOFOLLOW|O_CLOEXEC. The _at
+ * form resolves name from the directory open as dir_fd (or AT_FDCWD), as
+ * openat(2); so do the other _at and dir_fd parameters below. */
 int tmpf__os_create_file(const char *path, unsigned perm, unsigned flags);
+int tmpf__os_create_file_at(int dir_fd, const char *name, unsigned perm,
+                            unsigned flags);
 int tmpf__os_create_dir(const char *path, unsigned perm);
 /* An unnamed file in dir (O_TMPFILE), or -1 with errno (EOPNOTSUPP,
  * EISDIR, ... when the kernel or file system lacks it). */
-int tmpf__os_open_tmpfile(const char *dir, unsigned perm);
+int tmpf__os_open_tmpfile(int dir_fd, const char *dir, unsigned perm);
 /* Whether the path exists (lstat; a dangling symlink exists). When not,
  * errno is lstat's (ENOENT for a free name). */
 bool tmpf__os_lexists(const char *path);
@@ -273,10 +277,11 @@ int tmpf__os_rmtree(const char *parent, const char *name);
 
 /* rename(2) that fails with EEXIST instead of replacing: renameat2
  * RENAME_NOREPLACE, else link + unlink. */
-int tmpf__os_rename_noreplace(const char *from, const char *to);
+int tmpf__os_rename_noreplace(int from_dir, const char *from, int to_dir,
+                              const char *to);
 /* Gives the file open as fd (an O_TMPFILE file) the name `to`; EEXIST if
  * it exists. */
-int tmpf__os_link_fd(int fd, const char *to);
+int tmpf__os_link_fd(int fd, int dir_fd, const char *to);
 /* The fixed side name (persist.c) is in use by a live writer exactly while
  * the writer holds this lock on its file: flock(LOCK_EX|LOCK_NB), released
  * when the last descriptor of that open file description closes (also
@@ -285,7 +290,7 @@ int tmpf__os_side_lock(int fd);
 /* Removes side if it is a stale side file: a regular file of this euid with
  * one link, whose lock can be taken, and which side still names once the
  * lock is held. True when side is free now (removed, or already gone). */
-bool tmpf__os_side_sweep(const char *side);
+bool tmpf__os_side_sweep(int dir_fd, const char *side);
 /* An O_RDONLY|O_DIRECTORY descriptor, for fsync. */
 int tmpf__os_open_dir(const char *dir);
 /* fsync(2), counted for tests (tmpf__test_fsync_count); is_dir: a file

@@ -79,6 +79,12 @@ atomic_uint *tmpf__os_fork_canary(void)
 
 int tmpf__os_create_file(const char *path, unsigned perm, unsigned flags)
 {
+    return tmpf__os_create_file_at(AT_FDCWD, path, perm, flags);
+}
+
+int tmpf__os_create_file_at(int dir_fd, const char *name, unsigned perm,
+                            unsigned flags)
+{
     int oflags = O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
 #ifdef O_TEXT
     if (flags & TMPF_TEXT)
@@ -88,7 +94,7 @@ int tmpf__os_create_file(const char *path, unsigned perm, unsigned flags)
 #endif
     int fd;
     do
-        fd = open(path, oflags, (mode_t)perm);
+        fd = openat(dir_fd, name, oflags, (mode_t)perm);
     while (fd < 0 && errno == EINTR);
     return fd;
 }
@@ -98,15 +104,16 @@ int tmpf__os_create_dir(const char *path, unsigned perm)
     return mkdir(path, (mode_t)perm);
 }
 
-int tmpf__os_open_tmpfile(const char *dir, unsigned perm)
+int tmpf__os_open_tmpfile(int dir_fd, const char *dir, unsigned perm)
 {
 #ifdef O_TMPFILE
     int fd;
     do
-        fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, (mode_t)perm);
+        fd = openat(dir_fd, dir, O_TMPFILE | O_RDWR | O_CLOEXEC, (mode_t)perm);
     while (fd < 0 && errno == EINTR);
     return fd;
 #else
+    (void)dir_fd;
     (void)dir;
     (void)perm;
     errno = EOPNOTSUPP;

@@ -28,25 +28,27 @@ unsigned long tmpf__test_fsync_count(void)
 
 /* link + unlink: the portable no-replace move. If the old name cannot be
  * removed the new one is taken back, so nothing changed. */
-static int link_then_unlink(const char *from, const char *to)
+static int link_then_unlink(int from_dir, const char *from, int to_dir,
+                            const char *to)
 {
-    if (link(from, to) != 0)
+    if (linkat(from_dir, from, to_dir, to, 0) != 0)
         return -1;
-    if (unlink(from) != 0) {
+    if (unlinkat(from_dir, from, 0) != 0) {
         int saved = errno;
-        unlink(to);
+        unlinkat(to_dir, to, 0);
         errno = saved;
         return -1;
     }
     return 0;
 }
 
-int tmpf__os_rename_noreplace(const char *from, const char *to)
+int tmpf__os_rename_noreplace(int from_dir, const char *from, int to_dir,
+                              const char *to)
 {
 #if defined(__linux__) && defined(SYS_renameat2)
     if (!atomic_load_explicit(&renameat2_missing, memory_order_relaxed)) {
         /* The raw system call: glibc < 2.28 and some musl lack the wrapper. */
-        if (syscall(SYS_renameat2, AT_FDCWD, from, AT_FDCWD, to,
+        if (syscall(SYS_renameat2, from_dir, from, to_dir, to,
                     RENAME_NOREPLACE) == 0)
             return 0;
         if (errno == ENOSYS)
@@ -55,20 +57,20 @@ int tmpf__os_rename_noreplace(const char *from, const char *to)
             return -1;
     }
 #endif
-    return link_then_unlink(from, to);
+    return link_then_unlink(from_dir, from, to_dir, to);
 }
 
 /* Set once linkat(AT_EMPTY_PATH) was refused for lack of privilege. */
 static atomic_bool empty_path_refused;
 
-static int link_proc(int fd, const char *to)
+static int link_proc(int fd, int dir_fd, const char *to)
 {
     char proc[32];
     snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
-    return linkat(AT_FDCWD, proc, AT_FDCWD, to, AT_SYMLINK_FOLLOW);
+    return linkat(AT_FDCWD, proc, dir_fd, to, AT_SYMLINK_FOLLOW);
 }
 
-int tmpf__os_link_fd(int fd, const char *to)
+int tmpf__os_link_fd(int fd, int dir_fd, const char *to)
 {
 #ifdef AT_EMPTY_PATH
     /* AT_EMPTY_PATH skips a /proc lookup (a few microseconds, and the
@@ -76,17 +78,17 @@ int tmpf__os_link_fd(int fd, const char *to)
      * CAP_DAC_READ_SEARCH; without it the kernel says ENOENT. Through
      * /proc with AT_SYMLINK_FOLLOW no privilege is needed. */
     if (!atomic_load_explicit(&empty_path_refused, memory_order_relaxed)) {
-        if (linkat(fd, "", AT_FDCWD, to, AT_EMPTY_PATH) == 0)
+        if (linkat(fd, "", dir_fd, to, AT_EMPTY_PATH) == 0)
             return 0;
         if (errno != ENOENT)
             return -1;
-        if (link_proc(fd, to) != 0)
+        if (link_proc(fd, dir_fd, to) != 0)
             return -1; /* ENOENT again: not a privilege matter */
         atomic_store_explicit(&empty_path_refused, true, memory_order_relaxed);
         return 0;
     }
 #endif
-    return link_proc(fd, to);
+    return link_proc(fd, dir_fd, to);
 }
 
 int tmpf__os_open_dir(const char *dir)
@@ -116,11 +118,11 @@ int tmpf__os_side_lock(int fd)
     return flock(fd, LOCK_EX | LOCK_NB);
 }
 
-bool tmpf__os_side_sweep(const char *side)
+bool tmpf__os_side_sweep(int dir_fd, const char *side)
 {
     int fd;
     do
-        fd = open(side, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+        fd = openat(dir_fd, side, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
     while (fd < 0 && errno == EINTR);
     if (fd < 0)
         return errno == ENOENT; /* gone meanwhile: free */
@@ -135,10 +137,10 @@ bool tmpf__os_side_sweep(const char *side)
         /* Holding the lock, nobody else can sweep this file, and its owner
          * is gone or has renamed it: if the name still leads to it, the
          * name is stale. */
-        if (lstat(side, &named) != 0)
+        if (fstatat(dir_fd, side, &named, AT_SYMLINK_NOFOLLOW) != 0)
             freed = errno == ENOENT;
         else if (named.st_dev == held.st_dev && named.st_ino == held.st_ino)
-            freed = unlink(side) == 0 || errno == ENOENT;
+            freed = unlinkat(dir_fd, side, 0) == 0 || errno == ENOENT;
     }
     int saved = errno;
     close(fd);
