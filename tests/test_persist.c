@@ -1138,6 +1138,150 @@ static void test_without_o_tmpfile(void)
     CHECK_EQ_INT(rc, 0);
 }
 
+/* ---- The target's directory renamed during a durable write ------------
+ * This executable's rename, renameat and fsync stand in for the C
+ * library's (the library is linked statically, so its calls bind here);
+ * they make the system call themselves. A hook armed for the next rename
+ * runs first; fsync notes the directory it syncs. */
+#ifdef __linux__
+#include <sys/syscall.h>
+#define HAVE_RENAME_HOOK 1
+
+static void (*_Atomic before_rename)(void);
+static _Atomic unsigned long dir_synced_ino;
+
+static int raw_renameat(int from_dir, const char *from, int to_dir, const char *to)
+{
+#ifdef SYS_renameat
+    return (int)syscall(SYS_renameat, from_dir, from, to_dir, to);
+#else
+    return (int)syscall(SYS_renameat2, from_dir, from, to_dir, to, 0);
+#endif
+}
+
+static void run_rename_hook(void)
+{
+    void (*armed)(void) = atomic_exchange(&before_rename, NULL);
+    if (armed)
+        armed();
+}
+
+int rename(const char *from, const char *to)
+{
+    run_rename_hook();
+    return raw_renameat(AT_FDCWD, from, AT_FDCWD, to);
+}
+
+int renameat(int from_dir, const char *from, int to_dir, const char *to)
+{
+    run_rename_hook();
+    return raw_renameat(from_dir, from, to_dir, to);
+}
+
+int fsync(int fd)
+{
+    struct stat st;
+    if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode))
+        atomic_store(&dir_synced_ino, (unsigned long)st.st_ino);
+    return (int)syscall(SYS_fsync, fd);
+}
+
+/* scratch/cur is a symlink to d1; the hook points it at d2. */
+static char swap_link[4200], swap_new[4200];
+
+static void point_cur_at_d2(void)
+{
+    unlink(swap_new);
+    if (symlink("d2", swap_new) != 0 || raw_renameat(AT_FDCWD, swap_new, AT_FDCWD,
+                                                     swap_link) != 0)
+        perror("point_cur_at_d2");
+}
+
+/* d1/t ("old1", 0640), d2/t ("old2", 0604), cur -> d1; target: cur/t. */
+static void swap_setup(const char *d1, const char *d2, char *t1, char *t2,
+                       char *target)
+{
+    CHECK(mkdir(d1, 0755) == 0);
+    CHECK(mkdir(d2, 0755) == 0);
+    snprintf(t1, 4300, "%s/t", d1);
+    snprintf(t2, 4300, "%s/t", d2);
+    CHECK(write_file(t1, "old1", 0640) == 0);
+    CHECK(write_file(t2, "old2", 0604) == 0);
+    snprintf(swap_link, sizeof swap_link, "%s", path_in("cur"));
+    snprintf(swap_new, sizeof swap_new, "%s", path_in("cur.new"));
+    CHECK(symlink("d1", swap_link) == 0);
+    snprintf(target, 4300, "%s/t", swap_link);
+}
+
+/* A durable write to cur/t while cur is re-pointed from d1 to d2 just
+ * before the move: everything happens in d1, the directory that was
+ * opened first, and d1 is the directory fsync'd (by path, the file would
+ * land in d2 while d1 was synced: not durable). how: 0 write_atomic,
+ * 1 persist of a named file, 2 persist of an unnamed one. */
+static void durable_write_across_swap(int how)
+{
+    char *d1 = path_in("d1"), *d2 = path_in("d2");
+    char t1[4300], t2[4300], target[4300];
+    swap_setup(d1, d2, t1, t2, target);
+
+    tmpf_file *f = how == 1 ? named_in(scratch, "new") : how == 2 ? anon_in(scratch, "new") : NULL;
+    atomic_store(&dir_synced_ino, 0);
+    atomic_store(&before_rename, point_cur_at_d2);
+    int rc = how == 0 ? tmpf_write_atomic(target, "new", 3, TMPF_DURABLE)
+                      : tmpf_file_persist(f, target, TMPF_DURABLE);
+    CHECK_EQ_INT(rc, 0);
+    CHECK(atomic_load(&before_rename) == NULL); /* the swap happened */
+    atomic_store(&before_rename, NULL);
+    CHECK(content_is(t1, "new"));
+    CHECK(content_is(t2, "old2"));
+    CHECK_EQ_INT(atomic_load(&dir_synced_ino), ino_of(d1));
+    if (how == 0)
+        CHECK_EQ_INT(mode_of(t1), 0640); /* the mode of the file it replaced */
+    CHECK_EQ_INT(count_entries(d1), 1);
+    CHECK_EQ_INT(count_entries(d2), 1);
+    if (f)
+        CHECK_EQ_INT(tmpf_file_cleanup(f), 0);
+    CHECK(content_is(t1, "new"));
+}
+
+static void test_durable_write_atomic_dir_swapped(void)
+{
+    durable_write_across_swap(0);
+}
+
+static void test_durable_persist_named_dir_swapped(void)
+{
+    durable_write_across_swap(1);
+}
+
+static void test_durable_persist_anonymous_dir_swapped(void)
+{
+    durable_write_across_swap(2);
+}
+
+/* Without TMPF_DURABLE each step resolves the path anew (opening the
+ * directory first would cost more than the lookups it saves): the move
+ * then looks for the side file in d2 and fails. Documented: the error is
+ * clean (both targets as before) and the side file left in d1 goes with
+ * the next write of d1/t. */
+static void test_consistent_write_atomic_dir_swapped(void)
+{
+    char *d1 = path_in("d1"), *d2 = path_in("d2");
+    char t1[4300], t2[4300], target[4300];
+    swap_setup(d1, d2, t1, t2, target);
+    atomic_store(&before_rename, point_cur_at_d2);
+    CHECK_ERRNO(tmpf_write_atomic(target, "new", 3, 0), -1, ENOENT);
+    CHECK(atomic_load(&before_rename) == NULL);
+    CHECK(content_is(t1, "old1"));
+    CHECK(content_is(t2, "old2"));
+    CHECK_EQ_INT(count_entries(d1), 2);
+    CHECK_EQ_INT(count_entries(d2), 1);
+    CHECK_EQ_INT(tmpf_write_atomic(t1, "next", 4, 0), 0);
+    CHECK(content_is(t1, "next"));
+    CHECK_EQ_INT(count_entries(d1), 1);
+}
+#endif
+
 static const struct test tests[] = {
     TEST(test_write_atomic_replaces_existing),
     TEST(test_write_atomic_creates_new),
@@ -1172,6 +1316,12 @@ static const struct test tests[] = {
     TEST(test_without_o_tmpfile),
     TEST(test_without_o_tmpfile_enospc),
     TEST(test_without_renameat2),
+#ifdef HAVE_RENAME_HOOK
+    TEST(test_durable_write_atomic_dir_swapped),
+    TEST(test_durable_persist_named_dir_swapped),
+    TEST(test_durable_persist_anonymous_dir_swapped),
+    TEST(test_consistent_write_atomic_dir_swapped),
+#endif
 };
 
 /* `test_persist --write-atomic-durable FILE`: one durable write, for
