@@ -281,7 +281,12 @@ TMPF_API int tmpf_file_cleanup(tmpf_file *f);
  * replaced itself, not followed (rename semantics). A spooled file rolls
  * over first. flags: TMPF_NOCLOBBER fails with EEXIST if target exists
  * (renameat2 RENAME_NOREPLACE, else link + unlink); TMPF_DURABLE fsyncs
- * the file before and target's directory after (exactly two fsyncs).
+ * the file before and target's directory after (exactly two fsyncs), and
+ * opens that directory first and works relative to it, so the directory
+ * synced is the one the file went into even if its path is re-pointed
+ * meanwhile. Without TMPF_DURABLE each step resolves target's path anew,
+ * as rename(2) does: if a directory on it is renamed during the call, the
+ * move can fail (ENOENT, target untouched) and leave the side name below.
  * On success f is no longer temporary (close and cleanup leave it) and
  * tmpf_file_path reports target made absolute. On failure f and target
  * are as before. Errors: -1 with EINVAL (NULL, flags other than the two
