@@ -193,7 +193,7 @@ static int link_beside(int fd, int lock_fd, const struct target *t,
     return 0;
 }
 
-/* A named temporary: the name tmp relative to the directory tmp_at. */
+/* A named temporary: name, resolved from the directory at (or AT_FDCWD). */
 struct named {
     int at;
     const char *name;
