@@ -1138,17 +1138,20 @@ static void test_without_o_tmpfile(void)
     CHECK_EQ_INT(rc, 0);
 }
 
-/* ---- The target's directory renamed during a durable write ------------
- * This executable's rename, renameat and fsync stand in for the C
+/* ---- The target's directory renamed during a write ---------------------
+ * This executable's open, rename, renameat and fsync stand in for the C
  * library's (the library is linked statically, so its calls bind here);
- * they make the system call themselves. A hook armed for the next rename
- * runs first; fsync notes the directory it syncs. */
+ * they make the system call themselves. A hook armed for the next opening
+ * of a directory runs right after it, one armed for the next rename runs
+ * first; fsync notes the directory it syncs. */
 #ifdef __linux__
+#include <stdarg.h>
 #include <sys/syscall.h>
 #define HAVE_RENAME_HOOK 1
 
+static void (*_Atomic after_dir_open)(void);
 static void (*_Atomic before_rename)(void);
-static _Atomic unsigned long dir_synced_ino;
+static _Atomic unsigned long long dir_synced_ino;
 
 static int raw_renameat(int from_dir, const char *from, int to_dir, const char *to)
 {
@@ -1159,22 +1162,56 @@ static int raw_renameat(int from_dir, const char *from, int to_dir, const char *
 #endif
 }
 
-static void run_rename_hook(void)
+static void run_hook(void (*_Atomic *hook)(void))
 {
-    void (*armed)(void) = atomic_exchange(&before_rename, NULL);
+    void (*armed)(void) = atomic_exchange(hook, NULL);
     if (armed)
         armed();
 }
 
+static int open_hooked(const char *path, int flags, va_list ap)
+{
+    mode_t mode = 0;
+#ifdef O_TMPFILE
+    if ((flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE)
+#else
+    if (flags & O_CREAT)
+#endif
+        mode = (mode_t)va_arg(ap, unsigned);
+    int fd = (int)syscall(SYS_openat, AT_FDCWD, path, flags, mode);
+    if (fd >= 0 && (flags & O_DIRECTORY))
+        run_hook(&after_dir_open);
+    return fd;
+}
+
+int open(const char *path, int flags, ...)
+{
+    va_list ap;
+    va_start(ap, flags);
+    int fd = open_hooked(path, flags, ap);
+    va_end(ap);
+    return fd;
+}
+#ifdef __GLIBC__ /* musl: open64 is a macro for open */
+int open64(const char *path, int flags, ...)
+{
+    va_list ap;
+    va_start(ap, flags);
+    int fd = open_hooked(path, flags, ap);
+    va_end(ap);
+    return fd;
+}
+#endif
+
 int rename(const char *from, const char *to)
 {
-    run_rename_hook();
+    run_hook(&before_rename);
     return raw_renameat(AT_FDCWD, from, AT_FDCWD, to);
 }
 
 int renameat(int from_dir, const char *from, int to_dir, const char *to)
 {
-    run_rename_hook();
+    run_hook(&before_rename);
     return raw_renameat(from_dir, from, to_dir, to);
 }
 
@@ -1182,7 +1219,7 @@ int fsync(int fd)
 {
     struct stat st;
     if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode))
-        atomic_store(&dir_synced_ino, (unsigned long)st.st_ino);
+        atomic_store(&dir_synced_ino, (unsigned long long)st.st_ino);
     return (int)syscall(SYS_fsync, fd);
 }
 
@@ -1213,11 +1250,13 @@ static void swap_setup(const char *d1, const char *d2, char *t1, char *t2,
     snprintf(target, 4300, "%s/t", swap_link);
 }
 
-/* A durable write to cur/t while cur is re-pointed from d1 to d2 just
- * before the move: everything happens in d1, the directory that was
- * opened first, and d1 is the directory fsync'd (by path, the file would
- * land in d2 while d1 was synced: not durable). how: 0 write_atomic,
- * 1 persist of a named file, 2 persist of an unnamed one. */
+/* A durable write to cur/t while cur is re-pointed from d1 to d2 right
+ * after the library opened the directory, before anything else: every
+ * step (the target's mode, the side file, the move, the fsync) happens in
+ * d1, the directory it opened (by path, the file would land in d2 with
+ * d2/t's mode, or the move would not find the side file, while d1 was
+ * synced). how: 0 write_atomic, 1 persist of a named file, 2 persist of an
+ * unnamed one. */
 static void durable_write_across_swap(int how)
 {
     char *d1 = path_in("d1"), *d2 = path_in("d2");
@@ -1226,15 +1265,15 @@ static void durable_write_across_swap(int how)
 
     tmpf_file *f = how == 1 ? named_in(scratch, "new") : how == 2 ? anon_in(scratch, "new") : NULL;
     atomic_store(&dir_synced_ino, 0);
-    atomic_store(&before_rename, point_cur_at_d2);
+    atomic_store(&after_dir_open, point_cur_at_d2);
     int rc = how == 0 ? tmpf_write_atomic(target, "new", 3, TMPF_DURABLE)
                       : tmpf_file_persist(f, target, TMPF_DURABLE);
     CHECK_EQ_INT(rc, 0);
-    CHECK(atomic_load(&before_rename) == NULL); /* the swap happened */
-    atomic_store(&before_rename, NULL);
+    CHECK(atomic_load(&after_dir_open) == NULL); /* the swap happened */
+    atomic_store(&after_dir_open, NULL);
     CHECK(content_is(t1, "new"));
     CHECK(content_is(t2, "old2"));
-    CHECK_EQ_INT(atomic_load(&dir_synced_ino), ino_of(d1));
+    CHECK(atomic_load(&dir_synced_ino) == (unsigned long long)ino_of(d1));
     if (how == 0)
         CHECK_EQ_INT(mode_of(t1), 0640); /* the mode of the file it replaced */
     CHECK_EQ_INT(count_entries(d1), 1);
@@ -1272,6 +1311,7 @@ static void test_consistent_write_atomic_dir_swapped(void)
     atomic_store(&before_rename, point_cur_at_d2);
     CHECK_ERRNO(tmpf_write_atomic(target, "new", 3, 0), -1, ENOENT);
     CHECK(atomic_load(&before_rename) == NULL);
+    atomic_store(&before_rename, NULL);
     CHECK(content_is(t1, "old1"));
     CHECK(content_is(t2, "old2"));
     CHECK_EQ_INT(count_entries(d1), 2);
