@@ -291,7 +291,8 @@ int tmpf__os_side_lock(int fd);
  * one link, whose lock can be taken, and which side still names once the
  * lock is held. True when side is free now (removed, or already gone). */
 bool tmpf__os_side_sweep(int dir_fd, const char *side);
-/* An O_RDONLY|O_DIRECTORY descriptor: fsync-able, and the base of the *at calls. */
+/* An O_RDONLY|O_DIRECTORY descriptor: to fsync, and as the base of *at
+ * calls. */
 int tmpf__os_open_dir(const char *dir);
 /* fsync(2), counted for tests (tmpf__test_fsync_count); is_dir: a file
  * system that cannot sync directories (EINVAL) is not an error. */

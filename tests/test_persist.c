@@ -1263,7 +1263,9 @@ static void durable_write_across_swap(int how)
     char t1[4300], t2[4300], target[4300];
     swap_setup(d1, d2, t1, t2, target);
 
-    tmpf_file *f = how == 1 ? named_in(scratch, "new") : how == 2 ? anon_in(scratch, "new") : NULL;
+    tmpf_file *f = how == 1   ? named_in(scratch, "new")
+                   : how == 2 ? anon_in(scratch, "new")
+                              : NULL;
     atomic_store(&dir_synced_ino, 0);
     atomic_store(&after_dir_open, point_cur_at_d2);
     int rc = how == 0 ? tmpf_write_atomic(target, "new", 3, TMPF_DURABLE)

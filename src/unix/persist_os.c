@@ -122,7 +122,8 @@ bool tmpf__os_side_sweep(int dir_fd, const char *side)
 {
     int fd;
     do
-        fd = openat(dir_fd, side, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+        fd = openat(dir_fd, side,
+                    O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
     while (fd < 0 && errno == EINTR);
     if (fd < 0)
         return errno == ENOENT; /* gone meanwhile: free */
