@@ -14,7 +14,7 @@ trap 'rm -rf "$work"' EXIT
 status=0
 findings="$build/fuzz-findings"
 mkdir -p "$findings"
-for target in fuzz_opts fuzz_template fuzz_spooled; do
+for target in fuzz_opts fuzz_template fuzz_spooled fuzz_persist; do
     bin="$build/fuzz/$target"
     if [ ! -x "$bin" ]; then
         echo "fuzz: $bin not built" >&2
