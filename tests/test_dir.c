@@ -314,8 +314,11 @@ static void test_rmtree_deeper_than_fd_limit_and_path_max(void)
     struct deep_case c = {root, 16, 0};
     CHECK_EQ_INT(build_deep(c.root, 400, 60), 0);
     int rc = run_in_child(deep_in_child, &c);
-    if (rc == 77)
+    if (rc == 77) {
+        /* Deeper than PATH_MAX: the harness's nftw cannot remove it. */
+        CHECK_EQ_INT(tmpf_rmtree(c.root, 0), 0);
         SKIP("cannot lower RLIMIT_NOFILE here");
+    }
     CHECK_EQ_INT(rc, 0);
     /* And beyond the walk's own budget of open streams, unlimited. */
     c.nofile = 0;
