@@ -104,9 +104,10 @@ TMPF_API const char *tmpf_version(void);
 /*
  * The directory temporaries go to when opts.dir is NULL: the first of
  * $TMPDIR, $TEMP, $TMP, /tmp, /var/tmp, /usr/tmp and the current directory
- * in which a file can really be created, written and removed. Chosen once
- * per process (thread-safe) and returned as an absolute path owned by the
- * library. In a setuid/setgid process the environment is ignored.
+ * in which a file can really be created and written (an unnamed O_TMPFILE
+ * file where the file system has them, else a named one, removed again:
+ * the probe leaves nothing). Chosen once per process (thread-safe) and
+ * returned as an absolute path owned by the library. In a setuid/setgid process the environment is ignored.
  * Errors: NULL with ENOENT when no candidate works.
  */
 TMPF_API const char *tmpf_gettempdir(void);

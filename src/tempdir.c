@@ -1,9 +1,11 @@
 /* Choosing the temporary directory, as Python's gettempdir does: the first
- * candidate in which a file can really be created, written and removed.
+ * candidate in which a file can really be created and written (and, when
+ * it has to be named, removed).
  * Chosen once under a lock; later calls read one atomic pointer. */
 #include "internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,22 +38,26 @@ struct retired {
 };
 static struct retired *retired_list;
 
+/* Writes a few bytes to the probe fd and closes it: 0, or -1 with errno. */
+static int probe_write(int fd)
+{
+    static const char probe[] = "blat";
+    int rc = tmpf__os_write_all(fd, probe, sizeof probe - 1);
+    tmpf__os_close(fd);
+    return rc;
+}
+
 static int probe_try(const char *path, void *ctx)
 {
     (void)ctx;
     int fd = tmpf__os_create_file(path, 0600, 0);
     if (fd < 0)
         return -1;
-    static const char probe[] = "blat";
-    ssize_t w = write(fd, probe, sizeof probe - 1);
+    int rc = probe_write(fd);
     int saved = errno;
-    close(fd);
     unlink(path);
-    if (w != (ssize_t)(sizeof probe - 1)) {
-        errno = w < 0 ? saved : ENOSPC;
-        return -1;
-    }
-    return 0;
+    errno = saved;
+    return rc;
 }
 
 /* Whether dir (absolute) can hold a temporary file right now: 1 yes, 0 no.
@@ -60,6 +66,16 @@ static int probe_try(const char *path, void *ctx)
  * which is kept for the life of the process, skip a good directory. */
 static int usable(const char *dir)
 {
+    /* An unnamed file first: it leaves nothing behind, whereas a named
+     * probe whose unlink fails would stay in the directory. */
+    int fd = tmpf__os_open_tmpfile(AT_FDCWD, dir, 0600);
+    if (fd >= 0)
+        return probe_write(fd) == 0 ? 1 : 0;
+    if (errno == ENOMEM)
+        return -1;
+    /* No O_TMPFILE in this kernel or file system: a named probe. */
+    if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)
+        return 0;
     tmpf__opts r = {0};
     r.dir = dir;
     r.dir_len = strlen(dir);

@@ -300,10 +300,27 @@ static void undo_settempdir(struct ctx *c)
     (void)c;
     tmpf_settempdir(NULL);
 }
-static int run_gettempdir(struct ctx *c)
+/* The choice is made afresh with TMPDIR set to c->dir, so that what its
+ * probe leaves is counted like any other entry. */
+static void gettempdir_setup(struct ctx *c)
 {
     (void)c;
-    return tmpf_gettempdir() ? 0 : -1;
+    tmpf_settempdir(NULL);
+}
+static int run_gettempdir(struct ctx *c)
+{
+    const char *old = getenv("TMPDIR");
+    char *saved = old ? strdup(old) : NULL;
+    setenv("TMPDIR", c->dir, 1);
+    const char *dir = tmpf_gettempdir();
+    int err = errno;
+    if (saved)
+        setenv("TMPDIR", saved, 1);
+    else
+        unsetenv("TMPDIR");
+    free(saved);
+    errno = err;
+    return dir ? 0 : -1;
 }
 static int run_leak_report(struct ctx *c)
 {
@@ -360,7 +377,7 @@ static const struct op ops[] = {
     {"dir_cleanup non-empty", full_dir_setup, run_dir_cleanup, no_undo},
     {"rmtree", tree_setup, run_rmtree, no_undo},
     {"settempdir", base_setup, run_settempdir, undo_settempdir},
-    {"gettempdir", NULL, run_gettempdir, undo_settempdir},
+    {"gettempdir", gettempdir_setup, run_gettempdir, undo_settempdir},
     {"leak_report", NULL, run_leak_report, no_undo},
 };
 
@@ -466,6 +483,13 @@ static int run_op(const struct op *op, tmpf_file *witness, struct injector *inj)
             if (hit && getenv("TMPF_FAULT_VERBOSE"))
                 fprintf(stderr, "  %s, %s %ld: absorbed\n", op->name, inj->what, n);
             op->undo(&c);
+            /* Choosing the directory leaves nothing in it (its probe). */
+            int now = count_entries(c.dir);
+            if (op->undo == undo_settempdir && now != entries) {
+                FAIL_AT("%s, %s %ld: succeeded, %d entries before, %d after undo",
+                        op->name, inj->what, n, entries, now);
+                failures++;
+            }
         } else {
             if (hit)
                 inj->injected++;

@@ -197,6 +197,22 @@ static inline void harness_skip_test(const char *why)
     longjmp(harness_skip_jump, 1);
 }
 
+/* Runs fn in a forked child (same privileges); returns its exit status or
+ * -1 if it crashed. */
+static inline int run_in_child(int (*fn)(void *), void *arg)
+{
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0)
+        _exit(fn(arg) & 0x7f);
+    int status;
+    if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status))
+        return -1;
+    return WEXITSTATUS(status);
+}
+
 /* Runs fn in a child as uid/gid 65534 (nobody); returns its exit status
  * (fn's return value), or -1 if it could not run or crashed. Without root
  * no uid can be dropped to: the calling test is skipped. */

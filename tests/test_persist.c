@@ -1055,18 +1055,6 @@ static int child_enospc_named(void *arg)
     return rc;
 }
 
-static int run_child(int (*fn)(void *), void *arg)
-{
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid == 0)
-        _exit(fn(arg));
-    int status = -1;
-    if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
-        return -1;
-    return WEXITSTATUS(status);
-}
-
 static void test_without_o_tmpfile_enospc(void)
 {
     char *mnt = path_in("small");
@@ -1075,7 +1063,7 @@ static void test_without_o_tmpfile_enospc(void)
     char t[4400];
     snprintf(t, sizeof t, "%s/data", mnt);
     CHECK(write_file(t, "old", 0644) == 0);
-    int rc = run_child(child_enospc_named, mnt);
+    int rc = run_in_child(child_enospc_named, mnt);
     if (rc == 77) {
         unmount_small(mnt);
         SKIP("cannot install a seccomp filter");
@@ -1122,7 +1110,7 @@ static void test_without_renameat2(void)
 {
     char *dir = path_in("child");
     CHECK(mkdir(dir, 0777) == 0);
-    int rc = run_child(child_without_renameat2, dir);
+    int rc = run_in_child(child_without_renameat2, dir);
     if (rc == 77)
         SKIP("cannot install a seccomp filter");
     CHECK_EQ_INT(rc, 0);
@@ -1132,7 +1120,7 @@ static void test_without_o_tmpfile(void)
 {
     char *dir = path_in("child");
     CHECK(mkdir(dir, 0777) == 0);
-    int rc = run_child(child_without_o_tmpfile, dir);
+    int rc = run_in_child(child_without_o_tmpfile, dir);
     if (rc == 77)
         SKIP("cannot install a seccomp filter");
     CHECK_EQ_INT(rc, 0);

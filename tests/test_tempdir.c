@@ -3,6 +3,7 @@
  * test sets the environment and lets the library choose again; each test
  * restores the environment and the choice at its end. */
 #include "harness.h"
+#include "no_o_tmpfile.h"
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -170,6 +171,37 @@ static void test_probe_leaves_nothing(void)
     }
     CHECK_EQ_INT(count_entries(a), 1);
     env_restore(&b);
+}
+
+/* Without O_TMPFILE (a seccomp filter, in a child) the probe is a named
+ * file, removed again: the choice is the same and nothing is left. */
+static int named_probe_child(void *arg)
+{
+    const char *a = arg;
+    if (!refuse_o_tmpfile())
+        return 77;
+    for (int k = 0; k < 5; k++) {
+        env_set(a, NULL, NULL);
+        tmpf_settempdir(NULL);
+        const char *d = tmpf_gettempdir();
+        if (!d || strcmp(d, a) != 0)
+            return 1;
+    }
+    return count_entries(a) == 1 ? 0 : 2;
+}
+
+static void test_probe_without_o_tmpfile(void)
+{
+    struct env_backup b;
+    env_save(&b);
+    const char *a = make_dir("a", 0700);
+    CHECK(write_file(path_join(a, "existing"), "x", 0600) == 0);
+    int rc = run_in_child(named_probe_child, (void *)a);
+    env_restore(&b);
+    if (rc == 77)
+        SKIP("cannot install a seccomp filter");
+    CHECK_EQ_INT(rc, 0);
+    CHECK_EQ_INT(count_entries(a), 1);
 }
 
 /* A file system with no room: the probe's create fails and the dir is
@@ -463,6 +495,7 @@ static const struct test tests[] = {
     TEST(test_unwritable_tmpdir_skipped),
     TEST(test_relative_tmpdir_made_absolute),
     TEST(test_probe_leaves_nothing),
+    TEST(test_probe_without_o_tmpfile),
     TEST(test_full_tmpdir_skipped),
     TEST(test_settempdir_wins_and_null_restores),
     TEST(test_concurrent_first_calls),

@@ -84,22 +84,6 @@ static inline int build_tree(const char *root)
     return rc ? -1 : 0;
 }
 
-/* Runs fn in a forked child (same privileges); returns its exit status or
- * -1 if it crashed. */
-static inline int run_in_child(int (*fn)(void *), void *arg)
-{
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid < 0)
-        return -1;
-    if (pid == 0)
-        _exit(fn(arg) & 0x7f);
-    int status;
-    if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status))
-        return -1;
-    return WEXITSTATUS(status);
-}
-
 static inline int set_nofile(rlim_t n)
 {
     struct rlimit rl = {n, n};
