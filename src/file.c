@@ -83,10 +83,9 @@ int tmpf__open_anonymous(const tmpf__opts *r)
         int fd = tmpf__os_open_tmpfile(AT_FDCWD, r->dir, perm);
         if (fd >= 0)
             return fd;
-        /* EISDIR: the kernel predates O_TMPFILE. EOPNOTSUPP (and EINVAL on
-         * some file systems): no unnamed files here. Anything else (ENOENT,
-         * EACCES, EMFILE, ...) is the caller's error and would recur. */
-        if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)
+        /* Anything but "no unnamed files here" is the caller's error and
+         * would recur with a named file. */
+        if (!tmpf__os_tmpfile_unsupported(errno))
             return -1;
         remember_refusal(r, errno);
     }

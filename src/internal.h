@@ -255,6 +255,10 @@ int tmpf__os_create_dir(const char *path, unsigned perm);
 /* An unnamed file in dir (O_TMPFILE), or -1 with errno (EOPNOTSUPP,
  * EISDIR, ... when the kernel or file system lacks it). */
 int tmpf__os_open_tmpfile(int dir_fd, const char *dir, unsigned perm);
+/* Whether tmpf__os_open_tmpfile failed with err because unnamed files are
+ * not available there (then a named file is the fallback), rather than for
+ * a reason a named file would meet too (ENOENT, EACCES, EMFILE, ...). */
+bool tmpf__os_tmpfile_unsupported(int err);
 /* Whether the path exists (lstat; a dangling symlink exists). When not,
  * errno is lstat's (ENOENT for a free name). */
 bool tmpf__os_lexists(const char *path);

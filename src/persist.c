@@ -413,7 +413,7 @@ int tmpf_write_atomic(const char *target, const void *data, size_t n,
         fd = tmpf__os_open_tmpfile(t.at, t.at == AT_FDCWD ? t.dir : ".", perm);
         /* No O_TMPFILE here (kernel or file system): a named temporary.
          * Not cached: support differs from one file system to the next. */
-        if (fd < 0 && errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)
+        if (fd < 0 && !tmpf__os_tmpfile_unsupported(errno))
             goto fail;
     }
     if (fd < 0) {

@@ -74,7 +74,7 @@ static int usable(const char *dir)
     if (errno == ENOMEM)
         return -1;
     /* No O_TMPFILE in this kernel or file system: a named probe. */
-    if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)
+    if (!tmpf__os_tmpfile_unsupported(errno))
         return 0;
     tmpf__opts r = {0};
     r.dir = dir;

@@ -121,6 +121,14 @@ int tmpf__os_open_tmpfile(int dir_fd, const char *dir, unsigned perm)
 #endif
 }
 
+bool tmpf__os_tmpfile_unsupported(int err)
+{
+    /* EISDIR: the kernel predates O_TMPFILE (it reads the flag as
+     * O_DIRECTORY). EOPNOTSUPP, and EINVAL on some file systems: no
+     * unnamed files on this one. */
+    return err == EOPNOTSUPP || err == EISDIR || err == EINVAL;
+}
+
 bool tmpf__os_lexists(const char *path)
 {
     struct stat st;
