@@ -19,14 +19,21 @@ tmpf_dir *tmpf_temporary_directory(const tmpf_opts *opts)
     unsigned perm = r.perm ? r.perm : 0700;
     if (tmpf__create_dir(&r, perm, &d->path) < 0)
         goto fail;
+    if (tmpf__lock_wanted(r.flags) &&
+        (tmpf_dir_fd(d) < 0 || tmpf__os_lock_shared(d->fd) != 0))
+        goto fail;
     if (tmpf__scope_add(&r, TMPF_KIND_DIRECTORY, d->path, d, &d->scope_entry) != 0)
         goto fail;
+    if (!(r.flags & TMPF_KEEP)) /* crash layers */
+        tmpf__reg_add(&d->reg, TMPF__REG_DIR, d->path, d->fd);
     tmpf__audit(TMPF_EVENT_CREATE, TMPF_KIND_DIRECTORY, d, d->path, -1, 0, 0);
     tmpf__opts_done(&r);
     return d;
 fail: {
     int saved = errno;
     if (d) {
+        if (d->fd >= 0)
+            close(d->fd);
         if (d->path)
             rmdir(d->path);
         free(d->path);
@@ -64,6 +71,7 @@ int tmpf_dir_keep(tmpf_dir *d)
     }
     if (!d->kept) {
         d->kept = true;
+        tmpf__reg_end(&d->reg, TMPF__REG_KEPT);
         tmpf__scope_forget(d->scope_entry);
         d->scope_entry = NULL;
         tmpf__audit(TMPF_EVENT_KEEP, TMPF_KIND_DIRECTORY, d, d->path, -1, 0, 0);
@@ -77,8 +85,10 @@ int tmpf_dir_cleanup(tmpf_dir *d)
         return 0;
     int err = 0;
     bool ignore = d->flags & TMPF_IGNORE_CLEANUP_ERRORS;
-    if (d->fd >= 0)
+    if (d->fd >= 0) {
+        tmpf__reg_fd(&d->reg, -1);
         tmpf__os_close(d->fd);
+    }
     if (!d->kept && !(d->flags & TMPF_KEEP)) {
         /* rmdir first: an empty directory needs no walk, and a missing one
          * is already clean (Python's TemporaryDirectory agrees). Only "not
@@ -97,6 +107,7 @@ int tmpf_dir_cleanup(tmpf_dir *d)
         else
             tmpf__audit(TMPF_EVENT_DELETE, TMPF_KIND_DIRECTORY, d, d->path, -1, 0, 0);
     }
+    tmpf__reg_end(&d->reg, TMPF__REG_REMOVED); /* crash layers: no longer ours */
     tmpf__scope_forget(d->scope_entry);
     free(d->path);
     free(d);
