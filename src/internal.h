@@ -194,12 +194,16 @@ typedef struct tmpf__reg {
  * device and inode (one fstat / lstat). */
 void tmpf__reg_add(tmpf__reg *h, enum tmpf__reg_kind kind, const char *path,
                    int fd);
+/* Registers a fixed side name before the system call that creates it (so
+ * a kill right after that call is covered): no identity is recorded until
+ * tmpf__reg_fd gives the descriptor. */
+void tmpf__reg_add_pending(tmpf__reg *h, const char *path);
 /* The temporary was kept, persisted or removed by its owner (state one of
  * KEPT, PERSISTED, REMOVED): no crash layer may touch it from now on. h is
  * cleared. A no-op for an unset or stale handle. */
 void tmpf__reg_end(tmpf__reg *h, enum tmpf__reg_state state);
-/* The descriptor recorded with it changes (-1: closed). Call before the
- * close. */
+/* The descriptor recorded with it changes (-1: closed; call before the
+ * close). A descriptor given while the guard runs records the identity. */
 void tmpf__reg_fd(const tmpf__reg *h, int fd);
 /* Whether temporaries created with flags should hold flock(LOCK_SH)
  * (TMPF_LOCK, or TMPF_LOCK=1 in the environment). */
@@ -420,6 +424,11 @@ int tmpf__os_lock_shared(int fd);
  * not ours); -1 with errno: could not. Callers serialize. */
 int tmpf__os_emergency_remove(const char *path, bool dir, bool have_ident,
                               uint64_t dev, uint64_t ino, int fd);
+/* The same for a fixed side name registered before it was created, with
+ * neither identity nor descriptor: removed by the side-name protocol's
+ * own rule (tmpf__os_side_sweep: a plain file of this euid with one link
+ * whose lock can be taken, so no live writer holds it). */
+int tmpf__os_emergency_remove_side(const char *path);
 /* An identifier of the calling thread, nonzero, async-signal-safe. */
 long tmpf__os_thread_id(void);
 /* Yields the processor briefly (a millisecond), async-signal-safe. */

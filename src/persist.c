@@ -422,11 +422,18 @@ int tmpf_write_atomic(const char *target, const void *data, size_t n,
             goto fail;
     }
     if (fd < 0) {
+        if (t.fixed) /* covered from the instant it exists */
+            tmpf__reg_add_pending(&side_reg, t.fixed);
         fd = create_named(&t, perm, &random, &made, &made_ok);
         if (fd < 0)
             goto fail;
         tmp_path = random ? random : t.fixed;
-        tmpf__reg_add(&side_reg, TMPF__REG_SIDE, tmp_path, fd);
+        if (random) {
+            tmpf__reg_end(&side_reg, TMPF__REG_REMOVED);
+            tmpf__reg_add(&side_reg, TMPF__REG_SIDE, tmp_path, fd);
+        } else {
+            tmpf__reg_fd(&side_reg, fd);
+        }
     }
     if (tmpf__os_write_all(fd, data, n) != 0)
         goto fail;

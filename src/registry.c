@@ -157,8 +157,8 @@ static struct tmpf__slot *slot_alloc(struct region *r, uint32_t *index,
     return NULL;
 }
 
-void tmpf__reg_add(tmpf__reg *h, enum tmpf__reg_kind kind, const char *path,
-                   int fd)
+static void add(tmpf__reg *h, enum tmpf__reg_kind kind, const char *path,
+                int fd, bool pending)
 {
     *h = (tmpf__reg){0};
     unsigned ep = atomic_load_explicit(&epoch, memory_order_relaxed);
@@ -191,7 +191,7 @@ void tmpf__reg_add(tmpf__reg *h, enum tmpf__reg_kind kind, const char *path,
         s->path[0] = '\0';
         s->ext = path; /* the owner keeps it alive while registered */
     }
-    if (atomic_load_explicit(&want_idents, memory_order_relaxed)) {
+    if (!pending && atomic_load_explicit(&want_idents, memory_order_relaxed)) {
         int saved = errno;
         s->has_ident = tmpf__os_ident(fd, path, &s->dev, &s->ino) == 0;
         errno = saved;
@@ -199,6 +199,17 @@ void tmpf__reg_add(tmpf__reg *h, enum tmpf__reg_kind kind, const char *path,
     w = GEN(w) | TMPF__REG_LIVE;
     atomic_store_explicit(&s->word, w, memory_order_release);
     *h = (tmpf__reg){i + 1, w, ep};
+}
+
+void tmpf__reg_add(tmpf__reg *h, enum tmpf__reg_kind kind, const char *path,
+                   int fd)
+{
+    add(h, kind, path, fd, false);
+}
+
+void tmpf__reg_add_pending(tmpf__reg *h, const char *path)
+{
+    add(h, TMPF__REG_SIDE, path, -1, true);
 }
 
 static struct tmpf__slot *owned(const tmpf__reg *h)
@@ -235,8 +246,22 @@ void tmpf__reg_end(tmpf__reg *h, enum tmpf__reg_state state)
 void tmpf__reg_fd(const tmpf__reg *h, int fd)
 {
     struct tmpf__slot *s = owned(h);
-    if (s)
-        atomic_store_explicit(&s->fd, fd, memory_order_relaxed);
+    if (!s)
+        return;
+    if (fd >= 0 && !s->has_ident &&
+        atomic_load_explicit(&want_idents, memory_order_relaxed)) {
+        /* Claimed for the write, as the readers claim a slot. */
+        uint32_t w = h->word;
+        if (atomic_compare_exchange_strong(&s->word, &w, GEN(w) | TMPF__REG_BUSY)) {
+            int saved = errno;
+            s->has_ident = tmpf__os_ident(fd, NULL, &s->dev, &s->ino) == 0;
+            errno = saved;
+            atomic_store_explicit(&s->fd, fd, memory_order_relaxed);
+            atomic_store_explicit(&s->word, h->word, memory_order_release);
+            return;
+        }
+    }
+    atomic_store_explicit(&s->fd, fd, memory_order_relaxed);
 }
 
 long tmpf__reg_sweep(enum tmpf__reg_state (*fn)(struct tmpf__slot *s, void *ctx),

@@ -295,3 +295,23 @@ out: {
     return result;
 }
 }
+
+int tmpf__os_emergency_remove_side(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    size_t len = slash == path ? 1 : (size_t)(slash - path);
+    if (!slash || !slash[1] || len >= sizeof parent_buf)
+        return 0;
+    memcpy(parent_buf, path, len);
+    parent_buf[len] = '\0';
+    int pfd = open(parent_buf, OPEN_DIR & ~O_NOFOLLOW);
+    if (pfd < 0)
+        return errno == ENOENT ? 0 : -1;
+    struct stat st;
+    int result = 0;
+    if (fstatat(pfd, slash + 1, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+        tmpf__os_side_sweep(pfd, slash + 1))
+        result = 1;
+    close(pfd);
+    return result;
+}
