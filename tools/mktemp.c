@@ -56,6 +56,7 @@ static const char help_text[] =
     "                remove it\n"
     "  write-atomic  replace FILE atomically with standard input\n"
     "  dir           print the temporary directory tmpf chooses\n"
+    "  sweep         remove what dead programs left behind (--prefix=P)\n"
     "\n"
     "See tmpf(1).\n";
 
