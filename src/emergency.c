@@ -52,6 +52,7 @@ long tmpf__emergency_run(bool guardian)
 {
     struct run r = {guardian, 0, 0};
     (void)tmpf__reg_sweep(remove_slot, &r);
+    tmpf__os_emergency_done();
     if (r.error) {
         errno = r.error;
         return -1;

@@ -429,6 +429,8 @@ int tmpf__os_emergency_remove(const char *path, bool dir, bool have_ident,
  * own rule (tmpf__os_side_sweep: a plain file of this euid with one link
  * whose lock can be taken, so no live writer holds it). */
 int tmpf__os_emergency_remove_side(const char *path);
+/* Ends a run of the two above (closes what they kept open). */
+void tmpf__os_emergency_done(void);
 /* An identifier of the calling thread, nonzero, async-signal-safe. */
 long tmpf__os_thread_id(void);
 /* Yields the processor briefly (a millisecond), async-signal-safe. */

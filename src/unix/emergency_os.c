@@ -33,6 +33,37 @@
 #define OPEN_DIR (O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
 
 static char parent_buf[4096];
+/* The parent directory of the last removal stays open until
+ * tmpf__os_emergency_done: temporaries mostly share one directory, and
+ * that saves an open and a close per temporary. */
+static char cached_parent[4096];
+static int cached_fd = -1;
+
+/* A descriptor of directory parent_buf (not to be closed by the caller),
+ * or -1 with errno. */
+static int open_parent(void)
+{
+    if (cached_fd >= 0 && strcmp(cached_parent, parent_buf) == 0)
+        return cached_fd;
+    int fd = open(parent_buf, OPEN_DIR & ~O_NOFOLLOW);
+    if (fd < 0)
+        return -1;
+    if (cached_fd >= 0)
+        close(cached_fd);
+    cached_fd = fd;
+    memcpy(cached_parent, parent_buf, strlen(parent_buf) + 1);
+    return fd;
+}
+
+void tmpf__os_emergency_done(void)
+{
+    if (cached_fd >= 0) {
+        int saved = errno;
+        close(cached_fd);
+        errno = saved;
+    }
+    cached_fd = -1;
+}
 static char dents[16384];
 
 struct em_frame {
@@ -219,20 +250,16 @@ int tmpf__os_emergency_remove(const char *path, bool dir, bool have_ident,
     const char *name = slash ? slash + 1 : path;
     if (!*name || (!have_ident && fd < 0 && path[0] != '/'))
         return 0;
-    int pfd;
-    if (!slash) {
-        pfd = open(".", OPEN_DIR & ~O_NOFOLLOW);
-    } else {
-        size_t len = slash == path ? 1 : (size_t)(slash - path);
-        if (len >= sizeof parent_buf) {
-            errno = ENAMETOOLONG;
-            return -1;
-        }
-        memcpy(parent_buf, path, len);
-        parent_buf[len] = '\0';
-        /* The directory the temporary was made in, as named then. */
-        pfd = open(parent_buf, OPEN_DIR & ~O_NOFOLLOW);
+    size_t len = !slash ? 1 : slash == path ? 1 : (size_t)(slash - path);
+    if (len >= sizeof parent_buf) {
+        errno = ENAMETOOLONG;
+        return -1;
     }
+    /* The directory the temporary was made in, as named then (relative
+     * names: the current directory, checked by identity or descriptor). */
+    memcpy(parent_buf, slash ? path : ".", len);
+    parent_buf[len] = '\0';
+    int pfd = open_parent();
     if (pfd < 0)
         return errno == ENOENT ? 0 : -1;
     int result = 0;
@@ -288,12 +315,8 @@ int tmpf__os_emergency_remove(const char *path, bool dir, bool have_ident,
         if (walk != 0)
             errno = walk_err;
     }
-out: {
-    int saved = errno;
-    close(pfd);
-    errno = saved;
+out:
     return result;
-}
 }
 
 int tmpf__os_emergency_remove_side(const char *path)
@@ -304,14 +327,12 @@ int tmpf__os_emergency_remove_side(const char *path)
         return 0;
     memcpy(parent_buf, path, len);
     parent_buf[len] = '\0';
-    int pfd = open(parent_buf, OPEN_DIR & ~O_NOFOLLOW);
+    int pfd = open_parent();
     if (pfd < 0)
         return errno == ENOENT ? 0 : -1;
     struct stat st;
-    int result = 0;
-    if (fstatat(pfd, slash + 1, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-        tmpf__os_side_sweep(pfd, slash + 1))
-        result = 1;
-    close(pfd);
-    return result;
+    return fstatat(pfd, slash + 1, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+                   tmpf__os_side_sweep(pfd, slash + 1)
+               ? 1
+               : 0;
 }
