@@ -479,8 +479,12 @@ TMPF_API int tmpf_crash_guard(void);
  * locked (TMPF_LOCK) by a live holder, and not modified for
  * min_age_seconds. Symlinks are removed, never followed; directories go
  * with tmpf_rmtree's guarantees. An unlocked live temporary is protected
- * by min_age_seconds alone. Returns how many entries of the directory it
- * removed (a directory with its tree counts once), or -1 with errno:
+ * by min_age_seconds alone. With TMPF_KEEP in opts.flags nothing is
+ * removed (a dry run: the count says what would be). Each entry is also
+ * reported to the event hook (TMPF_EVENT_DELETE, or TMPF_EVENT_KEEP in a
+ * dry run; not counted in tmpf_get_stats). Returns how many entries of the
+ * directory it removed (a directory with its tree counts once), or -1 with
+ * errno:
  * EINVAL (opts or opts.prefix NULL: "tmp" would match everyone's files;
  * invalid options), ENOENT, EACCES, ... for the directory; failures on
  * single entries are skipped.
