@@ -45,7 +45,10 @@ static int open_parent(void)
 {
     if (cached_fd >= 0 && strcmp(cached_parent, parent_buf) == 0)
         return cached_fd;
-    int fd = open(parent_buf, OPEN_DIR & ~O_NOFOLLOW);
+    int fd;
+    do
+        fd = open(parent_buf, OPEN_DIR & ~O_NOFOLLOW);
+    while (fd < 0 && errno == EINTR);
     if (fd < 0)
         return -1;
     if (cached_fd >= 0)
@@ -106,7 +109,10 @@ static void proc_path(char *out, int fd)
  * directory, EXDEV: another file system). */
 static int open_dir(int dirfd, const char *name, uint64_t dev, struct stat *st)
 {
-    int fd = openat(dirfd, name, OPEN_DIR);
+    int fd;
+    do
+        fd = openat(dirfd, name, OPEN_DIR);
+    while (fd < 0 && errno == EINTR);
 #ifdef O_PATH
     if (fd < 0 && errno == EACCES) {
         int pfd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
