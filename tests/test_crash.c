@@ -285,7 +285,8 @@ static int child_cleans_own(void *arg)
     if (!mine)
         return 10;
     int n = tmpf_emergency_cleanup();
-    return n == 1 && count_prefix(scratch, "c") == 0 ? 0 : 11;
+    bool ok = n == 1 && count_prefix(scratch, "c") == 0;
+    return tmpf_file_cleanup(mine) == 0 && ok ? 0 : 11;
 }
 
 static void test_fork_child_registry(void)
@@ -356,15 +357,20 @@ static void test_sweep_shape_age_symlink(void)
     CHECK(path_exists(path_join(dir, "app-abcd_12.log")));
 }
 
-/* The dead child: temporaries made, then _exit without any cleanup. */
+/* The dead child: temporaries made, then _exit without any cleanup (the
+ * objects stay reachable, for valgrind). */
+static tmpf_file *volatile dead_files[5];
+static tmpf_dir *volatile dead_dir;
+
 static int dead_child(void *arg)
 {
     const char *dir = arg;
     for (int i = 0; i < 5; i++)
-        if (!tmpf_named_temporary_file(&(tmpf_opts){.dir = dir, .prefix = "app-"}))
+        if (!(dead_files[i] = tmpf_named_temporary_file(
+                  &(tmpf_opts){.dir = dir, .prefix = "app-"})))
             return 10;
-    tmpf_dir *d = tmpf_temporary_directory(&(tmpf_opts){.dir = dir, .prefix = "app-"});
-    if (!d || mkdir(path_join(tmpf_dir_path(d), "sub"), 0) != 0)
+    dead_dir = tmpf_temporary_directory(&(tmpf_opts){.dir = dir, .prefix = "app-"});
+    if (!dead_dir || mkdir(path_join(tmpf_dir_path(dead_dir), "sub"), 0) != 0)
         return 11;
     _exit(0);
 }
