@@ -445,12 +445,33 @@ int tmpf_file_rollover(tmpf_file *f)
 
 bool tmpf_file_rolled(const tmpf_file *f) { return f && !in_memory(f); }
 
+/* The stream's callbacks (unix/stream.c calls only what it is given). */
+static ssize_t stream_read(void *f, void *buf, size_t n)
+{
+    return tmpf__file_read_raw(f, buf, n);
+}
+static ssize_t stream_write(void *f, const void *buf, size_t n)
+{
+    return tmpf__file_write_raw(f, buf, n);
+}
+static int64_t stream_seek(void *f, int64_t offset, int whence)
+{
+    return tmpf__file_seek_raw(f, offset, whence);
+}
+static int stream_fileno(void *f)
+{
+    return tmpf_file_fileno(f);
+}
+static const struct tmpf__stream_io stream_io = {
+    stream_read, stream_write, stream_seek, stream_fileno,
+};
+
 FILE *tmpf_file_stream(tmpf_file *f)
 {
     if (check_open(f) != 0)
         return NULL;
     if (!f->stream) {
-        f->stream = tmpf__os_stream_open(f);
+        f->stream = tmpf__os_stream_open(f, &stream_io);
         if (f->stream && f->spool)
             tmpf__spool_stream_opened(f);
     }

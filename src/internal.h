@@ -217,9 +217,18 @@ ssize_t tmpf__file_read_raw(tmpf_file *f, void *buf, size_t n);
 ssize_t tmpf__file_write_raw(tmpf_file *f, const void *buf, size_t n);
 int64_t tmpf__file_seek_raw(tmpf_file *f, int64_t offset, int whence);
 
-/* unix/stream.c: a read/write FILE * whose I/O goes through the raw
- * functions above; fclose never closes f->fd. NULL with errno. */
-FILE *tmpf__os_stream_open(tmpf_file *f);
+/* unix/stream.c: a read/write FILE * whose I/O goes through io's
+ * callbacks on obj (file.c hands over its raw functions: platform code
+ * never calls into the portable files by name); fclose never closes the
+ * object's descriptor. Where the C library has no cookie streams, a stream
+ * on a dup of io->fileno(obj). NULL with errno. */
+struct tmpf__stream_io {
+    ssize_t (*read)(void *obj, void *buf, size_t n);
+    ssize_t (*write)(void *obj, const void *buf, size_t n);
+    int64_t (*seek)(void *obj, int64_t offset, int whence);
+    int (*fileno)(void *obj);
+};
+FILE *tmpf__os_stream_open(void *obj, const struct tmpf__stream_io *io);
 /* unix/reopen.c: a second descriptor, own offset, flags | O_CLOEXEC.
  * _path opens path without following a symlink and checks it is still the
  * file behind fd (else ENOENT); _fd goes through /proc/self/fd (Linux;
