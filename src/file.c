@@ -93,7 +93,11 @@ int tmpf__open_anonymous(const tmpf__opts *r)
     int fd = tmpf__create_file(r, perm, &path);
     if (fd < 0)
         return -1;
+    /* A failed unlink is tried once more (a transient EIO, EINTR on a
+     * network file system): the name must not outlive the call. */
     int rc = unlink(path);
+    if (rc != 0 && errno != ENOENT)
+        rc = unlink(path);
     int saved = errno;
     free(path);
     if (rc != 0) {

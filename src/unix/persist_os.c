@@ -117,12 +117,13 @@ int tmpf__os_link_fd(int fd, int dir_fd, const char *to)
      * privilege needed and no /proc. */
     return linkat(fd, "", dir_fd, to, AT_EMPTY_PATH);
 #else
-    /* Nothing names an open file here; there are no unnamed files either
-     * (no O_TMPFILE), so nothing asks. */
+    /* Nothing names an open file here (generic POSIX, macOS): as Linux
+     * answers for a file that was created and then unlinked, ENOENT. The
+     * unnamed files of these systems are of that kind anyway (no
+     * O_TMPFILE); tmpf_write_atomic uses a named temporary instead. */
     (void)fd;
-    (void)dir_fd;
-    (void)to;
-    errno = EOPNOTSUPP;
+    struct stat st;
+    errno = fstatat(dir_fd, to, &st, AT_SYMLINK_NOFOLLOW) == 0 ? EEXIST : ENOENT;
     return -1;
 #endif
 }
@@ -136,9 +137,9 @@ int tmpf__os_open_dir(const char *dir)
     return fd;
 }
 
-int tmpf__os_fsync(int fd, bool is_dir)
+/* The one place that asks the system to make a file durable. */
+static int full_sync(int fd)
 {
-    atomic_fetch_add_explicit(&fsync_calls, 1, memory_order_relaxed);
     int rc;
 #if TMPF_HAVE_F_FULLFSYNC
     /* macOS: fsync(2) hands the data to the drive, which may keep it in
@@ -155,6 +156,13 @@ int tmpf__os_fsync(int fd, bool is_dir)
     do
         rc = fsync(fd);
     while (rc != 0 && errno == EINTR);
+    return rc;
+}
+
+int tmpf__os_fsync(int fd, bool is_dir)
+{
+    atomic_fetch_add_explicit(&fsync_calls, 1, memory_order_relaxed);
+    int rc = full_sync(fd);
     /* Some file systems cannot sync a directory (EINVAL): nothing to do. */
     if (rc != 0 && is_dir && errno == EINVAL)
         rc = 0;

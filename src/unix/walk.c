@@ -184,17 +184,49 @@ static bool same_mount(const struct node *n, const struct frame *f)
     return n->dev == f->dev;
 }
 
-/* Whether directory n, found in its parent as an entry whose readdir
- * d_ino is key (0: unknown, the root), is a mount point of a mount other
- * than frame f's. Without mount ids, an entry whose d_ino is not the
- * inode behind it is one: readdir reports the covered directory. (Some
- * FUSE and overlay file systems report other d_ino values too: there the
- * walk refuses to enter, EBUSY, rather than risk leaving the tree.) */
-static bool other_mount(const struct node *n, const struct frame *f, uint64_t key)
+/* The d_ino that a fresh reading of directory dirfd gives entry name (0:
+ * not found or unreadable). */
+static uint64_t entry_ino(int dirfd, const char *name)
+{
+    int fd;
+    do
+        fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    while (fd < 0 && errno == EINTR);
+    if (fd < 0)
+        return 0;
+    DIR *d = fdopendir(fd);
+    if (!d) {
+        close(fd);
+        return 0;
+    }
+    uint64_t ino = 0;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        if (!strcmp(e->d_name, name)) {
+            ino = (uint64_t)e->d_ino;
+            break;
+        }
+    closedir(d);
+    return ino;
+}
+
+/* Whether directory n, found in frame f's directory (descriptor dirfd) as
+ * entry name whose readdir d_ino was key (0: unknown, the root), is the
+ * root of another mount. Without mount ids, an entry whose d_ino is not
+ * the inode behind it is one: readdir reports the covered directory. A
+ * mismatch is confirmed by reading the directory again, since an entry
+ * swapped since the first reading looks the same (a mount point costs one
+ * more reading). Some FUSE and overlay file systems report other d_ino
+ * values too: there the walk refuses to enter, EBUSY, rather than risk
+ * leaving the tree. */
+static bool other_mount(const struct node *n, const struct frame *f, int dirfd,
+                        const char *name, uint64_t key)
 {
     if (!same_mount(n, f))
         return true;
-    return !n->mnt && key != 0 && key != n->ino;
+    if (n->mnt || key == 0 || key == n->ino)
+        return false;
+    return entry_ino(dirfd, name) != n->ino;
 }
 
 static bool same_dir(const struct node *n, const struct frame *f)
@@ -340,7 +372,7 @@ static int fix_entry(struct walk *w, size_t pi, const char *name, uint64_t key)
         unsigned mode = fixed_mode(n.mode);
         if (!S_ISDIR(n.mode)) {
             r = FIX_NOT_DIR;
-        } else if (other_mount(&n, &w->fr[pi], key)) {
+        } else if (other_mount(&n, &w->fr[pi], dirfd, name, key)) {
             r = FIX_MOUNT;
         } else if (mode) {
 #if TMPF_HAVE_PROC_SELF_FD
@@ -370,7 +402,7 @@ static int fix_entry(struct walk *w, size_t pi, const char *name, uint64_t key)
     if (!S_ISDIR(st.st_mode))
         return FIX_NOT_DIR;
     struct node n = {(uint64_t)st.st_dev, (uint64_t)st.st_ino, 0, (unsigned)st.st_mode};
-    if (other_mount(&n, &w->fr[pi], key))
+    if (other_mount(&n, &w->fr[pi], dirfd, name, key))
         return FIX_MOUNT;
     unsigned mode = fixed_mode(n.mode);
     if (!mode)
@@ -498,7 +530,7 @@ static int descend(struct walk *w, size_t pi, const char *name, uint64_t key,
         close(fd);
         return FAILED;
     }
-    if (other_mount(&n, &w->fr[pi], key)) {
+    if (other_mount(&n, &w->fr[pi], pfd, name, key)) {
         /* A mount point (the root included): its contents are not ours to
          * remove, and its rmdir would fail anyway. */
         close(fd);
