@@ -422,11 +422,8 @@ int tmpf_file_sync(tmpf_file *f)
         return -1;
     if (in_memory(f))
         return 0;
-    int rc;
-    do
-        rc = fsync(f->fd);
-    while (rc != 0 && errno == EINTR);
-    return rc;
+    /* The platform's one durable sync (F_FULLFSYNC on macOS). */
+    return tmpf__os_fsync(f->fd, false);
 }
 
 int tmpf_file_fileno(tmpf_file *f)

@@ -1157,7 +1157,26 @@ static void test_auto_file_cleans_at_scope_exit(void)
     free(path);
 }
 
+/* tmpf_file_sync goes through the platform's one sync function (which
+ * is F_FULLFSYNC on macOS; counted for tests): issue 18, defect 6. */
+extern unsigned long tmpf__test_fsync_count(void);
+
+static void test_sync_through_the_platform_layer(void)
+{
+    tmpf_opts o = in_scratch(0);
+    tmpf_file *f = tmpf_named_temporary_file(&o);
+    CHECK(f != NULL);
+    if (!f)
+        return;
+    put(f, "durable");
+    unsigned long before = tmpf__test_fsync_count();
+    CHECK_EQ_INT(tmpf_file_sync(f), 0);
+    CHECK_EQ_INT(tmpf__test_fsync_count() - before, 1);
+    CHECK_EQ_INT(tmpf_file_cleanup(f), 0);
+}
+
 static const struct test tests[] = {
+    TEST(test_sync_through_the_platform_layer),
     TEST(test_anonymous_has_no_directory_entry),
     TEST(test_anonymous_fallback_leaves_no_entry),
     TEST(test_anonymous_many_fallback_and_fast),
