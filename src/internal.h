@@ -248,6 +248,26 @@ struct tmpf_dir {
 
 /* ---- Platform (src/unix/) ---------------------------------------------- */
 
+/* unix/thread.c: the library's process-wide locks and one-time
+ * initializations, named (storage and static initialization stay with the
+ * platform; a Windows port maps them to SRWLOCK and INIT_ONCE). scope.c and
+ * tempdir.c still use <pthread.h> directly (to move: docs/PORTABILITY.md). */
+enum tmpf__lock { TMPF__LOCK_AUDIT_HOOK, TMPF__LOCK_AUDIT_TRACK, TMPF__LOCK_COUNT };
+enum tmpf__once { TMPF__ONCE_NAMES_ATFORK, TMPF__ONCE_LEAK_REPORT, TMPF__ONCE_COUNT };
+void tmpf__os_lock(enum tmpf__lock which);
+void tmpf__os_unlock(enum tmpf__lock which);
+void tmpf__os_once(enum tmpf__once which, void (*fn)(void));
+/* pthread_atfork: handlers run around fork(3) (not around _Fork or a raw
+ * clone). 0 or an error number. */
+int tmpf__os_atfork(void (*prepare)(void), void (*parent)(void), void (*child)(void));
+/* Lets another thread run (sched_yield). */
+void tmpf__os_yield(void);
+/* unlink(2) / rmdir(2) of a path. */
+int tmpf__os_unlink(const char *path);
+int tmpf__os_rmdir(const char *path);
+/* lseek(2): the new offset, or -1 with errno. */
+int64_t tmpf__os_seek(int fd, int64_t offset, int whence);
+
 /* Fills buf with n bytes from the kernel CSPRNG. */
 int tmpf__os_random(void *buf, size_t n);
 /* A word set to 1 that reads 0 in any child process, however it was

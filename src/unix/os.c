@@ -239,3 +239,12 @@ int tmpf__os_close(int fd)
     errno = saved;
     return 0;
 }
+
+int tmpf__os_unlink(const char *path) { return unlink(path); }
+
+int tmpf__os_rmdir(const char *path) { return rmdir(path); }
+
+int64_t tmpf__os_seek(int fd, int64_t offset, int whence)
+{
+    return (int64_t)lseek(fd, (off_t)offset, whence);
+}
