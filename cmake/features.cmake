@@ -22,6 +22,13 @@ else()
   set(CMAKE_REQUIRED_DEFINITIONS)
 endif()
 
+# A probe that only compiles with an implicit declaration is a miss.
+include(CheckCCompilerFlag)
+check_c_compiler_flag(-Werror=implicit-function-declaration TMPF_PROBE_WERROR_IMPLICIT)
+if(TMPF_PROBE_WERROR_IMPLICIT)
+  set(CMAKE_REQUIRED_FLAGS -Werror=implicit-function-declaration)
+endif()
+
 check_include_file(sys/random.h TMPF_PROBE_SYS_RANDOM_H)
 set(tmpf_random_headers unistd.h stdlib.h)
 if(TMPF_PROBE_SYS_RANDOM_H)
