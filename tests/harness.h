@@ -178,6 +178,21 @@ static inline int write_file(const char *path, const char *content, mode_t mode)
     return w == (ssize_t)n ? 0 : -1;
 }
 
+/* scratch/sticky (made on first use, mode 01777, as /tmp): for tests that
+ * replace a temporary's directory themselves. In scratch (0777, no sticky
+ * bit) tmpf records what it created, and its cleanup refuses a replaced
+ * directory (ESTALE); in a sticky directory only the caller and root can
+ * rename the caller's entries, and nothing is checked. */
+static inline const char *sticky_dir(void)
+{
+    static char buf[4200];
+    snprintf(buf, sizeof buf, "%s/sticky", scratch);
+    if (mkdir(buf, 01777) != 0 && errno != EEXIST)
+        return NULL;
+    chmod(buf, 01777);
+    return buf;
+}
+
 static inline int setgroups_nobody(void)
 {
     gid_t g = 65534;
