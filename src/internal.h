@@ -131,6 +131,9 @@ int tmpf__create_dir(const tmpf__opts *r, unsigned perm, char **ret_path);
  * hook is installed: a few relaxed atomic adds and one branch. */
 void tmpf__audit(tmpf_event_type type, tmpf_kind kind, const void *obj,
                  const char *path, int fd, uint64_t bytes, int error);
+/* tmpf_gettempdir passed over candidate dir: error is the errno that
+ * says why (EPERM for the vetting rules), reason the same in words. */
+void tmpf__audit_tempdir_skipped(const char *dir, int error, const char *reason);
 /* Spooled memory accounting (delta may be negative). */
 void tmpf__audit_spool_bytes(int64_t delta);
 /* A spooled file was closed while still in memory (no ROLLOVER event

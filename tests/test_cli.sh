@@ -532,6 +532,25 @@ check "dir extra: 1" [ $? = 1 ]
 check "dir extra: one line" [ "$(wc -l <"$W/err")" = 1 ]
 check "dir: nothing left in TMPDIR" [ "$(snapshot)" = "$base" ]
 
+# Vetting: a TMPDIR others can write without the sticky bit is passed over;
+# --explain says so, line by line.
+mkdir "$W/open" && chmod 777 "$W/open"
+out=$(TMPDIR=$W/open TEMP=$S/nonexistent TMP= "$T" dir)
+check "dir: world-writable non-sticky \$TMPDIR passed over" [ "$out" != "$W/open" ]
+explained=$(TMPDIR=$W/open TEMP=$S/nonexistent TMP= "$T" dir --explain)
+check "dir --explain: 0" [ $? = 0 ]
+want="\$TMPDIR=$W/open
+\$TEMP=$S/nonexistent
+\$TMP: not set
+$W/open: passed over: others can write to it and it has no sticky bit
+$S/nonexistent: passed over: does not exist"
+check "dir --explain: every candidate and why" [ "$(head -n 5 <<<"$explained")" = "$want" ]
+check "dir --explain: the one taken last" [ "$(tail -n 1 <<<"$explained")" = "$out: taken" ]
+chmod 1777 "$W/open"
+check "dir --explain: sticky taken" \
+    [ "$(TMPDIR=$W/open "$T" dir --explain | tail -n 1)" = "$W/open: taken" ]
+check "dir --explain: nothing left" [ -z "$(ls -A "$W/open")" ]
+
 version=$("$T" --version)
 check "--version: tmpf X.Y.Z" matches "$version" '^tmpf [0-9]+\.[0-9]+\.[0-9]+$'
 for cmd in run write-atomic dir; do
