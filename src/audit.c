@@ -183,6 +183,7 @@ static void count(tmpf_event_type type, tmpf_kind kind)
         add(&counters.cleanup_failures, 1);
         break;
     case TMPF_EVENT_CLOSE:
+    case TMPF_EVENT_TEMPDIR_SKIPPED:
         break;
     }
 }
@@ -226,7 +227,16 @@ void tmpf__audit(tmpf_event_type type, tmpf_kind kind, const void *obj,
             atomic_load_explicit(&hook_function, memory_order_relaxed) == NULL, 1) ||
         in_hook)
         return;
-    tmpf_event ev = {type, kind, path, fd, bytes, error, obj};
+    tmpf_event ev = {type, kind, path, fd, bytes, error, obj, NULL};
+    call_hook(&ev);
+}
+
+void tmpf__audit_tempdir_skipped(const char *dir, int error, const char *reason)
+{
+    if (atomic_load_explicit(&hook_function, memory_order_relaxed) == NULL || in_hook)
+        return;
+    tmpf_event ev = {TMPF_EVENT_TEMPDIR_SKIPPED, TMPF_KIND_DIRECTORY, dir, -1, 0,
+                     error, NULL, reason};
     call_hook(&ev);
 }
 

@@ -169,6 +169,10 @@ tmpf_file *tmpf_named_temporary_file(const tmpf_opts *opts)
     if (f->fd < 0)
         goto fail;
     f->on_disk_name = true;
+    /* Where others can rename entries, the name is removed only while it
+     * designates this file (identity.c). */
+    if (tmpf__dir_shared(&r) && tmpf__ident_of_fd(f->fd, &f->ident) != 0)
+        goto fail;
     if (tmpf__scope_add(&r, TMPF_KIND_NAMED, f->path, f, &f->scope_entry) != 0)
         goto fail;
     tmpf__audit(TMPF_EVENT_CREATE, TMPF_KIND_NAMED, f, f->path, f->fd, 0, 0);
@@ -525,7 +529,7 @@ static int remove_name(tmpf_file *f)
 {
     if (!f->on_disk_name || f->kept || (f->flags & TMPF_KEEP))
         return 0;
-    if (unlink(f->path) != 0 && errno != ENOENT) {
+    if (tmpf__remove_file_checked(f->path, &f->ident) != 0) {
         tmpf__audit(TMPF_EVENT_CLEANUP_FAILED, f->kind, f, f->path, -1, 0, errno);
         return -1;
     }

@@ -131,16 +131,55 @@ int tmpf__create_dir(const tmpf__opts *r, unsigned perm, char **ret_path);
  * hook is installed: a few relaxed atomic adds and one branch. */
 void tmpf__audit(tmpf_event_type type, tmpf_kind kind, const void *obj,
                  const char *path, int fd, uint64_t bytes, int error);
+/* tmpf_gettempdir passed over candidate dir: error is the errno that
+ * says why (EPERM for the vetting rules), reason the same in words. */
+void tmpf__audit_tempdir_skipped(const char *dir, int error, const char *reason);
 /* Spooled memory accounting (delta may be negative). */
 void tmpf__audit_spool_bytes(int64_t delta);
 /* A spooled file was closed while still in memory (no ROLLOVER event
  * took it out of the in-memory count). */
 void tmpf__audit_spool_closed(void);
 
+/* ---- identity.c: cleanup removes only what tmpf created ----------------- */
+
+/* What a name designated when tmpf created it. ino 0: nothing recorded,
+ * because only the caller and root can rename entries of its directory
+ * (then there is nothing to check against). */
+struct tmpf__ident {
+    uint64_t dev, ino;
+};
+
+/* Why others could rename or remove entries of directory dir (writable
+ * by group or others without the sticky bit; owned by a user other than
+ * the caller and root; not a directory; cannot be examined: errno set), as
+ * a short phrase; NULL when they cannot. */
+const char *tmpf__dir_unsafe(const char *dir);
+/* Whether temporaries made in r->dir need their identity recorded and
+ * checked (tmpf__dir_unsafe says so). A safe answer is remembered per
+ * directory, so the common case costs no system call. */
+bool tmpf__dir_shared(const tmpf__opts *r);
+/* Records what path (not followed) or fd designates: 0, or -1 with errno. */
+int tmpf__ident_of_path(const char *path, struct tmpf__ident *ret);
+int tmpf__ident_of_fd(int fd, struct tmpf__ident *ret);
+/* Removes the file at path if it is still id: 0 (also when nothing is
+ * there), or -1 with errno; ESTALE when something else is there now. id
+ * with ino 0: a plain unlink. */
+int tmpf__remove_file_checked(const char *path, const struct tmpf__ident *id);
+/* Removes the directory id, open as fd (or -1: opened here from path and
+ * checked), that path named at creation, only while path designates it:
+ * its contents through the descriptor, then the name. 0 when it is gone
+ * (also when path names nothing: removed or moved away by its owner);
+ * -1 with errno, ESTALE when path designates something else (then
+ * nothing is touched). */
+int tmpf__remove_dir_checked(const char *path, int fd, const struct tmpf__ident *id);
+
 /* ---- scope.c: registration with a scope and the at-exit scope ----------- */
 
 struct tmpf__scope_entry;
 
+/* Records the identity of a low-level path just registered (entry from
+ * tmpf__scope_add; NULL is a no-op), checked before the scope removes it. */
+void tmpf__scope_set_ident(struct tmpf__scope_entry *e, const struct tmpf__ident *id);
 /* Registers a temporary with opts->scope and/or, with TMPF_AT_EXIT, the
  * process-wide at-exit scope. obj is the tmpf_file / tmpf_dir that owns it,
  * or NULL for a low-level path (then the scope removes path by kind).
@@ -188,6 +227,7 @@ struct tmpf_file {
     FILE *stream;       /* tmpf_file_stream's view, or NULL */
     struct tmpf__spool *spool;          /* spooled files only */
     struct tmpf__scope_entry *scope_entry;
+    struct tmpf__ident ident; /* named: checked before the name is removed */
 };
 
 /* spooled.c: the in-memory side, used by file.c while f->spool is set
@@ -244,6 +284,7 @@ struct tmpf_dir {
     unsigned flags;
     bool kept;
     struct tmpf__scope_entry *scope_entry;
+    struct tmpf__ident ident; /* ino != 0: fd is held from creation */
 };
 
 /* ---- Platform (src/unix/) ---------------------------------------------- */
@@ -305,6 +346,29 @@ int tmpf__os_write_all(int fd, const void *data, size_t n);
  * tree, not entering mounts). Returns 0 or the first errno met; everything
  * removable is removed regardless. A missing entry is success. */
 int tmpf__os_rmtree(const char *parent, const char *name);
+
+/* walk.c: removes everything inside the directory open as dir_fd (not
+ * the directory itself), as tmpf__os_rmtree does. */
+int tmpf__os_rmtree_contents(int dir_fd);
+
+/* ---- Platform: identity (src/unix/identity.c) --------------------------- */
+
+/* What stat(2) says about a file, as far as the identity checks and the
+ * temporary directory's vetting need it. */
+struct tmpf__os_facts {
+    struct tmpf__ident id;
+    unsigned mode, uid;
+    unsigned long nlink;
+};
+/* fstat / stat (follow) or lstat: 0, or -1 with errno. */
+int tmpf__os_facts_fd(int fd, struct tmpf__os_facts *ret);
+int tmpf__os_facts_path(const char *path, bool follow, struct tmpf__os_facts *ret);
+bool tmpf__os_facts_is_dir(const struct tmpf__os_facts *f);
+/* Writable by group or others, and no sticky bit. */
+bool tmpf__os_facts_shared_writable(const struct tmpf__os_facts *f);
+unsigned tmpf__os_euid(void);
+/* open(path, O_RDONLY|O_DIRECTORY|O_NOFOLLOW|O_CLOEXEC), retrying EINTR. */
+int tmpf__os_open_dir_nofollow(const char *path);
 
 /* ---- Platform: persist (src/unix/persist_os.c) -------------------------- */
 

@@ -66,10 +66,10 @@ static int links_run(void *arg)
         return FAILED(E_LEFT);
     /* The same through TemporaryDirectory, the object Python's 12464 is
      * about; and tmpf_rmtree given a symlink as the root. */
-    tmpf_dir *d = tmpf_temporary_directory(&(tmpf_opts){.dir = scratch});
+    tmpf_dir *d = tmpf_temporary_directory(&(tmpf_opts){.dir = sticky_dir()});
     if (!d || rmdir(tmpf_dir_path(d)) != 0 || plant_links(tmpf_dir_path(d), c->out) != 0)
         return FAILED(E_SETUP);
-    if (tmpf_dir_cleanup(d) != 0)
+    if (tmpf_dir_cleanup(d) != 0 || rmdir(sticky_dir()) != 0)
         return FAILED(E_RESULT);
     /* A symlink as the root, also spelt with a trailing slash (which
      * rm -r follows): the link goes, never the target's contents. */
@@ -146,10 +146,10 @@ static int cve_2023_6597_as_nobody(void *arg)
         return FAILED(E_RESULT);
     if (!outside_intact(out, 0500))
         return FAILED(E_OUTSIDE);
-    tmpf_dir *d = tmpf_temporary_directory(&(tmpf_opts){.dir = scratch});
+    tmpf_dir *d = tmpf_temporary_directory(&(tmpf_opts){.dir = sticky_dir()});
     if (!d || rmdir(tmpf_dir_path(d)) != 0 || plant_repair_links(tmpf_dir_path(d), out) != 0)
         return FAILED(E_SETUP);
-    if (tmpf_dir_cleanup(d) != 0)
+    if (tmpf_dir_cleanup(d) != 0 || rmdir(sticky_dir()) != 0)
         return FAILED(E_RESULT);
     if (!outside_intact(out, 0500))
         return FAILED(E_OUTSIDE);
@@ -269,8 +269,10 @@ static int mounts_in_child(void *arg)
     /* A TemporaryDirectory that something was mounted on: cleanup reports
      * EBUSY (ignored with the flag), touches nothing, and frees. */
     for (int ignore = 0; ignore < 2; ignore++) {
+        /* In a sticky directory: in scratch, the name covered
+         * by a mount no longer designates the directory made (ESTALE). */
         tmpf_dir *d = tmpf_temporary_directory(&(tmpf_opts){
-            .dir = scratch, .flags = ignore ? TMPF_IGNORE_CLEANUP_ERRORS : 0u});
+            .dir = sticky_dir(), .flags = ignore ? TMPF_IGNORE_CLEANUP_ERRORS : 0u});
         if (!d)
             return FAILED(E_SETUP);
         char path[4096];

@@ -704,29 +704,45 @@ static void finish_top(struct walk *w)
     w->depth--;
 }
 
-int tmpf__os_rmtree(const char *parent, const char *name)
+/* The walk from the directory open as pfd: with name, removes entry name
+ * of pfd (pfd is the parent, outside the tree); without, removes what is
+ * inside pfd and leaves pfd's directory itself. pfd stays the caller's. */
+static int walk_from(int pfd, const char *name)
 {
     struct walk w = {.shed_from = 2};
-    int pfd;
-    do
-        pfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    while (pfd < 0 && errno == EINTR);
-    if (pfd < 0)
-        return errno == ENOENT ? 0 : errno;
-    DIR *none = NULL;
+    DIR *top = NULL;
+    if (!name) {
+        /* A stream of our own: its offset is not the caller's. */
+        int fd = openat(pfd, ".", OPEN_DIR_FLAGS);
+        if (fd < 0)
+            return errno;
+        if (!(top = fdopendir(fd))) {
+            int err = errno;
+            close(fd);
+            return err;
+        }
+    }
     struct node base;
-    if (identify(pfd, &base) != 0 || push(&w, none, &base, "", 0) != 0) {
+    if (identify(top ? dirfd(top) : pfd, &base) != 0 ||
+        push(&w, top, &base, "", 0) != 0) {
         int err = errno;
-        close(pfd);
+        if (top)
+            closedir(top);
         free(w.fr); /* push may have grown one array and not the other */
         free(w.names);
         return err;
     }
-    w.fr[0].fd = pfd;
-    w.fr[0].fixed = true; /* outside the tree: never chmod'ed */
+    w.fr[0].fd = top ? dirfd(top) : pfd;
+    /* A parent outside the tree is never chmod'ed; the top of the tree
+     * (contents mode) is repaired like any directory in it. */
+    w.fr[0].fixed = !top;
+    w.open = 0; /* frame 0 is never shed, nor counted */
 
-    handle_entry(&w, 0, name, DT_DIR, 0);
-    while (w.depth > 1) {
+    if (name)
+        handle_entry(&w, 0, name, DT_DIR, 0);
+    /* Frames >= floor are read; frame 0 only when it is the tree's top. */
+    size_t floor = name ? 1 : 0;
+    while (w.depth > floor) {
         size_t t = w.depth - 1;
         if (!w.fr[t].dir) {
             finish_top(&w); /* lost while closed: climb on */
@@ -737,6 +753,8 @@ int tmpf__os_rmtree(const char *parent, const char *name)
         if (!e) {
             if (errno)
                 note(&w, errno);
+            if (t == 0)
+                break;
             finish_top(&w);
             continue;
         }
@@ -747,8 +765,24 @@ int tmpf__os_rmtree(const char *parent, const char *name)
             continue;
         handle_entry(&w, t, e->d_name, ENTRY_TYPE(e), e->d_ino);
     }
-    close(pfd);
+    if (top)
+        closedir(top);
     free(w.fr);
     free(w.names);
     return w.err;
 }
+
+int tmpf__os_rmtree(const char *parent, const char *name)
+{
+    int pfd;
+    do
+        pfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    while (pfd < 0 && errno == EINTR);
+    if (pfd < 0)
+        return errno == ENOENT ? 0 : errno;
+    int err = walk_from(pfd, name);
+    close(pfd);
+    return err;
+}
+
+int tmpf__os_rmtree_contents(int dir_fd) { return walk_from(dir_fd, NULL); }
