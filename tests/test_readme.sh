@@ -75,6 +75,9 @@ ls -A "$TMPDIR" > ../cli'$n'.during' 2>&1)
             check "line $n: words sorted and unique ($(tr '\n' ' ' < "$cwd/words"))" \
                 '[ "$(tr "\n" " " < "$cwd/words")" = "apple fig pear " ] && [ "$(ls "$cwd")" = "project.tar.gz
 words" ]' ;;
+        'tmpf dir --explain'*)
+            check "line $n: explained \$TMPDIR as taken ($out)" \
+                '[[ "$out" == *"$tmp: taken"* ]]' ;;
         'tmpf dir'*)
             check "line $n: printed \$TMPDIR ($out)" '[ "$out" = "$tmp" ]' ;;
         *)
