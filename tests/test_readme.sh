@@ -72,6 +72,9 @@ ls -A "$TMPDIR" > ../cli'$n'.during' 2>&1)
             check "line $n: words sorted and unique ($(tr '\n' ' ' < "$cwd/words"))" \
                 '[ "$(tr "\n" " " < "$cwd/words")" = "apple fig pear " ] && [ "$(ls "$cwd")" = "project.tar.gz
 words" ]' ;;
+        'tmpf dir --explain'*)
+            check "line $n: \$TMPDIR taken, explained ($out)" \
+                '[ "$(head -n 1 <<<"$out")" = "\$TMPDIR=$tmp" ] && [ "$(tail -n 1 <<<"$out")" = "$tmp: taken" ]' ;;
         'tmpf dir'*)
             check "line $n: printed \$TMPDIR ($out)" '[ "$out" = "$tmp" ]' ;;
         *)
