@@ -93,7 +93,11 @@ int tmpf__open_anonymous(const tmpf__opts *r)
     int fd = tmpf__create_file(r, perm, &path);
     if (fd < 0)
         return -1;
+    /* A failed unlink is tried once more (a transient EIO, EINTR on a
+     * network file system): the name must not outlive the call. */
     int rc = unlink(path);
+    if (rc != 0 && errno != ENOENT)
+        rc = unlink(path);
     int saved = errno;
     free(path);
     if (rc != 0) {
@@ -422,11 +426,8 @@ int tmpf_file_sync(tmpf_file *f)
         return -1;
     if (in_memory(f))
         return 0;
-    int rc;
-    do
-        rc = fsync(f->fd);
-    while (rc != 0 && errno == EINTR);
-    return rc;
+    /* The platform's one durable sync (F_FULLFSYNC on macOS). */
+    return tmpf__os_fsync(f->fd, false);
 }
 
 int tmpf_file_fileno(tmpf_file *f)
@@ -449,12 +450,33 @@ int tmpf_file_rollover(tmpf_file *f)
 
 bool tmpf_file_rolled(const tmpf_file *f) { return f && !in_memory(f); }
 
+/* The stream's callbacks (unix/stream.c calls only what it is given). */
+static ssize_t stream_read(void *f, void *buf, size_t n)
+{
+    return tmpf__file_read_raw(f, buf, n);
+}
+static ssize_t stream_write(void *f, const void *buf, size_t n)
+{
+    return tmpf__file_write_raw(f, buf, n);
+}
+static int64_t stream_seek(void *f, int64_t offset, int whence)
+{
+    return tmpf__file_seek_raw(f, offset, whence);
+}
+static int stream_fileno(void *f)
+{
+    return tmpf_file_fileno(f);
+}
+static const struct tmpf__stream_io stream_io = {
+    stream_read, stream_write, stream_seek, stream_fileno,
+};
+
 FILE *tmpf_file_stream(tmpf_file *f)
 {
     if (check_open(f) != 0)
         return NULL;
     if (!f->stream) {
-        f->stream = tmpf__os_stream_open(f);
+        f->stream = tmpf__os_stream_open(f, &stream_io);
         if (f->stream && f->spool)
             tmpf__spool_stream_opened(f);
     }

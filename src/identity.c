@@ -24,7 +24,6 @@
 
 #include <errno.h>
 #include <stdlib.h>
-#include <unistd.h>
 
 const char *tmpf__dir_unsafe(const char *dir)
 {
@@ -127,7 +126,7 @@ int tmpf__remove_file_checked(const char *path, const struct tmpf__ident *id)
         if (d == 0)
             return errno == ENOENT ? 0 : -1;
     }
-    if (unlink(path) != 0 && errno != ENOENT)
+    if (tmpf__os_unlink(path) != 0 && errno != ENOENT)
         return -1;
     return 0;
 }
@@ -153,7 +152,7 @@ static int remove_dir_at(const char *path, int fd, const struct tmpf__ident *id)
     /* An empty directory goes at once; rmdir(2) never removes a
      * directory with something in it, whatever the name designates by
      * then. */
-    if (rmdir(path) == 0)
+    if (tmpf__os_rmdir(path) == 0)
         return 0;
     if (errno == ENOENT)
         return 0;
@@ -169,7 +168,7 @@ static int remove_dir_at(const char *path, int fd, const struct tmpf__ident *id)
         return -1;
     if (d == 0)
         return name_lost();
-    if (rmdir(path) == 0 || errno == ENOENT)
+    if (tmpf__os_rmdir(path) == 0 || errno == ENOENT)
         return 0;
     return -1;
 }

@@ -257,9 +257,18 @@ ssize_t tmpf__file_read_raw(tmpf_file *f, void *buf, size_t n);
 ssize_t tmpf__file_write_raw(tmpf_file *f, const void *buf, size_t n);
 int64_t tmpf__file_seek_raw(tmpf_file *f, int64_t offset, int whence);
 
-/* unix/stream.c: a read/write FILE * whose I/O goes through the raw
- * functions above; fclose never closes f->fd. NULL with errno. */
-FILE *tmpf__os_stream_open(tmpf_file *f);
+/* unix/stream.c: a read/write FILE * whose I/O goes through io's
+ * callbacks on obj (file.c hands over its raw functions: platform code
+ * never calls into the portable files by name); fclose never closes the
+ * object's descriptor. Where the C library has no cookie streams, a stream
+ * on a dup of io->fileno(obj). NULL with errno. */
+struct tmpf__stream_io {
+    ssize_t (*read)(void *obj, void *buf, size_t n);
+    ssize_t (*write)(void *obj, const void *buf, size_t n);
+    int64_t (*seek)(void *obj, int64_t offset, int whence);
+    int (*fileno)(void *obj);
+};
+FILE *tmpf__os_stream_open(void *obj, const struct tmpf__stream_io *io);
 /* unix/reopen.c: a second descriptor, own offset, flags | O_CLOEXEC.
  * _path opens path without following a symlink and checks it is still the
  * file behind fd (else ENOENT); _fd goes through /proc/self/fd (Linux;
@@ -279,6 +288,26 @@ struct tmpf_dir {
 };
 
 /* ---- Platform (src/unix/) ---------------------------------------------- */
+
+/* unix/thread.c: the library's process-wide locks and one-time
+ * initializations, named (storage and static initialization stay with the
+ * platform; a Windows port maps them to SRWLOCK and INIT_ONCE). scope.c and
+ * tempdir.c still use <pthread.h> directly (to move: docs/PORTABILITY.md). */
+enum tmpf__lock { TMPF__LOCK_AUDIT_HOOK, TMPF__LOCK_AUDIT_TRACK, TMPF__LOCK_COUNT };
+enum tmpf__once { TMPF__ONCE_NAMES_ATFORK, TMPF__ONCE_LEAK_REPORT, TMPF__ONCE_COUNT };
+void tmpf__os_lock(enum tmpf__lock which);
+void tmpf__os_unlock(enum tmpf__lock which);
+void tmpf__os_once(enum tmpf__once which, void (*fn)(void));
+/* pthread_atfork: handlers run around fork(3) (not around _Fork or a raw
+ * clone). 0 or an error number. */
+int tmpf__os_atfork(void (*prepare)(void), void (*parent)(void), void (*child)(void));
+/* Lets another thread run (sched_yield). */
+void tmpf__os_yield(void);
+/* unlink(2) / rmdir(2) of a path. */
+int tmpf__os_unlink(const char *path);
+int tmpf__os_rmdir(const char *path);
+/* lseek(2): the new offset, or -1 with errno. */
+int64_t tmpf__os_seek(int fd, int64_t offset, int whence);
 
 /* Fills buf with n bytes from the kernel CSPRNG. */
 int tmpf__os_random(void *buf, size_t n);

@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <stdlib.h>
-#include <unistd.h>
 
 /* A name is free only when lstat says ENOENT; EACCES, ENOTDIR, ... end
  * the loop rather than hand out a name nobody can use. */
@@ -48,8 +47,8 @@ int tmpf_mkstemp(const tmpf_opts *opts, char **path)
 
 fail_created: {
     int saved = errno;
-    unlink(created);
-    close(fd);
+    tmpf__os_unlink(created);
+    tmpf__os_close(fd);
     free(created);
     errno = saved;
 }
@@ -85,7 +84,7 @@ char *tmpf_mkdtemp(const tmpf_opts *opts)
     return created;
 fail_created: {
     int saved = errno;
-    rmdir(created);
+    tmpf__os_rmdir(created);
     free(created);
     errno = saved;
 }

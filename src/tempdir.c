@@ -58,7 +58,8 @@ static int probe_try(const char *path, void *ctx)
         return -1;
     int rc = probe_write(fd);
     int saved = errno;
-    unlink(path);
+    if (unlink(path) != 0 && errno != ENOENT)
+        unlink(path); /* once more: the probe must not stay behind */
     errno = saved;
     return rc;
 }

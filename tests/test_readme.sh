@@ -6,6 +6,9 @@
 # built tmpf first on PATH and $TMPDIR empty; each succeeds, does what its
 # comment says and leaves $TMPDIR empty when its shell has exited.
 set -u
+# Run as a reader would: not with the flags of the make that runs the tests
+# (its --no-print-directory would hide the README's make line's directory).
+unset MAKEFLAGS MFLAGS MAKELEVEL
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 passed=0 failed=0
