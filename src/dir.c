@@ -9,7 +9,7 @@
 /* Others can rename entries of the directory d was made in: hold a
  * descriptor of it from now on and record its identity, so cleanup works
  * through the descriptor and removes the name only while it designates
- * this directory. A directory that is not empty, or not the caller's, is
+ * this directory. A directory with subdirectories, or not the caller's, is
  * not the one just made: ESTALE. */
 static int hold(tmpf_dir *d)
 {
@@ -19,7 +19,8 @@ static int hold(tmpf_dir *d)
     struct tmpf__os_facts f;
     if (tmpf__os_facts_fd(d->fd, &f) != 0)
         return -1;
-    if (f.uid != tmpf__os_euid() || f.nlink != 2) {
+    /* 2 links: empty of subdirectories (btrfs says 1 for any directory) */
+    if (f.uid != tmpf__os_euid() || f.nlink > 2) {
         errno = ESTALE;
         return -1;
     }

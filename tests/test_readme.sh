@@ -76,8 +76,8 @@ ls -A "$TMPDIR" > ../cli'$n'.during' 2>&1)
                 '[ "$(tr "\n" " " < "$cwd/words")" = "apple fig pear " ] && [ "$(ls "$cwd")" = "project.tar.gz
 words" ]' ;;
         'tmpf dir --explain'*)
-            check "line $n: explained \$TMPDIR as taken ($out)" \
-                '[[ "$out" == *"$tmp: taken"* ]]' ;;
+            check "line $n: \$TMPDIR taken, explained ($out)" \
+                '[ "$(head -n 1 <<<"$out")" = "\$TMPDIR=$tmp" ] && [ "$(tail -n 1 <<<"$out")" = "$tmp: taken" ]' ;;
         'tmpf dir'*)
             check "line $n: printed \$TMPDIR ($out)" '[ "$out" = "$tmp" ]' ;;
         *)
