@@ -108,10 +108,17 @@ TMPF_API const char *tmpf_version(void);
 /*
  * The directory temporaries go to when opts.dir is NULL: the first of
  * $TMPDIR, $TEMP, $TMP, /tmp, /var/tmp, /usr/tmp and the current directory
- * in which a file can really be created and written (an unnamed O_TMPFILE
- * file where the file system has them, else a named one, removed again:
- * the probe leaves nothing). Chosen once per process (thread-safe) and
- * returned as an absolute path owned by the library. In a setuid/setgid process the environment is ignored.
+ * that passes the vetting and in which a file can really be created and
+ * written with a name of full length (an unnamed O_TMPFILE file plus a
+ * length check where the file system has them, else a named file, removed
+ * again: the probe leaves nothing). Vetting passes over a directory that
+ * group or others can write without the sticky bit, or that belongs to a
+ * user other than the caller and root (they could rename or remove what
+ * tmpf creates there); the event hook hears of each candidate passed over
+ * (TMPF_EVENT_TEMPDIR_SKIPPED). An explicit opts.dir or tmpf_settempdir is
+ * not vetted. Chosen once per process (thread-safe) and returned as an
+ * absolute path owned by the library. In a setuid/setgid process the
+ * environment is ignored.
  * Errors: NULL with ENOENT when no candidate works.
  */
 TMPF_API const char *tmpf_gettempdir(void);
@@ -510,7 +517,8 @@ typedef enum tmpf_event_type {
     TMPF_EVENT_ROLLOVER,
     TMPF_EVENT_PERSIST,
     TMPF_EVENT_KEEP,
-    TMPF_EVENT_CLEANUP_FAILED
+    TMPF_EVENT_CLEANUP_FAILED,
+    TMPF_EVENT_TEMPDIR_SKIPPED /* tmpf_gettempdir passed over a candidate */
 } tmpf_event_type;
 
 typedef struct tmpf_event {
@@ -521,6 +529,7 @@ typedef struct tmpf_event {
     uint64_t bytes;     /* ROLLOVER: bytes moved to disk */
     int error;          /* CLEANUP_FAILED: the errno */
     const void *object; /* identifies the temporary across its events */
+    const char *reason; /* TEMPDIR_SKIPPED: why, in words; else NULL */
 } tmpf_event;
 
 /*
@@ -530,7 +539,12 @@ typedef struct tmpf_event {
  * so the old ctx may be freed. Temporaries created inside the hook do not
  * call it again. Event order per temporary: CREATE, then for files CLOSE,
  * then DELETE (or KEEP / PERSIST); ROLLOVER when a spooled file moves to
- * disk; CLEANUP_FAILED with the errno when a removal fails.
+ * disk; CLEANUP_FAILED with the errno when a removal fails (ESTALE: the
+ * name designates something else now, which was left alone).
+ * TEMPDIR_SKIPPED, with the candidate as path, kind DIRECTORY and object
+ * NULL, for each candidate tmpf_gettempdir passes over: error is EPERM
+ * for the vetting rules (see tmpf_gettempdir), else the probe's errno
+ * (ENOENT, EACCES, ENAMETOOLONG, ...); reason says it in words.
  */
 TMPF_API void tmpf_set_event_hook(void (*hook)(const tmpf_event *ev, void *ctx),
                                   void *ctx);

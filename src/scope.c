@@ -53,6 +53,7 @@ struct tmpf__scope_entry {
     void *obj;           /* tmpf_file / tmpf_dir, or NULL for a path */
     tmpf_kind kind;
     pid_t pid;           /* registering process (at-exit entries) */
+    struct tmpf__ident ident; /* low-level only: checked before removal */
     tmpf__reg reg;       /* low-level only: registry.c (crash layers) */
     char path[];         /* low-level only: the path to remove */
 };
@@ -184,6 +185,12 @@ int tmpf__scope_add(const tmpf__opts *r, tmpf_kind kind, const char *path,
     return 0;
 }
 
+void tmpf__scope_set_ident(struct tmpf__scope_entry *e, const struct tmpf__ident *id)
+{
+    if (e)
+        e->ident = *id;
+}
+
 void tmpf__scope_forget(struct tmpf__scope_entry *e)
 {
     if (!e)
@@ -205,13 +212,15 @@ void tmpf__scope_forget(struct tmpf__scope_entry *e)
 
 /* ---- cleanup ----------------------------------------------------------- */
 
-/* Removes a low-level path by kind. */
+/* Removes a low-level path by kind; one whose identity was recorded only
+ * while the path still designates it (identity.c). */
 static int remove_path(struct tmpf__scope_entry *e)
 {
     int rc = 0;
     if (e->kind == TMPF_KIND_MKSTEMP) {
-        if (unlink(e->path) != 0 && errno != ENOENT)
-            rc = -1;
+        rc = tmpf__remove_file_checked(e->path, &e->ident);
+    } else if (e->ident.ino) {
+        rc = tmpf__remove_dir_checked(e->path, -1, &e->ident);
     } else if (rmdir(e->path) != 0 && errno != ENOENT) {
         /* Only a directory with something in it needs the walk. */
         if (errno == ENOTEMPTY || errno == EEXIST)

@@ -7,6 +7,7 @@
 #define TMPF_FAULT_OPS_H
 
 #include "harness.h"
+#include "tmpf_features.h"
 
 #include <tmpf.h>
 
@@ -160,11 +161,13 @@ static void named_setup(struct ctx *c)
     if (c->f)
         tmpf_file_write(c->f, "abc", 3);
 }
+#if TMPF_CAN_REOPEN_FD
 static void anon_setup(struct ctx *c)
 {
     base_setup(c);
     c->f = tmpf_temporary_file(&c->o);
 }
+#endif
 static int run_reopen(struct ctx *c)
 {
     c->fd = tmpf_file_reopen(c->f, O_RDONLY);
@@ -190,6 +193,7 @@ static void undo_persist(struct ctx *c)
     c->f = NULL;
     unlink(c->target);
 }
+#if TMPF_CAN_PERSIST_ANONYMOUS
 static void spool_persist_setup(struct ctx *c)
 {
     spooled_setup(c);
@@ -197,6 +201,7 @@ static void spool_persist_setup(struct ctx *c)
         tmpf_file_write(c->f, "abc", 3);
     snprintf(c->target, sizeof c->target, "%s/target", c->dir);
 }
+#endif
 static void atomic_setup(struct ctx *c)
 {
     base_setup(c);
@@ -368,10 +373,14 @@ static const struct op ops[] = {
     {"spooled stream", spooled_small_setup, run_stream, undo_file},
     {"named stream", named_setup, run_stream, undo_file},
     {"named reopen", named_setup, run_reopen, undo_reopen},
+#if TMPF_CAN_REOPEN_FD /* else EOPNOTSUPP without a fault: test_file */
     {"anonymous reopen", anon_setup, run_reopen, undo_reopen},
     {"spooled reopen", spooled_small_setup, run_reopen, undo_reopen},
+#endif
     {"persist named", persist_setup, run_persist, undo_persist},
+#if TMPF_CAN_PERSIST_ANONYMOUS /* else ENOENT without a fault: test_persist */
     {"persist spooled", spool_persist_setup, run_persist, undo_persist},
+#endif
     {"write_atomic", atomic_setup, run_write_atomic, undo_target},
     {"write_atomic durable", atomic_setup, run_write_atomic_durable,
      undo_target},

@@ -317,6 +317,30 @@ reset_R
 check "run --verbose: created + removed lines" \
     [ "$(grep -c -e 'created directory' -e 'removed directory' "$W/err")" = 2 ]
 
+# stderr a pipe whose reader is gone: no diagnostic may kill tmpf (SIGPIPE)
+# or skip the command or the cleanup.
+exec {dead}> >(exit 0)
+reader=$!
+while kill -0 "$reader" 2>/dev/null; do sleep 0.05; done
+for args in "-v" "-v -f" "--keep -v"; do
+    rm -f "$W/ran"
+    # shellcheck disable=SC2086
+    "$T" run $args -p "$R" -- sh -c 'echo "$TMPF_PATH" >"$0"; exit 5' "$W/ran" 2>&$dead
+    rc=$?
+    check "run $args, dead stderr: COMMAND's status (not SIGPIPE)" [ $rc = 5 ]
+    check "run $args, dead stderr: COMMAND ran" [ -s "$W/ran" ]
+    case $args in
+    *keep*) check "run $args, dead stderr: kept" [ -e "$(cat "$W/ran")" ] ;;
+    *) check "run $args, dead stderr: removed" empty_R ;;
+    esac
+    reset_R
+done
+"$T" run -p "$S/nonexistent" -- true 2>&$dead
+check "run, dead stderr, failing: status 1 (not SIGPIPE)" [ $? = 1 ]
+"$T" write_atomic x 2>&$dead
+check "unknown command, dead stderr: status 1" [ $? = 1 ]
+exec {dead}>&-
+
 for bad in "" "--" "--bogus -- true" "-p" "-x -- true"; do
     eval "set -- $bad"
     "$T" run "$@" 2>"$W/err" >/dev/null
@@ -508,6 +532,25 @@ check "dir extra: 1" [ $? = 1 ]
 check "dir extra: one line" [ "$(wc -l <"$W/err")" = 1 ]
 check "dir: nothing left in TMPDIR" [ "$(snapshot)" = "$base" ]
 
+# Vetting: a TMPDIR others can write without the sticky bit is passed over;
+# --explain says so, line by line.
+mkdir "$W/open" && chmod 777 "$W/open"
+out=$(TMPDIR=$W/open TEMP=$S/nonexistent TMP= "$T" dir)
+check "dir: world-writable non-sticky \$TMPDIR passed over" [ "$out" != "$W/open" ]
+explained=$(TMPDIR=$W/open TEMP=$S/nonexistent TMP= "$T" dir --explain)
+check "dir --explain: 0" [ $? = 0 ]
+want="\$TMPDIR=$W/open
+\$TEMP=$S/nonexistent
+\$TMP: not set
+$W/open: passed over: others can write to it and it has no sticky bit
+$S/nonexistent: passed over: does not exist"
+check "dir --explain: every candidate and why" [ "$(head -n 5 <<<"$explained")" = "$want" ]
+check "dir --explain: the one taken last" [ "$(tail -n 1 <<<"$explained")" = "$out: taken" ]
+chmod 1777 "$W/open"
+check "dir --explain: sticky taken" \
+    [ "$(TMPDIR=$W/open "$T" dir --explain | tail -n 1)" = "$W/open: taken" ]
+check "dir --explain: nothing left" [ -z "$(ls -A "$W/open")" ]
+
 version=$("$T" --version)
 check "--version: tmpf X.Y.Z" matches "$version" '^tmpf [0-9]+\.[0-9]+\.[0-9]+$'
 for cmd in run write-atomic dir sweep; do
@@ -521,6 +564,46 @@ check "--help mentions every command" \
     [ "$(printf '%s\n' "$out" | grep -c -e '^  run' -e '^  write-atomic' -e '^  dir' -e '^  sweep')" = 4 ]
 "$T" --help >/dev/full 2>/dev/null
 check "--help >/dev/full: 1" [ $? = 1 ]
+check "--help lists -V" matches "$out" $'\n  -V, --version'
+check "help: the general help" [ "$("$T" help)" = "$out" ]
+check "help run: run's help" [ "$("$T" help run)" = "$("$T" run --help)" ]
+
+# A word that reads as a command but is none: said so, with a suggestion.
+for w in "write_atomic x:write-atomic" "hlep:help" "rnu -- true:run" "dri:dir" \
+    "foo:" "helpme:help"; do
+    args=${w%%:*} want=${w#*:}
+    # shellcheck disable=SC2086
+    "$T" $args >"$W/out" 2>"$W/err"
+    rc=$?
+    first=${args%% *}
+    check "$first: 1" [ $rc = 1 ]
+    check "$first: nothing on stdout" [ ! -s "$W/out" ]
+    if [ -n "$want" ]; then
+        check "$first: did you mean $want" \
+            [ "$(cat "$W/err")" = "tmpf: unknown command '$first' (did you mean '$want'?)" ]
+    else
+        check "$first: unknown command" grep -q "^tmpf: unknown command '$first'" "$W/err"
+    fi
+done
+check "unknown commands: nothing made" [ "$(snapshot)" = "$base" ]
+
+# Run as mktemp (a symlink): mktemp's name and coreutils' two-line usage
+# errors, byte for byte, so scripts that match mktemp's stderr keep working.
+mkdir "$W/bin"
+ln -s "$T" "$W/bin/mktemp"
+ln -s "$M" "$W/bin/gnu-mktemp"
+for args in "-z" "aXXX bXXX" "-p" "fooXXX --suffix" "fooXX" "-p $S/nonexistent" "run" "dir"; do
+    # shellcheck disable=SC2086
+    (cd "$W/bin" && LC_ALL=C ./gnu-mktemp $args >/dev/null 2>"$W/gnu-err")
+    g_rc=$?
+    # shellcheck disable=SC2086
+    (cd "$W/bin" && LC_ALL=C ./mktemp $args >/dev/null 2>"$W/err")
+    t_rc=$?
+    sed 's|\./gnu-mktemp|./mktemp|g' "$W/gnu-err" >"$W/gnu-err2"
+    check "as mktemp $args: status as GNU's" [ $g_rc = $t_rc ]
+    check "as mktemp $args: stderr as GNU's" cmp -s "$W/gnu-err2" "$W/err"
+done
+check "as mktemp: nothing made" [ "$(snapshot)" = "$base" ]
 
 # ---- Part 5: tmpf sweep, and tmpf run against SIGKILL ----------------------
 

@@ -6,6 +6,9 @@
 # built tmpf first on PATH and $TMPDIR empty; each succeeds, does what its
 # comment says and leaves $TMPDIR empty when its shell has exited.
 set -u
+# Run as a reader would: not with the flags of the make that runs the tests
+# (its --no-print-directory would hide the README's make line's directory).
+unset MAKEFLAGS MFLAGS MAKELEVEL
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 passed=0 failed=0
@@ -76,6 +79,9 @@ ls -A "$TMPDIR" > ../cli'$n'.during' 2>&1)
             check "line $n: words sorted and unique ($(tr '\n' ' ' < "$cwd/words"))" \
                 '[ "$(tr "\n" " " < "$cwd/words")" = "apple fig pear " ] && [ "$(ls "$cwd")" = "project.tar.gz
 words" ]' ;;
+        'tmpf dir --explain'*)
+            check "line $n: \$TMPDIR taken, explained ($out)" \
+                '[ "$(head -n 1 <<<"$out")" = "\$TMPDIR=$tmp" ] && [ "$(tail -n 1 <<<"$out")" = "$tmp: taken" ]' ;;
         'tmpf dir'*)
             check "line $n: printed \$TMPDIR ($out)" '[ "$out" = "$tmp" ]' ;;
         'tmpf sweep'*)

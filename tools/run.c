@@ -165,10 +165,15 @@ static int finish_temporary(const struct run_opts *ro, struct temporary *t)
             tmpf_dir_keep(t->dir);
         else
             tmpf_file_keep(t->file);
-        fprintf(stderr, "%s\n", t->path);
     }
     /* The path belongs to the object: copy it for the messages. */
     char *path = strdup(t->path);
+    if (ro->keep && path) {
+        size_t n = strlen(path);
+        path[n] = '\n'; /* one write: path and newline */
+        tool_write_stderr(path, n + 1);
+        path[n] = '\0';
+    }
     int rc = t->dir ? tmpf_dir_cleanup(t->dir) : tmpf_file_cleanup(t->file);
     int err = errno;
     if (rc != 0)

@@ -35,17 +35,6 @@ int tmpf__os_shared_remap(void *p, size_t size)
     return q == p ? 0 : -1;
 }
 
-int tmpf__os_atfork(void (*prepare)(void), void (*parent)(void),
-                    void (*child)(void))
-{
-    int err = pthread_atfork(prepare, parent, child);
-    if (err) {
-        errno = err;
-        return -1;
-    }
-    return 0;
-}
-
 int tmpf__os_ident(int fd, const char *path, uint64_t *dev, uint64_t *ino)
 {
     struct stat st;
