@@ -8,6 +8,7 @@
  * is covered by sweep. Each test works in its own scratch directory.
  */
 #include "harness.h"
+#include "tmpf_features.h"
 
 #include <stdatomic.h>
 #include <pthread.h>
@@ -98,7 +99,9 @@ static int make_every_kind(const char *dir, const char *canary, struct made *m,
     for (int i = 0; i < 10; i++) {
         tmpf_dir *d = tmpf_temporary_directory(
             &(tmpf_opts){.dir = dir, .prefix = "d", .flags = extra_flags});
-        if (!d || fill_tree(d, canary) != 0)
+        /* Without getdents64 the emergency walk cannot list a directory
+         * without allocating: only empty ones are removed then. */
+        if (!d || (TMPF_HAVE_GETDENTS64 && fill_tree(d, canary) != 0))
             return -1;
         m->dirs[m->ndirs++] = d;
         removable++;

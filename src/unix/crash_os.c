@@ -2,6 +2,7 @@
  * the signal handlers or the guardian: shared memory for the registry,
  * fork handlers, identities, locks, a pause, a thread id. */
 #include "../internal.h"
+#include "tmpf_features.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -10,7 +11,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#ifdef __linux__
+#if TMPF_HAVE_GETDENTS64
 #include <sys/syscall.h>
 #endif
 
@@ -56,7 +57,7 @@ int tmpf__os_lock_shared(int fd)
 
 long tmpf__os_thread_id(void)
 {
-#if defined(__linux__) && defined(SYS_gettid)
+#if TMPF_HAVE_GETDENTS64 && defined(SYS_gettid) /* Linux */
     return (long)syscall(SYS_gettid);
 #else
     /* Not async-signal-safe on paper; in practice a load of a register

@@ -17,6 +17,7 @@
  * /proc/self/fd, never through a symlink).
  */
 #include "../internal.h"
+#include "tmpf_features.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -24,7 +25,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#ifdef __linux__
+#if TMPF_HAVE_GETDENTS64
 #include <sys/syscall.h>
 #endif
 
@@ -67,6 +68,7 @@ void tmpf__os_emergency_done(void)
     }
     cached_fd = -1;
 }
+#if TMPF_HAVE_GETDENTS64
 static char dents[16384];
 
 struct em_frame {
@@ -76,7 +78,6 @@ struct em_frame {
 };
 static struct em_frame stack[EM_DEPTH];
 
-#if defined(__linux__) && defined(SYS_getdents64)
 struct em_dirent64 {
     uint64_t d_ino;
     int64_t d_off;
@@ -84,9 +85,9 @@ struct em_dirent64 {
     unsigned char d_type;
     char d_name[];
 };
-#define HAVE_GETDENTS64 1
 #endif
 
+#if TMPF_HAVE_O_PATH && TMPF_HAVE_PROC_SELF_FD
 /* "/proc/self/fd/" + fd, without snprintf. */
 static void proc_path(char *out, int fd)
 {
@@ -103,6 +104,7 @@ static void proc_path(char *out, int fd)
         *p++ = digits[--n];
     *p = '\0';
 }
+#endif
 
 /* Opens directory name of dirfd (one on device dev), repairing a mode
  * that keeps its owner out. -1 with errno (ENOTDIR/ELOOP: not a
@@ -113,7 +115,7 @@ static int open_dir(int dirfd, const char *name, uint64_t dev, struct stat *st)
     do
         fd = openat(dirfd, name, OPEN_DIR);
     while (fd < 0 && errno == EINTR);
-#ifdef O_PATH
+#if TMPF_HAVE_O_PATH && TMPF_HAVE_PROC_SELF_FD
     if (fd < 0 && errno == EACCES) {
         int pfd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
         if (pfd >= 0) {
@@ -145,13 +147,13 @@ static int open_dir(int dirfd, const char *name, uint64_t dev, struct stat *st)
     return fd;
 }
 
+#if TMPF_HAVE_GETDENTS64
 static void note(int *err, int e)
 {
     if (!*err)
         *err = e;
 }
 
-#ifdef HAVE_GETDENTS64
 /* Empties the directory open as root (on device dev); closes root. 0, or
  * -1 with the first errno (what could be removed is removed). */
 static int empty_tree(int root, uint64_t dev)
@@ -240,6 +242,9 @@ static int empty_tree(int root, uint64_t dev)
     return 0;
 }
 #else
+/* No allocation-free way to list a directory in POSIX (readdir needs a
+ * DIR, which opendir allocates): a non-empty directory is left for the
+ * normal cleanup, the guard-less sweep or the next start (ENOSYS). */
 static int empty_tree(int root, uint64_t dev)
 {
     (void)dev;

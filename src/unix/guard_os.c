@@ -15,6 +15,7 @@
  * writes to would otherwise stay open after its death), and sits in "/".
  */
 #include "../internal.h"
+#include "tmpf_features.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -22,8 +23,10 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#ifdef __linux__
+#if TMPF_HAVE_PDEATHSIG
 #include <sys/prctl.h>
+#endif
+#if TMPF_HAVE_CLOSE_RANGE
 #include <sys/syscall.h>
 #endif
 
@@ -37,7 +40,7 @@ static void wake(int sig) { (void)sig; }
 
 static void close_others(int keep)
 {
-#if defined(__linux__) && defined(SYS_close_range)
+#if TMPF_HAVE_CLOSE_RANGE
     if ((keep == 0 || syscall(SYS_close_range, 0u, (unsigned)keep - 1, 0u) == 0) &&
         syscall(SYS_close_range, (unsigned)keep + 1, ~0u, 0u) == 0)
         return;
@@ -78,7 +81,7 @@ static _Noreturn void guardian(int rfd, pid_t parent, void (*on_death)(void))
     if (chdir("/") != 0) {
         /* Paths used are absolute: the directory only matters for mounts. */
     }
-#if defined(__linux__) && defined(PR_SET_PDEATHSIG)
+#if TMPF_HAVE_PDEATHSIG
     (void)prctl(PR_SET_PDEATHSIG, SIGUSR1);
 #endif
     while (getppid() == parent) {
@@ -97,10 +100,12 @@ static _Noreturn void guardian(int rfd, pid_t parent, void (*on_death)(void))
 int tmpf__os_guard_spawn(void (*on_death)(void))
 {
     int p[2];
-#if defined(__linux__) || defined(__FreeBSD__)
+#if TMPF_HAVE_PIPE2
     if (pipe2(p, O_CLOEXEC) != 0)
         return -1;
 #else
+    /* A posix_spawn by another thread between these calls could carry the
+     * write end into its program (a fork's handler closes it). */
     if (pipe(p) != 0)
         return -1;
     fcntl(p[0], F_SETFD, FD_CLOEXEC);
