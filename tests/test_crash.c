@@ -626,6 +626,105 @@ static void test_guard_spares_reused_names(void)
     CHECK(path_exists(dpath));
 }
 
+/* A forked child that creates temporaries gets a guard of its own: its
+ * SIGKILL removes its temporaries while the parent's stay; then the
+ * parent's death removes the parent's. Every pipe descriptor the guard
+ * left in the process is close-on-exec (an exec'd program carries none). */
+static void sleep_10ms(void)
+{
+    struct timespec ts = {0, 10000000};
+    nanosleep(&ts, NULL);
+}
+
+/* Pipe descriptors without FD_CLOEXEC (-1: no /proc to look at). */
+static int pipes_inherited_by_exec(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    if (!d)
+        return -1;
+    int bad = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        char link[64], target[64];
+        snprintf(link, sizeof link, "/proc/self/fd/%s", e->d_name);
+        ssize_t n = readlink(link, target, sizeof target - 1);
+        if (n <= 0)
+            continue;
+        target[n] = '\0';
+        int fd = atoi(e->d_name);
+        if (!strncmp(target, "pipe:", 5) && fd != dirfd(d) &&
+            !(fcntl(fd, F_GETFD) & FD_CLOEXEC))
+            bad++;
+    }
+    closedir(d);
+    return bad;
+}
+
+static void test_guard_forked_child_and_exec(void)
+{
+    int p[2];
+    CHECK(pipe(p) == 0);
+    fflush(NULL);
+    pid_t parent = fork();
+    if (parent == 0) {
+        close(p[0]);
+        int before = pipes_inherited_by_exec();
+        if (tmpf_crash_guard() != 0)
+            _exit(20);
+        if (pipes_inherited_by_exec() != before)
+            _exit(21);
+        tmpf_file *mine = tmpf_named_temporary_file(&(tmpf_opts){.dir = scratch, .prefix = "p"});
+        if (!mine)
+            _exit(22);
+        pid_t child = fork();
+        if (child == 0) {
+            if (!tmpf_named_temporary_file(&(tmpf_opts){.dir = scratch, .prefix = "c"}))
+                _exit(23);
+            if (write(p[1], "c", 1) != 1)
+                _exit(24);
+            for (;;)
+                pause();
+        }
+        char msg[32];
+        snprintf(msg, sizeof msg, "%d\n", (int)child);
+        if (write(p[1], msg, strlen(msg)) <= 0)
+            _exit(25);
+        for (;;)
+            pause();
+    }
+    close(p[1]);
+    char buf[64] = {0};
+    size_t n = 0;
+    while (n < sizeof buf - 1 && !(strchr(buf, '\n') && strchr(buf, 'c'))) {
+        ssize_t got = read(p[0], buf + n, sizeof buf - 1 - n);
+        if (got <= 0)
+            break;
+        n += (size_t)got;
+    }
+    close(p[0]);
+    /* "c" (the child is ready) and "PID\n", in either order. */
+    pid_t child = (pid_t)atoi(buf + strspn(buf, "c"));
+    if (child <= 0 || !strchr(buf, 'c')) {
+        int st = 0;
+        kill(parent, SIGKILL);
+        waitpid(parent, &st, 0);
+        FAIL_AT("no child pid and ready mark: \"%s\" (parent status %#x)", buf, st);
+        return;
+    }
+    CHECK(count_prefix(scratch, "c") == 1 && count_prefix(scratch, "p") == 1);
+    CHECK(kill(child, SIGKILL) == 0);
+    for (int i = 0; i < 1000 && count_prefix(scratch, "c") != 0; i++)
+        sleep_10ms();
+    CHECK_EQ_INT(count_prefix(scratch, "c"), 0);
+    CHECK_EQ_INT(count_prefix(scratch, "p"), 1); /* the parent lives */
+    CHECK(kill(parent, SIGKILL) == 0);
+    int st;
+    CHECK(waitpid(parent, &st, 0) == parent && WIFSIGNALED(st));
+    for (int i = 0; i < 1000 && count_prefix(scratch, "p") != 0; i++)
+        sleep_10ms();
+    CHECK_EQ_INT(count_prefix(scratch, "p"), 0);
+}
+
 /* Both the process and its guard killed (a process-group kill): the guard
  * cannot act; sweep does. */
 static void test_process_group_kill_swept(void)
@@ -681,6 +780,7 @@ static const struct test tests[] = {
     TEST(test_scenario_app_handler),
     TEST(test_signals_chain_to_application),
     TEST(test_guard_spares_reused_names),
+    TEST(test_guard_forked_child_and_exec),
     TEST(test_process_group_kill_swept),
 };
 TEST_MAIN(tests)
