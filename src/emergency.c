@@ -60,6 +60,8 @@ long tmpf__emergency_run(bool guardian)
     return r.removed;
 }
 
+void tmpf__emergency_forked(void) { atomic_store(&running, 0); }
+
 int tmpf_emergency_cleanup(void)
 {
     int saved = errno;

@@ -274,6 +274,8 @@ extern _Thread_local bool tmpf__reg_forking_guardian;
  * from the guard (device and inode required, descriptors meaningless).
  * Returns the count, or -1 with errno if some could not be removed. */
 long tmpf__emergency_run(bool guardian);
+/* In a forked child: a run of another thread of the parent is not here. */
+void tmpf__emergency_forked(void);
 /* Makes the registry exist (for the guard). -1 with errno. */
 int tmpf__reg_init(void);
 /* Records identities from now on, and for every slot already live. */

@@ -68,6 +68,10 @@ static void fork_child(void)
     if (tmpf__reg_forking_guardian)
         return;
     atomic_fetch_add(&epoch, 1);
+    /* Threads of the parent that were half-way are not in the child. */
+    if (atomic_load(&init_state) == 1)
+        atomic_store(&init_state, 0);
+    tmpf__emergency_forked();
     struct region *r = atomic_load(&region);
     if (r && tmpf__os_shared_remap(r, sizeof *r) != 0) {
         /* No fresh registry: the child registers nothing rather than
