@@ -139,23 +139,6 @@ static void cleanup_made(struct made *m)
     CHECK_EQ_INT(tmpf_scope_cleanup(m->scope), 0);
 }
 
-/* Entries of dir whose names do not start with "keep" (and are not
- * "target"): what should not survive. */
-static int survivors(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return -1;
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)))
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") &&
-            strncmp(e->d_name, "keep", 4) && strcmp(e->d_name, "target"))
-            n++;
-    closedir(d);
-    return n;
-}
-
 static int count_prefix(const char *dir, const char *prefix)
 {
     DIR *d = opendir(dir);
@@ -168,6 +151,14 @@ static int count_prefix(const char *dir, const char *prefix)
             n++;
     closedir(d);
     return n;
+}
+
+/* Entries of dir whose names do not start with "keep" or "target": what
+ * should not survive. */
+static int survivors(const char *dir)
+{
+    int all = count_entries(dir);
+    return all < 0 ? -1 : all - count_prefix(dir, "keep") - count_prefix(dir, "target");
 }
 
 /* Removes the kept leftovers (and their 0000 parts) so the harness's
