@@ -312,6 +312,45 @@ static void test_lock_flag(void)
     CHECK_EQ_INT(count_entries(scratch), 0);
 }
 
+/* TMPF_LOCK=1 in the environment locks every temporary: checked in a fresh
+ * process (the variable is read once), this same program run with only
+ * the inner test and the variable set. */
+static void test_lock_env_inner(void)
+{
+    const char *v = getenv("TMPF_LOCK");
+    if (!v || strcmp(v, "1") != 0)
+        SKIP("run by test_lock_from_environment with TMPF_LOCK=1");
+    tmpf_file *f = tmpf_named_temporary_file(&(tmpf_opts){.dir = scratch});
+    tmpf_dir *d = tmpf_temporary_directory(&(tmpf_opts){.dir = scratch});
+    CHECK(f && d);
+    int a = open(tmpf_file_path(f), O_RDONLY | O_CLOEXEC);
+    int b = open(tmpf_dir_path(d), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    CHECK_ERRNO(flock(a, LOCK_EX | LOCK_NB), -1, EWOULDBLOCK);
+    CHECK_ERRNO(flock(b, LOCK_EX | LOCK_NB), -1, EWOULDBLOCK);
+    close(a), close(b);
+    CHECK_EQ_INT(tmpf_file_cleanup(f), 0);
+    CHECK_EQ_INT(tmpf_dir_cleanup(d), 0);
+}
+
+static void test_lock_from_environment(void)
+{
+    char self[4096];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0)
+        SKIP("no /proc/self/exe");
+    self[n] = '\0';
+    char cmd[8400];
+    snprintf(cmd, sizeof cmd, "TMPF_LOCK=1 '%s' test_lock_env_inner 2>&1", self);
+    fflush(NULL);
+    FILE *p = popen(cmd, "r");
+    CHECK(p != NULL);
+    char line[256], last[256] = "";
+    while (p && fgets(line, sizeof line, p))
+        snprintf(last, sizeof last, "%s", line);
+    CHECK(p && pclose(p) == 0);
+    CHECK_EQ_STR(last, "1 passed, 0 failed\n");
+}
+
 /* ---- sweep ---------------------------------------------------------------- */
 
 static void test_sweep_arguments(void)
@@ -762,6 +801,8 @@ static const struct test tests[] = {
     TEST(test_emergency_while_threads_create),
     TEST(test_fork_child_registry),
     TEST(test_lock_flag),
+    TEST(test_lock_env_inner),
+    TEST(test_lock_from_environment),
     TEST(test_sweep_arguments),
     TEST(test_sweep_shape_age_symlink),
     TEST(test_sweep_dead_child_only),
