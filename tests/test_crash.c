@@ -21,6 +21,8 @@ unsigned long tmpf__test_alloc_failures(void);
 
 #define N_EACH 100
 
+static void sleep_10ms(void);
+
 static void mkdir_p(const char *p, mode_t m) { CHECK(mkdir(p, m) == 0); }
 
 /* A canary directory outside the work directory, with one file. */
@@ -349,6 +351,52 @@ static void test_lock_from_environment(void)
         snprintf(last, sizeof last, "%s", line);
     CHECK(p && pclose(p) == 0);
     CHECK_EQ_STR(last, "1 passed, 0 failed\n");
+}
+
+/* TMPF_CRASH_GUARD=1 starts the guard at the first creation: a fresh
+ * process with the variable makes a temporary in the directory it is
+ * given, says its path and kills itself; its guard removes it. */
+static void test_guard_env_inner(void)
+{
+    const char *v = getenv("TMPF_CRASH_GUARD");
+    const char *dir = getenv("TMPF_TEST_GUARD_DIR");
+    if (!v || strcmp(v, "1") != 0 || !dir)
+        SKIP("run by test_guard_from_environment");
+    tmpf_file *f = tmpf_named_temporary_file(&(tmpf_opts){.dir = dir});
+    CHECK(f != NULL);
+    printf("%s\n", f ? tmpf_file_path(f) : "none");
+    fflush(stdout);
+    raise(SIGKILL);
+}
+
+static void test_guard_from_environment(void)
+{
+    char self[4096];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0)
+        SKIP("no /proc/self/exe");
+    self[n] = '\0';
+    char cmd[8400];
+    /* The inner run's own scratch directory is the harness's (TMPF_TEST_DIR),
+     * made inside ours so that it goes with it. */
+    snprintf(cmd, sizeof cmd,
+             "TMPF_CRASH_GUARD=1 TMPF_TEST_GUARD_DIR='%s' TMPF_TEST_DIR='%s' '%s' "
+             "test_guard_env_inner 2>/dev/null",
+             scratch, scratch, self);
+    fflush(NULL);
+    FILE *p = popen(cmd, "r");
+    CHECK(p != NULL);
+    char path[4096] = "";
+    if (p && fgets(path, sizeof path, p))
+        path[strcspn(path, "\n")] = '\0';
+    int st = p ? pclose(p) : -1;
+    /* Killed: sh reports 128+9, or it exec'd the program itself. */
+    CHECK(st != -1 && ((WIFEXITED(st) && WEXITSTATUS(st) == 128 + SIGKILL) ||
+                       (WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL)));
+    CHECK(path[0] == '/');
+    for (int i = 0; i < 1000 && path[0] == '/' && path_exists(path); i++)
+        sleep_10ms();
+    CHECK(path[0] == '/' && !path_exists(path));
 }
 
 /* ---- sweep ---------------------------------------------------------------- */
@@ -803,6 +851,8 @@ static const struct test tests[] = {
     TEST(test_lock_flag),
     TEST(test_lock_env_inner),
     TEST(test_lock_from_environment),
+    TEST(test_guard_env_inner),
+    TEST(test_guard_from_environment),
     TEST(test_sweep_arguments),
     TEST(test_sweep_shape_age_symlink),
     TEST(test_sweep_dead_child_only),
