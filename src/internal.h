@@ -15,6 +15,7 @@
 #define TMPF_INTERNAL_H
 
 #include "tmpf.h"
+#include "os_path.h" /* src/<platform>/: separators and roots */
 
 #include <stdatomic.h>
 #include <stdbool.h>
