@@ -120,7 +120,6 @@ check_c_source_compiles("
 int main(void) { struct dirent e; e.d_type = DT_DIR; return e.d_type == DT_UNKNOWN; }"
   TMPF_PROBE_DIRENT_D_TYPE)
 check_symbol_exists(flock sys/file.h TMPF_PROBE_FLOCK)
-check_symbol_exists(O_TEXT fcntl.h TMPF_PROBE_O_TEXT)
 check_c_source_compiles("
 #include <sys/mman.h>
 int main(void) { return MAP_ANONYMOUS + PROT_READ; }"
@@ -139,9 +138,11 @@ tmpf_feature(MINHERIT_ZERO OFF TMPF_PROBE_MINHERIT_ZERO "minherit(INHERIT_ZERO) 
 tmpf_feature(STATFS_MNTONNAME OFF TMPF_PROBE_STATFS_MNTONNAME "fstatfs f_mntonname (BSD, macOS)")
 tmpf_feature(DIRENT_D_TYPE OFF TMPF_PROBE_DIRENT_D_TYPE "struct dirent d_type")
 tmpf_feature(FLOCK OFF TMPF_PROBE_FLOCK "flock(2)")
-tmpf_feature(O_TEXT OFF TMPF_PROBE_O_TEXT "O_TEXT open flag (Windows C runtimes: TMPF_TEXT)")
 tmpf_feature(SYS_RANDOM_H OFF TMPF_PROBE_SYS_RANDOM_H "<sys/random.h> (getrandom, getentropy on macOS)")
 tmpf_feature(MAP_ANONYMOUS OFF TMPF_PROBE_MAP_ANONYMOUS "mmap(MAP_ANONYMOUS)")
+
+check_symbol_exists(O_TEXT fcntl.h TMPF_PROBE_O_TEXT)
+tmpf_feature(O_TEXT OFF TMPF_PROBE_O_TEXT "O_TEXT open flag (Windows C runtimes: TMPF_TEXT)")
 
 if(TMPF_GENERIC_POSIX)
   set(TMPF_GENERIC_POSIX_VALUE 1)
