@@ -284,7 +284,8 @@ static void test_names_need_no_descriptor(void)
     CHECK(lowest >= 0);
     close(lowest);
     struct rlimit lim = {(rlim_t)lowest, old.rlim_max};
-    CHECK_EQ_INT(setrlimit(RLIMIT_NOFILE, &lim), 0);
+    if (setrlimit(RLIMIT_NOFILE, &lim) != 0)
+        SKIP("cannot lower RLIMIT_NOFILE (valgrind keeps its own)");
     CHECK_ERRNO(dup(0), -1, EMFILE); /* really none left */
     pthread_t th;
     void *name = NULL;

@@ -192,24 +192,6 @@ static void test_swap_race_during_permission_repair(void)
 
 /* ---- mount points inside the tree --------------------------------------- */
 
-/* Whether statx reports mount ids here (Linux 5.8+): the only way a bind
- * mount of the same file system differs from a plain directory. */
-static bool kernel_has_mnt_id(const char *path)
-{
-#if defined(SYS_statx)
-    unsigned char buf[256];
-    memset(buf, 0, sizeof buf);
-    if (syscall(SYS_statx, AT_FDCWD, path, 0, 0x1000u /* STATX_MNT_ID */, buf) != 0)
-        return false;
-    uint32_t mask;
-    memcpy(&mask, buf, sizeof mask);
-    return mask & 0x1000u;
-#else
-    (void)path;
-    return false;
-#endif
-}
-
 static int mounts_in_child(void *arg)
 {
     const char *out = arg;
@@ -249,7 +231,6 @@ static int mounts_in_child(void *arg)
     /* Told by the mount id where statx has one, else by readdir's d_ino
      * (the covered directory) differing from the mounted root's inode:
      * every build and kernel must refuse to enter. */
-    (void)kernel_has_mnt_id;
     errno = 0;
     if (tmpf_rmtree(root, 0) != -1 || errno != EBUSY)
         return FAILED(E_RESULT);
