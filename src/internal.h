@@ -158,8 +158,8 @@ struct tmpf__ident {
  * a short phrase; NULL when they cannot. */
 const char *tmpf__dir_unsafe(const char *dir);
 /* Whether temporaries made in r->dir need their identity recorded and
- * checked (tmpf__dir_unsafe says so). A safe answer is remembered per
- * directory, so the common case costs no system call. */
+ * checked (tmpf__dir_unsafe says so). The answer is remembered per
+ * directory, so deciding costs no system call after the first time. */
 bool tmpf__dir_shared(const tmpf__opts *r);
 /* Records what path (not followed) or fd designates: 0, or -1 with errno. */
 int tmpf__ident_of_path(const char *path, struct tmpf__ident *ret);
