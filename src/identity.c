@@ -18,8 +18,9 @@
  * there is no system call that removes a name only if it is a given inode.
  * A swap in that window can make an unlink remove the swapped-in file's
  * name, and a rmdir remove a swapped-in directory only if it is empty.
- * The same holds between mkdir(2) and the open that records a directory's
- * identity. */
+ * Between mkdir(2) and the open that records a directory's identity, what
+ * is found must be the caller's and empty, as the new directory is: only
+ * an empty directory of the caller's could pass for it. */
 #include "internal.h"
 
 #include <errno.h>
@@ -85,6 +86,41 @@ bool tmpf__dir_shared(const tmpf__opts *r)
         atomic_store_explicit(&verdicts[i], key | (uint64_t)shared, memory_order_relaxed);
     }
     return shared;
+}
+
+int tmpf__ident_of_new_dir(const char *path, int *ret_fd, struct tmpf__ident *ret)
+{
+    int fd = tmpf__os_open_dir_nofollow(path);
+    if (fd < 0) {
+        if (errno == ENOTDIR || errno == ELOOP)
+            errno = ESTALE; /* a file or a symlink is there now */
+        return -1;
+    }
+    struct tmpf__os_facts f;
+    int empty = -1;
+    if (tmpf__os_facts_fd(fd, &f) == 0) {
+        /* Another user's, or with subdirectories (more than 2 links; btrfs
+         * says 1 for any directory), or with anything in it: not the
+         * directory mkdir just made. */
+        if (f.uid != tmpf__os_euid() || f.nlink > 2)
+            empty = 0;
+        else
+            empty = tmpf__os_dir_is_empty(fd);
+    }
+    if (empty != 1) {
+        if (empty == 0)
+            errno = ESTALE;
+        int saved = errno;
+        tmpf__os_close(fd);
+        errno = saved;
+        return -1;
+    }
+    *ret = f.id;
+    if (ret_fd)
+        *ret_fd = fd;
+    else
+        tmpf__os_close(fd);
+    return 0;
 }
 
 int tmpf__ident_of_path(const char *path, struct tmpf__ident *ret)
