@@ -161,6 +161,9 @@ tmpf_feature(PIPE2 OFF TMPF_PROBE_PIPE2 "pipe2(O_CLOEXEC) (POSIX 2024; the crash
 tmpf_feature(SYS_RANDOM_H OFF TMPF_PROBE_SYS_RANDOM_H "<sys/random.h> (getrandom, getentropy on macOS)")
 tmpf_feature(MAP_ANONYMOUS OFF TMPF_PROBE_MAP_ANONYMOUS "mmap(MAP_ANONYMOUS)")
 
+check_symbol_exists(O_TEXT fcntl.h TMPF_PROBE_O_TEXT)
+tmpf_feature(O_TEXT OFF TMPF_PROBE_O_TEXT "O_TEXT open flag (Windows C runtimes: TMPF_TEXT)")
+
 if(TMPF_GENERIC_POSIX)
   set(TMPF_GENERIC_POSIX_VALUE 1)
 else()

@@ -9,23 +9,11 @@
 /* Others can rename entries of the directory d was made in: hold a
  * descriptor of it from now on and record its identity, so cleanup works
  * through the descriptor and removes the name only while it designates
- * this directory. A directory with subdirectories, or not the caller's, is
- * not the one just made: ESTALE. */
+ * this directory (identity.c; ESTALE when what is there is not the
+ * directory just made). */
 static int hold(tmpf_dir *d)
 {
-    d->fd = tmpf__os_open_dir_nofollow(d->path);
-    if (d->fd < 0)
-        return -1;
-    struct tmpf__os_facts f;
-    if (tmpf__os_facts_fd(d->fd, &f) != 0)
-        return -1;
-    /* 2 links: empty of subdirectories (btrfs says 1 for any directory) */
-    if (f.uid != tmpf__os_euid() || f.nlink > 2) {
-        errno = ESTALE;
-        return -1;
-    }
-    d->ident = f.id;
-    return 0;
+    return tmpf__ident_of_new_dir(d->path, &d->fd, &d->ident);
 }
 
 tmpf_dir *tmpf_temporary_directory(const tmpf_opts *opts)

@@ -29,13 +29,13 @@ static enum tmpf__reg_state remove_slot(struct tmpf__slot *s, void *ctx)
          * working directory may have changed: only an identity on an
          * absolute path is proof enough. */
         if ((!ident && tmpf__slot_kind(s) != TMPF__REG_SIDE) ||
-            !tmpf__slot_path_shared(s) || path[0] != '/')
+            !tmpf__slot_path_shared(s) || tmpf__os_root_len(path) == 0)
             return TMPF__REG_LIVE;
         fd = -1;
     }
     int rc;
     if (tmpf__slot_kind(s) == TMPF__REG_SIDE && !ident && fd < 0)
-        rc = path[0] == '/' ? tmpf__os_emergency_remove_side(path) : 0;
+        rc = tmpf__os_root_len(path) ? tmpf__os_emergency_remove_side(path) : 0;
     else
         rc = tmpf__os_emergency_remove(path, tmpf__slot_kind(s) == TMPF__REG_DIR,
                                        ident, dev, ino, fd);

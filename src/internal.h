@@ -15,6 +15,7 @@
 #define TMPF_INTERNAL_H
 
 #include "tmpf.h"
+#include "os_path.h" /* src/<platform>/: separators and roots */
 
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -162,9 +163,14 @@ struct tmpf__ident {
  * a short phrase; NULL when they cannot. */
 const char *tmpf__dir_unsafe(const char *dir);
 /* Whether temporaries made in r->dir need their identity recorded and
- * checked (tmpf__dir_unsafe says so). A safe answer is remembered per
- * directory, so the common case costs no system call. */
+ * checked (tmpf__dir_unsafe says so). The answer is remembered per
+ * directory, so deciding costs no system call after the first time. */
 bool tmpf__dir_shared(const tmpf__opts *r);
+/* The directory just made at path (mkdir), opened O_NOFOLLOW and checked
+ * to be the one made (a directory of the caller's, empty): its descriptor
+ * (closed instead when ret_fd is NULL) and identity. -1 with errno; ESTALE
+ * when something else is there (swapped in since mkdir: leave it alone). */
+int tmpf__ident_of_new_dir(const char *path, int *ret_fd, struct tmpf__ident *ret);
 /* Records what path (not followed) or fd designates: 0, or -1 with errno. */
 int tmpf__ident_of_path(const char *path, struct tmpf__ident *ret);
 int tmpf__ident_of_fd(int fd, struct tmpf__ident *ret);
@@ -469,6 +475,9 @@ bool tmpf__os_facts_shared_writable(const struct tmpf__os_facts *f);
 unsigned tmpf__os_euid(void);
 /* open(path, O_RDONLY|O_DIRECTORY|O_NOFOLLOW|O_CLOEXEC), retrying EINTR. */
 int tmpf__os_open_dir_nofollow(const char *path);
+/* Whether the directory open as dir_fd has no entry but . and ..: 1, 0,
+ * or -1 with errno. */
+int tmpf__os_dir_is_empty(int dir_fd);
 
 /* ---- Platform: persist (src/unix/persist_os.c) -------------------------- */
 

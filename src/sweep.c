@@ -45,8 +45,8 @@ static int each(int dir_fd, const char *name, void *ctx)
     if (dl + 1 + nl < sizeof path) {
         memcpy(path, s->r->dir, dl);
         size_t at = dl;
-        if (!(dl == 1 && s->r->dir[0] == '/'))
-            path[at++] = '/';
+        if (!(dl == tmpf__os_root_len(s->r->dir) && dl > 0))
+            path[at++] = TMPF__OS_SEP;
         memcpy(path + at, name, nl + 1);
         tmpf__audit_notify(s->dry_run ? TMPF_EVENT_KEEP : TMPF_EVENT_DELETE,
                            TMPF_KIND_MKSTEMP, path);

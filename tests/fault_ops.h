@@ -458,6 +458,10 @@ struct injector {
     bool no_absorbing;
 };
 
+/* The mode of the directory the operations work in: 0700, or 0777 (others
+ * can rename entries: the identity-checked creation and cleanup paths). */
+static mode_t fault_dir_mode = 0700;
+
 /* Runs op with its 1st, 2nd, ... matching call failing until it succeeds
  * without a fault; returns the number of problems found. */
 static int run_op(const struct op *op, tmpf_file *witness, struct injector *inj)
@@ -478,8 +482,11 @@ static int run_op(const struct op *op, tmpf_file *witness, struct injector *inj)
         struct ctx c;
         memset(&c, 0, sizeof c);
         c.fd = -1;
-        snprintf(c.dir, sizeof c.dir, "%s/w", scratch);
+        /* a name per mode: the library remembers a directory's verdict */
+        snprintf(c.dir, sizeof c.dir, "%s/%s", scratch,
+                 fault_dir_mode == 0700 ? "w" : "w-shared");
         mkdir(c.dir, 0700);
+        chmod(c.dir, fault_dir_mode);
         int fds_pre = count_open_fds();
         if (op->setup)
             op->setup(&c);
