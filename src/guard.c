@@ -46,21 +46,27 @@ int tmpf_crash_guard(void)
     return 0;
 }
 
+static atomic_int failed_starts; /* of the automatic start, this process */
+
 void tmpf__guard_forked(void)
 {
     atomic_store(&started, 0);
+    atomic_store(&failed_starts, 0);
 }
 
-void tmpf__guard_autostart(void)
+bool tmpf__guard_autostart(void)
 {
     bool start = atomic_load(&wanted);
     if (!start) {
         const char *v = tmpf__os_secure_getenv("TMPF_CRASH_GUARD");
         start = v && strcmp(v, "1") == 0;
     }
-    if (start && atomic_load(&started) != 2) {
-        int saved = errno;
-        (void)tmpf_crash_guard();
-        errno = saved;
-    }
+    if (!start || atomic_load(&started) == 2)
+        return true;
+    int saved = errno;
+    bool ok = tmpf_crash_guard() == 0;
+    errno = saved;
+    /* A fork that failed (EAGAIN, ENOMEM) is tried again at the next
+     * creation, a few times. */
+    return ok || atomic_fetch_add(&failed_starts, 1) + 1 >= 3;
 }

@@ -287,9 +287,9 @@ int tmpf__reg_init(void);
 /* Records identities from now on, and for every slot already live. */
 void tmpf__reg_record_idents(void);
 /* guard.c: starts the guard if TMPF_CRASH_GUARD asked for it or a forked
- * child inherited one (called once per process epoch, at first
- * registration). */
-void tmpf__guard_autostart(void);
+ * child inherited one (called at registrations until it says true: no
+ * guard wanted, started, or three starts failed, e.g. fork's EAGAIN). */
+bool tmpf__guard_autostart(void);
 /* guard.c: in a forked child (registry.c's fork handler): the parent's
  * guard is not this process's. */
 void tmpf__guard_forked(void);

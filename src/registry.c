@@ -167,10 +167,9 @@ static void add(tmpf__reg *h, enum tmpf__reg_kind kind, const char *path,
     *h = (tmpf__reg){0};
     unsigned ep = atomic_load_explicit(&epoch, memory_order_relaxed);
     if (__builtin_expect(
-            atomic_load_explicit(&autostart_epoch, memory_order_relaxed) != ep, 0)) {
+            atomic_load_explicit(&autostart_epoch, memory_order_relaxed) != ep, 0) &&
+        tmpf__guard_autostart())
         atomic_store(&autostart_epoch, ep);
-        tmpf__guard_autostart();
-    }
     struct region *r = atomic_load_explicit(&region, memory_order_acquire);
     if (__builtin_expect(!r, 0)) {
         int saved = errno;
