@@ -232,9 +232,11 @@ void tmpf__reg_end(tmpf__reg *h, enum tmpf__reg_state state)
         return;
     for (;;) {
         uint32_t cur = w;
+        /* Acquire either way: what a reader did with the slot (an fstat of
+         * the descriptor the owner is about to close) happens before. */
         if (atomic_compare_exchange_strong_explicit(&s->word, &cur, GEN(w) | state,
-                                                    memory_order_release,
-                                                    memory_order_relaxed))
+                                                    memory_order_acq_rel,
+                                                    memory_order_acquire))
             break;
         /* The emergency cleanup holds it for a moment: wait. Anything else
          * (it removed it; the slot went on) leaves nothing to do. */
@@ -251,20 +253,29 @@ void tmpf__reg_fd(const tmpf__reg *h, int fd)
     struct tmpf__slot *s = owned(h);
     if (!s)
         return;
+    /* Claimed for the change, as the readers claim a slot: a reader that
+     * is using the old descriptor (fstat) finishes before the owner goes
+     * on to close it. */
+    uint32_t w = h->word;
+    for (;;) {
+        uint32_t cur = w;
+        if (atomic_compare_exchange_strong_explicit(&s->word, &cur,
+                                                    GEN(w) | TMPF__REG_BUSY,
+                                                    memory_order_acquire,
+                                                    memory_order_acquire))
+            break;
+        if (cur != (GEN(w) | TMPF__REG_BUSY))
+            return; /* removed by the emergency cleanup: nothing to record */
+        tmpf__os_pause();
+    }
     if (fd >= 0 && !s->has_ident &&
         atomic_load_explicit(&want_idents, memory_order_relaxed)) {
-        /* Claimed for the write, as the readers claim a slot. */
-        uint32_t w = h->word;
-        if (atomic_compare_exchange_strong(&s->word, &w, GEN(w) | TMPF__REG_BUSY)) {
-            int saved = errno;
-            s->has_ident = tmpf__os_ident(fd, NULL, &s->dev, &s->ino) == 0;
-            errno = saved;
-            atomic_store_explicit(&s->fd, fd, memory_order_relaxed);
-            atomic_store_explicit(&s->word, h->word, memory_order_release);
-            return;
-        }
+        int saved = errno;
+        s->has_ident = tmpf__os_ident(fd, NULL, &s->dev, &s->ino) == 0;
+        errno = saved;
     }
     atomic_store_explicit(&s->fd, fd, memory_order_relaxed);
+    atomic_store_explicit(&s->word, w, memory_order_release);
 }
 
 long tmpf__reg_sweep(enum tmpf__reg_state (*fn)(struct tmpf__slot *s, void *ctx),
