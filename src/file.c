@@ -93,11 +93,24 @@ int tmpf__open_anonymous(const tmpf__opts *r)
     int fd = tmpf__create_file(r, perm, &path);
     if (fd < 0)
         return -1;
+    /* Where others can rename entries, the name is removed only while it
+     * designates the file just made, and the file must be left without a
+     * name (identity.c): else ESTALE. */
+    struct tmpf__ident id = {0, 0};
+    bool shared = tmpf__dir_shared(r);
+    int rc = shared ? tmpf__ident_of_fd(fd, &id) : 0;
     /* A failed unlink is tried once more (a transient EIO, EINTR on a
      * network file system): the name must not outlive the call. */
-    int rc = unlink(path);
-    if (rc != 0 && errno != ENOENT)
-        rc = unlink(path);
+    if (rc == 0) {
+        rc = tmpf__remove_file_checked(path, &id);
+        if (rc != 0 && errno != ESTALE)
+            rc = tmpf__remove_file_checked(path, &id);
+    }
+    struct tmpf__os_facts after;
+    if (rc == 0 && shared && tmpf__os_facts_fd(fd, &after) == 0 && after.nlink != 0) {
+        errno = ESTALE; /* moved away before the unlink: still named */
+        rc = -1;
+    }
     int saved = errno;
     free(path);
     if (rc != 0) {
