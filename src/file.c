@@ -93,6 +93,8 @@ int tmpf__open_anonymous(const tmpf__opts *r)
     int fd = tmpf__create_file(r, perm, &path);
     if (fd < 0)
         return -1;
+    tmpf__reg reg; /* crash layers: the name exists until the unlink */
+    tmpf__reg_add(&reg, TMPF__REG_ROLLED, path, fd);
     /* Where others can rename entries, the name is removed only while it
      * designates the file just made, and the file must be left without a
      * name (identity.c): else ESTALE. */
@@ -112,6 +114,7 @@ int tmpf__open_anonymous(const tmpf__opts *r)
         rc = -1;
     }
     int saved = errno;
+    tmpf__reg_end(&reg, TMPF__REG_REMOVED);
     free(path);
     if (rc != 0) {
         /* The name would outlive the descriptor: better no file at all. */
@@ -137,6 +140,7 @@ static tmpf_file *file_new(tmpf_kind kind, unsigned flags)
 
 static void file_free(tmpf_file *f)
 {
+    tmpf__reg_end(&f->reg, TMPF__REG_REMOVED); /* crash layers: no longer ours */
     free(f->path);
     free(f);
 }
@@ -186,8 +190,12 @@ tmpf_file *tmpf_named_temporary_file(const tmpf_opts *opts)
      * designates this file (identity.c). */
     if (tmpf__dir_shared(&r) && tmpf__ident_of_fd(f->fd, &f->ident) != 0)
         goto fail;
+    if (tmpf__lock_wanted(r.flags) && tmpf__os_lock_shared(f->fd) != 0)
+        goto fail;
     if (tmpf__scope_add(&r, TMPF_KIND_NAMED, f->path, f, &f->scope_entry) != 0)
         goto fail;
+    if (!(r.flags & TMPF_KEEP)) /* crash layers */
+        tmpf__reg_add(&f->reg, TMPF__REG_FILE, f->path, f->fd);
     tmpf__audit(TMPF_EVENT_CREATE, TMPF_KIND_NAMED, f, f->path, f->fd, 0, 0);
     tmpf__opts_done(&r);
     return f;
@@ -532,6 +540,7 @@ static void mark_kept(tmpf_file *f)
     if (is_live(f))
         tmpf__audit(TMPF_EVENT_KEEP, f->kind, f, f->path, f->fd, 0, 0);
     f->kept = true;
+    tmpf__reg_end(&f->reg, TMPF__REG_KEPT);
     tmpf__scope_forget(f->scope_entry);
     f->scope_entry = NULL;
 }
@@ -547,6 +556,7 @@ static int remove_name(tmpf_file *f)
         return -1;
     }
     f->on_disk_name = false;
+    tmpf__reg_end(&f->reg, TMPF__REG_REMOVED);
     tmpf__audit(TMPF_EVENT_DELETE, f->kind, f, f->path, -1, 0, 0);
     return 0;
 }
@@ -572,6 +582,7 @@ int tmpf_file_close(tmpf_file *f)
     if (f->spool)
         tmpf__spool_free(f);
     if (f->fd >= 0) {
+        tmpf__reg_fd(&f->reg, -1);
         if (close(f->fd) != 0 && errno != EINTR && rc == 0) {
             rc = -1;
             err = errno;

@@ -217,8 +217,11 @@ static int move_into_place(struct named tmp, int fd, int lock_fd,
     char *random;
     if (link_beside(fd, lock_fd, t, &side, &random) != 0)
         return -1;
+    tmpf__reg reg; /* crash layers: the side name until the rename */
+    tmpf__reg_add(&reg, TMPF__REG_SIDE, side, fd);
     /* The fixed name is still ours to remove: we hold its lock. */
     int rc = renameat(t->at, at_name(t, side), t->at, to);
+    tmpf__reg_end(&reg, TMPF__REG_REMOVED);
     if (rc != 0) {
         int saved = errno;
         unlinkat(t->at, at_name(t, side), 0);
@@ -317,6 +320,7 @@ int tmpf_file_persist(tmpf_file *f, const char *target, unsigned flags)
     f->path = abs;
     f->on_disk_name = true;
     f->kept = true;
+    tmpf__reg_end(&f->reg, TMPF__REG_PERSISTED);
     tmpf__scope_forget(f->scope_entry);
     f->scope_entry = NULL;
     /* Once: a file already kept no longer counts as a live temporary. */
@@ -386,6 +390,7 @@ int tmpf_write_atomic(const char *target, const void *data, size_t n,
     int fd = -1;
     char *random = NULL;
     const char *tmp_path = NULL; /* named temporary: t.fixed or random */
+    tmpf__reg side_reg = {0};    /* crash layers: tmp_path while it exists */
 
     /* Replacing: the permission bits of what target names now (through a
      * symlink: of the file it points to). A new file is created 0666 so
@@ -417,10 +422,18 @@ int tmpf_write_atomic(const char *target, const void *data, size_t n,
             goto fail;
     }
     if (fd < 0) {
+        if (t.fixed) /* covered from the instant it exists */
+            tmpf__reg_add_pending(&side_reg, t.fixed);
         fd = create_named(&t, perm, &random, &made, &made_ok);
         if (fd < 0)
             goto fail;
         tmp_path = random ? random : t.fixed;
+        if (random) {
+            tmpf__reg_end(&side_reg, TMPF__REG_REMOVED);
+            tmpf__reg_add(&side_reg, TMPF__REG_SIDE, tmp_path, fd);
+        } else {
+            tmpf__reg_fd(&side_reg, fd);
+        }
     }
     if (tmpf__os_write_all(fd, data, n) != 0)
         goto fail;
@@ -439,6 +452,7 @@ int tmpf_write_atomic(const char *target, const void *data, size_t n,
     if (!moved)
         goto fail;
     int err = errno;
+    tmpf__reg_end(&side_reg, TMPF__REG_REMOVED);
     tmpf__os_close(fd);
     free(random);
     target_free(&t);
@@ -449,6 +463,7 @@ fail: {
     int saved = errno;
     if (tmp_path)
         unlinkat(t.at, at_name(&t, tmp_path), 0);
+    tmpf__reg_end(&side_reg, TMPF__REG_REMOVED);
     free(random);
     if (fd >= 0)
         tmpf__os_close(fd);

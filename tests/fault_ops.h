@@ -296,6 +296,18 @@ static void tree_setup(struct ctx *c)
     make_tree(c->target);
 }
 static int run_rmtree(struct ctx *c) { return tmpf_rmtree(c->target, 0); }
+/* Crash safety: an orphan of the sweep's shape. (The emergency cleanup is
+ * not here: it would remove the witness too; test_crash runs it with every
+ * allocation failing.) */
+static void orphan_setup(struct ctx *c)
+{
+    base_setup(c);
+    (void)write_file(path_join(c->dir, "sw-abcd1234"), "", 0600);
+}
+static int run_sweep(struct ctx *c)
+{
+    return tmpf_sweep(&(tmpf_opts){.dir = c->dir, .prefix = "sw-"}, 0) < 0 ? -1 : 0;
+}
 static int run_settempdir(struct ctx *c)
 {
     return tmpf_settempdir(c->dir);
@@ -388,6 +400,7 @@ static const struct op ops[] = {
     {"settempdir", base_setup, run_settempdir, undo_settempdir},
     {"gettempdir", gettempdir_setup, run_gettempdir, undo_settempdir},
     {"leak_report", NULL, run_leak_report, no_undo},
+    {"sweep", orphan_setup, run_sweep, no_undo},
 };
 
 /* What must hold of the file system after a failed run. */

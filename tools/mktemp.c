@@ -57,7 +57,8 @@ static const char help_text[] =
     "  write-atomic  replace FILE atomically with standard input\n"
     "  dir           print the temporary directory tmpf chooses (--explain:\n"
     "                and why)\n"
-    "  help          this help; 'tmpf help COMMAND': COMMAND's\n"
+    "  sweep         remove what dead programs left behind (--prefix=P)\n"
+    "  help          this help; 'tmpf help COMMAND': that command's help\n"
     "\n"
     "See tmpf(1).\n";
 

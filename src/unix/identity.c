@@ -9,6 +9,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* The sticky bit is XSI: strict POSIX headers (-D_POSIX_C_SOURCE without
+ * _XOPEN_SOURCE) leave it out; its value is the same everywhere. */
+#ifndef S_ISVTX
+#define S_ISVTX 01000
+#endif
+
 static void fill(const struct stat *st, struct tmpf__os_facts *ret)
 {
     ret->id.dev = (uint64_t)st->st_dev;
