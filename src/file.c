@@ -101,6 +101,13 @@ int tmpf__open_anonymous(const tmpf__opts *r)
     struct tmpf__ident id = {0, 0};
     bool shared = tmpf__dir_shared(r);
     int rc = shared ? tmpf__ident_of_fd(fd, &id) : 0;
+    if (rc != 0) {
+        /* Nothing to check against: the name goes unchecked, the call
+         * fails. */
+        int saved = errno;
+        tmpf__os_unlink(path);
+        errno = saved;
+    }
     /* A failed unlink is tried once more (a transient EIO, EINTR on a
      * network file system): the name must not outlive the call. */
     if (rc == 0) {
