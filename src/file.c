@@ -95,11 +95,31 @@ int tmpf__open_anonymous(const tmpf__opts *r)
         return -1;
     tmpf__reg reg; /* crash layers: the name exists until the unlink */
     tmpf__reg_add(&reg, TMPF__REG_ROLLED, path, fd);
+    /* Where others can rename entries, the name is removed only while it
+     * designates the file just made, and the file must be left without a
+     * name (identity.c): else ESTALE. */
+    struct tmpf__ident id = {0, 0};
+    bool shared = tmpf__dir_shared(r);
+    int rc = shared ? tmpf__ident_of_fd(fd, &id) : 0;
+    if (rc != 0) {
+        /* Nothing to check against: the name goes unchecked, the call
+         * fails. */
+        int saved = errno;
+        tmpf__os_unlink(path);
+        errno = saved;
+    }
     /* A failed unlink is tried once more (a transient EIO, EINTR on a
      * network file system): the name must not outlive the call. */
-    int rc = unlink(path);
-    if (rc != 0 && errno != ENOENT)
-        rc = unlink(path);
+    if (rc == 0) {
+        rc = tmpf__remove_file_checked(path, &id);
+        if (rc != 0 && errno != ESTALE)
+            rc = tmpf__remove_file_checked(path, &id);
+    }
+    struct tmpf__os_facts after;
+    if (rc == 0 && shared && tmpf__os_facts_fd(fd, &after) == 0 && after.nlink != 0) {
+        errno = ESTALE; /* moved away before the unlink: still named */
+        rc = -1;
+    }
     int saved = errno;
     tmpf__reg_end(&reg, TMPF__REG_REMOVED);
     free(path);
