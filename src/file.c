@@ -11,11 +11,9 @@
 #include "internal.h"
 
 #include <errno.h>
-#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 /* ---- O_TMPFILE, with refusals remembered ------------------------------ */
 
@@ -80,7 +78,7 @@ int tmpf__open_anonymous(const tmpf__opts *r)
 {
     unsigned perm = r->perm ? r->perm : 0600;
     if (!tmpfile_refused(r)) {
-        int fd = tmpf__os_open_tmpfile(AT_FDCWD, r->dir, perm);
+        int fd = tmpf__os_open_tmpfile(tmpf__os_cwd_fd, r->dir, perm);
         if (fd >= 0)
             return fd;
         /* Anything but "no unnamed files here" is the caller's error and
@@ -125,7 +123,7 @@ int tmpf__open_anonymous(const tmpf__opts *r)
     free(path);
     if (rc != 0) {
         /* The name would outlive the descriptor: better no file at all. */
-        close(fd);
+        tmpf__os_close(fd);
         errno = saved;
         return -1;
     }
@@ -172,7 +170,7 @@ fail: {
     int saved = errno;
     if (f) {
         if (f->fd >= 0)
-            close(f->fd);
+            tmpf__os_close(f->fd);
         file_free(f);
     }
     tmpf__opts_done(&r);
@@ -210,8 +208,8 @@ fail: {
     int saved = errno;
     if (f) {
         if (f->fd >= 0) {
-            unlink(f->path);
-            close(f->fd);
+            tmpf__os_unlink(f->path);
+            tmpf__os_close(f->fd);
         }
         file_free(f);
     }
@@ -243,19 +241,7 @@ ssize_t tmpf__file_read_raw(tmpf_file *f, void *buf, size_t n)
 {
     if (in_memory(f))
         return tmpf__spool_read(f, buf, n);
-    size_t done = 0;
-    while (done < n) {
-        ssize_t got = read(f->fd, (char *)buf + done, n - done);
-        if (got < 0) {
-            if (errno == EINTR)
-                continue;
-            return done ? (ssize_t)done : -1;
-        }
-        if (got == 0)
-            break;
-        done += (size_t)got;
-    }
-    return (ssize_t)done;
+    return tmpf__os_read_full(f->fd, buf, n);
 }
 
 ssize_t tmpf__file_write_raw(tmpf_file *f, const void *buf, size_t n)
@@ -273,8 +259,8 @@ int64_t tmpf__file_seek_raw(tmpf_file *f, int64_t offset, int whence)
     }
     if (in_memory(f))
         return tmpf__spool_seek(f, offset, whence);
-    off_t pos = lseek(f->fd, (off_t)offset, whence);
-    return pos < 0 ? -1 : (int64_t)pos;
+    int64_t pos = tmpf__os_seek(f->fd, offset, whence);
+    return pos < 0 ? -1 : pos;
 }
 
 /* Before a direct operation: the stream's pending output reaches the file
@@ -435,9 +421,7 @@ int tmpf_file_truncate(tmpf_file *f, int64_t size)
     if (in_memory(f)) {
         rc = tmpf__spool_truncate(f, size);
     } else {
-        do
-            rc = ftruncate(f->fd, (off_t)size);
-        while (rc != 0 && errno == EINTR);
+        rc = tmpf__os_truncate(f->fd, size);
     }
     stream_touched(f);
     return rc;
@@ -515,9 +499,7 @@ int tmpf_file_reopen(tmpf_file *f, int flags)
 {
     if (check_open(f) != 0)
         return -1;
-    int acc = flags & O_ACCMODE;
-    if ((flags & ~(O_ACCMODE | O_APPEND | O_CLOEXEC)) ||
-        (acc != O_RDONLY && acc != O_WRONLY && acc != O_RDWR)) {
+    if (!tmpf__os_reopen_flags_ok(flags)) {
         errno = EINVAL;
         return -1;
     }
@@ -590,7 +572,7 @@ int tmpf_file_close(tmpf_file *f)
         tmpf__spool_free(f);
     if (f->fd >= 0) {
         tmpf__reg_fd(&f->reg, -1);
-        if (close(f->fd) != 0 && errno != EINTR && rc == 0) {
+        if (tmpf__os_close(f->fd) != 0 && rc == 0) {
             rc = -1;
             err = errno;
         }

@@ -380,6 +380,10 @@ FILE *tmpf__os_stream_open(void *obj, const struct tmpf__stream_io *io);
  * EOPNOTSUPP elsewhere). */
 int tmpf__os_reopen_path(const char *path, int fd, int flags);
 int tmpf__os_reopen_fd(int fd, int flags);
+/* Whether flags describe a reopen tmpf_file_reopen accepts: one access
+ * mode (O_RDONLY, O_WRONLY, O_RDWR), and nothing but O_APPEND and
+ * O_CLOEXEC besides. */
+bool tmpf__os_reopen_flags_ok(int flags);
 
 /* ---- dir.c ------------------------------------------------------------- */
 
@@ -397,10 +401,21 @@ struct tmpf_dir {
 
 /* unix/thread.c: the library's process-wide locks and one-time
  * initializations, named (storage and static initialization stay with the
- * platform; a Windows port maps them to SRWLOCK and INIT_ONCE). scope.c and
- * tempdir.c still use <pthread.h> directly (to move: docs/PORTABILITY.md). */
-enum tmpf__lock { TMPF__LOCK_AUDIT_HOOK, TMPF__LOCK_AUDIT_TRACK, TMPF__LOCK_COUNT };
-enum tmpf__once { TMPF__ONCE_NAMES_ATFORK, TMPF__ONCE_LEAK_REPORT, TMPF__ONCE_COUNT };
+ * platform; a Windows port maps them to SRWLOCK and INIT_ONCE). */
+enum tmpf__lock {
+    TMPF__LOCK_AUDIT_HOOK,
+    TMPF__LOCK_AUDIT_TRACK,
+    TMPF__LOCK_EXIT_SCOPE, /* scope.c: the at-exit scope's list */
+    TMPF__LOCK_TEMPDIR,    /* tempdir.c: choosing and replacing the directory */
+    TMPF__LOCK_COUNT
+};
+enum tmpf__once {
+    TMPF__ONCE_NAMES_ATFORK,
+    TMPF__ONCE_LEAK_REPORT,
+    TMPF__ONCE_EXIT_SCOPE,    /* scope.c: atexit and fork handlers */
+    TMPF__ONCE_TEMPDIR_ATFORK,
+    TMPF__ONCE_COUNT
+};
 void tmpf__os_lock(enum tmpf__lock which);
 void tmpf__os_unlock(enum tmpf__lock which);
 void tmpf__os_once(enum tmpf__once which, void (*fn)(void));
@@ -409,11 +424,35 @@ void tmpf__os_once(enum tmpf__once which, void (*fn)(void));
 int tmpf__os_atfork(void (*prepare)(void), void (*parent)(void), void (*child)(void));
 /* Lets another thread run (sched_yield). */
 void tmpf__os_yield(void);
+/* The calling process's id (getpid: a system call each time). */
+long tmpf__os_pid(void);
+/* A mutex for an object that needs its own (a scope), in storage the
+ * object provides: tmpf__os_mutex_size() bytes aligned as max_align_t
+ * (so object and lock stay one allocation). init: 0, or -1 with errno. */
+struct tmpf__os_mutex;
+size_t tmpf__os_mutex_size(void);
+int tmpf__os_mutex_init(struct tmpf__os_mutex *m);
+void tmpf__os_mutex_destroy(struct tmpf__os_mutex *m);
+void tmpf__os_mutex_lock(struct tmpf__os_mutex *m);
+void tmpf__os_mutex_unlock(struct tmpf__os_mutex *m);
 /* unlink(2) / rmdir(2) of a path. */
 int tmpf__os_unlink(const char *path);
 int tmpf__os_rmdir(const char *path);
 /* lseek(2): the new offset, or -1 with errno. */
 int64_t tmpf__os_seek(int fd, int64_t offset, int whence);
+/* read(2) until n bytes or end of file, retrying EINTR: the count (short
+ * only at end of file or when an error followed some bytes), or -1 with
+ * errno when an error came first. */
+ssize_t tmpf__os_read_full(int fd, void *buf, size_t n);
+/* ftruncate(2), retrying EINTR. */
+int tmpf__os_truncate(int fd, int64_t size);
+/* The dir_fd that stands for the current directory (AT_FDCWD): dir_fd
+ * parameters below given this resolve their path as open(2) would. */
+extern const int tmpf__os_cwd_fd;
+/* The directories tmpf_gettempdir tries after the environment variables
+ * (TMPDIR, TEMP, TMP: portable) and before the current directory, in
+ * order; NULL-terminated, static. */
+const char *const *tmpf__os_tempdir_candidates(void);
 
 /* Fills buf with n bytes from the kernel CSPRNG. */
 int tmpf__os_random(void *buf, size_t n);

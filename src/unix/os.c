@@ -248,3 +248,38 @@ int64_t tmpf__os_seek(int fd, int64_t offset, int whence)
 {
     return (int64_t)lseek(fd, (off_t)offset, whence);
 }
+
+ssize_t tmpf__os_read_full(int fd, void *buf, size_t n)
+{
+    size_t done = 0;
+    while (done < n) {
+        ssize_t got = read(fd, (char *)buf + done, n - done);
+        if (got < 0) {
+            if (errno == EINTR)
+                continue;
+            return done ? (ssize_t)done : -1;
+        }
+        if (got == 0)
+            break;
+        done += (size_t)got;
+    }
+    return (ssize_t)done;
+}
+
+int tmpf__os_truncate(int fd, int64_t size)
+{
+    int rc;
+    do
+        rc = ftruncate(fd, (off_t)size);
+    while (rc != 0 && errno == EINTR);
+    return rc;
+}
+
+const int tmpf__os_cwd_fd = AT_FDCWD;
+
+const char *const *tmpf__os_tempdir_candidates(void)
+{
+    /* Python's list for POSIX systems. */
+    static const char *const dirs[] = {"/tmp", "/var/tmp", "/usr/tmp", NULL};
+    return dirs;
+}

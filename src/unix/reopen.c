@@ -8,6 +8,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+bool tmpf__os_reopen_flags_ok(int flags)
+{
+    int acc = flags & O_ACCMODE;
+    return !(flags & ~(O_ACCMODE | O_APPEND | O_CLOEXEC)) &&
+           (acc == O_RDONLY || acc == O_WRONLY || acc == O_RDWR);
+}
+
 static int open_retry(const char *path, int flags)
 {
     int fd;
