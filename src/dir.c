@@ -2,9 +2,7 @@
 #include "internal.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
-#include <unistd.h>
 
 /* Others can rename entries of the directory d was made in: hold a
  * descriptor of it from now on and record its identity, so cleanup works
@@ -53,7 +51,7 @@ fail: {
         if (d->fd >= 0)
             tmpf__os_close(d->fd);
         if (d->path)
-            rmdir(d->path);
+            tmpf__os_rmdir(d->path);
         free(d->path);
         free(d);
     }
@@ -73,11 +71,8 @@ int tmpf_dir_fd(tmpf_dir *d)
     }
     /* Opened on first use rather than at creation: an empty directory's
      * create+cleanup then costs mkdir+rmdir and nothing more. */
-    while (d->fd < 0) {
-        d->fd = open(d->path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (d->fd < 0 && errno != EINTR)
-            break;
-    }
+    if (d->fd < 0)
+        d->fd = tmpf__os_open_dir_nofollow(d->path);
     return d->fd;
 }
 
@@ -108,7 +103,7 @@ int tmpf_dir_cleanup(tmpf_dir *d)
             /* Made where others can rename entries: see identity.c. */
             if (tmpf__remove_dir_checked(d->path, d->fd, &d->ident) != 0)
                 err = errno;
-        } else if (rmdir(d->path) != 0 && errno != ENOENT) {
+        } else if (tmpf__os_rmdir(d->path) != 0 && errno != ENOENT) {
             /* rmdir first: an empty directory needs no walk, and a missing
              * one is already clean (Python's TemporaryDirectory agrees).
              * Only "not empty" (EEXIST is POSIX's other spelling) calls for
