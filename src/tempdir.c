@@ -8,30 +8,28 @@
 #include "internal.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+/* The choice is made and replaced under TMPF__LOCK_TEMPDIR. */
 static _Atomic(const char *) chosen;
 
 /* A fork while another thread holds the lock would leave it locked for
  * ever in the child: fork waits for the lock and both sides release it. */
-static void fork_prepare(void) { pthread_mutex_lock(&lock); }
-static void fork_release(void) { pthread_mutex_unlock(&lock); }
+static void fork_prepare(void) { tmpf__os_lock(TMPF__LOCK_TEMPDIR); }
+static void fork_release(void) { tmpf__os_unlock(TMPF__LOCK_TEMPDIR); }
 static void register_atfork(void)
 {
-    pthread_atfork(fork_prepare, fork_release, fork_release);
+    tmpf__os_atfork(fork_prepare, fork_release, fork_release);
 }
 
 static void lock_choice(void)
 {
-    pthread_once(&atfork_once, register_atfork);
-    pthread_mutex_lock(&lock);
+    tmpf__os_once(TMPF__ONCE_TEMPDIR_ATFORK, register_atfork);
+    tmpf__os_lock(TMPF__LOCK_TEMPDIR);
 }
+
+static void unlock_choice(void) { tmpf__os_unlock(TMPF__LOCK_TEMPDIR); }
 
 /* Strings once returned must stay valid after tmpf_settempdir replaces
  * them, so replaced ones are kept here (still reachable, never freed). */
@@ -58,8 +56,8 @@ static int probe_try(const char *path, void *ctx)
         return -1;
     int rc = probe_write(fd);
     int saved = errno;
-    if (unlink(path) != 0 && errno != ENOENT)
-        unlink(path); /* once more: the probe must not stay behind */
+    if (tmpf__os_unlink(path) != 0 && errno != ENOENT)
+        tmpf__os_unlink(path); /* once more: the probe must not stay behind */
     errno = saved;
     return rc;
 }
@@ -92,7 +90,7 @@ static int usable(const char *dir)
      * probe whose unlink fails would stay in the directory. Then a check,
      * creating nothing, that a name of full length fits: a directory
      * whose path leaves no room for one would fail every named creation. */
-    int fd = tmpf__os_open_tmpfile(AT_FDCWD, dir, 0600);
+    int fd = tmpf__os_open_tmpfile(tmpf__os_cwd_fd, dir, 0600);
     if (fd >= 0) {
         if (probe_write(fd) != 0)
             return errno == ENOMEM ? -1 : 0;
@@ -132,7 +130,8 @@ static int consider(const char *dir)
 static char *choose(void)
 {
     static const char *const env_names[] = {"TMPDIR", "TEMP", "TMP"};
-    static const char *const fixed[] = {"/tmp", "/var/tmp", "/usr/tmp"};
+    /* The platform's own places ("/tmp", "/var/tmp", "/usr/tmp" here). */
+    const char *const *fixed = tmpf__os_tempdir_candidates();
     int saved = errno;
 
     for (size_t i = 0; i < sizeof env_names / sizeof *env_names; i++) {
@@ -153,7 +152,7 @@ static char *choose(void)
         if (u < 0)
             goto nomem;
     }
-    for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++) {
+    for (size_t i = 0; fixed[i]; i++) {
         int u = consider(fixed[i]);
         if (u > 0) {
             errno = saved;
@@ -195,7 +194,7 @@ const char *tmpf_gettempdir(void)
             atomic_store_explicit(&chosen, dir, memory_order_release);
     }
     int saved = errno;
-    pthread_mutex_unlock(&lock);
+    unlock_choice();
     errno = saved;
     return dir;
 }
@@ -216,7 +215,7 @@ int tmpf_settempdir(const char *dir)
     if (old) {
         r = tmpf__malloc(sizeof *r);
         if (!r) {
-            pthread_mutex_unlock(&lock);
+            unlock_choice();
             free(abs);
             errno = ENOMEM;
             return -1;
@@ -226,6 +225,6 @@ int tmpf_settempdir(const char *dir)
         retired_list = r;
     }
     atomic_store_explicit(&chosen, abs, memory_order_release);
-    pthread_mutex_unlock(&lock);
+    unlock_choice();
     return 0;
 }
