@@ -34,10 +34,9 @@
 #include "internal.h"
 
 #include <errno.h>
-#include <pthread.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 enum { SLOT_USER, SLOT_EXIT, SLOT_COUNT };
 
@@ -52,27 +51,48 @@ struct tmpf__scope_entry {
     atomic_bool claimed; /* a cleanup is removing this temporary */
     void *obj;           /* tmpf_file / tmpf_dir, or NULL for a path */
     tmpf_kind kind;
-    pid_t pid;           /* registering process (at-exit entries) */
+    long pid;            /* registering process (at-exit entries) */
     struct tmpf__ident ident; /* low-level only: checked before removal */
     tmpf__reg reg;       /* low-level only: registry.c (crash layers) */
     char path[];         /* low-level only: the path to remove */
 };
 
+/* A user scope and its mutex are one allocation: the mutex
+ * (tmpf__os_mutex_size() bytes, opaque) follows the fields. The at-exit
+ * scope has none: its lock is the process-wide TMPF__LOCK_EXIT_SCOPE,
+ * which the platform initializes statically (it may be taken at exit or
+ * in a fork handler before any scope exists). */
 struct tmpf_scope {
-    pthread_mutex_t lock;
     struct tmpf__scope_entry *head; /* newest first */
     unsigned flags;
     int slot;
+    max_align_t lock[]; /* user scopes: the mutex's storage */
 };
 
-static tmpf_scope exit_scope = {PTHREAD_MUTEX_INITIALIZER, NULL, 0, SLOT_EXIT};
-static pthread_once_t exit_once = PTHREAD_ONCE_INIT;
-/* getpid() is a system call; this copy is refreshed by the fork handler.
- * In a child made without fork handlers it is stale, so that child's own
- * at-exit temporaries are left at its exit: never its parent's removed. */
-static pid_t exit_pid;
+static tmpf_scope exit_scope = {NULL, 0, SLOT_EXIT};
+/* The process id is a system call to ask; this copy is refreshed by the
+ * fork handler. In a child made without fork handlers it is stale, so
+ * that child's own at-exit temporaries are left at its exit: never its
+ * parent's removed. */
+static long exit_pid;
 
-/* ---- list operations (caller holds s->lock) ---------------------------- */
+static void lock_scope(tmpf_scope *s)
+{
+    if (s->slot == SLOT_EXIT)
+        tmpf__os_lock(TMPF__LOCK_EXIT_SCOPE);
+    else
+        tmpf__os_mutex_lock((struct tmpf__os_mutex *)s->lock);
+}
+
+static void unlock_scope(tmpf_scope *s)
+{
+    if (s->slot == SLOT_EXIT)
+        tmpf__os_unlock(TMPF__LOCK_EXIT_SCOPE);
+    else
+        tmpf__os_mutex_unlock((struct tmpf__os_mutex *)s->lock);
+}
+
+/* ---- list operations (caller holds the scope's lock) ------------------- */
 
 static void push(tmpf_scope *s, struct tmpf__scope_entry *e)
 {
@@ -105,8 +125,8 @@ static void run_at_exit(void);
 
 /* Fork handlers: the child must not see the list half-changed by another
  * thread, so the lock is held across fork. */
-static void fork_prepare(void) { pthread_mutex_lock(&exit_scope.lock); }
-static void fork_parent(void) { pthread_mutex_unlock(&exit_scope.lock); }
+static void fork_prepare(void) { lock_scope(&exit_scope); }
+static void fork_parent(void) { unlock_scope(&exit_scope); }
 
 static void fork_child(void)
 {
@@ -121,17 +141,17 @@ static void fork_child(void)
             free(e);
     }
     exit_scope.head = NULL;
-    exit_pid = getpid();
-    pthread_mutex_unlock(&exit_scope.lock);
+    exit_pid = tmpf__os_pid();
+    unlock_scope(&exit_scope);
 }
 
 static void exit_scope_init(void)
 {
     /* If atexit cannot register, the destructor below still runs the scope
      * at exit (and at dlclose), only later. */
-    exit_pid = getpid();
+    exit_pid = tmpf__os_pid();
     (void)atexit(run_at_exit);
-    (void)pthread_atfork(fork_prepare, fork_parent, fork_child);
+    (void)tmpf__os_atfork(fork_prepare, fork_parent, fork_child);
 }
 
 #if defined(__GNUC__) || defined(__clang__)
@@ -170,16 +190,16 @@ int tmpf__scope_add(const tmpf__opts *r, tmpf_kind kind, const char *path,
                       e->path, -1);
     }
     if (r->scope) {
-        pthread_mutex_lock(&r->scope->lock);
+        lock_scope(r->scope);
         push(r->scope, e);
-        pthread_mutex_unlock(&r->scope->lock);
+        unlock_scope(r->scope);
     }
     if (at_exit) {
-        pthread_once(&exit_once, exit_scope_init);
+        tmpf__os_once(TMPF__ONCE_EXIT_SCOPE, exit_scope_init);
         e->pid = exit_pid;
-        pthread_mutex_lock(&exit_scope.lock);
+        lock_scope(&exit_scope);
         push(&exit_scope, e);
-        pthread_mutex_unlock(&exit_scope.lock);
+        unlock_scope(&exit_scope);
     }
     *ret = e;
     return 0;
@@ -201,10 +221,10 @@ void tmpf__scope_forget(struct tmpf__scope_entry *e)
         tmpf_scope *s = e->link[k].home;
         if (!s)
             continue;
-        pthread_mutex_lock(&s->lock);
+        lock_scope(s);
         if (e->link[k].linked)
             unlink_entry(s, e);
-        pthread_mutex_unlock(&s->lock);
+        unlock_scope(s);
     }
     tmpf__reg_end(&e->reg, TMPF__REG_REMOVED);
     free(e);
@@ -221,7 +241,7 @@ static int remove_path(struct tmpf__scope_entry *e)
         rc = tmpf__remove_file_checked(e->path, &e->ident);
     } else if (e->ident.ino) {
         rc = tmpf__remove_dir_checked(e->path, -1, &e->ident);
-    } else if (rmdir(e->path) != 0 && errno != ENOENT) {
+    } else if (tmpf__os_rmdir(e->path) != 0 && errno != ENOENT) {
         /* Only a directory with something in it needs the walk. */
         if (errno == ENOTEMPTY || errno == EEXIST)
             rc = tmpf_rmtree(e->path, 0);
@@ -257,17 +277,17 @@ static int remove_claimed(struct tmpf__scope_entry *e)
 static int drain(tmpf_scope *s)
 {
     int first_error = 0;
-    pthread_mutex_lock(&s->lock);
+    lock_scope(s);
     struct tmpf__scope_entry *e;
     while ((e = s->head)) {
         unlink_entry(s, e);
         atomic_store(&e->claimed, true);
-        pthread_mutex_unlock(&s->lock);
+        unlock_scope(s);
         if (remove_claimed(e) != 0 && first_error == 0)
             first_error = errno ? errno : EIO;
-        pthread_mutex_lock(&s->lock);
+        lock_scope(s);
     }
-    pthread_mutex_unlock(&s->lock);
+    unlock_scope(s);
     return first_error;
 }
 
@@ -285,8 +305,8 @@ static int drain(tmpf_scope *s)
 static void run_at_exit(void)
 {
     tmpf_scope *x = &exit_scope;
-    pid_t me = getpid();
-    pthread_mutex_lock(&x->lock);
+    long me = tmpf__os_pid();
+    lock_scope(x);
     struct tmpf__scope_entry *e;
     while ((e = x->head)) {
         unlink_entry(x, e);
@@ -298,22 +318,22 @@ static void run_at_exit(void)
         }
         bool taken_by_user_scope;
         if (u) {
-            pthread_mutex_lock(&u->lock);
+            lock_scope(u);
             taken_by_user_scope = atomic_exchange(&e->claimed, true);
             if (!taken_by_user_scope && e->link[SLOT_USER].linked)
                 unlink_entry(u, e);
-            pthread_mutex_unlock(&u->lock);
+            unlock_scope(u);
         } else {
             taken_by_user_scope = atomic_exchange(&e->claimed, true);
         }
         /* That scope's cleanup is removing it and frees the entry. */
         if (taken_by_user_scope)
             continue;
-        pthread_mutex_unlock(&x->lock);
+        unlock_scope(x);
         (void)remove_claimed(e);
-        pthread_mutex_lock(&x->lock);
+        lock_scope(x);
     }
-    pthread_mutex_unlock(&x->lock);
+    unlock_scope(x);
 }
 
 tmpf_scope *tmpf_scope_new(unsigned flags)
@@ -322,13 +342,13 @@ tmpf_scope *tmpf_scope_new(unsigned flags)
         errno = EINVAL;
         return NULL;
     }
-    tmpf_scope *s = tmpf__calloc(1, sizeof *s);
+    tmpf_scope *s = tmpf__calloc(1, sizeof *s + tmpf__os_mutex_size());
     if (!s)
         return NULL;
-    int err = pthread_mutex_init(&s->lock, NULL);
-    if (err != 0) {
+    if (tmpf__os_mutex_init((struct tmpf__os_mutex *)s->lock) != 0) {
+        int saved = errno;
         free(s);
-        errno = err;
+        errno = saved;
         return NULL;
     }
     s->flags = flags;
@@ -341,7 +361,7 @@ int tmpf_scope_cleanup(tmpf_scope *s)
     if (!s)
         return 0;
     int err = drain(s);
-    pthread_mutex_destroy(&s->lock);
+    tmpf__os_mutex_destroy((struct tmpf__os_mutex *)s->lock);
     unsigned flags = s->flags;
     free(s);
     if (err == 0 || (flags & TMPF_IGNORE_CLEANUP_ERRORS))
