@@ -75,6 +75,10 @@ static tmpf_scope exit_scope = {NULL, 0, SLOT_EXIT};
  * that child's own at-exit temporaries are left at its exit: never its
  * parent's removed. */
 static long exit_pid;
+/* Set once exit_scope_init has run: registrations after the first skip
+ * the call to the once (the at-exit path costs what it did when the once
+ * was pthread_once itself). */
+static atomic_bool exit_ready;
 
 static void lock_scope(tmpf_scope *s)
 {
@@ -152,6 +156,7 @@ static void exit_scope_init(void)
     exit_pid = tmpf__os_pid();
     (void)atexit(run_at_exit);
     (void)tmpf__os_atfork(fork_prepare, fork_parent, fork_child);
+    atomic_store_explicit(&exit_ready, true, memory_order_release);
 }
 
 #if defined(__GNUC__) || defined(__clang__)
@@ -195,7 +200,8 @@ int tmpf__scope_add(const tmpf__opts *r, tmpf_kind kind, const char *path,
         unlock_scope(r->scope);
     }
     if (at_exit) {
-        tmpf__os_once(TMPF__ONCE_EXIT_SCOPE, exit_scope_init);
+        if (!atomic_load_explicit(&exit_ready, memory_order_acquire))
+            tmpf__os_once(TMPF__ONCE_EXIT_SCOPE, exit_scope_init);
         e->pid = exit_pid;
         lock_scope(&exit_scope);
         push(&exit_scope, e);
