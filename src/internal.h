@@ -261,9 +261,10 @@ bool tmpf__lock_wanted(unsigned flags);
 struct tmpf__slot;
 /* Calls fn on every slot it claims (LIVE -> BUSY); fn returns the new
  * state (REMOVED, or LIVE to give it back). Returns how many fn removed.
- * Async-signal-safe. */
+ * owner_dead (the guardian, after the death): a slot left BUSY is taken
+ * too, since whoever held it is gone. Async-signal-safe. */
 long tmpf__reg_sweep(enum tmpf__reg_state (*fn)(struct tmpf__slot *s, void *ctx),
-                     void *ctx);
+                     void *ctx, bool owner_dead);
 /* A claimed slot's fields. */
 enum tmpf__reg_kind tmpf__slot_kind(const struct tmpf__slot *s);
 const char *tmpf__slot_path(const struct tmpf__slot *s);
