@@ -71,6 +71,16 @@ enum {
     TMPF_NOCLOBBER = 1u << 5,
     /* persist / write_atomic: fsync the file before and its directory after. */
     TMPF_DURABLE = 1u << 6,
+    /* (1u << 7 is reserved.) */
+    /* persist / dir_persist: on EXDEV (target on another file system) copy
+     * to a side name beside target, then rename: still all-or-nothing. */
+    TMPF_ACROSS_FS = 1u << 8,
+    /* persist / write_atomic: also keep the replaced target's POSIX ACL and
+     * user.* / security.* extended attributes; failing to is an error. */
+    TMPF_KEEP_XATTRS = 1u << 9,
+    /* persist / write_atomic: allow replacing an existing target that is
+     * not a regular file (a device, FIFO or socket); else EPERM. */
+    TMPF_REPLACE_SPECIAL = 1u << 10,
 };
 
 typedef struct tmpf_scope tmpf_scope;

@@ -36,7 +36,8 @@
 
 #define TMPF__ALL_FLAGS                                                        \
     (TMPF_KEEP | TMPF_KEEP_AFTER_CLOSE | TMPF_IGNORE_CLEANUP_ERRORS |           \
-     TMPF_TEXT | TMPF_AT_EXIT | TMPF_NOCLOBBER | TMPF_DURABLE)
+     TMPF_TEXT | TMPF_AT_EXIT | TMPF_NOCLOBBER | TMPF_DURABLE |                \
+     TMPF_ACROSS_FS | TMPF_KEEP_XATTRS | TMPF_REPLACE_SPECIAL)
 
 /* ---- alloc.c: every allocation goes through these (fault-injection seam) */
 
@@ -184,6 +185,7 @@ struct tmpf_file {
     bool closed;
     bool on_disk_name;  /* a directory entry exists that we may delete */
     bool kept;          /* deletion disarmed (keep or persist) */
+    bool perm_chosen;   /* created with an explicit opts.perm: persist keeps it */
     char *path;         /* absolute; NULL when it never had a name */
     FILE *stream;       /* tmpf_file_stream's view, or NULL */
     struct tmpf__spool *spool;          /* spooled files only */
@@ -302,5 +304,24 @@ int tmpf__os_open_dir(const char *dir);
  * system that cannot sync directories (EINVAL) is not an error. */
 int tmpf__os_fsync(int fd, bool is_dir);
 unsigned long tmpf__test_fsync_count(void);
+
+/* ---- Platform: what a replaced file keeps (src/unix/attrs_os.c) --------- */
+
+struct stat;
+/* Gives the file open as fd (whose status is *have) the owner and group of
+ * *want where the writer may: both (root), else the group alone (a group
+ * the writer belongs to), else nothing (0: not permitted is no error). */
+int tmpf__os_take_owner(int fd, const struct stat *want, const struct stat *have);
+/* Copies the user.* and security.* extended attributes (not
+ * security.capability) and the POSIX access ACL of name (followed,
+ * resolved from dir_fd) onto the file open as to_fd. A file system
+ * without xattrs at name has none to copy; any failure to set one is -1. */
+int tmpf__os_copy_xattrs(int dir_fd, const char *name, int to_fd);
+/* 1 if name (not followed) designates the file open as fd (device and
+ * inode), 0 if it designates something else or nothing, -1 with errno. */
+int tmpf__os_is_file_at(int dir_fd, const char *name, int fd);
+/* Removes name only if it designates the file open as fd: 1 removed, 0
+ * left (something else, or nothing, is there), -1 with errno. */
+int tmpf__os_unlink_if_file(int dir_fd, const char *name, int fd);
 
 #endif /* TMPF_INTERNAL_H */

@@ -35,7 +35,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define PERSIST_FLAGS (TMPF_NOCLOBBER | TMPF_DURABLE)
+#define PERSIST_FLAGS                                                          \
+    (TMPF_NOCLOBBER | TMPF_DURABLE | TMPF_ACROSS_FS | TMPF_KEEP_XATTRS |       \
+     TMPF_REPLACE_SPECIAL)
+/* tmpf_write_atomic's temporary is beside target: TMPF_ACROSS_FS is
+ * accepted and has nothing to do. */
+#define WRITE_FLAGS PERSIST_FLAGS
 /* Characters of the target's name kept in the side name's prefix. */
 #define SIDE_BASE_MAX 64
 /* The fixed side name: side_prefix + this (random parts are longer). */
@@ -85,6 +90,10 @@ static void target_free(struct target *t)
 static int target_split(const char *target, unsigned flags, struct target *t)
 {
     t->at = AT_FDCWD;
+    if (!*target) {
+        errno = ENOENT; /* as rename(2) says for "" */
+        return -1;
+    }
     const char *slash = strrchr(target, '/');
     t->base = slash ? slash + 1 : target;
     if (!*t->base || !strcmp(t->base, ".") || !strcmp(t->base, "..")) {
@@ -193,6 +202,64 @@ static int link_beside(int fd, int lock_fd, const struct target *t,
     return 0;
 }
 
+/*
+ * What target names now, for a replace (not with TMPF_NOCLOBBER, which
+ * only ever makes a new file: the move itself refuses an existing target
+ * atomically). Followed like open(2) follows it: a symlink's file lends
+ * its attributes, the link itself is what gets replaced. 1 with *st
+ * filled, 0 for nothing there (or a dangling link), -1 with errno: EISDIR
+ * for a directory (or a link to one), EPERM for something that is not a
+ * regular file (a device, FIFO, socket) unless TMPF_REPLACE_SPECIAL.
+ */
+static int probe_target(const struct target *t, const char *target,
+                        unsigned flags, struct stat *st)
+{
+    if (flags & TMPF_NOCLOBBER)
+        return 0;
+    if (fstatat(t->at, at_target(t, target), st, 0) != 0)
+        return errno == ENOENT ? 0 : -1;
+    if (S_ISDIR(st->st_mode)) {
+        errno = EISDIR;
+        return -1;
+    }
+    if (!S_ISREG(st->st_mode) && !(flags & TMPF_REPLACE_SPECIAL)) {
+        errno = EPERM;
+        return -1;
+    }
+    return 1;
+}
+
+/*
+ * Gives the file open as fd, about to replace target (*st), target's owner
+ * and group where the writer may, with TMPF_KEEP_XATTRS its ACL and
+ * extended attributes, and the permission bits mode (-1: keep fd's own).
+ * *have: fd's status if known, else NULL.
+ */
+static int adopt(int fd, const struct stat *st, const struct stat *have,
+                 int mode, const struct target *t, const char *target,
+                 unsigned flags)
+{
+    struct stat own;
+    if (!have) {
+        if (fstat(fd, &own) != 0)
+            return -1;
+        have = &own;
+    }
+    if (mode < 0)
+        mode = (int)(have->st_mode & 07777);
+    if (tmpf__os_take_owner(fd, st, have) != 0)
+        return -1;
+    bool chmod = (have->st_mode & 07777) != (unsigned)mode;
+    if (flags & TMPF_KEEP_XATTRS) {
+        if (tmpf__os_copy_xattrs(t->at, at_target(t, target), fd) != 0)
+            return -1;
+        chmod = true; /* an ACL sets the group bits from its mask */
+    }
+    if (chmod && fchmod(fd, (mode_t)mode) != 0)
+        return -1;
+    return 0;
+}
+
 /* A named temporary: name, resolved from the directory at (or AT_FDCWD). */
 struct named {
     int at;
@@ -278,34 +345,74 @@ int tmpf_file_persist(tmpf_file *f, const char *target, unsigned flags)
         return -1;
     /* Everything that can fail after the move is done before it. */
     char *abs = tmpf__abspath(target);
-    int own_sync_fd = -1;
+    int own_fd = -1;
     if (!abs)
         goto fail;
-    int sync_fd = f->fd;
-    if ((flags & TMPF_DURABLE) && sync_fd < 0) {
-        /* A closed named file (kept after close): fsync needs a descriptor. */
+    struct stat st;
+    int exists = probe_target(&t, target, flags, &st);
+    if (exists < 0)
+        goto fail;
+    int fd = f->fd;
+    if (fd < 0 && ((flags & TMPF_DURABLE) || exists)) {
+        /* A closed named file (kept after close): fsync and the attributes
+         * need a descriptor. */
         do
-            own_sync_fd = open(f->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-        while (own_sync_fd < 0 && errno == EINTR);
-        if (own_sync_fd < 0)
+            own_fd = open(f->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        while (own_fd < 0 && errno == EINTR);
+        if (own_fd < 0)
             goto fail;
-        sync_fd = own_sync_fd;
+        fd = own_fd;
     }
-    /* An unnamed file replacing target is locked for the side name through
-     * a descriptor of its own, so that a lock the caller may hold on f's
-     * descriptor is neither taken over nor released; closed after the
-     * move, which releases it. Without one, a random side name is used. */
+    struct stat have;
+    if (exists && fstat(fd, &have) != 0)
+        goto fail;
+    /* Persisting onto a name the file already has (its own path, say):
+     * rename(2) between two links of one file does nothing, so there is
+     * nothing to move; the name itself, not a symlink to the file. */
+    bool already = false;
+    if (exists && named && f->fd >= 0 && have.st_dev == st.st_dev &&
+        have.st_ino == st.st_ino) {
+        int same = tmpf__os_is_file_at(t.at, at_target(&t, target), f->fd);
+        if (same < 0)
+            goto fail;
+        already = same == 1;
+    }
+    /* Replacing: target's owner and group, and its permission bits unless
+     * the caller chose the temporary's. */
+    if (exists && !already &&
+        adopt(fd, &st, &have, f->perm_chosen ? -1 : (int)(st.st_mode & 0777),
+              &t, target, flags) != 0)
+        goto fail;
+    /* An open file is moved through its descriptor, named or not: linked
+     * beside target (or to it, TMPF_NOCLOBBER) and renamed, so what lands
+     * at target is the file tmpf holds even if someone re-pointed its
+     * name meanwhile (a temporary directory that others can write). Its
+     * old name is removed afterwards only while it still designates it.
+     *
+     * The descriptor is locked for the side name through a descriptor of
+     * its own, so that a lock the caller may hold on f's descriptor is
+     * neither taken over nor released; closed after the move, which
+     * releases it. Without one, a random side name is used. */
     int lock_fd = -1;
-    if (!named && !(flags & TMPF_NOCLOBBER))
+    if (f->fd >= 0 && !(flags & TMPF_NOCLOBBER))
         lock_fd = tmpf__os_reopen_fd(f->fd, O_RDONLY);
-    bool moved;
-    struct named tmp = {AT_FDCWD, named ? f->path : NULL};
-    int rc = place(tmp, f->fd, sync_fd, lock_fd, target, &t, flags, &moved);
+    bool moved = already;
+    int rc = 0;
+    if (already && (flags & TMPF_DURABLE))
+        rc = tmpf__os_fsync(fd, false) == 0 && tmpf__os_fsync(t.at, true) == 0
+                 ? 0
+                 : -1;
+    else if (!already) {
+        struct named tmp = {AT_FDCWD, f->fd >= 0 ? NULL : f->path};
+        rc = place(tmp, f->fd, fd, lock_fd, target, &t, flags, &moved);
+    }
     int err = errno;
+    if (moved && named && f->fd >= 0 && strcmp(f->path, abs) != 0)
+        tmpf__os_unlink_if_file(AT_FDCWD, f->path, f->fd);
     if (lock_fd >= 0)
         tmpf__os_close(lock_fd);
-    if (own_sync_fd >= 0)
-        tmpf__os_close(own_sync_fd);
+    if (own_fd >= 0)
+        tmpf__os_close(own_fd);
     target_free(&t);
     if (!moved) {
         free(abs);
@@ -326,6 +433,8 @@ int tmpf_file_persist(tmpf_file *f, const char *target, unsigned flags)
     return rc;
 fail: {
     int saved = errno;
+    if (own_fd >= 0)
+        tmpf__os_close(own_fd);
     free(abs);
     target_free(&t);
     errno = saved;
@@ -376,7 +485,7 @@ static int create_named(const struct target *t, unsigned perm, char **random,
 int tmpf_write_atomic(const char *target, const void *data, size_t n,
                       unsigned flags)
 {
-    if (!target || (!data && n > 0) || (flags & ~PERSIST_FLAGS)) {
+    if (!target || (!data && n > 0) || (flags & ~WRITE_FLAGS)) {
         errno = EINVAL;
         return -1;
     }
@@ -390,20 +499,11 @@ int tmpf_write_atomic(const char *target, const void *data, size_t n,
     /* Replacing: the permission bits of what target names now (through a
      * symlink: of the file it points to). A new file is created 0666 so
      * the kernel applies the umask (and a default ACL) exactly as for any
-     * new file: no umask(2) dance, which would race with other threads.
-     * TMPF_NOCLOBBER only ever makes a new file, and the move itself
-     * refuses an existing target atomically: no stat. */
+     * new file: no umask(2) dance, which would race with other threads. */
     struct stat st;
-    bool exists = false;
-    if (!(flags & TMPF_NOCLOBBER)) {
-        exists = fstatat(t.at, at_target(&t, target), &st, 0) == 0;
-        if (!exists && errno != ENOENT)
-            goto fail;
-        if (exists && S_ISDIR(st.st_mode)) {
-            errno = EISDIR;
-            goto fail;
-        }
-    }
+    int exists = probe_target(&t, target, flags, &st);
+    if (exists < 0)
+        goto fail;
     /* Setuid, setgid and sticky bits are not carried over to new content. */
     unsigned perm = exists ? (unsigned)(st.st_mode & 0777) : 0666;
 
@@ -425,14 +525,12 @@ int tmpf_write_atomic(const char *target, const void *data, size_t n,
     if (tmpf__os_write_all(fd, data, n) != 0)
         goto fail;
     /* The kernel applied the umask (or a default ACL) to perm: put back
-     * the bits the target has. Usually they survived it and one fstat
-     * (free for the fixed side name) saves the fchmod. */
-    if (exists) {
-        if (!made_ok && fstat(fd, &made) != 0)
-            goto fail;
-        if ((made.st_mode & 07777) != perm && fchmod(fd, (mode_t)perm) != 0)
-            goto fail;
-    }
+     * the bits the target has, and its owner and group. Usually they
+     * survived it and one fstat (free for the fixed side name) saves the
+     * fchmod and fchown. */
+    if (exists && adopt(fd, &st, made_ok ? &made : NULL, (int)perm, &t, target,
+                        flags) != 0)
+        goto fail;
     bool moved;
     struct named tmp = {t.at, tmp_path ? at_name(&t, tmp_path) : NULL};
     int rc = place(tmp, fd, fd, fd, target, &t, flags, &moved);
