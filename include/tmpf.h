@@ -379,6 +379,31 @@ TMPF_API int tmpf_dir_fd(tmpf_dir *d);
 TMPF_API int tmpf_dir_keep(tmpf_dir *d);
 
 /*
+ * Publishes temporary directory d at target atomically: readers of target
+ * see the old tree or the new one, never none and never a mix. Absent
+ * target: renamed there. An existing directory: swapped with it in one
+ * step (renameat2 RENAME_EXCHANGE), then the old tree is removed with
+ * tmpf_rmtree's guarantees. d's tree first moves to a side name beside
+ * target (".#<name>.XXXXXXXX") and is checked to be the directory d holds
+ * (device and inode), so a re-pointed name is never published. flags:
+ * TMPF_NOCLOBBER fails with EEXIST if target exists; TMPF_DURABLE fsyncs
+ * every file and directory of the tree before the move and target's
+ * directory after; TMPF_ACROSS_FS copies the tree when target is on
+ * another file system (see tmpf_file_persist). On success d is no longer
+ * temporary (cleanup frees it and leaves the tree), tmpf_dir_path reports
+ * target made absolute and tmpf_dir_fd still works. On failure target is
+ * untouched and d is as before (if its old name was taken meanwhile, d
+ * stays temporary at the side name). Errors: -1 with EINVAL (NULL, other
+ * flags, a last component "/", "." or ".."), ENOENT (""), EEXIST, ENOTDIR
+ * (target is not a directory), ENOTSUP (no atomic exchange here: kernel or
+ * file system; target untouched), EXDEV, ESTALE (d's name no longer
+ * designates its directory), EACCES, ... Once the new tree is in place, a
+ * failed directory fsync or removal of the old tree is still -1 with its
+ * errno (d is then persisted, as tmpf_dir_path shows).
+ */
+TMPF_API int tmpf_dir_persist(tmpf_dir *d, const char *target, unsigned flags);
+
+/*
  * Removes the tree unless kept, then frees d whatever happens (d is gone
  * after the call, also when it fails). An empty directory costs one rmdir;
  * only when rmdir says "not empty" is the tree walked, as tmpf_rmtree. Any

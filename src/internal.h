@@ -304,6 +304,21 @@ int tmpf__os_open_dir(const char *dir);
  * system that cannot sync directories (EINVAL) is not an error. */
 int tmpf__os_fsync(int fd, bool is_dir);
 unsigned long tmpf__test_fsync_count(void);
+/* renameat2(RENAME_EXCHANGE): swaps the two names atomically. ENOTSUP
+ * when the kernel or the file system cannot (then nothing changed). */
+int tmpf__os_rename_exchange(int from_dir, const char *from, int to_dir,
+                             const char *to);
+/* tmpf__os_rename_noreplace for a directory (which cannot be linked):
+ * without renameat2 a look then rename(2), which could only replace an
+ * empty directory appearing in between. */
+int tmpf__os_rename_dir_noreplace(int from_dir, const char *from, int to_dir,
+                                  const char *to);
+/* fsyncs every regular file and directory below the directory open as
+ * dir_fd, then the directory itself (not following symlinks). */
+int tmpf__os_sync_tree(int dir_fd);
+/* 1 if name (not followed) is a directory, 0 if something else, -1 with
+ * errno (ENOENT: nothing). */
+int tmpf__os_is_dir_at(int dir_fd, const char *name);
 
 /* ---- Platform: what a replaced file keeps (src/unix/attrs_os.c) --------- */
 

@@ -1,0 +1,224 @@
+/* tmpf_dir_persist: a temporary directory becomes target, atomically.
+ *
+ * The tree first moves to a random side name beside target
+ * (".#<target>.XXXXXXXX"), where it is checked to be the directory d
+ * holds open (device and inode): a name in a temporary directory that
+ * others can write may have been re-pointed, and what is published must be
+ * what tmpf made. From there: renameat2(RENAME_NOREPLACE) to an absent
+ * target; renameat2(RENAME_EXCHANGE) with an existing directory, whose old
+ * tree, now at the side name, is then removed by the walk behind
+ * tmpf_rmtree. Readers see the old tree or the new one at every moment.
+ * Where no exchange exists the tree goes back to where it was (ENOTSUP). */
+#include "internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DIR_PERSIST_FLAGS (TMPF_NOCLOBBER | TMPF_DURABLE | TMPF_ACROSS_FS)
+#define SIDE_BASE_MAX 64
+
+struct dtarget {
+    char *dir;        /* target's directory as spelled; "." or "/" */
+    const char *base; /* its last component (inside dir's allocation) */
+    int at;           /* dir, open */
+    char prefix[SIDE_BASE_MAX + 4];
+};
+
+static int dtarget_split(const char *target, struct dtarget *t)
+{
+    t->at = -1;
+    size_t len = strlen(target);
+    t->dir = tmpf__malloc(len + 3);
+    if (!t->dir)
+        return -1;
+    memcpy(t->dir, target, len + 1);
+    while (len > 1 && t->dir[len - 1] == '/')
+        t->dir[--len] = '\0';
+    char *slash = strrchr(t->dir, '/');
+    if (!slash) {
+        /* "name": dir "." and the name after it. */
+        memmove(t->dir + 2, t->dir, len + 1);
+        memcpy(t->dir, ".", 2);
+        t->base = t->dir + 2;
+    } else if (slash == t->dir) {
+        /* "/name": dir "/" and the name after it. */
+        memmove(t->dir + 2, t->dir + 1, len);
+        t->dir[1] = '\0';
+        t->base = t->dir + 2;
+    } else {
+        *slash = '\0';
+        t->base = slash + 1;
+    }
+    if (!*t->base || !strcmp(t->base, ".") || !strcmp(t->base, "..")) {
+        free(t->dir);
+        errno = EINVAL; /* "/", "." and "..": like rename(2) */
+        return -1;
+    }
+    snprintf(t->prefix, sizeof t->prefix, ".#%.*s.", SIDE_BASE_MAX, t->base);
+    t->at = tmpf__os_open_dir(t->dir);
+    if (t->at < 0) {
+        int saved = errno;
+        free(t->dir);
+        errno = saved;
+        return -1;
+    }
+    return 0;
+}
+
+static void dtarget_free(struct dtarget *t)
+{
+    tmpf__os_close(t->at);
+    free(t->dir);
+}
+
+struct side_try {
+    const char *from;
+};
+
+static int try_side(const char *path, void *ctx)
+{
+    const struct side_try *c = ctx;
+    return tmpf__os_rename_dir_noreplace(AT_FDCWD, c->from, AT_FDCWD, path);
+}
+
+/* Moves d's tree to a random side name in t's directory (*side, malloc'd)
+ * and checks it is the directory open as fd: else it is put back and the
+ * call fails with ESTALE. */
+static int to_side(tmpf_dir *d, int fd, const struct dtarget *t, char **side)
+{
+    tmpf__opts r;
+    memset(&r, 0, sizeof r);
+    r.dir = t->dir;
+    r.dir_len = strlen(t->dir);
+    r.prefix = t->prefix;
+    r.prefix_len = strlen(t->prefix);
+    r.suffix = "";
+    r.rand_len = TMPF_RAND_LEN_DEFAULT;
+    struct side_try c = {d->path};
+    if (tmpf__create(&r, try_side, &c, side) < 0)
+        return -1;
+    int same = tmpf__os_is_file_at(AT_FDCWD, *side, fd);
+    if (same == 1)
+        return 0;
+    /* Not what tmpf made: someone re-pointed d's name. Back it goes. */
+    int saved = same == 0 ? ESTALE : errno;
+    if (tmpf__os_rename_dir_noreplace(AT_FDCWD, *side, AT_FDCWD, d->path) == 0)
+        free(*side);
+    else {
+        /* Cannot: d then names it where it is, and its cleanup goes
+         * there (checked against its descriptor like any cleanup). */
+        free(d->path);
+        d->path = *side;
+    }
+    *side = NULL;
+    errno = saved;
+    return -1;
+}
+
+/* Publishes the tree at side as target: 1 if it replaced a directory
+ * (whose tree is now at side), 0 if target was absent, -1 with errno
+ * (nothing changed). */
+static int publish(const char *side, const char *target, unsigned flags)
+{
+    for (int tries = 0; tries < 16; tries++) {
+        if (tmpf__os_rename_dir_noreplace(AT_FDCWD, side, AT_FDCWD, target) == 0)
+            return 0;
+        if (errno != EEXIST || (flags & TMPF_NOCLOBBER))
+            return -1;
+        int is_dir = tmpf__os_is_dir_at(AT_FDCWD, target);
+        if (is_dir < 0 && errno == ENOENT)
+            continue; /* removed meanwhile: rename again */
+        if (is_dir <= 0) {
+            if (is_dir == 0)
+                errno = ENOTDIR;
+            return -1;
+        }
+        if (tmpf__os_rename_exchange(AT_FDCWD, side, AT_FDCWD, target) != 0) {
+            if (errno == ENOENT)
+                continue;
+            return -1;
+        }
+        /* A directory a moment ago; if something else was swapped in
+         * since, it goes back. */
+        if (tmpf__os_is_dir_at(AT_FDCWD, side) == 1)
+            return 1;
+        tmpf__os_rename_exchange(AT_FDCWD, side, AT_FDCWD, target);
+        errno = ENOTDIR;
+        return -1;
+    }
+    errno = EBUSY; /* target keeps appearing and vanishing */
+    return -1;
+}
+
+int tmpf_dir_persist(tmpf_dir *d, const char *target, unsigned flags)
+{
+    if (!d || !target || (flags & ~DIR_PERSIST_FLAGS)) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (!*target) {
+        errno = ENOENT;
+        return -1;
+    }
+    int fd = tmpf_dir_fd(d);
+    if (fd < 0)
+        return -1;
+    struct dtarget t;
+    if (dtarget_split(target, &t) != 0)
+        return -1;
+    char *side = NULL;
+    char *abs = tmpf__abspath(target);
+    if (!abs)
+        goto fail;
+    if ((flags & TMPF_DURABLE) && tmpf__os_sync_tree(fd) != 0)
+        goto fail;
+    if (to_side(d, fd, &t, &side) != 0)
+        goto fail;
+    int replaced = publish(side, target, flags);
+    if (replaced < 0) {
+        int saved = errno;
+        if (tmpf__os_rename_dir_noreplace(AT_FDCWD, side, AT_FDCWD, d->path) != 0) {
+            /* Its old name was taken meanwhile: it stays temporary where
+             * it is now, and cleanup removes it from there. */
+            free(d->path);
+            d->path = side;
+            side = NULL;
+        }
+        errno = saved;
+        goto fail;
+    }
+    int rc = 0, err = 0;
+    if ((flags & TMPF_DURABLE) && tmpf__os_fsync(t.at, true) != 0) {
+        rc = -1;
+        err = errno;
+    }
+    if (replaced) {
+        int rm = tmpf__os_rmtree(t.dir, side + strlen(t.dir) + (strcmp(t.dir, "/") != 0));
+        if (rm && !err) {
+            rc = -1;
+            err = rm;
+        }
+    }
+    free(side);
+    dtarget_free(&t);
+    bool was_kept = d->kept;
+    free(d->path);
+    d->path = abs;
+    d->kept = true;
+    tmpf__scope_forget(d->scope_entry);
+    d->scope_entry = NULL;
+    if (!was_kept)
+        tmpf__audit(TMPF_EVENT_PERSIST, TMPF_KIND_DIRECTORY, d, d->path, fd, 0, 0);
+    errno = err;
+    return rc;
+fail: {
+    int saved = errno;
+    free(side);
+    free(abs);
+    dtarget_free(&t);
+    errno = saved;
+    return -1;
+}
+}
