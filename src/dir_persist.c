@@ -73,6 +73,17 @@ static void dtarget_free(struct dtarget *t)
     free(t->dir);
 }
 
+static void side_opts(const struct dtarget *t, tmpf__opts *r)
+{
+    memset(r, 0, sizeof *r);
+    r->dir = t->dir;
+    r->dir_len = strlen(t->dir);
+    r->prefix = t->prefix;
+    r->prefix_len = strlen(t->prefix);
+    r->suffix = "";
+    r->rand_len = TMPF_RAND_LEN_DEFAULT;
+}
+
 struct side_try {
     const char *from;
 };
@@ -89,13 +100,7 @@ static int try_side(const char *path, void *ctx)
 static int to_side(tmpf_dir *d, int fd, const struct dtarget *t, char **side)
 {
     tmpf__opts r;
-    memset(&r, 0, sizeof r);
-    r.dir = t->dir;
-    r.dir_len = strlen(t->dir);
-    r.prefix = t->prefix;
-    r.prefix_len = strlen(t->prefix);
-    r.suffix = "";
-    r.rand_len = TMPF_RAND_LEN_DEFAULT;
+    side_opts(t, &r);
     struct side_try c = {d->path};
     if (tmpf__create(&r, try_side, &c, side) < 0)
         return -1;
@@ -115,6 +120,45 @@ static int to_side(tmpf_dir *d, int fd, const struct dtarget *t, char **side)
     *side = NULL;
     errno = saved;
     return -1;
+}
+
+static int try_mkdir(const char *path, void *ctx)
+{
+    (void)ctx;
+    return tmpf__os_make_dir_at(AT_FDCWD, path, 0700);
+}
+
+/* Removes side (in t's directory) and everything below it. */
+static int remove_side(const struct dtarget *t, const char *side)
+{
+    size_t skip = strlen(t->dir) + (strcmp(t->dir, "/") != 0);
+    return tmpf__os_rmtree(t->dir, side + skip);
+}
+
+/* TMPF_ACROSS_FS: a copy of the tree open as fd at a new random side name
+ * in t's directory (*side), synced with TMPF_DURABLE. On failure nothing
+ * is left. */
+static int copy_to_side(int fd, const struct dtarget *t, unsigned flags,
+                        char **side)
+{
+    tmpf__opts r;
+    side_opts(t, &r);
+    if (tmpf__create(&r, try_mkdir, NULL, side) < 0)
+        return -1;
+    int sfd = tmpf__os_open_dir(*side);
+    int rc = sfd < 0 ? -1 : tmpf__os_copy_tree(fd, sfd);
+    if (rc == 0 && (flags & TMPF_DURABLE))
+        rc = tmpf__os_sync_tree(sfd);
+    int saved = errno;
+    if (sfd >= 0)
+        tmpf__os_close(sfd);
+    if (rc != 0) {
+        remove_side(t, *side);
+        free(*side);
+        *side = NULL;
+    }
+    errno = saved;
+    return rc;
 }
 
 /* Publishes the tree at side as target: 1 if it replaced a directory
@@ -172,14 +216,25 @@ int tmpf_dir_persist(tmpf_dir *d, const char *target, unsigned flags)
     char *abs = tmpf__abspath(target);
     if (!abs)
         goto fail;
-    if ((flags & TMPF_DURABLE) && tmpf__os_sync_tree(fd) != 0)
+    /* Durable and on another device (TMPF_ACROSS_FS): the copy is what
+     * gets synced, not the tree about to go. */
+    if ((flags & TMPF_DURABLE) &&
+        !((flags & TMPF_ACROSS_FS) && tmpf__os_same_device(fd, t.at) == 0) &&
+        tmpf__os_sync_tree(fd) != 0)
         goto fail;
-    if (to_side(d, fd, &t, &side) != 0)
-        goto fail;
+    bool copied = false;
+    if (to_side(d, fd, &t, &side) != 0) {
+        if (errno != EXDEV || !(flags & TMPF_ACROSS_FS) ||
+            copy_to_side(fd, &t, flags, &side) != 0)
+            goto fail;
+        copied = true;
+    }
     int replaced = publish(side, target, flags);
     if (replaced < 0) {
         int saved = errno;
-        if (tmpf__os_rename_dir_noreplace(AT_FDCWD, side, AT_FDCWD, d->path) != 0) {
+        if (copied)
+            remove_side(&t, side);
+        else if (tmpf__os_rename_dir_noreplace(AT_FDCWD, side, AT_FDCWD, d->path) != 0) {
             /* Its old name was taken meanwhile: it stays temporary where
              * it is now, and cleanup removes it from there. */
             free(d->path);
@@ -195,11 +250,22 @@ int tmpf_dir_persist(tmpf_dir *d, const char *target, unsigned flags)
         err = errno;
     }
     if (replaced) {
-        int rm = tmpf__os_rmtree(t.dir, side + strlen(t.dir) + (strcmp(t.dir, "/") != 0));
+        int rm = remove_side(&t, side);
         if (rm && !err) {
             rc = -1;
             err = rm;
         }
+    }
+    if (copied) {
+        /* The temporary tree goes; d's descriptor with it (the new tree
+         * is opened by tmpf_dir_fd when asked for). */
+        int rm = tmpf_rmtree(d->path, 0) == 0 ? 0 : errno;
+        if (rm && !err) {
+            rc = -1;
+            err = rm;
+        }
+        tmpf__os_close(d->fd);
+        d->fd = -1;
     }
     free(side);
     dtarget_free(&t);
@@ -210,7 +276,7 @@ int tmpf_dir_persist(tmpf_dir *d, const char *target, unsigned flags)
     tmpf__scope_forget(d->scope_entry);
     d->scope_entry = NULL;
     if (!was_kept)
-        tmpf__audit(TMPF_EVENT_PERSIST, TMPF_KIND_DIRECTORY, d, d->path, fd, 0, 0);
+        tmpf__audit(TMPF_EVENT_PERSIST, TMPF_KIND_DIRECTORY, d, d->path, d->fd, 0, 0);
     errno = err;
     return rc;
 fail: {

@@ -316,6 +316,21 @@ int tmpf__os_rename_dir_noreplace(int from_dir, const char *from, int to_dir,
 /* fsyncs every regular file and directory below the directory open as
  * dir_fd, then the directory itself (not following symlinks). */
 int tmpf__os_sync_tree(int dir_fd);
+/* copy_os.c, for TMPF_ACROSS_FS. Copies all of from's data to to (at the
+ * same offsets; from's offset is kept), holes as holes where the file
+ * system reports them, then sets to's size to from's. */
+int tmpf__os_copy_data(int from, int to);
+/* Copies what the directory open as from_dir_fd holds into to_dir_fd:
+ * directories, regular files (data as above), symlinks, each with its
+ * permission bits (owned by the caller), and gives to_dir_fd from's
+ * permission bits. ENOTSUP for a device, FIFO or socket. A partial copy
+ * is left for the caller to remove. */
+int tmpf__os_copy_tree(int from_dir_fd, int to_dir_fd);
+/* mkdirat(2). */
+int tmpf__os_make_dir_at(int dir_fd, const char *name, unsigned perm);
+/* Makes fd refer to the file open as new_fd (dup3, so fd's number stays),
+ * at fd's offset, and closes new_fd. */
+int tmpf__os_replace_fd(int fd, int new_fd);
 /* 1 if name (not followed) is a directory, 0 if something else, -1 with
  * errno (ENOENT: nothing). */
 int tmpf__os_is_dir_at(int dir_fd, const char *name);
@@ -338,5 +353,7 @@ int tmpf__os_is_file_at(int dir_fd, const char *name, int fd);
 /* Removes name only if it designates the file open as fd: 1 removed, 0
  * left (something else, or nothing, is there), -1 with errno. */
 int tmpf__os_unlink_if_file(int dir_fd, const char *name, int fd);
+/* 1 if the files open as fd1 and fd2 are on one device, 0 if not, -1. */
+int tmpf__os_same_device(int fd1, int fd2);
 
 #endif /* TMPF_INTERNAL_H */

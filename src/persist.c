@@ -317,6 +317,56 @@ static int place(struct named tmp, int fd, int sync_fd, int lock_fd,
     return tmpf__os_fsync(t->at, true);
 }
 
+static int create_named(const struct target *t, unsigned perm, char **random,
+                        struct stat *st, bool *st_ok);
+
+/*
+ * TMPF_ACROSS_FS, after the move met EXDEV: copies the data of f (open as
+ * fd) to a new file at a side name beside target, gives it what the move
+ * would have given it (target's owner, group, mode and, with
+ * TMPF_KEEP_XATTRS, attributes; else f's mode), fsyncs it (TMPF_DURABLE)
+ * and moves it into place. Returns place()'s result with *moved, and the
+ * new file open in *ret_fd once moved; on failure the side file is gone.
+ */
+static int persist_copy(const tmpf_file *f, int fd, const char *target,
+                        const struct target *t, int exists,
+                        const struct stat *st, unsigned flags, bool *moved,
+                        int *ret_fd)
+{
+    *moved = false;
+    char *random = NULL;
+    struct stat made, src;
+    bool made_ok;
+    int nfd = create_named(t, 0600, &random, &made, &made_ok);
+    if (nfd < 0)
+        return -1;
+    const char *side = random ? random : t->fixed;
+    int rc = fstat(fd, &src);
+    if (rc == 0)
+        rc = tmpf__os_copy_data(fd, nfd);
+    if (rc == 0) {
+        int mode = exists && !f->perm_chosen ? (int)(st->st_mode & 0777)
+                                             : (int)(src.st_mode & 07777);
+        rc = exists ? adopt(nfd, st, made_ok ? &made : NULL, mode, t, target,
+                            flags)
+                    : fchmod(nfd, (mode_t)mode);
+    }
+    if (rc == 0) {
+        struct named tmp = {t->at, at_name(t, side)};
+        rc = place(tmp, nfd, nfd, -1, target, t, flags, moved);
+    }
+    int saved = errno;
+    if (!*moved) {
+        unlinkat(t->at, at_name(t, side), 0);
+        tmpf__os_close(nfd);
+        nfd = -1;
+    }
+    free(random);
+    *ret_fd = nfd;
+    errno = saved;
+    return rc;
+}
+
 int tmpf_file_persist(tmpf_file *f, const char *target, unsigned flags)
 {
     if (!f || !target || (flags & ~PERSIST_FLAGS)) {
@@ -353,7 +403,7 @@ int tmpf_file_persist(tmpf_file *f, const char *target, unsigned flags)
     if (exists < 0)
         goto fail;
     int fd = f->fd;
-    if (fd < 0 && ((flags & TMPF_DURABLE) || exists)) {
+    if (fd < 0 && ((flags & (TMPF_DURABLE | TMPF_ACROSS_FS)) || exists)) {
         /* A closed named file (kept after close): fsync and the attributes
          * need a descriptor. */
         do
@@ -403,12 +453,31 @@ int tmpf_file_persist(tmpf_file *f, const char *target, unsigned flags)
                  ? 0
                  : -1;
     else if (!already) {
-        struct named tmp = {AT_FDCWD, f->fd >= 0 ? NULL : f->path};
-        rc = place(tmp, f->fd, fd, lock_fd, target, &t, flags, &moved);
+        /* Durable and on another device: straight to the copy, without
+         * an fsync of the temporary that is about to go. */
+        if ((flags & (TMPF_ACROSS_FS | TMPF_DURABLE)) ==
+                (TMPF_ACROSS_FS | TMPF_DURABLE) &&
+            tmpf__os_same_device(fd, t.at) == 0) {
+            rc = -1;
+            errno = EXDEV;
+        } else {
+            struct named tmp = {AT_FDCWD, f->fd >= 0 ? NULL : f->path};
+            rc = place(tmp, f->fd, fd, lock_fd, target, &t, flags, &moved);
+        }
     }
+    int copy_fd = -1;
+    if (!moved && errno == EXDEV && (flags & TMPF_ACROSS_FS))
+        rc = persist_copy(f, fd, target, &t, exists, &st, flags, &moved, &copy_fd);
     int err = errno;
-    if (moved && named && f->fd >= 0 && strcmp(f->path, abs) != 0)
-        tmpf__os_unlink_if_file(AT_FDCWD, f->path, f->fd);
+    /* The temporary's name goes, only while it still designates it. */
+    if (moved && named && fd >= 0 && strcmp(f->path, abs) != 0)
+        tmpf__os_unlink_if_file(AT_FDCWD, f->path, fd);
+    if (copy_fd >= 0) {
+        /* f is the copy at target from now on (same descriptor number,
+         * same offset); the temporary goes with its last descriptor. */
+        if (f->fd < 0 || tmpf__os_replace_fd(f->fd, copy_fd) != 0)
+            tmpf__os_close(copy_fd);
+    }
     if (lock_fd >= 0)
         tmpf__os_close(lock_fd);
     if (own_fd >= 0)

@@ -154,3 +154,11 @@ int tmpf__os_unlink_if_file(int dir_fd, const char *name, int fd)
         return errno == ENOENT ? 0 : -1;
     return 1;
 }
+
+int tmpf__os_same_device(int fd1, int fd2)
+{
+    struct stat a, b;
+    if (fstat(fd1, &a) != 0 || fstat(fd2, &b) != 0)
+        return -1;
+    return a.st_dev == b.st_dev;
+}
