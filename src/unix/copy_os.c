@@ -81,8 +81,8 @@ int tmpf__os_copy_data(int from, int to)
             data = off; /* no SEEK_DATA here: all of it is data */
         }
         off_t hole = lseek(from, data, SEEK_HOLE);
-        if (hole < 0 || hole > st.st_size)
-            hole = st.st_size;
+        if (hole <= data || hole > st.st_size)
+            hole = st.st_size; /* no SEEK_HOLE, or the file changed size */
         rc = copy_range(from, to, data, hole, &no_cfr);
         off = hole;
     }
