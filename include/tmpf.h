@@ -352,6 +352,35 @@ TMPF_API int tmpf_file_persist(tmpf_file *f, const char *target, unsigned flags)
 TMPF_API int tmpf_write_atomic(const char *target, const void *data, size_t n,
                                unsigned flags);
 
+/* One file of a tmpf_write_atomic_many batch. */
+typedef struct tmpf_write {
+    const char *target;
+    const void *data;
+    size_t size;
+    int error; /* out: 0, or the errno of this target's failure */
+} tmpf_write;
+
+/*
+ * n tmpf_write_atomic calls in one: each w[i].target is replaced by its
+ * w[i].size bytes at w[i].data, atomically on its own (old or new,
+ * whatever happens), but the batch is not one transaction: after a crash
+ * or a failure some targets may hold new bytes and others old. flags as
+ * tmpf_write_atomic (TMPF_ACROSS_FS has nothing to do: every temporary is
+ * made beside its target). With TMPF_DURABLE all temporaries are written,
+ * then fsync'd concurrently (writeback of all started first), then
+ * renamed, then each distinct target directory is fsync'd once: far fewer
+ * device flushes than n durable tmpf_write_atomic calls; every thread the
+ * call starts has ended when it returns. Every item's error is set: 0, or
+ * the errno of its failure (that target untouched and nothing left for
+ * it, except as for tmpf_write_atomic when only its directory's fsync
+ * failed). Returns 0 when every item succeeded, else -1 with errno the
+ * first failed item's error. EINVAL (in errno and every error) for NULL w
+ * with n > 0 or unknown flags; ENOMEM in every error if no memory for
+ * the batch's bookkeeping. Targets of one batch should be distinct (the
+ * same target twice: the later item wins).
+ */
+TMPF_API int tmpf_write_atomic_many(tmpf_write *w, size_t n, unsigned flags);
+
 /* ---- Temporary directories --------------------------------------------- */
 
 /*

@@ -316,6 +316,10 @@ int tmpf__os_rename_dir_noreplace(int from_dir, const char *from, int to_dir,
 /* fsyncs every regular file and directory below the directory open as
  * dir_fd, then the directory itself (not following symlinks). */
 int tmpf__os_sync_tree(int dir_fd);
+/* sync_many.c: fsyncs the n files open as fds, concurrently (writeback of
+ * all started first); errs[i] is 0 or fds[i]'s errno. Returns once every
+ * fsync has: no thread is left running. */
+void tmpf__os_sync_files(const int *fds, int *errs, size_t n);
 /* copy_os.c, for TMPF_ACROSS_FS. Copies all of from's data to to (at the
  * same offsets; from's offset is kept), holes as holes where the file
  * system reports them, then sets to's size to from's. */

@@ -551,26 +551,48 @@ static int create_named(const struct target *t, unsigned perm, char **random,
     return tmpf__create(&r, try_create, &c, random);
 }
 
-int tmpf_write_atomic(const char *target, const void *data, size_t n,
-                      unsigned flags)
-{
-    if (!target || (!data && n > 0) || (flags & ~WRITE_FLAGS)) {
-        errno = EINVAL;
-        return -1;
-    }
+/* One replace in progress: tmpf_write_atomic's, or an item of
+ * tmpf_write_atomic_many's, between its stage and its commit. */
+struct pending {
     struct target t;
-    if (target_split(target, flags, &t) != 0)
+    int fd;           /* the temporary, written */
+    char *random;     /* a random side name, malloc'd */
+    const char *tmp_path; /* named temporary: t.fixed or random */
+};
+
+/* Gives up p: its temporary (the fixed side name is ours to remove: we
+ * hold its lock) and everything it holds. errno is kept. */
+static void abandon(struct pending *p)
+{
+    int saved = errno;
+    if (p->tmp_path)
+        unlinkat(p->t.at, at_name(&p->t, p->tmp_path), 0);
+    free(p->random);
+    if (p->fd >= 0)
+        tmpf__os_close(p->fd);
+    p->fd = -1;
+    target_free(&p->t);
+    errno = saved;
+}
+
+/* Everything up to the move: target examined, the temporary made beside it
+ * and written, the attributes it keeps set. On failure nothing is left. */
+static int stage(struct pending *p, const char *target, const void *data,
+                 size_t n, unsigned flags)
+{
+    p->fd = -1;
+    p->random = NULL;
+    p->tmp_path = NULL;
+    if (target_split(target, flags, &p->t) != 0)
         return -1;
-    int fd = -1;
-    char *random = NULL;
-    const char *tmp_path = NULL; /* named temporary: t.fixed or random */
+    struct target *t = &p->t;
 
     /* Replacing: the permission bits of what target names now (through a
      * symlink: of the file it points to). A new file is created 0666 so
      * the kernel applies the umask (and a default ACL) exactly as for any
      * new file: no umask(2) dance, which would race with other threads. */
     struct stat st;
-    int exists = probe_target(&t, target, flags, &st);
+    int exists = probe_target(t, target, flags, &st);
     if (exists < 0)
         goto fail;
     /* Setuid, setgid and sticky bits are not carried over to new content. */
@@ -579,48 +601,176 @@ int tmpf_write_atomic(const char *target, const void *data, size_t n,
     struct stat made;
     bool made_ok = false;
     if ((flags & TMPF_NOCLOBBER) || n > SMALL_WRITE) {
-        fd = tmpf__os_open_tmpfile(t.at, t.at == AT_FDCWD ? t.dir : ".", perm);
+        p->fd = tmpf__os_open_tmpfile(t->at, t->at == AT_FDCWD ? t->dir : ".", perm);
         /* No O_TMPFILE here (kernel or file system): a named temporary.
          * Not cached: support differs from one file system to the next. */
-        if (fd < 0 && !tmpf__os_tmpfile_unsupported(errno))
+        if (p->fd < 0 && !tmpf__os_tmpfile_unsupported(errno))
             goto fail;
     }
-    if (fd < 0) {
-        fd = create_named(&t, perm, &random, &made, &made_ok);
-        if (fd < 0)
+    if (p->fd < 0) {
+        p->fd = create_named(t, perm, &p->random, &made, &made_ok);
+        if (p->fd < 0)
             goto fail;
-        tmp_path = random ? random : t.fixed;
+        p->tmp_path = p->random ? p->random : t->fixed;
     }
-    if (tmpf__os_write_all(fd, data, n) != 0)
+    if (tmpf__os_write_all(p->fd, data, n) != 0)
         goto fail;
     /* The kernel applied the umask (or a default ACL) to perm: put back
      * the bits the target has, and its owner and group. Usually they
      * survived it and one fstat (free for the fixed side name) saves the
      * fchmod and fchown. */
-    if (exists && adopt(fd, &st, made_ok ? &made : NULL, (int)perm, &t, target,
+    if (exists && adopt(p->fd, &st, made_ok ? &made : NULL, (int)perm, t, target,
                         flags) != 0)
         goto fail;
-    bool moved;
-    struct named tmp = {t.at, tmp_path ? at_name(&t, tmp_path) : NULL};
-    int rc = place(tmp, fd, fd, fd, target, &t, flags, &moved);
-    if (!moved)
-        goto fail;
-    int err = errno;
-    tmpf__os_close(fd);
-    free(random);
-    target_free(&t);
-    errno = err;
-    return rc;
-fail: {
-    /* The fixed side name is ours to remove: we hold its lock. */
-    int saved = errno;
-    if (tmp_path)
-        unlinkat(t.at, at_name(&t, tmp_path), 0);
-    free(random);
-    if (fd >= 0)
-        tmpf__os_close(fd);
-    target_free(&t);
-    errno = saved;
+    return 0;
+fail:
+    abandon(p);
     return -1;
 }
+
+/* Moves p's temporary into place (with the fsyncs flags ask for) and
+ * closes it; p's target stays for the caller to free. -1 with *moved set:
+ * only the directory fsync failed. */
+static int commit(struct pending *p, const char *target, unsigned flags,
+                  bool *moved)
+{
+    struct named tmp = {p->t.at, p->tmp_path ? at_name(&p->t, p->tmp_path) : NULL};
+    int rc = place(tmp, p->fd, p->fd, p->fd, target, &p->t, flags, moved);
+    if (!*moved) {
+        int saved = errno;
+        if (p->tmp_path)
+            unlinkat(p->t.at, at_name(&p->t, p->tmp_path), 0);
+        errno = saved;
+    }
+    int err = errno;
+    tmpf__os_close(p->fd);
+    p->fd = -1;
+    free(p->random);
+    p->random = NULL;
+    errno = err;
+    return rc;
+}
+
+int tmpf_write_atomic(const char *target, const void *data, size_t n,
+                      unsigned flags)
+{
+    if (!target || (!data && n > 0) || (flags & ~WRITE_FLAGS)) {
+        errno = EINVAL;
+        return -1;
+    }
+    struct pending p;
+    if (stage(&p, target, data, n, flags) != 0)
+        return -1;
+    bool moved;
+    int rc = commit(&p, target, flags, &moved);
+    int err = errno;
+    target_free(&p.t);
+    errno = err;
+    return rc;
+}
+
+/* tmpf_write_atomic_many: a moved item, to be ordered by directory. */
+struct moved_item {
+    const char *dir;
+    size_t i;
+};
+
+static int by_dir(const void *a, const void *b)
+{
+    return strcmp(((const struct moved_item *)a)->dir,
+                  ((const struct moved_item *)b)->dir);
+}
+
+/* Sets every item's error to err; -1 with errno err. */
+static int fail_all(tmpf_write *w, size_t n, int err)
+{
+    for (size_t i = 0; i < n; i++)
+        w[i].error = err;
+    errno = err;
+    return -1;
+}
+
+/*
+ * Durable: every temporary is written first, then all are synced at once
+ * (tmpf__os_sync_files), then each is renamed into place, then each
+ * distinct directory is fsync'd once: about one journal commit for the
+ * data and one per directory, instead of two per file.
+ */
+int tmpf_write_atomic_many(tmpf_write *w, size_t n, unsigned flags)
+{
+    if ((!w && n > 0) || (flags & ~WRITE_FLAGS))
+        return fail_all(w, w ? n : 0, EINVAL);
+    if (n == 0)
+        return 0;
+    struct pending *p = tmpf__calloc(n, sizeof *p);
+    struct moved_item *moved_items = p ? tmpf__calloc(n, sizeof *moved_items) : NULL;
+    int *fds = moved_items ? tmpf__calloc(n, 2 * sizeof *fds) : NULL;
+    if (!fds) {
+        free(p);
+        free(moved_items);
+        return fail_all(w, n, ENOMEM);
+    }
+    int *errs = fds + n;
+    bool durable = flags & TMPF_DURABLE;
+    unsigned item_flags = flags & ~(unsigned)TMPF_DURABLE;
+    size_t staged = 0;
+    for (size_t i = 0; i < n; i++) {
+        p[i].fd = -1;
+        w[i].error = 0;
+        if (!w[i].target || (!w[i].data && w[i].size > 0))
+            w[i].error = EINVAL;
+        else if (stage(&p[i], w[i].target, w[i].data, w[i].size, item_flags) != 0)
+            w[i].error = errno;
+        else
+            fds[staged++] = p[i].fd;
+    }
+    if (durable && staged) {
+        tmpf__os_sync_files(fds, errs, staged);
+        for (size_t i = 0, k = 0; i < n; i++) {
+            if (p[i].fd < 0)
+                continue;
+            int err = errs[k++];
+            if (err) {
+                w[i].error = errno = err;
+                abandon(&p[i]);
+            }
+        }
+    }
+    size_t moved_count = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (p[i].fd < 0)
+            continue;
+        bool moved;
+        if (commit(&p[i], w[i].target, item_flags, &moved) != 0)
+            w[i].error = errno;
+        if (moved)
+            moved_items[moved_count++] = (struct moved_item){p[i].t.dir, i};
+        else
+            target_free(&p[i].t);
+    }
+    if (durable && moved_count) {
+        qsort(moved_items, moved_count, sizeof *moved_items, by_dir);
+        for (size_t a = 0; a < moved_count;) {
+            size_t b = a + 1;
+            while (b < moved_count && !strcmp(moved_items[a].dir, moved_items[b].dir))
+                b++;
+            int dfd = tmpf__os_open_dir(moved_items[a].dir);
+            int err = dfd < 0 ? errno : tmpf__os_fsync(dfd, true) == 0 ? 0 : errno;
+            if (dfd >= 0)
+                tmpf__os_close(dfd);
+            for (size_t k = a; err && k < b; k++)
+                w[moved_items[k].i].error = err;
+            a = b;
+        }
+    }
+    for (size_t k = 0; k < moved_count; k++)
+        target_free(&p[moved_items[k].i].t);
+    free(fds);
+    free(moved_items);
+    free(p);
+    int first = 0;
+    for (size_t i = 0; i < n && !first; i++)
+        first = w[i].error;
+    errno = first;
+    return first ? -1 : 0;
 }
