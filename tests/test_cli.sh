@@ -510,7 +510,7 @@ check "dir: nothing left in TMPDIR" [ "$(snapshot)" = "$base" ]
 
 version=$("$T" --version)
 check "--version: tmpf X.Y.Z" matches "$version" '^tmpf [0-9]+\.[0-9]+\.[0-9]+$'
-for cmd in run write-atomic dir; do
+for cmd in run write-atomic publish dir; do
     out=$("$T" $cmd --help)
     check "$cmd --help: 0" [ $? = 0 ]
     check "$cmd --help: usage" matches "$out" "^Usage: tmpf $cmd"
@@ -518,7 +518,7 @@ for cmd in run write-atomic dir; do
 done
 out=$("$T" --help)
 check "--help mentions every command" \
-    [ "$(printf '%s\n' "$out" | grep -c -e '^  run' -e '^  write-atomic' -e '^  dir')" = 3 ]
+    [ "$(printf '%s\n' "$out" | grep -c -e "^  run" -e "^  write-atomic" -e "^  publish" -e "^  dir")" = 4 ]
 "$T" --help >/dev/full 2>/dev/null
 check "--help >/dev/full: 1" [ $? = 1 ]
 

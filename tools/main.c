@@ -69,6 +69,7 @@ static const struct {
     {"run", tool_run},
     {"write-atomic", tool_write_atomic},
     {"dir", tool_dir},
+    {"publish", tool_publish},
 };
 
 int main(int argc, char **argv)

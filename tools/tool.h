@@ -19,6 +19,7 @@ int tool_mktemp(int argc, char **argv);
 int tool_run(int argc, char **argv);
 int tool_write_atomic(int argc, char **argv);
 int tool_dir(int argc, char **argv);
+int tool_publish(int argc, char **argv);
 
 /* "tmpf: " + message + newline on stderr, as one write. */
 void tool_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
