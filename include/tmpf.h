@@ -284,29 +284,50 @@ TMPF_API int tmpf_file_cleanup(tmpf_file *f);
 /* ---- Atomic replacement ------------------------------------------------ */
 
 /*
- * Moves temporary f into place as target, atomically: rename(2) for a
- * named file; for an anonymous (O_TMPFILE) one, linkat(2) through
- * /proc/self/fd (no privilege needed) to target (TMPF_NOCLOBBER) or to a
- * side name beside target then rename over it (see "Side names" below), so
- * target never shows half-written content. A symlink at target is
- * replaced itself, not followed (rename semantics). A spooled file rolls
- * over first. flags: TMPF_NOCLOBBER fails with EEXIST if target exists
- * (renameat2 RENAME_NOREPLACE, else link + unlink); TMPF_DURABLE fsyncs
+ * Moves temporary f into place as target, atomically, through its
+ * descriptor: linkat(2) (AT_EMPTY_PATH, or /proc/self/fd without
+ * privilege) to target (TMPF_NOCLOBBER) or to a side name beside target
+ * then rename over it (see "Side names" below), so target never shows
+ * half-written content, and what lands there is the file f holds even if
+ * someone re-pointed its name (a temporary directory that others can
+ * write); a named f's old name is then removed only while it still
+ * designates that file. A named f whose name someone removed cannot be
+ * linked again: ENOENT. A named f closed with TMPF_KEEP_AFTER_CLOSE has
+ * no descriptor and is moved by name with rename(2). A symlink at target
+ * is replaced itself, not followed (rename semantics). A spooled file
+ * rolls over first. Replacing keeps what target names now (followed):
+ * its owner and group where the writer may set them (root; else the group
+ * if the writer is in it; else nothing, and no error), its permission
+ * bits unless f was created with an explicit opts.perm, and with
+ * TMPF_KEEP_XATTRS its POSIX ACL and user.* / security.* extended
+ * attributes (not security.capability; failing to set one is an error:
+ * EPERM, ENOTSUP). These are set on f before the move. A directory (or a
+ * symlink to one) at target is EISDIR; a device, FIFO or socket EPERM
+ * unless TMPF_REPLACE_SPECIAL. flags: TMPF_NOCLOBBER fails with EEXIST if
+ * target exists (no look at it); TMPF_DURABLE fsyncs
  * the file before and target's directory after (exactly two fsyncs), and
  * opens that directory first and works relative to it, so the directory
  * synced is the one the file went into even if its path is re-pointed
  * meanwhile. Without TMPF_DURABLE each step resolves target's path anew,
  * as rename(2) does: if a directory on it is renamed during the call, the
  * move can fail (ENOENT, target untouched) and leave the side name below.
+ * TMPF_ACROSS_FS: when target is on another file system, the data is
+ * copied (copy_file_range, else read/write; holes kept) to a new file at
+ * the side name, which gets what the move would have given f, is synced
+ * with TMPF_DURABLE and renamed over target; then the temporary is
+ * removed and f is that new file (same descriptor number and offset). A
+ * failed copy (ENOSPC midway) leaves no side file and target untouched.
  * On success f is no longer temporary (close and cleanup leave it) and
  * tmpf_file_path reports target made absolute. On failure f and target
- * are as before. Errors: -1 with EINVAL (NULL, flags other than the two
- * above), EISDIR (target ends in "/", "." or ".."), EEXIST, EXDEV (other
- * file system), EBADF (anonymous and closed), ENOENT (deleted on close,
- * missing directory, or an anonymous file made without O_TMPFILE, which
- * cannot be named), EACCES, ENOSPC, ... One exception: if only the final
- * directory fsync fails, the file is already at target (f says so) and -1
- * reports that the move may not be durable.
+ * are as before (except the attributes already given to f). Errors: -1
+ * with EINVAL (NULL, unknown flags), ENOENT (empty target), EISDIR (target
+ * ends in "/", "." or "..", or is a directory), EPERM, EEXIST, EXDEV
+ * (other file system, without TMPF_ACROSS_FS), EBADF (anonymous and
+ * closed), ENOENT (deleted on close, missing directory, or an anonymous
+ * file made without O_TMPFILE, which cannot be named), EACCES, ENOSPC, ...
+ * One exception: if only the final directory fsync fails, the file is
+ * already at target (f says so) and -1 reports that the move may not be
+ * durable.
  *
  * Side names. No system call links a file over an existing name, so a
  * replace by an anonymous file, and every tmpf_write_atomic temporary,
@@ -341,8 +362,11 @@ TMPF_API int tmpf_file_persist(tmpf_file *f, const char *target, unsigned flags)
  * file a symlink points to) are kept, without setuid/setgid/sticky, and
  * the temporary is created with them; a new file is created 0666 and the
  * kernel applies the umask (and a default ACL) as for any new file, so no
- * racy umask(2) call is made. Owner, ACLs and xattrs are the writer's
- * defaults, not copied. flags as tmpf_file_persist. On failure target is
+ * racy umask(2) call is made. Owner and group are kept as by
+ * tmpf_file_persist, ACLs and xattrs with TMPF_KEEP_XATTRS; an existing
+ * target that is not a regular file is refused the same way (EPERM).
+ * flags as tmpf_file_persist (TMPF_ACROSS_FS has nothing to do: the
+ * temporary is made beside target). On failure target is
  * untouched and nothing is left behind, with tmpf_file_persist's one
  * exception: with TMPF_DURABLE, if only the final directory fsync fails,
  * target already holds the new bytes and -1 reports that this may not be

@@ -721,8 +721,16 @@ int tmpf_write_atomic_many(tmpf_write *w, size_t n, unsigned flags)
             w[i].error = EINVAL;
         else if (stage(&p[i], w[i].target, w[i].data, w[i].size, item_flags) != 0)
             w[i].error = errno;
-        else
+        else if (durable)
             fds[staged++] = p[i].fd;
+        else {
+            /* Nothing to share without syncs: each item is a plain
+             * tmpf_write_atomic, with one temporary open at a time. */
+            bool moved;
+            if (commit(&p[i], w[i].target, item_flags, &moved) != 0)
+                w[i].error = errno;
+            target_free(&p[i].t);
+        }
     }
     if (durable && staged) {
         tmpf__os_sync_files(fds, errs, staged);
