@@ -1,6 +1,6 @@
 /* Durable batches (tmpf_write_atomic_many): start writeback of every file,
- * then fsync them (once one has had to wait for a device) from several
- * threads at once, so that the file system
+ * then fsync them from several threads at once (on a file system in
+ * memory, one at a time: nothing to wait for), so that the file system
  * can serve many waits with one journal commit and one device flush
  * (ext4's and xfs's log force is shared by concurrent fsyncs). All threads
  * are joined before the call returns: no work is left running. */
@@ -9,7 +9,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <time.h>
+#if defined(__linux__)
+#include <linux/magic.h>
+#include <sys/vfs.h>
+#endif
 #include <unistd.h>
 
 /* Threads besides the caller's. A wait for a flush costs no CPU, so more
@@ -34,15 +37,18 @@ static void *sync_worker(void *arg)
     }
 }
 
-/* An fsync that returns faster than this did not wait for a device (tmpfs,
- * or nothing dirty): threads would cost more than they could save. */
-#define FAST_SYNC_NS 100000L
-
-static long elapsed_ns(const struct timespec *t0)
+/* Whether fsync of fd has nothing to wait for: a file system in memory
+ * (tmpfs, ramfs), where threads would only cost. */
+static bool in_memory(int fd)
 {
-    struct timespec t1;
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    return (t1.tv_sec - t0->tv_sec) * 1000000000L + (t1.tv_nsec - t0->tv_nsec);
+#if defined(__linux__)
+    struct statfs fs;
+    return fstatfs(fd, &fs) == 0 &&
+           (fs.f_type == TMPFS_MAGIC || fs.f_type == RAMFS_MAGIC);
+#else
+    (void)fd;
+    return false;
+#endif
 }
 
 void tmpf__os_sync_files(const int *fds, int *errs, size_t n)
@@ -52,17 +58,12 @@ void tmpf__os_sync_files(const int *fds, int *errs, size_t n)
     for (size_t i = 0; i < n; i++)
         sync_file_range(fds[i], 0, 0, SYNC_FILE_RANGE_WRITE);
 #endif
-    /* One at a time while they are fast; at the first that had to wait,
-     * the rest concurrently. */
+    /* In memory: one at a time (each returns at once). Else all at once:
+     * one fsync alone first would wait for a whole commit by itself. */
     size_t first = 0;
-    while (first < n) {
-        struct timespec t0;
-        clock_gettime(CLOCK_MONOTONIC, &t0);
-        errs[first] = tmpf__os_fsync(fds[first], false) == 0 ? 0 : errno;
-        first++;
-        if (elapsed_ns(&t0) > FAST_SYNC_NS)
-            break;
-    }
+    if (n > 0 && in_memory(fds[0]))
+        for (; first < n; first++)
+            errs[first] = tmpf__os_fsync(fds[first], false) == 0 ? 0 : errno;
     struct sync_job j = {fds, errs, n, first};
     pthread_t threads[SYNC_THREADS];
     size_t started = 0;
