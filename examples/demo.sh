@@ -25,7 +25,7 @@ run 'f=$(tmpf --suffix=.txt) && echo "hello" > "$f" && ls -l "$f" && rm -f "$f"'
 run 'd=$(tmpf -d) && ls -ld "$d" && rmdir "$d"'
 run 'tmpf -p . report.XXXX.csv && rm -f report.*.csv'
 run "tmpf run -- sh -c 'echo \"CMD runs in \$TMPDIR\"; seq 3 > \"\$TMPDIR/work\"; ls \"\$TMPDIR\"'"
-run 'ls -A "$scratch"   # nothing left behind'
+run 'ls -A "$TMPDIR"   # empty: tmpf run removed its directory'
 run "tmpf run -- sh -c 'exit 3' || echo \"exit status \$?, also cleaned up\""
 run "printf 'pear\napple\npear\n' > words && sort -u words | tmpf write-atomic words && cat words"
 run 'tmpf write-atomic /nonexistent/dir/file < words || echo "exit status $?"'

@@ -71,7 +71,10 @@ enum {
     TMPF_NOCLOBBER = 1u << 5,
     /* persist / write_atomic: fsync the file before and its directory after. */
     TMPF_DURABLE = 1u << 6,
-    /* (1u << 7 is reserved.) */
+    /* Hold flock(LOCK_SH) on an open named file and on a directory while
+     * it lives, so tmpf_sweep and systemd-tmpfiles leave it alone
+     * (TMPF_LOCK=1 in the environment sets it for every temporary). */
+    TMPF_LOCK = 1u << 7,
     /* persist / dir_persist: on EXDEV (target on another file system) copy
      * to a side name beside target, then rename: still all-or-nothing. */
     TMPF_ACROSS_FS = 1u << 8,
@@ -114,10 +117,17 @@ TMPF_API const char *tmpf_version(void);
 /*
  * The directory temporaries go to when opts.dir is NULL: the first of
  * $TMPDIR, $TEMP, $TMP, /tmp, /var/tmp, /usr/tmp and the current directory
- * in which a file can really be created and written (an unnamed O_TMPFILE
- * file where the file system has them, else a named one, removed again:
- * the probe leaves nothing). Chosen once per process (thread-safe) and
- * returned as an absolute path owned by the library. In a setuid/setgid process the environment is ignored.
+ * that passes the vetting and in which a file can really be created and
+ * written with a name of full length (an unnamed O_TMPFILE file plus a
+ * length check where the file system has them, else a named file, removed
+ * again: the probe leaves nothing). Vetting passes over a directory that
+ * group or others can write without the sticky bit, or that belongs to a
+ * user other than the caller and root (they could rename or remove what
+ * tmpf creates there); the event hook hears of each candidate passed over
+ * (TMPF_EVENT_TEMPDIR_SKIPPED). An explicit opts.dir or tmpf_settempdir is
+ * not vetted. Chosen once per process (thread-safe) and returned as an
+ * absolute path owned by the library. In a setuid/setgid process the
+ * environment is ignored.
  * Errors: NULL with ENOENT when no candidate works.
  */
 TMPF_API const char *tmpf_gettempdir(void);
@@ -508,6 +518,73 @@ TMPF_API tmpf_scope *tmpf_scope_new(unsigned flags);
  * first errno (EACCES, EBUSY, ...), unless TMPF_IGNORE_CLEANUP_ERRORS. */
 TMPF_API int tmpf_scope_cleanup(tmpf_scope *s);
 
+/* ---- Crash safety (docs/CRASH-SAFETY.md) ------------------------------- */
+
+/*
+ * Removes, from any context, every temporary of this process that its
+ * normal cleanup would remove: named files (also closed KEEP_AFTER_CLOSE
+ * ones), temporary directories with their trees (never following a
+ * symlink, never leaving the tree), side files of an unfinished persist or
+ * write_atomic, and scope-registered mkstemp / mkdtemp paths. Kept and
+ * persisted ones stay. Async-signal-safe: no allocation, no stdio, no
+ * lock; callable from a signal handler. Objects stay valid: their later
+ * cleanup finds nothing to remove and succeeds. Before removing a name it
+ * checks that the name still leads to the temporary (device and inode when
+ * known, else the open descriptor, else type and owner). Returns how many
+ * temporaries it removed (a directory with its tree counts once), or -1
+ * with errno (EBUSY: called from inside itself) when some could not be
+ * removed (the others are removed all the same).
+ */
+TMPF_API int tmpf_emergency_cleanup(void);
+
+/*
+ * Installs handlers for signals[0..n) (NULL, 0: SIGHUP, SIGINT, SIGQUIT,
+ * SIGTERM) that run tmpf_emergency_cleanup, then chain to the handler that
+ * was there before, or restore the default disposition and re-raise, so
+ * the process still dies of that signal. A signal ignored at the time of
+ * the call is left ignored. Calling it again re-installs (the chain stays
+ * one deep per signal). Not thread-safe against other sigaction calls for
+ * the same signals. Errors: -1 with EINVAL (a signal that cannot be
+ * caught or that does not end the process by default: SIGKILL, SIGSTOP,
+ * SIGCHLD, ...; n > 0 with NULL), nothing installed.
+ */
+TMPF_API int tmpf_cleanup_on_signals(const int *signals, size_t n);
+
+/*
+ * Starts the crash guard (idempotent): a child process that waits for
+ * this one to die and then removes what tmpf_emergency_cleanup would,
+ * within a second, checking device and inode first (SIGKILL, the OOM
+ * killer, abort, a crash). It ignores SIGINT, SIGHUP and SIGQUIT, holds no
+ * descriptor of yours, and reads a shared-memory registry only after the
+ * death (registration costs memory writes and, while the guard runs, one
+ * fstat). A forked child gets a guard of its own at its first creation;
+ * an exec'd program has none. The guard is a child process: a wait(-1)
+ * loop sees it. TMPF_CRASH_GUARD=1 in the environment starts it at the
+ * first creation. Call it before creating threads where you can (it
+ * forks). Errors: -1 with errno (EAGAIN, ENOMEM, ENOSYS where
+ * unsupported).
+ */
+TMPF_API int tmpf_crash_guard(void);
+
+/*
+ * Removes orphans of dead processes from opts.dir (NULL: the temporary
+ * directory): entries named opts.prefix + opts.rand_len (0: 8) characters
+ * of the name alphabet + opts.suffix, owned by the effective uid, not
+ * locked (TMPF_LOCK) by a live holder, and not modified for
+ * min_age_seconds. Symlinks are removed, never followed; directories go
+ * with tmpf_rmtree's guarantees. An unlocked live temporary is protected
+ * by min_age_seconds alone. With TMPF_KEEP in opts.flags nothing is
+ * removed (a dry run: the count says what would be). Each entry is also
+ * reported to the event hook (TMPF_EVENT_DELETE, or TMPF_EVENT_KEEP in a
+ * dry run; not counted in tmpf_get_stats). Returns how many entries of the
+ * directory it removed (a directory with its tree counts once), or -1 with
+ * errno:
+ * EINVAL (opts or opts.prefix NULL: "tmp" would match everyone's files;
+ * invalid options), ENOENT, EACCES, ... for the directory; failures on
+ * single entries are skipped.
+ */
+TMPF_API long tmpf_sweep(const tmpf_opts *opts, unsigned min_age_seconds);
+
 /* ---- Audit ------------------------------------------------------------- */
 
 typedef enum tmpf_kind {
@@ -527,7 +604,8 @@ typedef enum tmpf_event_type {
     TMPF_EVENT_ROLLOVER,
     TMPF_EVENT_PERSIST,
     TMPF_EVENT_KEEP,
-    TMPF_EVENT_CLEANUP_FAILED
+    TMPF_EVENT_CLEANUP_FAILED,
+    TMPF_EVENT_TEMPDIR_SKIPPED /* tmpf_gettempdir passed over a candidate */
 } tmpf_event_type;
 
 typedef struct tmpf_event {
@@ -538,6 +616,7 @@ typedef struct tmpf_event {
     uint64_t bytes;     /* ROLLOVER: bytes moved to disk */
     int error;          /* CLEANUP_FAILED: the errno */
     const void *object; /* identifies the temporary across its events */
+    const char *reason; /* TEMPDIR_SKIPPED: why, in words; else NULL */
 } tmpf_event;
 
 /*
@@ -547,7 +626,12 @@ typedef struct tmpf_event {
  * so the old ctx may be freed. Temporaries created inside the hook do not
  * call it again. Event order per temporary: CREATE, then for files CLOSE,
  * then DELETE (or KEEP / PERSIST); ROLLOVER when a spooled file moves to
- * disk; CLEANUP_FAILED with the errno when a removal fails.
+ * disk; CLEANUP_FAILED with the errno when a removal fails (ESTALE: the
+ * name designates something else now, which was left alone).
+ * TEMPDIR_SKIPPED, with the candidate as path, kind DIRECTORY and object
+ * NULL, for each candidate tmpf_gettempdir passes over: error is EPERM
+ * for the vetting rules (see tmpf_gettempdir), else the probe's errno
+ * (ENOENT, EACCES, ENAMETOOLONG, ...); reason says it in words.
  */
 TMPF_API void tmpf_set_event_hook(void (*hook)(const tmpf_event *ev, void *ctx),
                                   void *ctx);

@@ -6,11 +6,8 @@
 #include "internal.h"
 
 #include <errno.h>
-#include <pthread.h>
-#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 typedef void (*hook_fn)(const tmpf_event *ev, void *ctx);
 
@@ -25,7 +22,6 @@ static struct {
  * a sequence counter (odd while a writer changes the pair) lets readers
  * retry instead of locking. in_flight counts running hook calls so that
  * tmpf_set_event_hook can wait for the old hook to finish. */
-static pthread_mutex_t hook_lock = PTHREAD_MUTEX_INITIALIZER;
 static atomic_uint hook_seq;
 static _Atomic(hook_fn) hook_function;
 static _Atomic(void *) hook_context;
@@ -43,10 +39,8 @@ struct tracked {
 };
 
 static atomic_bool tracking;
-static pthread_mutex_t track_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct tracked *tracked_head;
 static FILE *report_stream; /* NULL: stderr */
-static pthread_once_t report_once = PTHREAD_ONCE_INIT;
 
 static const char *const creating_call[TMPF_KIND_COUNT] = {
     [TMPF_KIND_MKSTEMP] = "tmpf_mkstemp",
@@ -67,17 +61,17 @@ static void track(const void *obj, tmpf_kind kind, const char *path)
     t->obj = obj;
     t->kind = kind;
     t->path = path ? strdup(path) : NULL;
-    pthread_mutex_lock(&track_lock);
+    tmpf__os_lock(TMPF__LOCK_AUDIT_TRACK);
     t->next = tracked_head;
     if (tracked_head)
         tracked_head->prev = t;
     tracked_head = t;
-    pthread_mutex_unlock(&track_lock);
+    tmpf__os_unlock(TMPF__LOCK_AUDIT_TRACK);
 }
 
 static void untrack(const void *obj)
 {
-    pthread_mutex_lock(&track_lock);
+    tmpf__os_lock(TMPF__LOCK_AUDIT_TRACK);
     for (struct tracked *t = tracked_head; t; t = t->next) {
         if (t->obj != obj)
             continue;
@@ -91,7 +85,7 @@ static void untrack(const void *obj)
         free(t);
         break;
     }
-    pthread_mutex_unlock(&track_lock);
+    tmpf__os_unlock(TMPF__LOCK_AUDIT_TRACK);
 }
 
 /* A low-level temporary (tmpf_mkstemp / tmpf_mkdtemp) is removed by the
@@ -101,14 +95,13 @@ static bool still_leaked(const struct tracked *t)
 {
     if (t->kind != TMPF_KIND_MKSTEMP && t->kind != TMPF_KIND_MKDTEMP)
         return true;
-    struct stat st;
-    return t->path && lstat(t->path, &st) == 0;
+    return t->path && tmpf__os_lexists(t->path);
 }
 
 static int report(FILE *out, bool print)
 {
     int n = 0;
-    pthread_mutex_lock(&track_lock);
+    tmpf__os_lock(TMPF__LOCK_AUDIT_TRACK);
     for (struct tracked *t = tracked_head; t; t = t->next) {
         if (!still_leaked(t))
             continue;
@@ -120,7 +113,7 @@ static int report(FILE *out, bool print)
                         : "file",
                     creating_call[t->kind], t->path ? t->path : "(no name)");
     }
-    pthread_mutex_unlock(&track_lock);
+    tmpf__os_unlock(TMPF__LOCK_AUDIT_TRACK);
     return n;
 }
 
@@ -135,7 +128,7 @@ static void register_report(void) { atexit(report_at_exit); }
 
 static void start_tracking(void)
 {
-    pthread_once(&report_once, register_report);
+    tmpf__os_once(TMPF__ONCE_LEAK_REPORT, register_report);
     atomic_store(&tracking, true);
 }
 
@@ -148,9 +141,9 @@ __attribute__((constructor)) static void tracking_from_environment(void)
 
 int tmpf_leak_report(FILE *out)
 {
-    pthread_mutex_lock(&track_lock);
+    tmpf__os_lock(TMPF__LOCK_AUDIT_TRACK);
     report_stream = out;
-    pthread_mutex_unlock(&track_lock);
+    tmpf__os_unlock(TMPF__LOCK_AUDIT_TRACK);
     start_tracking();
     return report(NULL, false);
 }
@@ -190,6 +183,7 @@ static void count(tmpf_event_type type, tmpf_kind kind)
         add(&counters.cleanup_failures, 1);
         break;
     case TMPF_EVENT_CLOSE:
+    case TMPF_EVENT_TEMPDIR_SKIPPED:
         break;
     }
 }
@@ -206,7 +200,7 @@ static void call_hook(const tmpf_event *ev)
         if (!(seq & 1) &&
             atomic_load_explicit(&hook_seq, memory_order_acquire) == seq)
             break;
-        sched_yield();
+        tmpf__os_yield();
     }
     if (fn) {
         int saved = errno;
@@ -233,7 +227,25 @@ void tmpf__audit(tmpf_event_type type, tmpf_kind kind, const void *obj,
             atomic_load_explicit(&hook_function, memory_order_relaxed) == NULL, 1) ||
         in_hook)
         return;
-    tmpf_event ev = {type, kind, path, fd, bytes, error, obj};
+    tmpf_event ev = {type, kind, path, fd, bytes, error, obj, NULL};
+    call_hook(&ev);
+}
+
+void tmpf__audit_tempdir_skipped(const char *dir, int error, const char *reason)
+{
+    if (atomic_load_explicit(&hook_function, memory_order_relaxed) == NULL || in_hook)
+        return;
+    tmpf_event ev = {TMPF_EVENT_TEMPDIR_SKIPPED, TMPF_KIND_DIRECTORY, dir, -1, 0,
+                     error, NULL, reason};
+    call_hook(&ev);
+}
+
+void tmpf__audit_notify(tmpf_event_type type, tmpf_kind kind, const char *path)
+{
+    if (atomic_load_explicit(&hook_function, memory_order_relaxed) == NULL ||
+        in_hook)
+        return;
+    tmpf_event ev = {type, kind, path, -1, 0, 0, path, NULL};
     call_hook(&ev);
 }
 
@@ -251,7 +263,7 @@ void tmpf__audit_spool_closed(void)
 
 void tmpf_set_event_hook(void (*hook)(const tmpf_event *ev, void *ctx), void *ctx)
 {
-    pthread_mutex_lock(&hook_lock);
+    tmpf__os_lock(TMPF__LOCK_AUDIT_HOOK);
     atomic_fetch_add_explicit(&hook_seq, 1, memory_order_acq_rel);
     atomic_store_explicit(&hook_context, hook ? ctx : NULL, memory_order_release);
     atomic_store_explicit(&hook_function, hook, memory_order_release);
@@ -261,8 +273,8 @@ void tmpf_set_event_hook(void (*hook)(const tmpf_event *ev, void *ctx), void *ct
      * (the caller is such a call), so it returns at once. */
     if (!in_hook)
         while (atomic_load_explicit(&in_flight, memory_order_acquire) > 0)
-            sched_yield();
-    pthread_mutex_unlock(&hook_lock);
+            tmpf__os_yield();
+    tmpf__os_unlock(TMPF__LOCK_AUDIT_HOOK);
 }
 
 int tmpf_get_stats(tmpf_stats *out)

@@ -12,7 +12,7 @@
 #include "internal.h"
 
 #include <errno.h>
-#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,9 +20,10 @@
 #define SIDE_BASE_MAX 64
 
 struct dtarget {
-    char *dir;        /* target's directory as spelled; "." or "/" */
+    char *dir;        /* target's directory as spelled; "." or the root */
     const char *base; /* its last component (inside dir's allocation) */
-    int at;           /* dir, open */
+    size_t leaf_at;   /* where the last component starts in side paths */
+    int at;           /* dir, open: every step works relative to it */
     char prefix[SIDE_BASE_MAX + 4];
 };
 
@@ -34,28 +35,33 @@ static int dtarget_split(const char *target, struct dtarget *t)
     if (!t->dir)
         return -1;
     memcpy(t->dir, target, len + 1);
-    while (len > 1 && t->dir[len - 1] == '/')
+    while (len > 1 && tmpf__os_is_sep(t->dir[len - 1]))
         t->dir[--len] = '\0';
-    char *slash = strrchr(t->dir, '/');
-    if (!slash) {
+    size_t root = tmpf__os_root_len(t->dir);
+    size_t cut = len;
+    while (cut > root && !tmpf__os_is_sep(t->dir[cut - 1]))
+        cut--;
+    if (cut == 0) {
         /* "name": dir "." and the name after it. */
         memmove(t->dir + 2, t->dir, len + 1);
         memcpy(t->dir, ".", 2);
         t->base = t->dir + 2;
-    } else if (slash == t->dir) {
-        /* "/name": dir "/" and the name after it. */
-        memmove(t->dir + 2, t->dir + 1, len);
-        t->dir[1] = '\0';
-        t->base = t->dir + 2;
+    } else if (cut == root) {
+        /* "/name": dir the root and the name after it. */
+        memmove(t->dir + root + 1, t->dir + root, len - root + 1);
+        t->dir[root] = '\0';
+        t->base = t->dir + root + 1;
     } else {
-        *slash = '\0';
-        t->base = slash + 1;
+        t->dir[cut - 1] = '\0';
+        t->base = t->dir + cut;
     }
     if (!*t->base || !strcmp(t->base, ".") || !strcmp(t->base, "..")) {
         free(t->dir);
-        errno = EINVAL; /* "/", "." and "..": like rename(2) */
+        errno = EINVAL; /* the root, "." and "..": like rename(2) */
         return -1;
     }
+    size_t dir_len = strlen(t->dir);
+    t->leaf_at = dir_len + (tmpf__os_root_len(t->dir) == dir_len ? 0 : 1);
     snprintf(t->prefix, sizeof t->prefix, ".#%.*s.", SIDE_BASE_MAX, t->base);
     t->at = tmpf__os_open_dir(t->dir);
     if (t->at < 0) {
@@ -65,6 +71,13 @@ static int dtarget_split(const char *target, struct dtarget *t)
         return -1;
     }
     return 0;
+}
+
+/* A side path (built by tmpf__create) as the *at calls relative to t->at
+ * take it. */
+static const char *leaf(const struct dtarget *t, const char *side)
+{
+    return side + t->leaf_at;
 }
 
 static void dtarget_free(struct dtarget *t)
@@ -85,13 +98,14 @@ static void side_opts(const struct dtarget *t, tmpf__opts *r)
 }
 
 struct side_try {
-    const char *from;
+    const struct dtarget *t;
+    const char *from; /* absolute */
 };
 
 static int try_side(const char *path, void *ctx)
 {
     const struct side_try *c = ctx;
-    return tmpf__os_rename_dir_noreplace(AT_FDCWD, c->from, AT_FDCWD, path);
+    return tmpf__os_rename_dir_noreplace(c->t->at, c->from, c->t->at, leaf(c->t, path));
 }
 
 /* Moves d's tree to a random side name in t's directory (*side, malloc'd)
@@ -101,21 +115,23 @@ static int to_side(tmpf_dir *d, int fd, const struct dtarget *t, char **side)
 {
     tmpf__opts r;
     side_opts(t, &r);
-    struct side_try c = {d->path};
+    struct side_try c = {t, d->path};
     if (tmpf__create(&r, try_side, &c, side) < 0)
         return -1;
-    int same = tmpf__os_is_file_at(AT_FDCWD, *side, fd);
+    int same = tmpf__os_is_file_at(t->at, leaf(t, *side), fd);
     if (same == 1)
         return 0;
     /* Not what tmpf made: someone re-pointed d's name. Back it goes. */
     int saved = same == 0 ? ESTALE : errno;
-    if (tmpf__os_rename_dir_noreplace(AT_FDCWD, *side, AT_FDCWD, d->path) == 0)
+    if (tmpf__os_rename_dir_noreplace(t->at, leaf(t, *side), t->at, d->path) == 0)
         free(*side);
     else {
         /* Cannot: d then names it where it is, and its cleanup goes
          * there (checked against its descriptor like any cleanup). */
         free(d->path);
         d->path = *side;
+        tmpf__reg_end(&d->reg, TMPF__REG_REMOVED); /* re-registered */
+        tmpf__reg_add(&d->reg, TMPF__REG_DIR, d->path, fd);
     }
     *side = NULL;
     errno = saved;
@@ -124,15 +140,14 @@ static int to_side(tmpf_dir *d, int fd, const struct dtarget *t, char **side)
 
 static int try_mkdir(const char *path, void *ctx)
 {
-    (void)ctx;
-    return tmpf__os_make_dir_at(AT_FDCWD, path, 0700);
+    const struct dtarget *t = ctx;
+    return tmpf__os_make_dir_at(t->at, leaf(t, path), 0700);
 }
 
 /* Removes side (in t's directory) and everything below it. */
 static int remove_side(const struct dtarget *t, const char *side)
 {
-    size_t skip = strlen(t->dir) + (strcmp(t->dir, "/") != 0);
-    return tmpf__os_rmtree(t->dir, side + skip);
+    return tmpf__os_rmtree(t->dir, leaf(t, side));
 }
 
 /* TMPF_ACROSS_FS: a copy of the tree open as fd at a new random side name
@@ -143,7 +158,7 @@ static int copy_to_side(int fd, const struct dtarget *t, unsigned flags,
 {
     tmpf__opts r;
     side_opts(t, &r);
-    if (tmpf__create(&r, try_mkdir, NULL, side) < 0)
+    if (tmpf__create(&r, try_mkdir, (void *)t, side) < 0)
         return -1;
     int sfd = tmpf__os_open_dir(*side);
     int rc = sfd < 0 ? -1 : tmpf__os_copy_tree(fd, sfd);
@@ -164,14 +179,15 @@ static int copy_to_side(int fd, const struct dtarget *t, unsigned flags,
 /* Publishes the tree at side as target: 1 if it replaced a directory
  * (whose tree is now at side), 0 if target was absent, -1 with errno
  * (nothing changed). */
-static int publish(const char *side, const char *target, unsigned flags)
+static int publish(const struct dtarget *t, const char *side_path, unsigned flags)
 {
+    const char *side = leaf(t, side_path), *target = t->base;
     for (int tries = 0; tries < 16; tries++) {
-        if (tmpf__os_rename_dir_noreplace(AT_FDCWD, side, AT_FDCWD, target) == 0)
+        if (tmpf__os_rename_dir_noreplace(t->at, side, t->at, target) == 0)
             return 0;
         if (errno != EEXIST || (flags & TMPF_NOCLOBBER))
             return -1;
-        int is_dir = tmpf__os_is_dir_at(AT_FDCWD, target);
+        int is_dir = tmpf__os_is_dir_at(t->at, target);
         if (is_dir < 0 && errno == ENOENT)
             continue; /* removed meanwhile: rename again */
         if (is_dir <= 0) {
@@ -179,16 +195,16 @@ static int publish(const char *side, const char *target, unsigned flags)
                 errno = ENOTDIR;
             return -1;
         }
-        if (tmpf__os_rename_exchange(AT_FDCWD, side, AT_FDCWD, target) != 0) {
+        if (tmpf__os_rename_exchange(t->at, side, t->at, target) != 0) {
             if (errno == ENOENT)
                 continue;
             return -1;
         }
         /* A directory a moment ago; if something else was swapped in
          * since, it goes back. */
-        if (tmpf__os_is_dir_at(AT_FDCWD, side) == 1)
+        if (tmpf__os_is_dir_at(t->at, side) == 1)
             return 1;
-        tmpf__os_rename_exchange(AT_FDCWD, side, AT_FDCWD, target);
+        tmpf__os_rename_exchange(t->at, side, t->at, target);
         errno = ENOTDIR;
         return -1;
     }
@@ -229,17 +245,19 @@ int tmpf_dir_persist(tmpf_dir *d, const char *target, unsigned flags)
             goto fail;
         copied = true;
     }
-    int replaced = publish(side, target, flags);
+    int replaced = publish(&t, side, flags);
     if (replaced < 0) {
         int saved = errno;
         if (copied)
             remove_side(&t, side);
-        else if (tmpf__os_rename_dir_noreplace(AT_FDCWD, side, AT_FDCWD, d->path) != 0) {
+        else if (tmpf__os_rename_dir_noreplace(t.at, leaf(&t, side), t.at, d->path) != 0) {
             /* Its old name was taken meanwhile: it stays temporary where
              * it is now, and cleanup removes it from there. */
             free(d->path);
             d->path = side;
             side = NULL;
+            tmpf__reg_end(&d->reg, TMPF__REG_REMOVED); /* re-registered */
+            tmpf__reg_add(&d->reg, TMPF__REG_DIR, d->path, fd);
         }
         errno = saved;
         goto fail;
@@ -273,6 +291,7 @@ int tmpf_dir_persist(tmpf_dir *d, const char *target, unsigned flags)
     free(d->path);
     d->path = abs;
     d->kept = true;
+    tmpf__reg_end(&d->reg, TMPF__REG_PERSISTED); /* crash layers: not ours */
     tmpf__scope_forget(d->scope_entry);
     d->scope_entry = NULL;
     if (!was_kept)

@@ -93,8 +93,15 @@ int tmpf__open_anonymous(const tmpf__opts *r)
     int fd = tmpf__create_file(r, perm, &path);
     if (fd < 0)
         return -1;
+    tmpf__reg reg; /* crash layers: the name exists until the unlink */
+    tmpf__reg_add(&reg, TMPF__REG_ROLLED, path, fd);
+    /* A failed unlink is tried once more (a transient EIO, EINTR on a
+     * network file system): the name must not outlive the call. */
     int rc = unlink(path);
+    if (rc != 0 && errno != ENOENT)
+        rc = unlink(path);
     int saved = errno;
+    tmpf__reg_end(&reg, TMPF__REG_REMOVED);
     free(path);
     if (rc != 0) {
         /* The name would outlive the descriptor: better no file at all. */
@@ -120,6 +127,7 @@ static tmpf_file *file_new(tmpf_kind kind, unsigned flags)
 
 static void file_free(tmpf_file *f)
 {
+    tmpf__reg_end(&f->reg, TMPF__REG_REMOVED); /* crash layers: no longer ours */
     free(f->path);
     free(f);
 }
@@ -167,8 +175,16 @@ tmpf_file *tmpf_named_temporary_file(const tmpf_opts *opts)
     if (f->fd < 0)
         goto fail;
     f->on_disk_name = true;
+    /* Where others can rename entries, the name is removed only while it
+     * designates this file (identity.c). */
+    if (tmpf__dir_shared(&r) && tmpf__ident_of_fd(f->fd, &f->ident) != 0)
+        goto fail;
+    if (tmpf__lock_wanted(r.flags) && tmpf__os_lock_shared(f->fd) != 0)
+        goto fail;
     if (tmpf__scope_add(&r, TMPF_KIND_NAMED, f->path, f, &f->scope_entry) != 0)
         goto fail;
+    if (!(r.flags & TMPF_KEEP)) /* crash layers */
+        tmpf__reg_add(&f->reg, TMPF__REG_FILE, f->path, f->fd);
     tmpf__audit(TMPF_EVENT_CREATE, TMPF_KIND_NAMED, f, f->path, f->fd, 0, 0);
     tmpf__opts_done(&r);
     return f;
@@ -420,11 +436,8 @@ int tmpf_file_sync(tmpf_file *f)
         return -1;
     if (in_memory(f))
         return 0;
-    int rc;
-    do
-        rc = fsync(f->fd);
-    while (rc != 0 && errno == EINTR);
-    return rc;
+    /* The platform's one durable sync (F_FULLFSYNC on macOS). */
+    return tmpf__os_fsync(f->fd, false);
 }
 
 int tmpf_file_fileno(tmpf_file *f)
@@ -447,12 +460,33 @@ int tmpf_file_rollover(tmpf_file *f)
 
 bool tmpf_file_rolled(const tmpf_file *f) { return f && !in_memory(f); }
 
+/* The stream's callbacks (unix/stream.c calls only what it is given). */
+static ssize_t stream_read(void *f, void *buf, size_t n)
+{
+    return tmpf__file_read_raw(f, buf, n);
+}
+static ssize_t stream_write(void *f, const void *buf, size_t n)
+{
+    return tmpf__file_write_raw(f, buf, n);
+}
+static int64_t stream_seek(void *f, int64_t offset, int whence)
+{
+    return tmpf__file_seek_raw(f, offset, whence);
+}
+static int stream_fileno(void *f)
+{
+    return tmpf_file_fileno(f);
+}
+static const struct tmpf__stream_io stream_io = {
+    stream_read, stream_write, stream_seek, stream_fileno,
+};
+
 FILE *tmpf_file_stream(tmpf_file *f)
 {
     if (check_open(f) != 0)
         return NULL;
     if (!f->stream) {
-        f->stream = tmpf__os_stream_open(f);
+        f->stream = tmpf__os_stream_open(f, &stream_io);
         if (f->stream && f->spool)
             tmpf__spool_stream_opened(f);
     }
@@ -495,6 +529,7 @@ static void mark_kept(tmpf_file *f)
     if (is_live(f))
         tmpf__audit(TMPF_EVENT_KEEP, f->kind, f, f->path, f->fd, 0, 0);
     f->kept = true;
+    tmpf__reg_end(&f->reg, TMPF__REG_KEPT);
     tmpf__scope_forget(f->scope_entry);
     f->scope_entry = NULL;
 }
@@ -505,11 +540,12 @@ static int remove_name(tmpf_file *f)
 {
     if (!f->on_disk_name || f->kept || (f->flags & TMPF_KEEP))
         return 0;
-    if (unlink(f->path) != 0 && errno != ENOENT) {
+    if (tmpf__remove_file_checked(f->path, &f->ident) != 0) {
         tmpf__audit(TMPF_EVENT_CLEANUP_FAILED, f->kind, f, f->path, -1, 0, errno);
         return -1;
     }
     f->on_disk_name = false;
+    tmpf__reg_end(&f->reg, TMPF__REG_REMOVED);
     tmpf__audit(TMPF_EVENT_DELETE, f->kind, f, f->path, -1, 0, 0);
     return 0;
 }
@@ -535,6 +571,7 @@ int tmpf_file_close(tmpf_file *f)
     if (f->spool)
         tmpf__spool_free(f);
     if (f->fd >= 0) {
+        tmpf__reg_fd(&f->reg, -1);
         if (close(f->fd) != 0 && errno != EINTR && rc == 0) {
             rc = -1;
             err = errno;

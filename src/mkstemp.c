@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <stdlib.h>
-#include <unistd.h>
 
 /* A name is free only when lstat says ENOENT; EACCES, ENOTDIR, ... end
  * the loop rather than hand out a name nobody can use. */
@@ -29,6 +28,15 @@ int tmpf_mkstemp(const tmpf_opts *opts, char **path)
         goto fail;
     if (tmpf__scope_add(&r, TMPF_KIND_MKSTEMP, created, NULL, &entry) != 0)
         goto fail_created;
+    if (entry && tmpf__dir_shared(&r)) {
+        /* The scope removes the path only while it designates this file. */
+        struct tmpf__ident id;
+        if (tmpf__ident_of_fd(fd, &id) != 0) {
+            tmpf__scope_forget(entry);
+            goto fail_created;
+        }
+        tmpf__scope_set_ident(entry, &id);
+    }
     tmpf__audit(TMPF_EVENT_CREATE, TMPF_KIND_MKSTEMP, created, created, fd, 0, 0);
     tmpf__opts_done(&r);
     if (path)
@@ -39,8 +47,8 @@ int tmpf_mkstemp(const tmpf_opts *opts, char **path)
 
 fail_created: {
     int saved = errno;
-    unlink(created);
-    close(fd);
+    tmpf__os_unlink(created);
+    tmpf__os_close(fd);
     free(created);
     errno = saved;
 }
@@ -59,16 +67,32 @@ char *tmpf_mkdtemp(const tmpf_opts *opts)
     struct tmpf__scope_entry *entry = NULL;
     if (tmpf__create_dir(&r, perm, &created) < 0)
         goto fail;
-    if (tmpf__scope_add(&r, TMPF_KIND_MKDTEMP, created, NULL, &entry) != 0) {
-        int saved = errno;
-        rmdir(created);
-        free(created);
-        errno = saved;
-        goto fail;
+    if (tmpf__scope_add(&r, TMPF_KIND_MKDTEMP, created, NULL, &entry) != 0)
+        goto fail_created;
+    if (entry && tmpf__dir_shared(&r)) {
+        /* The scope removes the path only while it designates this
+         * directory. */
+        struct tmpf__ident id;
+        if (tmpf__ident_of_new_dir(created, NULL, &id) != 0) {
+            tmpf__scope_forget(entry);
+            if (errno == ESTALE) {
+                /* not the directory made: leave that name alone */
+                free(created);
+                goto fail;
+            }
+            goto fail_created;
+        }
+        tmpf__scope_set_ident(entry, &id);
     }
     tmpf__audit(TMPF_EVENT_CREATE, TMPF_KIND_MKDTEMP, created, created, -1, 0, 0);
     tmpf__opts_done(&r);
     return created;
+fail_created: {
+    int saved = errno;
+    tmpf__os_rmdir(created);
+    free(created);
+    errno = saved;
+}
 fail:
     tmpf__opts_done(&r);
     return NULL;

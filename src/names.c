@@ -10,7 +10,6 @@
 #include "internal.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <string.h>
 
 /* About 55 names of 8 characters per getrandom(2) call. */
@@ -30,9 +29,8 @@ static const char byte_to_char[256] =
 _Static_assert(6 * TMPF__ALPHABET_LEN == UNBIASED_LIMIT, "table covers 0..221");
 
 static atomic_uint fork_generation = 1;
-static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
 /* Nonzero in this process, zero in a child; NULL when unsupported or not
- * yet set. Set under atfork_once, but read before a thread's first pass
+ * yet set. Set under TMPF__ONCE_NAMES_ATFORK, but read before a thread's first pass
  * through it (current_generation runs before refill), so published with
  * release/acquire: a reader that sees the pointer sees the armed word. */
 static _Atomic(atomic_uint *) fork_canary;
@@ -53,7 +51,7 @@ static void on_fork_child(void)
 
 static void register_atfork(void)
 {
-    pthread_atfork(NULL, NULL, on_fork_child);
+    tmpf__os_atfork(NULL, NULL, on_fork_child);
     atomic_store_explicit(&fork_canary, tmpf__os_fork_canary(), memory_order_release);
 }
 
@@ -73,7 +71,7 @@ static unsigned current_generation(void)
 static int refill(struct pool *p, unsigned gen)
 {
     if (p->generation == 0)
-        pthread_once(&atfork_once, register_atfork);
+        tmpf__os_once(TMPF__ONCE_NAMES_ATFORK, register_atfork);
     if (tmpf__os_random(p->bytes, POOL_SIZE) != 0)
         return -1;
     /* Only the thread that forks survives in the child, and it is not

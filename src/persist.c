@@ -284,8 +284,11 @@ static int move_into_place(struct named tmp, int fd, int lock_fd,
     char *random;
     if (link_beside(fd, lock_fd, t, &side, &random) != 0)
         return -1;
+    tmpf__reg reg; /* crash layers: the side name until the rename */
+    tmpf__reg_add(&reg, TMPF__REG_SIDE, side, fd);
     /* The fixed name is still ours to remove: we hold its lock. */
     int rc = renameat(t->at, at_name(t, side), t->at, to);
+    tmpf__reg_end(&reg, TMPF__REG_REMOVED);
     if (rc != 0) {
         int saved = errno;
         unlinkat(t->at, at_name(t, side), 0);
@@ -493,6 +496,7 @@ int tmpf_file_persist(tmpf_file *f, const char *target, unsigned flags)
     f->path = abs;
     f->on_disk_name = true;
     f->kept = true;
+    tmpf__reg_end(&f->reg, TMPF__REG_PERSISTED);
     tmpf__scope_forget(f->scope_entry);
     f->scope_entry = NULL;
     /* Once: a file already kept no longer counts as a live temporary. */
@@ -558,6 +562,7 @@ struct pending {
     int fd;           /* the temporary, written */
     char *random;     /* a random side name, malloc'd */
     const char *tmp_path; /* named temporary: t.fixed or random */
+    tmpf__reg side_reg;   /* crash layers: tmp_path while it exists */
 };
 
 /* Gives up p: its temporary (the fixed side name is ours to remove: we
@@ -567,6 +572,7 @@ static void abandon(struct pending *p)
     int saved = errno;
     if (p->tmp_path)
         unlinkat(p->t.at, at_name(&p->t, p->tmp_path), 0);
+    tmpf__reg_end(&p->side_reg, TMPF__REG_REMOVED);
     free(p->random);
     if (p->fd >= 0)
         tmpf__os_close(p->fd);
@@ -583,6 +589,7 @@ static int stage(struct pending *p, const char *target, const void *data,
     p->fd = -1;
     p->random = NULL;
     p->tmp_path = NULL;
+    p->side_reg = (tmpf__reg){0};
     if (target_split(target, flags, &p->t) != 0)
         return -1;
     struct target *t = &p->t;
@@ -608,10 +615,18 @@ static int stage(struct pending *p, const char *target, const void *data,
             goto fail;
     }
     if (p->fd < 0) {
+        if (t->fixed) /* covered from the instant it exists */
+            tmpf__reg_add_pending(&p->side_reg, t->fixed);
         p->fd = create_named(t, perm, &p->random, &made, &made_ok);
         if (p->fd < 0)
             goto fail;
         p->tmp_path = p->random ? p->random : t->fixed;
+        if (p->random) {
+            tmpf__reg_end(&p->side_reg, TMPF__REG_REMOVED);
+            tmpf__reg_add(&p->side_reg, TMPF__REG_SIDE, p->tmp_path, p->fd);
+        } else {
+            tmpf__reg_fd(&p->side_reg, p->fd);
+        }
     }
     if (tmpf__os_write_all(p->fd, data, n) != 0)
         goto fail;
@@ -643,6 +658,7 @@ static int commit(struct pending *p, const char *target, unsigned flags,
         errno = saved;
     }
     int err = errno;
+    tmpf__reg_end(&p->side_reg, TMPF__REG_REMOVED);
     tmpf__os_close(p->fd);
     p->fd = -1;
     free(p->random);

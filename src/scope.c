@@ -53,6 +53,8 @@ struct tmpf__scope_entry {
     void *obj;           /* tmpf_file / tmpf_dir, or NULL for a path */
     tmpf_kind kind;
     pid_t pid;           /* registering process (at-exit entries) */
+    struct tmpf__ident ident; /* low-level only: checked before removal */
+    tmpf__reg reg;       /* low-level only: registry.c (crash layers) */
     char path[];         /* low-level only: the path to remove */
 };
 
@@ -161,8 +163,12 @@ int tmpf__scope_add(const tmpf__opts *r, tmpf_kind kind, const char *path,
     atomic_init(&e->claimed, false);
     e->obj = obj;
     e->kind = kind;
-    if (!obj)
+    if (!obj) {
         memcpy(e->path, path, path_size);
+        tmpf__reg_add(&e->reg,
+                      kind == TMPF_KIND_MKDTEMP ? TMPF__REG_DIR : TMPF__REG_FILE,
+                      e->path, -1);
+    }
     if (r->scope) {
         pthread_mutex_lock(&r->scope->lock);
         push(r->scope, e);
@@ -177,6 +183,12 @@ int tmpf__scope_add(const tmpf__opts *r, tmpf_kind kind, const char *path,
     }
     *ret = e;
     return 0;
+}
+
+void tmpf__scope_set_ident(struct tmpf__scope_entry *e, const struct tmpf__ident *id)
+{
+    if (e)
+        e->ident = *id;
 }
 
 void tmpf__scope_forget(struct tmpf__scope_entry *e)
@@ -194,18 +206,21 @@ void tmpf__scope_forget(struct tmpf__scope_entry *e)
             unlink_entry(s, e);
         pthread_mutex_unlock(&s->lock);
     }
+    tmpf__reg_end(&e->reg, TMPF__REG_REMOVED);
     free(e);
 }
 
 /* ---- cleanup ----------------------------------------------------------- */
 
-/* Removes a low-level path by kind. */
+/* Removes a low-level path by kind; one whose identity was recorded only
+ * while the path still designates it (identity.c). */
 static int remove_path(struct tmpf__scope_entry *e)
 {
     int rc = 0;
     if (e->kind == TMPF_KIND_MKSTEMP) {
-        if (unlink(e->path) != 0 && errno != ENOENT)
-            rc = -1;
+        rc = tmpf__remove_file_checked(e->path, &e->ident);
+    } else if (e->ident.ino) {
+        rc = tmpf__remove_dir_checked(e->path, -1, &e->ident);
     } else if (rmdir(e->path) != 0 && errno != ENOENT) {
         /* Only a directory with something in it needs the walk. */
         if (errno == ENOTEMPTY || errno == EEXIST)

@@ -24,7 +24,6 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #define CHUNK_SHIFT 16
 #define CHUNK_SIZE ((size_t)1 << CHUNK_SHIFT) /* == TMPF__BLOCK_SIZE */
@@ -421,7 +420,7 @@ int tmpf__spool_rollover(tmpf_file *f)
     for (size_t k = 0; k < s->nchunks; k++)
         if (tmpf__os_write_all(fd, s->chunk[k], used_in(s, k)) != 0)
             goto fail;
-    if (lseek(fd, (off_t)s->pos, SEEK_SET) < 0)
+    if (tmpf__os_seek(fd, (int64_t)s->pos, SEEK_SET) < 0)
         goto fail;
     f->fd = fd;
     tmpf__audit(TMPF_EVENT_ROLLOVER, TMPF_KIND_SPOOLED, f, NULL, fd,

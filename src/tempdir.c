@@ -1,6 +1,9 @@
 /* Choosing the temporary directory, as Python's gettempdir does: the first
  * candidate in which a file can really be created and written (and, when
- * it has to be named, removed).
+ * it has to be named, removed), with a name of full length, and which
+ * passes the vetting: only the caller and root can rename or remove
+ * entries of it (sticky, or not writable by group and others; owned by
+ * the caller or root).
  * Chosen once under a lock; later calls read one atomic pointer. */
 #include "internal.h"
 
@@ -55,27 +58,29 @@ static int probe_try(const char *path, void *ctx)
         return -1;
     int rc = probe_write(fd);
     int saved = errno;
-    unlink(path);
+    if (unlink(path) != 0 && errno != ENOENT)
+        unlink(path); /* once more: the probe must not stay behind */
     errno = saved;
     return rc;
 }
 
-/* Whether dir (absolute) can hold a temporary file right now: 1 yes, 0 no.
- * A few names are tried in case one is taken, then the directory counts as
- * unusable. -1 (ENOMEM): we could not tell; that must not make the choice,
+/* A name of full length resolves in dir: lstat of it says ENOENT (or
+ * that it exists), not ENAMETOOLONG. Nothing is created. */
+static int name_fits(const char *path, void *ctx)
+{
+    (void)ctx;
+    if (tmpf__os_lexists(path) || errno == ENOENT)
+        return 0;
+    return -1;
+}
+
+/* Whether dir (absolute) can hold a temporary file right now: 1 yes, 0 no
+ * (errno says why). Python's probe: a file of a full-length name is
+ * created, written and removed; a few names are tried in case one is
+ * taken. -1 (ENOMEM): we could not tell; that must not make the choice,
  * which is kept for the life of the process, skip a good directory. */
 static int usable(const char *dir)
 {
-    /* An unnamed file first: it leaves nothing behind, whereas a named
-     * probe whose unlink fails would stay in the directory. */
-    int fd = tmpf__os_open_tmpfile(AT_FDCWD, dir, 0600);
-    if (fd >= 0)
-        return probe_write(fd) == 0 ? 1 : 0;
-    if (errno == ENOMEM)
-        return -1;
-    /* No O_TMPFILE in this kernel or file system: a named probe. */
-    if (!tmpf__os_tmpfile_unsupported(errno))
-        return 0;
     tmpf__opts r = {0};
     r.dir = dir;
     r.dir_len = strlen(dir);
@@ -83,9 +88,45 @@ static int usable(const char *dir)
     r.prefix_len = strlen(r.prefix);
     r.suffix = "";
     r.rand_len = TMPF_RAND_LEN_DEFAULT;
+    /* An unnamed file first: it leaves nothing behind, whereas a named
+     * probe whose unlink fails would stay in the directory. Then a check,
+     * creating nothing, that a name of full length fits: a directory
+     * whose path leaves no room for one would fail every named creation. */
+    int fd = tmpf__os_open_tmpfile(AT_FDCWD, dir, 0600);
+    if (fd >= 0) {
+        if (probe_write(fd) != 0)
+            return errno == ENOMEM ? -1 : 0;
+        if (tmpf__create(&r, name_fits, NULL, NULL) == 0)
+            return 1;
+        return errno == ENOMEM ? -1 : 0;
+    }
+    if (errno == ENOMEM)
+        return -1;
+    /* No O_TMPFILE in this kernel or file system: a named probe. */
+    if (!tmpf__os_tmpfile_unsupported(errno))
+        return 0;
     if (tmpf__create(&r, probe_try, NULL, NULL) == 0)
         return 1;
     return errno == ENOMEM ? -1 : 0;
+}
+
+/* Whether candidate dir is taken: 1 yes, 0 passed over (the audit hook
+ * hears why), -1 ENOMEM. Vetting first (others must not be able to
+ * rename or remove what we create there), then the probe. */
+static int consider(const char *dir)
+{
+    const char *why = tmpf__dir_unsafe(dir);
+    if (!why) {
+        int u = usable(dir);
+        if (u != 0)
+            return u;
+        why = errno == ENAMETOOLONG ? "no temporary name fits in it"
+                                    : "a file cannot be created and written in it";
+    } else if (errno == ENOENT) {
+        why = "does not exist";
+    }
+    tmpf__audit_tempdir_skipped(dir, errno, why);
+    return 0;
 }
 
 static char *choose(void)
@@ -101,7 +142,9 @@ static char *choose(void)
         char *abs = tmpf__abspath(v);
         if (!abs && errno == ENOMEM)
             return NULL;
-        int u = abs ? usable(abs) : 0;
+        if (!abs)
+            tmpf__audit_tempdir_skipped(v, errno, "cannot be made absolute");
+        int u = abs ? consider(abs) : 0;
         if (u > 0) {
             errno = saved;
             return abs;
@@ -111,7 +154,7 @@ static char *choose(void)
             goto nomem;
     }
     for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++) {
-        int u = usable(fixed[i]);
+        int u = consider(fixed[i]);
         if (u > 0) {
             errno = saved;
             return tmpf__strdup(fixed[i]);
@@ -122,7 +165,9 @@ static char *choose(void)
     char *cwd = tmpf__abspath(".");
     if (!cwd && errno == ENOMEM)
         return NULL;
-    int u = cwd ? usable(cwd) : 0;
+    if (!cwd)
+        tmpf__audit_tempdir_skipped(".", errno, "cannot be made absolute");
+    int u = cwd ? consider(cwd) : 0;
     if (u > 0) {
         errno = saved;
         return cwd;

@@ -7,6 +7,7 @@
 #define TMPF_FAULT_OPS_H
 
 #include "harness.h"
+#include "tmpf_features.h"
 
 #include <tmpf.h>
 
@@ -160,11 +161,13 @@ static void named_setup(struct ctx *c)
     if (c->f)
         tmpf_file_write(c->f, "abc", 3);
 }
+#if TMPF_CAN_REOPEN_FD
 static void anon_setup(struct ctx *c)
 {
     base_setup(c);
     c->f = tmpf_temporary_file(&c->o);
 }
+#endif
 static int run_reopen(struct ctx *c)
 {
     c->fd = tmpf_file_reopen(c->f, O_RDONLY);
@@ -190,6 +193,7 @@ static void undo_persist(struct ctx *c)
     c->f = NULL;
     unlink(c->target);
 }
+#if TMPF_CAN_PERSIST_ANONYMOUS
 static void spool_persist_setup(struct ctx *c)
 {
     spooled_setup(c);
@@ -197,6 +201,7 @@ static void spool_persist_setup(struct ctx *c)
         tmpf_file_write(c->f, "abc", 3);
     snprintf(c->target, sizeof c->target, "%s/target", c->dir);
 }
+#endif
 static void atomic_setup(struct ctx *c)
 {
     base_setup(c);
@@ -337,6 +342,18 @@ static void tree_setup(struct ctx *c)
     make_tree(c->target);
 }
 static int run_rmtree(struct ctx *c) { return tmpf_rmtree(c->target, 0); }
+/* Crash safety: an orphan of the sweep's shape. (The emergency cleanup is
+ * not here: it would remove the witness too; test_crash runs it with every
+ * allocation failing.) */
+static void orphan_setup(struct ctx *c)
+{
+    base_setup(c);
+    (void)write_file(path_join(c->dir, "sw-abcd1234"), "", 0600);
+}
+static int run_sweep(struct ctx *c)
+{
+    return tmpf_sweep(&(tmpf_opts){.dir = c->dir, .prefix = "sw-"}, 0) < 0 ? -1 : 0;
+}
 static int run_settempdir(struct ctx *c)
 {
     return tmpf_settempdir(c->dir);
@@ -402,10 +419,14 @@ static const struct op ops[] = {
     {"spooled stream", spooled_small_setup, run_stream, undo_file},
     {"named stream", named_setup, run_stream, undo_file},
     {"named reopen", named_setup, run_reopen, undo_reopen},
+#if TMPF_CAN_REOPEN_FD /* else EOPNOTSUPP without a fault: test_file */
     {"anonymous reopen", anon_setup, run_reopen, undo_reopen},
     {"spooled reopen", spooled_small_setup, run_reopen, undo_reopen},
+#endif
     {"persist named", persist_setup, run_persist, undo_persist},
+#if TMPF_CAN_PERSIST_ANONYMOUS /* else ENOENT without a fault: test_persist */
     {"persist spooled", spool_persist_setup, run_persist, undo_persist},
+#endif
     {"write_atomic", atomic_setup, run_write_atomic, undo_target},
     {"write_atomic durable", atomic_setup, run_write_atomic_durable,
      undo_target},
@@ -430,6 +451,7 @@ static const struct op ops[] = {
     {"settempdir", base_setup, run_settempdir, undo_settempdir},
     {"gettempdir", gettempdir_setup, run_gettempdir, undo_settempdir},
     {"leak_report", NULL, run_leak_report, no_undo},
+    {"sweep", orphan_setup, run_sweep, no_undo},
 };
 
 /* What must hold of the file system after a failed run. */
@@ -498,6 +520,10 @@ struct injector {
     bool no_absorbing;
 };
 
+/* The mode of the directory the operations work in: 0700, or 0777 (others
+ * can rename entries: the identity-checked creation and cleanup paths). */
+static mode_t fault_dir_mode = 0700;
+
 /* Runs op with its 1st, 2nd, ... matching call failing until it succeeds
  * without a fault; returns the number of problems found. */
 static int run_op(const struct op *op, tmpf_file *witness, struct injector *inj)
@@ -518,8 +544,11 @@ static int run_op(const struct op *op, tmpf_file *witness, struct injector *inj)
         struct ctx c;
         memset(&c, 0, sizeof c);
         c.fd = -1;
-        snprintf(c.dir, sizeof c.dir, "%s/w", scratch);
+        /* a name per mode: the library remembers a directory's verdict */
+        snprintf(c.dir, sizeof c.dir, "%s/%s", scratch,
+                 fault_dir_mode == 0700 ? "w" : "w-shared");
         mkdir(c.dir, 0700);
+        chmod(c.dir, fault_dir_mode);
         int fds_pre = count_open_fds();
         if (op->setup)
             op->setup(&c);

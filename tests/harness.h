@@ -12,6 +12,11 @@
  * harness checks that the test left no descriptor open. A test that calls
  * run_as_nobody in a process without root is skipped (it cannot drop to
  * another uid), so `make check` also passes for an ordinary user.
+ *
+ * Skips: every skip prints "  skipped: REASON" after the test's "[ RUN  ]"
+ * line (shell tests print "SKIP: REASON"), which `make check` lists at the
+ * end (tests/skipped.sh); an executable in which every test was skipped
+ * exits with HARNESS_SKIP_CODE, which CTest reports as "Skipped".
  */
 #ifndef TMPF_TEST_HARNESS_H
 #define TMPF_TEST_HARNESS_H
@@ -41,7 +46,11 @@ struct test {
 };
 #define TEST(fn) {#fn, fn}
 
+/* CTest's SKIP_RETURN_CODE (tests/CMakeLists.txt), automake's value. */
+#define HARNESS_SKIP_CODE 77
+
 static int test_failures_in_current;
+static bool test_skipped_in_current;
 static char scratch[4096];
 
 #define FAIL_AT(...)                                                           \
@@ -98,12 +107,15 @@ static char scratch[4096];
                     strerror(want_errno));                                     \
     } while (0)
 
-/* Skips the rest of a test with a message (counted as passed). */
+/* Skips the rest of a test with a message (counted as skipped unless a
+ * check failed before). Returns from the calling function, which must be
+ * the test itself. */
 #define SKIP(...)                                                              \
     do {                                                                       \
         fprintf(stderr, "  skipped: ");                                        \
         fprintf(stderr, __VA_ARGS__);                                          \
         fputc('\n', stderr);                                                   \
+        test_skipped_in_current = true;                                        \
         return;                                                                \
     } while (0)
 
@@ -176,6 +188,21 @@ static inline int write_file(const char *path, const char *content, mode_t mode)
     ssize_t w = write(fd, content, n);
     close(fd);
     return w == (ssize_t)n ? 0 : -1;
+}
+
+/* scratch/sticky (made on first use, mode 01777, as /tmp): for tests that
+ * replace a temporary's directory themselves. In scratch (0777, no sticky
+ * bit) tmpf records what it created, and its cleanup refuses a replaced
+ * directory (ESTALE); in a sticky directory only the caller and root can
+ * rename the caller's entries, and nothing is checked. */
+static inline const char *sticky_dir(void)
+{
+    static char buf[4200];
+    snprintf(buf, sizeof buf, "%s/sticky", scratch);
+    if (mkdir(buf, 01777) != 0 && errno != EEXIST)
+        return NULL;
+    chmod(buf, 01777);
+    return buf;
 }
 
 static inline int setgroups_nobody(void)
@@ -292,6 +319,7 @@ static inline int run_tests(const struct test *tests, size_t count, int argc,
         chmod(scratch, 0777); /* tests that drop privileges write here too */
         int fds_before = count_open_fds();
         test_failures_in_current = 0;
+        test_skipped_in_current = false;
         fprintf(stderr, "[ RUN  ] %s\n", tests[i].name);
         if (!harness_run_one(tests[i].fn)) {
             /* Skipped half-way; failures before the skip still count. */
@@ -313,6 +341,9 @@ static inline int run_tests(const struct test *tests, size_t count, int argc,
         if (test_failures_in_current) {
             failed++;
             fprintf(stderr, "[ FAIL ] %s\n", tests[i].name);
+        } else if (test_skipped_in_current) {
+            skipped++;
+            fprintf(stderr, "[ SKIP ] %s\n", tests[i].name);
         } else {
             passed++;
             fprintf(stderr, "[  OK  ] %s\n", tests[i].name);
@@ -321,7 +352,9 @@ static inline int run_tests(const struct test *tests, size_t count, int argc,
     printf("%d passed, %d failed\n", passed, failed);
     if (skipped)
         printf("%d skipped\n", skipped);
-    return failed ? 1 : 0;
+    if (failed)
+        return 1;
+    return passed == 0 && skipped > 0 ? HARNESS_SKIP_CODE : 0;
 }
 
 #define TEST_MAIN(table)                                                       \

@@ -317,6 +317,30 @@ reset_R
 check "run --verbose: created + removed lines" \
     [ "$(grep -c -e 'created directory' -e 'removed directory' "$W/err")" = 2 ]
 
+# stderr a pipe whose reader is gone: no diagnostic may kill tmpf (SIGPIPE)
+# or skip the command or the cleanup.
+exec {dead}> >(exit 0)
+reader=$!
+while kill -0 "$reader" 2>/dev/null; do sleep 0.05; done
+for args in "-v" "-v -f" "--keep -v"; do
+    rm -f "$W/ran"
+    # shellcheck disable=SC2086
+    "$T" run $args -p "$R" -- sh -c 'echo "$TMPF_PATH" >"$0"; exit 5' "$W/ran" 2>&$dead
+    rc=$?
+    check "run $args, dead stderr: COMMAND's status (not SIGPIPE)" [ $rc = 5 ]
+    check "run $args, dead stderr: COMMAND ran" [ -s "$W/ran" ]
+    case $args in
+    *keep*) check "run $args, dead stderr: kept" [ -e "$(cat "$W/ran")" ] ;;
+    *) check "run $args, dead stderr: removed" empty_R ;;
+    esac
+    reset_R
+done
+"$T" run -p "$S/nonexistent" -- true 2>&$dead
+check "run, dead stderr, failing: status 1 (not SIGPIPE)" [ $? = 1 ]
+"$T" write_atomic x 2>&$dead
+check "unknown command, dead stderr: status 1" [ $? = 1 ]
+exec {dead}>&-
+
 for bad in "" "--" "--bogus -- true" "-p" "-x -- true"; do
     eval "set -- $bad"
     "$T" run "$@" 2>"$W/err" >/dev/null
@@ -508,9 +532,28 @@ check "dir extra: 1" [ $? = 1 ]
 check "dir extra: one line" [ "$(wc -l <"$W/err")" = 1 ]
 check "dir: nothing left in TMPDIR" [ "$(snapshot)" = "$base" ]
 
+# Vetting: a TMPDIR others can write without the sticky bit is passed over;
+# --explain says so, line by line.
+mkdir "$W/open" && chmod 777 "$W/open"
+out=$(TMPDIR=$W/open TEMP=$S/nonexistent TMP= "$T" dir)
+check "dir: world-writable non-sticky \$TMPDIR passed over" [ "$out" != "$W/open" ]
+explained=$(TMPDIR=$W/open TEMP=$S/nonexistent TMP= "$T" dir --explain)
+check "dir --explain: 0" [ $? = 0 ]
+want="\$TMPDIR=$W/open
+\$TEMP=$S/nonexistent
+\$TMP: not set
+$W/open: passed over: others can write to it and it has no sticky bit
+$S/nonexistent: passed over: does not exist"
+check "dir --explain: every candidate and why" [ "$(head -n 5 <<<"$explained")" = "$want" ]
+check "dir --explain: the one taken last" [ "$(tail -n 1 <<<"$explained")" = "$out: taken" ]
+chmod 1777 "$W/open"
+check "dir --explain: sticky taken" \
+    [ "$(TMPDIR=$W/open "$T" dir --explain | tail -n 1)" = "$W/open: taken" ]
+check "dir --explain: nothing left" [ -z "$(ls -A "$W/open")" ]
+
 version=$("$T" --version)
 check "--version: tmpf X.Y.Z" matches "$version" '^tmpf [0-9]+\.[0-9]+\.[0-9]+$'
-for cmd in run write-atomic publish dir; do
+for cmd in run write-atomic publish dir sweep; do
     out=$("$T" $cmd --help)
     check "$cmd --help: 0" [ $? = 0 ]
     check "$cmd --help: usage" matches "$out" "^Usage: tmpf $cmd"
@@ -518,9 +561,90 @@ for cmd in run write-atomic publish dir; do
 done
 out=$("$T" --help)
 check "--help mentions every command" \
-    [ "$(printf '%s\n' "$out" | grep -c -e "^  run" -e "^  write-atomic" -e "^  publish" -e "^  dir")" = 4 ]
+    [ "$(printf '%s\n' "$out" | grep -c -e '^  run' -e '^  write-atomic' -e '^  publish' -e '^  dir' -e '^  sweep')" = 5 ]
 "$T" --help >/dev/full 2>/dev/null
 check "--help >/dev/full: 1" [ $? = 1 ]
+check "--help lists -V" matches "$out" $'\n  -V, --version'
+check "help: the general help" [ "$("$T" help)" = "$out" ]
+check "help run: run's help" [ "$("$T" help run)" = "$("$T" run --help)" ]
+
+# A word that reads as a command but is none: said so, with a suggestion.
+for w in "write_atomic x:write-atomic" "hlep:help" "rnu -- true:run" "dri:dir" \
+    "foo:" "helpme:help"; do
+    args=${w%%:*} want=${w#*:}
+    # shellcheck disable=SC2086
+    "$T" $args >"$W/out" 2>"$W/err"
+    rc=$?
+    first=${args%% *}
+    check "$first: 1" [ $rc = 1 ]
+    check "$first: nothing on stdout" [ ! -s "$W/out" ]
+    if [ -n "$want" ]; then
+        check "$first: did you mean $want" \
+            [ "$(cat "$W/err")" = "tmpf: unknown command '$first' (did you mean '$want'?)" ]
+    else
+        check "$first: unknown command" grep -q "^tmpf: unknown command '$first'" "$W/err"
+    fi
+done
+check "unknown commands: nothing made" [ "$(snapshot)" = "$base" ]
+
+# Run as mktemp (a symlink): mktemp's name and coreutils' two-line usage
+# errors, byte for byte, so scripts that match mktemp's stderr keep working.
+mkdir "$W/bin"
+ln -s "$T" "$W/bin/mktemp"
+ln -s "$M" "$W/bin/gnu-mktemp"
+for args in "-z" "aXXX bXXX" "-p" "fooXXX --suffix" "fooXX" "-p $S/nonexistent" "run" "dir"; do
+    # shellcheck disable=SC2086
+    (cd "$W/bin" && LC_ALL=C ./gnu-mktemp $args >/dev/null 2>"$W/gnu-err")
+    g_rc=$?
+    # shellcheck disable=SC2086
+    (cd "$W/bin" && LC_ALL=C ./mktemp $args >/dev/null 2>"$W/err")
+    t_rc=$?
+    sed 's|\./gnu-mktemp|./mktemp|g' "$W/gnu-err" >"$W/gnu-err2"
+    check "as mktemp $args: status as GNU's" [ $g_rc = $t_rc ]
+    check "as mktemp $args: stderr as GNU's" cmp -s "$W/gnu-err2" "$W/err"
+done
+check "as mktemp: nothing made" [ "$(snapshot)" = "$base" ]
+
+# ---- Part 5: tmpf sweep, and tmpf run against SIGKILL ----------------------
+
+SW=$W/sweep
+mkdir "$SW"
+: >"$SW/job-abcd1234"; : >"$SW/job-abcd1234.log"; : >"$SW/job-short"; : >"$SW/other-abcd1234"
+mkdir "$SW/job-tree0000" && : >"$SW/job-tree0000/in"
+ln -s "$W/sb" "$SW/job-link0000"
+"$T" sweep "$SW" 2>"$W/err"
+check "sweep without --prefix: 1" [ $? = 1 ]
+check "sweep without --prefix: one line" [ "$(wc -l <"$W/err")" = 1 ]
+out=$("$T" sweep --prefix=job- --older-than=0 --dry-run "$SW")
+check "sweep --dry-run: 0" [ $? = 0 ]
+check "sweep --dry-run: three named" [ "$(grep -c '^would remove ' <<<"$out")" = 3 ]
+check "sweep --dry-run: nothing removed" [ "$(ls -A "$SW" | wc -l)" = 6 ]
+out=$("$T" sweep --prefix=job- --older-than=3600 -v "$SW")
+check "sweep: too young, nothing" [ -z "$out" -a "$(ls -A "$SW" | wc -l)" = 6 ]
+out=$("$T" sweep --prefix=job- --older-than=0 -v "$SW")
+check "sweep -v: three removed" [ "$(grep -c "^removed $SW/job-" <<<"$out")" = 3 ]
+check "sweep: the others stay" [ "$(ls -A "$SW" | sort | tr '\n' ' ')" = "job-abcd1234.log job-short other-abcd1234 " ]
+check "sweep: a symlink's target survives" [ -d "$W/sb/cwd" ]
+"$T" sweep --prefix=job- --older-than=-1 "$SW" 2>/dev/null
+check "sweep --older-than=-1: 1" [ $? = 1 ]
+"$T" sweep --prefix=job- "$SW/none" 2>/dev/null
+check "sweep of a missing DIR: 1" [ $? = 1 ]
+
+# tmpf run killed with SIGKILL: its guard removes the directory, which was
+# locked while the command ran.
+R=$W/run9
+mkdir "$R"
+"$T" run -p "$R" -- sh -c 'echo $$ >"$0/pid"; echo "$TMPF_PATH" >"$0/path"; exec sleep 30' "$W" &
+runpid=$!
+for _ in $(seq 500); do [ -s "$W/path" ] && [ -s "$W/pid" ] && break; sleep 0.01; done
+d=$(cat "$W/path" 2>/dev/null)
+check "run: a directory in -p DIR" [ -n "$d" -a -d "$d" ]
+flock -n -x "$d" true 2>/dev/null
+check "run: the directory is locked while the command runs" [ $? != 0 ]
+kill -9 $runpid; wait $runpid 2>/dev/null
+for _ in $(seq 500); do [ -e "$d" ] || break; sleep 0.01; done
+check "run killed with SIGKILL: the guard removed its directory" [ ! -e "$d" ]
+kill "$(cat "$W/pid")" 2>/dev/null
 
 [ $skipped = 0 ] || echo "$skipped skipped"
 echo "$passed passed, $failed failed"

@@ -453,7 +453,7 @@ static void test_dir_cleanup_errors_and_ignore(void)
 {
     for (int ignore = 0; ignore < 2; ignore++) {
         tmpf_dir *d = tmpf_temporary_directory(&(tmpf_opts){
-            .dir = scratch, .flags = ignore ? TMPF_IGNORE_CLEANUP_ERRORS : 0});
+            .dir = sticky_dir(), .flags = ignore ? TMPF_IGNORE_CLEANUP_ERRORS : 0});
         CHECK(d != NULL);
         if (!d)
             return;

@@ -41,7 +41,7 @@ else
         if [ -f "$src/docs/$ex" ]; then pass; else fail "the guide links to $ex, which does not exist"; fi
     done
     for pg in $(grep -oE '`man (lib)?tmpf[a-z_]*`' "$doc" | tr -d '`' | awk '{print $2}' | sort -u); do
-        if [ -f "$src/man/$pg.3" ]; then pass; else fail "the guide mentions man $pg, which has no page"; fi
+        if [ -f "$src/man/man3/$pg.3" ] || [ -f "$src/man/$pg.3" ]; then pass; else fail "the guide mentions man $pg, which has no page"; fi
     done
     # Every call of tmpf.h is mentioned somewhere in the guide.
     for fn in $(sed -n '/^TMPF_API/,/;/p' "$src/include/tmpf.h" | tr '\n' ' ' |

@@ -14,7 +14,9 @@ changelog=$(sed -n 's/^## \[\([0-9][0-9.]*\)\] - [0-9]\{4\}-[0-9][0-9]-[0-9][0-9
             "$src/CHANGELOG.md" 2>/dev/null | head -n 1)
 header=$(sed -n 's/^#define TMPF_VERSION_STRING "\(.*\)"$/\1/p' "$src/include/tmpf.h")
 cmake=$(sed -n 's/^project(tmpf VERSION \([0-9.]*\).*/\1/p' "$src/CMakeLists.txt")
-manpage=$(sed -n 's/^\.TH TMPF 1 [^ ]* "tmpf \([^"]*\)".*/\1/p' "$src/man/tmpf.1")
+tmpf1="$src/man/man1/tmpf.1"
+[ -f "$tmpf1" ] || tmpf1="$src/man/tmpf.1"
+manpage=$(sed -n 's/^\.TH TMPF 1 [^ ]* "tmpf \([^"]*\)".*/\1/p' "$tmpf1")
 check "CHANGELOG.md has a dated release ($changelog)" '[ -n "$changelog" ]'
 check "CHANGELOG.md has an Unreleased section" 'grep -qx "## \[Unreleased\]" "$src/CHANGELOG.md"'
 check "tmpf.h says $header, CHANGELOG.md $changelog" '[ "$header" = "$changelog" ]'
@@ -39,7 +41,8 @@ done
 # ---- man pages named in the README
 for page in $(grep -oE '`(lib)?tmpf(_[a-z_]+)?\([13]\)`' "$src/README.md" | tr -d '`' | sort -u); do
     name=${page%(*} sec=${page#*(}; sec=${sec%)}
-    check "README names $page, which exists" '[ -f "$src/man/$name.$sec" ]'
+    check "README names $page, which exists" \
+        '[ -f "$src/man/man$sec/$name.$sec" ] || [ -f "$src/man/$name.$sec" ]'
 done
 
 # ---- docs/BENCHMARKS.md

@@ -63,11 +63,14 @@ static void test_emfile_every_creator(void)
     CHECK_ERRNO(tmpf_mkstemp(&o, &path), -1, EMFILE);
     CHECK_NULL_ERRNO(tmpf_temporary_file(&o), EMFILE);
     CHECK_NULL_ERRNO(tmpf_named_temporary_file(&o), EMFILE);
-    /* a directory needs no descriptor until asked for one */
-    tmpf_dir *d = tmpf_temporary_directory(&o);
+    /* where others cannot rename entries, a directory needs no descriptor
+     * until asked for one; in scratch (0777) it holds one from creation */
+    CHECK_NULL_ERRNO(tmpf_temporary_directory(&o), EMFILE);
+    tmpf_dir *d = tmpf_temporary_directory(&(tmpf_opts){.dir = sticky_dir()});
     CHECK(d != NULL);
     CHECK_ERRNO(tmpf_dir_fd(d), -1, EMFILE);
     CHECK(tmpf_dir_cleanup(d) == 0);
+    CHECK_EQ_INT(rmdir(sticky_dir()), 0);
     CHECK_ERRNO(tmpf_write_atomic(path_join(scratch, "t"), "x", 1, 0), -1,
                 EMFILE);
     /* a spooled file needs no descriptor until it rolls over */

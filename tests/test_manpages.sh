@@ -5,7 +5,10 @@
 # some page; every page has the usual sections, its cross-references to
 # tmpf pages resolve, its alias (.so) pages point at real pages, and it
 # renders without groff warnings; the program in its EXAMPLES builds, runs
-# and leaves nothing behind.
+# and leaves nothing behind. Pages live in man/man1 and man/man3 (as
+# installed, so alias pages resolve from the tree with `man -M man NAME`);
+# pages directly in man/ are found and checked too (a note says to move
+# them).
 set -u
 src=${TMPF_SOURCE_DIR:?TMPF_SOURCE_DIR not set}
 bin=${TMPF_BINARY_DIR:?TMPF_BINARY_DIR not set}
@@ -18,11 +21,24 @@ check() { if eval "$2"; then pass; else fail "$1"; fi; }
 
 lib=$(ls "$bin"/libtmpf.so.* 2>/dev/null | head -n 1)
 check "shared library found in $bin" '[ -n "$lib" ]'
-check "man/ has pages" 'ls "$man"/*.3 >/dev/null 2>&1'
+all3=()
+for p in "$man"/man3/*.3 "$man"/*.3; do
+    [ -f "$p" ] && all3+=("$p")
+done
+check "man/man3 has pages" '[ ${#all3[@]} -gt 0 ] && ls "$man"/man3/*.3 >/dev/null 2>&1'
+# A page directly in man/ is checked and installed all the same, but an
+# alias among them cannot be read from the tree: say so (not a failure).
+for p in "$man"/*.[13]; do
+    [ -f "$p" ] && echo "NOTE: $(basename "$p") is directly in man/; its place is man/man${p##*.}/"
+done
+# page_file NAME SECTION: the file of a page, in man/manS/ or man/.
+page_file() {
+    if [ -f "$man/man$2/$1.$2" ]; then echo "$man/man$2/$1.$2"; else echo "$man/$1.$2"; fi
+}
 
 # Pages with content, and alias pages (a single .so line).
 pages=() aliases=()
-for p in "$man"/*.3; do
+for p in "${all3[@]}"; do
     if grep -q '^\.so ' "$p" && [ "$(grep -cv '^\.so \|^\.\\"' "$p")" -eq 0 ]; then
         aliases+=("$p")
     else
@@ -73,11 +89,12 @@ done
 #    real pages.
 refs=$(grep -ohE '^\.BR (libtmpf|tmpf_[a-z_]+) \(3\)' "${pages[@]}" | awk '{print $2}' | sort -u)
 for r in $refs; do
-    if [ -f "$man/$r.3" ]; then pass; else fail "reference $r(3) has no page"; fi
+    if [ -f "$(page_file "$r" 3)" ]; then pass; else fail "reference $r(3) has no page"; fi
 done
 for a in "${aliases[@]}"; do
     target=$(sed -n 's/^\.so man3\///p' "$a")
-    if [ -n "$target" ] && [ -f "$man/$target" ] && ! grep -q '^\.so ' "$man/$target"; then
+    tfile=$(page_file "${target%.3}" 3)
+    if [ -n "$target" ] && [ -f "$tfile" ] && ! grep -q '^\.so ' "$tfile"; then
         pass
     else
         fail "$(basename "$a"): .so target '$target' is not a page in man/"
@@ -90,8 +107,8 @@ if command -v groff >/dev/null 2>&1; then
     work=$(mktemp -d)
     trap 'rm -rf "$work" "${ex:-}"' EXIT
     mkdir "$work/man3"
-    cp "$man"/*.3 "$work/man3/"
-    for p in "$man"/*.3; do
+    cp "${all3[@]}" "$work/man3/"
+    for p in "${all3[@]}"; do
         out=$(cd "$work" && groff -man -Tascii -ww -z "man3/$(basename "$p")" 2>&1)
         if [ -z "$out" ]; then pass; else fail "$(basename "$p") renders with warnings: $out"; fi
     done
@@ -99,6 +116,19 @@ if command -v groff >/dev/null 2>&1; then
         for p in "${pages[@]}"; do
             out=$(MANWIDTH=80 man -l "$p" 2>&1 >/dev/null)
             if [ -z "$out" ]; then pass; else fail "man -l $(basename "$p"): $out"; fi
+        done
+        # From the source tree, as the README says: every page and alias by
+        # name, and an alias by file from inside man/.
+        for p in "$man"/man3/*.3 "$man"/man1/*.1; do
+            [ -f "$p" ] || continue
+            n=$(basename "$p") sec=${p##*.}
+            out=$(cd "$src" && MANWIDTH=80 man -M man "$sec" "${n%.*}" 2>&1 >/dev/null)
+            if [ -z "$out" ]; then pass; else fail "man -M man $sec ${n%.*}: $out"; fi
+        done
+        for a in "${aliases[@]}"; do
+            case $a in "$man"/man3/*) ;; *) continue ;; esac
+            out=$(cd "$man" && MANWIDTH=80 man -l "man3/$(basename "$a")" 2>&1 >/dev/null)
+            if [ -z "$out" ]; then pass; else fail "cd man && man -l man3/$(basename "$a"): $out"; fi
         done
     fi
 else

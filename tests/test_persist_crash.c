@@ -22,6 +22,7 @@
  * Set TMPF_CRASH_ROUNDS to change the number of kills per mode. */
 #include "harness.h"
 #include "no_o_tmpfile.h"
+#include "tmpf_features.h"
 
 #include <tmpf.h>
 
@@ -256,8 +257,11 @@ static void test_crash_anonymous_replace(void)
     struct tally t = crash_loop(&m);
     CHECK_EQ_INT(t.kills, rounds());
     /* O_TMPFILE: nothing half-written ever has a name. The side name can
-     * only survive a kill between linkat and rename, and is then whole. */
-    CHECK_EQ_INT(t.side_partial, 0);
+     * only survive a kill between linkat and rename, and is then whole.
+     * Without O_TMPFILE (generic POSIX) this is the named path: a partial
+     * file can be left, at the fixed side name only. */
+    if (TMPF_HAVE_O_TMPFILE)
+        CHECK_EQ_INT(t.side_partial, 0);
     CHECK_EQ_INT(t.other, 0);
     CHECK_EQ_INT(t.after_next, 0);
 }
@@ -267,6 +271,13 @@ static void test_crash_anonymous_noclobber(void)
     static const struct mode m = {"anon-noclobber", true, false, SIZE_A, SIZE_B};
     struct tally t = crash_loop(&m);
     CHECK_EQ_INT(t.kills, rounds());
+    if (!TMPF_HAVE_O_TMPFILE) {
+        /* The named path: a kill can leave the fixed side name of the
+         * target being written (".#fN.tmpf", counted as "other" here since
+         * each round has a new target); the next write of that target
+         * sweeps it. The target was whole every time (crash_loop). */
+        return;
+    }
     CHECK_EQ_INT(t.side_complete + t.side_partial + t.other, 0);
     CHECK_EQ_INT(t.after_next, 0);
 }

@@ -125,7 +125,11 @@ static void persist_after_swap(bool move_away, bool with_link, unsigned flags)
     CHECK(lstat(name, &st) == 0);
     CHECK(with_link ? S_ISLNK(st.st_mode) : st.st_uid == 65534);
     CHECK(content_is(secret, "root only"));
-    CHECK_EQ_INT(tmpf_file_cleanup(f), 0);
+    if (move_away)
+        CHECK_EQ_INT(tmpf_file_cleanup(f), 0);
+    else /* still temporary; its name is the attacker's object now */
+        CHECK_ERRNO(tmpf_file_cleanup(f), -1, ESTALE);
+    CHECK(lstat(name, &st) == 0); /* and cleanup left that alone */
     free(name);
 }
 

@@ -4,7 +4,7 @@
 set -u
 bin="${TMPF_BINARY_DIR:-build}/tests/test_persist"
 if ! command -v strace >/dev/null; then
-    echo "skipped: strace not installed"; exit 0
+    echo "SKIP: strace not installed"; exit 77
 fi
 if [ ! -x "$bin" ]; then
     echo "missing $bin"; exit 1
@@ -18,7 +18,7 @@ export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
 if ! strace -f -o "$log" -e trace=fsync,fdatasync,sync,syncfs,msync \
         "$bin" --write-atomic-durable "$dir/target" 2>/dev/null; then
     if ! strace -o /dev/null true 2>/dev/null; then
-        echo "skipped: strace cannot trace here"; exit 0
+        echo "SKIP: strace cannot trace here"; exit 77
     fi
     echo "FAIL: the durable write failed"; cat "$log"; exit 1
 fi

@@ -6,6 +6,9 @@
 # built tmpf first on PATH and $TMPDIR empty; each succeeds, does what its
 # comment says and leaves $TMPDIR empty when its shell has exited.
 set -u
+# Run as a reader would: not with the flags of the make that runs the tests
+# (its --no-print-directory would hide the README's make line's directory).
+unset MAKEFLAGS MFLAGS MAKELEVEL
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 passed=0 failed=0
@@ -26,7 +29,7 @@ readme="$TMPF_SOURCE_DIR/README.md"
 awk '/^## The `tmpf` tool/ {sec=1} sec && /^```sh$/ {on=1; next} on && /^```$/ {exit} on' \
     "$readme" > "$work/cli.sh"
 check "README shows the tool's commands" '[ "$(grep -c . "$work/cli.sh")" -ge 5 ]'
-for want in '^f=$(tmpf)' 'tmpf -d' 'tmpf run -- ' 'tmpf run -f' 'tmpf write-atomic' 'tmpf dir'; do
+for want in '^f=$(tmpf)' 'tmpf -d' 'tmpf run -- ' 'tmpf run -f' 'tmpf write-atomic' 'tmpf dir' 'tmpf sweep'; do
     check "README shows '$want'" 'grep -q -e "$want" "$work/cli.sh"'
 done
 tool=${TMPF_TEST_TOOL:-$TMPF_BINARY_DIR/tmpf}
@@ -43,6 +46,10 @@ else
         mkdir "$work/project$n"
         printf 'all:\n\t@echo built the project\n' > "$work/project$n/Makefile"
         tar -czf "$cwd/project.tar.gz" -C "$work/project$n" Makefile
+        case $line in 'tmpf sweep'*) # an orphan of a dead run, and a live one
+            : > "$cwd/myjob-abcd1234" && touch -d '2 hours ago' "$cwd/myjob-abcd1234"
+            : > "$cwd/myjob-young123" ;;
+        esac
         # The line, then a look at $TMPDIR while its shell still runs.
         out=$(cd "$cwd" && PATH="$(dirname "$tool"):$PATH" TMPDIR="$tmp" \
               sh -ec "$line"'
@@ -72,8 +79,14 @@ ls -A "$TMPDIR" > ../cli'$n'.during' 2>&1)
             check "line $n: words sorted and unique ($(tr '\n' ' ' < "$cwd/words"))" \
                 '[ "$(tr "\n" " " < "$cwd/words")" = "apple fig pear " ] && [ "$(ls "$cwd")" = "project.tar.gz
 words" ]' ;;
+        'tmpf dir --explain'*)
+            check "line $n: \$TMPDIR taken, explained ($out)" \
+                '[ "$(head -n 1 <<<"$out")" = "\$TMPDIR=$tmp" ] && [ "$(tail -n 1 <<<"$out")" = "$tmp: taken" ]' ;;
         'tmpf dir'*)
             check "line $n: printed \$TMPDIR ($out)" '[ "$out" = "$tmp" ]' ;;
+        'tmpf sweep'*)
+            check "line $n: removed the old orphan only ($out)" \
+                '[ "$out" = "removed $cwd/myjob-abcd1234" ] && [ -e "$cwd/myjob-young123" ]' ;;
         *)
             check "line $n has a check in tests/test_readme.sh" false ;;
         esac

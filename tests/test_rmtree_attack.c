@@ -66,10 +66,10 @@ static int links_run(void *arg)
         return FAILED(E_LEFT);
     /* The same through TemporaryDirectory, the object Python's 12464 is
      * about; and tmpf_rmtree given a symlink as the root. */
-    tmpf_dir *d = tmpf_temporary_directory(&(tmpf_opts){.dir = scratch});
+    tmpf_dir *d = tmpf_temporary_directory(&(tmpf_opts){.dir = sticky_dir()});
     if (!d || rmdir(tmpf_dir_path(d)) != 0 || plant_links(tmpf_dir_path(d), c->out) != 0)
         return FAILED(E_SETUP);
-    if (tmpf_dir_cleanup(d) != 0)
+    if (tmpf_dir_cleanup(d) != 0 || rmdir(sticky_dir()) != 0)
         return FAILED(E_RESULT);
     /* A symlink as the root, also spelt with a trailing slash (which
      * rm -r follows): the link goes, never the target's contents. */
@@ -146,10 +146,10 @@ static int cve_2023_6597_as_nobody(void *arg)
         return FAILED(E_RESULT);
     if (!outside_intact(out, 0500))
         return FAILED(E_OUTSIDE);
-    tmpf_dir *d = tmpf_temporary_directory(&(tmpf_opts){.dir = scratch});
+    tmpf_dir *d = tmpf_temporary_directory(&(tmpf_opts){.dir = sticky_dir()});
     if (!d || rmdir(tmpf_dir_path(d)) != 0 || plant_repair_links(tmpf_dir_path(d), out) != 0)
         return FAILED(E_SETUP);
-    if (tmpf_dir_cleanup(d) != 0)
+    if (tmpf_dir_cleanup(d) != 0 || rmdir(sticky_dir()) != 0)
         return FAILED(E_RESULT);
     if (!outside_intact(out, 0500))
         return FAILED(E_OUTSIDE);
@@ -192,24 +192,6 @@ static void test_swap_race_during_permission_repair(void)
 
 /* ---- mount points inside the tree --------------------------------------- */
 
-/* Whether statx reports mount ids here (Linux 5.8+): the only way a bind
- * mount of the same file system differs from a plain directory. */
-static bool kernel_has_mnt_id(const char *path)
-{
-#if defined(SYS_statx)
-    unsigned char buf[256];
-    memset(buf, 0, sizeof buf);
-    if (syscall(SYS_statx, AT_FDCWD, path, 0, 0x1000u /* STATX_MNT_ID */, buf) != 0)
-        return false;
-    uint32_t mask;
-    memcpy(&mask, buf, sizeof mask);
-    return mask & 0x1000u;
-#else
-    (void)path;
-    return false;
-#endif
-}
-
 static int mounts_in_child(void *arg)
 {
     const char *out = arg;
@@ -246,16 +228,14 @@ static int mounts_in_child(void *arg)
     if (make_outside(out, 0755) != 0 || mkdir(bind, 0700) != 0 ||
         mount(out, bind, "none", MS_BIND, NULL) != 0)
         return FAILED(E_SETUP);
-    if (kernel_has_mnt_id(bind)) {
-        errno = 0;
-        if (tmpf_rmtree(root, 0) != -1 || errno != EBUSY)
-            return FAILED(E_RESULT);
-        if (!outside_intact(out, 0755))
-            return FAILED(E_OUTSIDE);
-    } else {
-        fprintf(stderr, "  bind mount part skipped: statx reports no mount id"
-                        " (Linux < 5.8)\n");
-    }
+    /* Told by the mount id where statx has one, else by readdir's d_ino
+     * (the covered directory) differing from the mounted root's inode:
+     * every build and kernel must refuse to enter. */
+    errno = 0;
+    if (tmpf_rmtree(root, 0) != -1 || errno != EBUSY)
+        return FAILED(E_RESULT);
+    if (!outside_intact(out, 0755))
+        return FAILED(E_OUTSIDE);
 
     /* The root itself a mount point: not entered either. */
     if (mkdir(mroot, 0700) != 0 || mount("tmpfs", mroot, "tmpfs", 0, "size=1m") != 0 ||
@@ -270,8 +250,10 @@ static int mounts_in_child(void *arg)
     /* A TemporaryDirectory that something was mounted on: cleanup reports
      * EBUSY (ignored with the flag), touches nothing, and frees. */
     for (int ignore = 0; ignore < 2; ignore++) {
+        /* In a sticky directory: in scratch, the name covered
+         * by a mount no longer designates the directory made (ESTALE). */
         tmpf_dir *d = tmpf_temporary_directory(&(tmpf_opts){
-            .dir = scratch, .flags = ignore ? TMPF_IGNORE_CLEANUP_ERRORS : 0u});
+            .dir = sticky_dir(), .flags = ignore ? TMPF_IGNORE_CLEANUP_ERRORS : 0u});
         if (!d)
             return FAILED(E_SETUP);
         char path[4096];
@@ -307,6 +289,81 @@ static void test_mount_points_not_entered(void)
     if (rc == E_SKIP)
         SKIP("cannot mount a tmpfs here (no CAP_SYS_ADMIN, e.g. a container)");
     check_child(rc, "mounts");
+}
+
+/* Issue 21 (3): the tree's owner (uid 65534) removes a tree holding a bind
+ * mount of a directory of theirs and a tmpfs mounted for them, both mode
+ * 000. The walk cannot open them (EACCES) and must not repair their
+ * permissions: what is mounted there is not part of the tree. Both stay
+ * 000 with their contents; the rest of the tree goes; EBUSY. */
+struct mode000 {
+    char tree[4160], src[4160], bindm[4160], tmpm[4160];
+};
+
+static int mode000_as_owner(void *arg)
+{
+    const struct mode000 *m = arg;
+    errno = 0;
+    if (tmpf_rmtree(m->tree, 0) != -1 || errno != EBUSY)
+        return FAILED(E_RESULT);
+    return OK;
+}
+
+static bool mode_is(const char *path, unsigned mode)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && (st.st_mode & 07777) == mode;
+}
+
+static int mounts_mode000_in_child(void *arg)
+{
+    struct mode000 *m = arg;
+    if (unshare(CLONE_NEWNS) != 0 || mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) != 0)
+        return E_SKIP;
+    snprintf(m->tree, sizeof m->tree, "%s/tree", scratch);
+    snprintf(m->src, sizeof m->src, "%s/src", scratch);
+    snprintf(m->bindm, sizeof m->bindm, "%s/tree/bindm", scratch);
+    snprintf(m->tmpm, sizeof m->tmpm, "%s/tree/tmpm", scratch);
+    if (chmod(scratch, 0755) != 0 || mkdir(m->tree, 0700) != 0 ||
+        mkdir(m->src, 0700) != 0 || mkdir(m->bindm, 0700) != 0 ||
+        mkdir(m->tmpm, 0700) != 0 || write_file(P("%s/tree/f", scratch), "x", 0600) != 0 ||
+        write_file(P("%s/precious", m->src), "x", 0600) != 0)
+        return FAILED(E_SETUP);
+    if (mount("tmpfs", m->tmpm, "tmpfs", 0, "size=1m,mode=0700,uid=65534,gid=65534") != 0)
+        return E_SKIP;
+    if (write_file(P("%s/precious", m->tmpm), "x", 0600) != 0 ||
+        mount(m->src, m->bindm, "none", MS_BIND, NULL) != 0)
+        return FAILED(E_SETUP);
+    const char *own[] = {m->tree, m->src, P("%s/tree/f", scratch),
+                         P("%s/precious", m->src), m->tmpm, P("%s/precious", m->tmpm)};
+    for (size_t i = 0; i < sizeof own / sizeof own[0]; i++)
+        if (lchown(own[i], 65534, 65534) != 0)
+            return FAILED(E_SETUP);
+    if (chmod(m->src, 0) != 0 || chmod(m->tmpm, 0) != 0)
+        return FAILED(E_SETUP);
+    int rc = run_as_nobody(mode000_as_owner, m);
+    if (rc != OK)
+        return rc == 126 ? FAILED(E_SETUP) : rc;
+    if (!mode_is(m->bindm, 0) || !mode_is(m->src, 0) || !mode_is(m->tmpm, 0))
+        return FAILED(E_OUTSIDE);
+    if (!path_exists(P("%s/precious", m->src)) || !path_exists(P("%s/precious", m->tmpm)))
+        return FAILED(E_GONE);
+    if (path_exists(P("%s/tree/f", scratch)) || count_entries(m->tree) != 2)
+        return FAILED(E_LEFT);
+    if (umount2(m->bindm, 0) != 0 || umount2(m->tmpm, 0) != 0 || chmod(m->src, 0700) != 0)
+        return FAILED(E_SETUP);
+    return tmpf_rmtree(m->tree, 0) == 0 ? OK : FAILED(E_LEFT);
+}
+
+static void test_mount_roots_mode_000_untouched(void)
+{
+    if (geteuid() != 0)
+        SKIP("mounting needs root");
+    static struct mode000 m;
+    int rc = run_in_child(mounts_mode000_in_child, &m);
+    if (rc == E_SKIP)
+        SKIP("cannot mount here (no CAP_SYS_ADMIN, e.g. a container)");
+    check_child(rc, "mode 000 mounts");
 }
 
 /* ---- hard links --------------------------------------------------------- */
@@ -365,6 +422,7 @@ static const struct test tests[] = {
     TEST(test_swap_race),
     TEST(test_swap_race_during_permission_repair),
     TEST(test_mount_points_not_entered),
+    TEST(test_mount_roots_mode_000_untouched),
     TEST(test_hard_links_only_link_removed),
 };
 TEST_MAIN(tests)

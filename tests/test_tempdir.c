@@ -127,7 +127,7 @@ static void test_unwritable_tmpdir_skipped(void)
     struct env_backup b;
     env_save(&b);
     const char *ro = make_dir("ro", 0555);
-    const char *ok = make_dir("ok", 0777);
+    const char *ok = make_dir("ok", 01777);
     const char *dirs[2] = {ro, ok};
     CHECK_EQ_INT(run_as_nobody(unwritable_as_nobody, (void *)dirs), 0);
     env_set(ro, ok, NULL);
@@ -143,7 +143,8 @@ static void test_relative_tmpdir_made_absolute(void)
     env_save(&b);
     char old[4096], here[4096], want[4200];
     CHECK(getcwd(old, sizeof old) != NULL);
-    CHECK(chdir(scratch) == 0 && getcwd(here, sizeof here) != NULL);
+    /* scratch (0777, no sticky bit) would not pass the vetting */
+    CHECK(chdir(make_dir("cwd", 0700)) == 0 && getcwd(here, sizeof here) != NULL);
     CHECK(mkdir("rel", 0700) == 0);
     snprintf(want, sizeof want, "%s/rel", here);
     env_set("rel/../rel/.", NULL, NULL);
@@ -469,7 +470,7 @@ static int copy_file(const char *from, const char *to, mode_t mode)
 /* secure_getenv semantics: a setuid process ignores TMPDIR. */
 static void test_setuid_ignores_environment(void)
 {
-    const char *envdir = make_dir("envdir", 0777);
+    const char *envdir = make_dir("envdir", 01777);
     const char *suid = path_join(scratch, "suid");
     const char *plain = path_join(scratch, "plain");
     CHECK(copy_file("/proc/self/exe", suid, 04755) == 0);
@@ -488,6 +489,170 @@ static void test_setuid_ignores_environment(void)
     CHECK_EQ_INT(count_entries(envdir), 0);
 }
 
+/* ---- vetting: who else could rename or remove what tmpf creates there -- */
+
+struct seen {
+    int n;
+    char path[8][4200];
+    int error[8];
+};
+
+static void skipped_hook(const tmpf_event *ev, void *ctx)
+{
+    struct seen *s = ctx;
+    if (ev->type != TMPF_EVENT_TEMPDIR_SKIPPED || s->n >= 8)
+        return;
+    if (!ev->reason || !*ev->reason || ev->kind != TMPF_KIND_DIRECTORY ||
+        ev->object != NULL)
+        s->error[s->n] = -1;
+    else
+        s->error[s->n] = ev->error;
+    snprintf(s->path[s->n], sizeof s->path[0], "%s", ev->path);
+    s->n++;
+}
+
+/* The choice among TMPDIR, TEMP and TMP, and the events for those passed
+ * over. */
+static const char *choose_with_events(const char *a, const char *b, const char *c,
+                                      struct seen *s)
+{
+    memset(s, 0, sizeof *s);
+    env_set(a, b, c);
+    tmpf_set_event_hook(skipped_hook, s);
+    const char *got = tmpf_gettempdir();
+    tmpf_set_event_hook(NULL, NULL);
+    return got;
+}
+
+/* As root: mode rules (world- or group-writable without the sticky bit is
+ * passed over; with it, or not writable by others, is taken) and the
+ * owner rule (a directory of uid 65534 is passed over by root). */
+static void test_vetting_modes_and_owner(void)
+{
+    struct env_backup b;
+    env_save(&b);
+    /* copies: path_join's buffers rotate */
+    char *world = strdup(make_dir("world", 0777));
+    char *group = strdup(make_dir("group", 0770));
+    char *sticky = strdup(make_dir("sticky", 01777));
+    char *gsticky = strdup(make_dir("gsticky", 01770));
+    char *own = strdup(make_dir("own", 0755));
+    char *foreign = strdup(make_dir("foreign", 0700));
+    CHECK_EQ_INT(chown(foreign, 65534, 65534), 0);
+    struct seen s;
+    CHECK_EQ_STR(choose_with_events(world, group, sticky, &s), sticky);
+    CHECK_EQ_INT(s.n, 2);
+    CHECK_EQ_STR(s.path[0], world);
+    CHECK_EQ_STR(s.path[1], group);
+    CHECK_EQ_INT(s.error[0], EPERM);
+    CHECK_EQ_INT(s.error[1], EPERM);
+    CHECK_EQ_STR(choose_with_events(gsticky, NULL, NULL, &s), gsticky);
+    CHECK_EQ_INT(s.n, 0);
+    CHECK_EQ_STR(choose_with_events(foreign, own, NULL, &s), own);
+    CHECK_EQ_INT(s.n, 1);
+    CHECK_EQ_STR(s.path[0], foreign);
+    CHECK_EQ_INT(s.error[0], EPERM);
+    /* Other reasons are events too: missing, a file, with their errno. */
+    CHECK(write_file(path_join(scratch, "file"), "x", 0600) == 0);
+    CHECK_EQ_STR(choose_with_events(path_join(scratch, "missing"),
+                                    path_join(scratch, "file"), own, &s),
+                 own);
+    CHECK_EQ_INT(s.n, 2);
+    CHECK_EQ_INT(s.error[0], ENOENT);
+    CHECK_EQ_INT(s.error[1], ENOTDIR);
+    /* An explicit choice is the caller's: neither settempdir nor dir= is
+     * vetted. */
+    CHECK_EQ_INT(tmpf_settempdir(world), 0);
+    CHECK_EQ_STR(tmpf_gettempdir(), world);
+    char *p = tmpf_mkdtemp(&(tmpf_opts){.dir = group});
+    CHECK(p != NULL);
+    if (p)
+        rmdir(p);
+    free(p);
+    /* Probes leave nothing in any of them. */
+    char *all[] = {world, group, sticky, gsticky, own, foreign};
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++) {
+        CHECK_EQ_INT(count_entries(all[i]), 0);
+        free(all[i]);
+    }
+    env_restore(&b);
+}
+
+/* As nobody: root's directories are fine (root can rename anything
+ * anyway), so are its own; one of another user (65533) is passed over even
+ * when nobody could write to it. */
+static int owners_as_nobody(void *arg)
+{
+    const char *const *d = arg; /* root's sticky, 65533's sticky, nobody's */
+    struct seen s;
+    const char *got = choose_with_events(d[1], d[0], NULL, &s);
+    if (!got || strcmp(got, d[0]) != 0 || s.n != 1 || strcmp(s.path[0], d[1]) != 0 ||
+        s.error[0] != EPERM)
+        return 1;
+    char mine[4200];
+    snprintf(mine, sizeof mine, "%s/mine", d[2]);
+    if (mkdir(mine, 0700) != 0)
+        return 2;
+    got = choose_with_events(d[1], mine, NULL, &s);
+    if (!got || strcmp(got, mine) != 0 || s.n != 1)
+        return 3;
+    return rmdir(mine) == 0 ? 0 : 4;
+}
+
+static void test_vetting_owner_as_nobody(void)
+{
+    struct env_backup b;
+    env_save(&b);
+    const char *roots = make_dir("roots", 01777);
+    const char *others = make_dir("others", 01777);
+    CHECK_EQ_INT(chown(others, 65533, 65533), 0);
+    const char *d[3] = {roots, others, scratch};
+    CHECK_EQ_INT(run_as_nobody(owners_as_nobody, (void *)d), 0);
+    CHECK_EQ_INT(count_entries(roots), 0);
+    CHECK_EQ_INT(count_entries(others), 0);
+    env_restore(&b);
+}
+
+/* A TMPDIR so long that no name fits (4085 bytes: the directory opens, an
+ * unnamed file can be made in it, but dir/tmpXXXXXXXX is 4097 bytes with
+ * its NUL) is passed over with ENAMETOOLONG, as Python's named probe does;
+ * nothing is left in it. */
+static void test_long_tmpdir_skipped(void)
+{
+    struct env_backup b;
+    env_save(&b);
+    char longdir[4200];
+    size_t len = (size_t)snprintf(longdir, sizeof longdir, "%s", scratch);
+    while (len < 4085) {
+        size_t part = 4085 - len - 1;
+        if (part > 200)
+            part = 200;
+        if (4085 - len - 1 - part > 0 && 4085 - len - 1 - part < 12)
+            part -= 12; /* leave room for a last component of 10+ bytes */
+        longdir[len++] = '/';
+        memset(longdir + len, 'd', part);
+        len += part;
+        longdir[len] = '\0';
+        CHECK_EQ_INT(mkdir(longdir, 0700), 0);
+    }
+    CHECK_EQ_INT(strlen(longdir), 4085);
+    const char *ok = make_dir("ok", 0700);
+    struct seen s;
+    CHECK_EQ_STR(choose_with_events(longdir, ok, NULL, &s), ok);
+    CHECK_EQ_INT(s.n, 1);
+    CHECK_EQ_INT(s.error[0], ENAMETOOLONG);
+    CHECK_EQ_INT(count_entries(longdir), 0);
+    /* Two bytes shorter (dir/tmpXXXXXXXX is 4095 bytes), the name fits:
+     * taken. */
+    env_restore(&b);
+    env_save(&b);
+    longdir[4083] = '\0';
+    CHECK_EQ_INT(mkdir(longdir, 0700), 0);
+    CHECK_EQ_STR(choose_with_events(longdir, ok, NULL, &s), longdir);
+    CHECK_EQ_INT(count_entries(longdir), 0);
+    env_restore(&b);
+}
+
 static const struct test tests[] = {
     TEST(test_prefix_is_tmp),
     TEST(test_usable_tmpdir_wins),
@@ -502,6 +667,9 @@ static const struct test tests[] = {
     TEST(test_fork_while_choosing),
     TEST(test_no_candidate_enoent),
     TEST(test_setuid_ignores_environment),
+    TEST(test_vetting_modes_and_owner),
+    TEST(test_vetting_owner_as_nobody),
+    TEST(test_long_tmpdir_skipped),
 };
 
 int main(int argc, char **argv)

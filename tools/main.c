@@ -1,38 +1,77 @@
 /*
- * tmpf: mktemp(1)'s drop-in replacement plus three commands built on the
+ * tmpf: mktemp(1)'s drop-in replacement plus four commands built on the
  * library. The first argument picks the command; anything else is mktemp.
- * "run", "write-atomic" and "dir" are not valid mktemp templates (fewer
+ * "run", "write-atomic", "dir" and "sweep" are not valid mktemp templates (fewer
  * than 3 X's), so no working mktemp command line changes meaning.
  */
 #include "tool.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <tmpf.h>
+#include <unistd.h>
+
+const char *tool_name = "tmpf";
+
+void tool_write_stderr(const char *msg, size_t n)
+{
+    sigset_t pipe_only, old, pending;
+    sigemptyset(&pipe_only);
+    sigaddset(&pipe_only, SIGPIPE);
+    sigprocmask(SIG_BLOCK, &pipe_only, &old);
+    bool was_pending = sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE);
+    int saved = errno;
+    while (n > 0) {
+        ssize_t w = write(STDERR_FILENO, msg, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            /* EPIPE raised a SIGPIPE, held by the mask: take it back, so
+             * that it never reaches us nor changes what COMMAND gets. */
+            if (w < 0 && errno == EPIPE && !was_pending)
+                sigtimedwait(&pipe_only, NULL, &(struct timespec){0, 0});
+            break;
+        }
+        msg += w;
+        n -= (size_t)w;
+    }
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    errno = saved;
+}
 
 void tool_error(const char *fmt, ...)
 {
     char msg[4096];
+    int len = snprintf(msg, sizeof msg, "%s: ", tool_name);
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    vsnprintf(msg + len, sizeof msg - (size_t)len - 1, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "tmpf: %s\n", msg);
+    strcat(msg, "\n");
+    tool_write_stderr(msg, strlen(msg));
 }
 
 int tool_usage_error(const char *command, const char *fmt, ...)
 {
-    char msg[4096];
+    char msg[4096], line[8192];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     const char *space = command ? " " : "";
     command = command ? command : "";
-    fprintf(stderr, "tmpf%s%s: %s (try 'tmpf%s%s --help')\n", space, command, msg,
-            space, command);
+    if (strcmp(tool_name, "tmpf") != 0)
+        /* Run as mktemp: coreutils' two lines, which scripts match. */
+        snprintf(line, sizeof line, "%s: %s\nTry '%s --help' for more information.\n",
+                 tool_name, msg, tool_name);
+    else
+        snprintf(line, sizeof line, "tmpf%s%s: %s (try 'tmpf%s%s --help')\n", space,
+                 command, msg, space, command);
+    tool_write_stderr(line, strlen(line));
     return TOOL_EXIT_FAILURE;
 }
 
@@ -70,15 +109,97 @@ static const struct {
     {"write-atomic", tool_write_atomic},
     {"dir", tool_dir},
     {"publish", tool_publish},
+    {"sweep", tool_sweep},
+    {"help", tool_help},
 };
+#define N_COMMANDS (sizeof commands / sizeof commands[0])
+
+/* Edit distance of a and b (short words only), for "did you mean". */
+static size_t distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b), row[32];
+    if (la >= 32 || lb >= 32)
+        return 99;
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t up = row[j];
+            size_t best = diag + (a[i - 1] != b[j - 1]);
+            if (up + 1 < best)
+                best = up + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            row[j] = best;
+            diag = up;
+        }
+    }
+    return row[lb];
+}
+
+/* A first argument that reads as a command name (a lowercase word, maybe
+ * with '-' or '_', with no X run a template would need) but is none:
+ * mktemp would only say "too few X's in template". */
+static bool looks_like_command(const char *w)
+{
+    if (!(*w >= 'a' && *w <= 'z'))
+        return false;
+    for (const char *p = w; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || *p == '-' || *p == '_'))
+            return false;
+    return true;
+}
+
+static int unknown_command(const char *w)
+{
+    const char *best = NULL;
+    size_t best_d = 3;
+    for (size_t i = 0; i < N_COMMANDS; i++) {
+        size_t d = distance(w, commands[i].name);
+        if (d < best_d) {
+            best_d = d;
+            best = commands[i].name;
+        }
+    }
+    if (best)
+        tool_error("unknown command '%s' (did you mean '%s'?)", w, best);
+    else
+        tool_error("unknown command '%s' (try 'tmpf --help')", w);
+    return TOOL_EXIT_FAILURE;
+}
+
+int tool_help(int argc, char **argv)
+{
+    for (size_t i = 0; argc >= 2 && i < N_COMMANDS; i++) {
+        if (strcmp(argv[1], commands[i].name) == 0 && commands[i].fn != tool_help) {
+            char *args[] = {argv[1], "--help", NULL};
+            return commands[i].fn(2, args);
+        }
+    }
+    if (argc >= 2)
+        return unknown_command(argv[1]);
+    char *args[] = {"tmpf", "--help", NULL};
+    return tool_mktemp(2, args);
+}
 
 int main(int argc, char **argv)
 {
+    const char *base = argc > 0 && argv[0] ? strrchr(argv[0], '/') : NULL;
+    base = base ? base + 1 : (argc > 0 && argv[0] ? argv[0] : "tmpf");
+    /* Run as mktemp (a symlink): mktemp alone, under its own name. */
+    if (strcmp(base, "mktemp") == 0) {
+        tool_name = argv[0]; /* as coreutils prints it */
+        return tool_mktemp(argc, argv);
+    }
     if (argc >= 2) {
-        for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+        for (size_t i = 0; i < N_COMMANDS; i++) {
             if (strcmp(argv[1], commands[i].name) == 0)
                 return commands[i].fn(argc - 1, argv + 1);
         }
+        if (looks_like_command(argv[1]))
+            return unknown_command(argv[1]);
     }
     return tool_mktemp(argc, argv);
 }

@@ -20,11 +20,24 @@ int tool_run(int argc, char **argv);
 int tool_write_atomic(int argc, char **argv);
 int tool_dir(int argc, char **argv);
 int tool_publish(int argc, char **argv);
+int tool_sweep(int argc, char **argv);
+/* tmpf help [COMMAND]: the general help, or COMMAND --help. */
+int tool_help(int argc, char **argv);
 
-/* "tmpf: " + message + newline on stderr, as one write. */
+/* "tmpf", or "mktemp" when run under that name (argv[0]'s last part):
+ * the name every message starts with. */
+extern const char *tool_name;
+
+/* Writes n bytes to stderr, never dying of SIGPIPE (a diagnostic whose
+ * reader is gone is lost, not fatal) and keeping errno. */
+void tool_write_stderr(const char *msg, size_t n);
+
+/* tool_name + ": " + message + newline on stderr, as one write. */
 void tool_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* The one-line usage error every command uses; returns TOOL_EXIT_FAILURE. */
+/* The usage error every command uses: one line "tmpf CMD: MSG (try 'tmpf
+ * CMD --help')"; run as mktemp, coreutils' "mktemp: MSG" and "Try 'mktemp
+ * --help' for more information." Returns TOOL_EXIT_FAILURE. */
 int tool_usage_error(const char *command, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 

@@ -1,6 +1,7 @@
 /* System primitives for Linux and other POSIX systems. The portable code
  * in src/ calls only these, so a port replaces this directory. */
 #include "../internal.h"
+#include "tmpf_features.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -9,21 +10,25 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#if defined(__linux__)
+#if TMPF_HAVE_SYS_RANDOM_H
 #include <sys/random.h>
 #endif
 
-int tmpf__os_random(void *buf, size_t n)
+/* The kernel's generator without a descriptor: getrandom (Linux),
+ * getentropy (POSIX 2024: glibc, musl, the BSDs, macOS; at most 256
+ * bytes a call), arc4random_buf (BSD, macOS; cannot fail). Returns 0, or
+ * -1 with errno; ENOSYS when none is built in or the kernel refuses them
+ * all (a seccomp filter, a kernel older than the call). */
+static int random_no_fd(unsigned char *p, size_t n)
 {
-    unsigned char *p = buf;
-#if defined(__linux__)
+#if TMPF_HAVE_GETRANDOM
     while (n > 0) {
         ssize_t got = getrandom(p, n, 0);
         if (got < 0) {
             if (errno == EINTR)
                 continue;
             if (errno == ENOSYS || errno == EPERM)
-                break; /* old kernel or seccomp filter: use /dev/urandom */
+                break; /* old kernel or seccomp filter */
             return -1;
         }
         p += got;
@@ -32,6 +37,40 @@ int tmpf__os_random(void *buf, size_t n)
     if (n == 0)
         return 0;
 #endif
+#if TMPF_HAVE_GETENTROPY
+    while (n > 0) {
+        size_t chunk = n < 256 ? n : 256;
+        if (getentropy(p, chunk) != 0) {
+            if (errno == ENOSYS || errno == EPERM)
+                break;
+            return -1;
+        }
+        p += chunk;
+        n -= chunk;
+    }
+    if (n == 0)
+        return 0;
+#endif
+#if TMPF_HAVE_ARC4RANDOM_BUF
+    arc4random_buf(p, n);
+    return 0;
+#else
+    (void)p;
+    (void)n;
+    errno = ENOSYS;
+    return -1;
+#endif
+}
+
+int tmpf__os_random(void *buf, size_t n)
+{
+    unsigned char *p = buf;
+    if (random_no_fd(p, n) == 0)
+        return 0;
+    if (errno != ENOSYS)
+        return -1;
+    /* The last resort, for a system with none of the calls above or a
+     * kernel that refuses them: the one path that needs a descriptor. */
     int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return -1;
@@ -54,7 +93,7 @@ int tmpf__os_random(void *buf, size_t n)
 
 atomic_uint *tmpf__os_fork_canary(void)
 {
-#ifdef MADV_WIPEONFORK
+#if TMPF_HAVE_MAP_ANONYMOUS && (TMPF_HAVE_MADV_WIPEONFORK || TMPF_HAVE_MINHERIT_ZERO)
     long page = sysconf(_SC_PAGESIZE);
     size_t size = page > 0 ? (size_t)page : 4096;
     int saved = errno;
@@ -64,7 +103,14 @@ atomic_uint *tmpf__os_fork_canary(void)
         errno = saved;
         return NULL;
     }
-    if (madvise(p, size, MADV_WIPEONFORK) != 0) {
+    /* Linux 4.14+: MADV_WIPEONFORK; FreeBSD, OpenBSD: INHERIT_ZERO. Both
+     * give a child the page zero-filled, however it was forked. */
+#if TMPF_HAVE_MADV_WIPEONFORK
+    int rc = madvise(p, size, MADV_WIPEONFORK);
+#else
+    int rc = minherit(p, size, INHERIT_ZERO);
+#endif
+    if (rc != 0) {
         munmap(p, size);
         errno = saved;
         return NULL;
@@ -86,7 +132,7 @@ int tmpf__os_create_file_at(int dir_fd, const char *name, unsigned perm,
                             unsigned flags)
 {
     int oflags = O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
-#ifdef O_TEXT
+#if TMPF_HAVE_O_TEXT
     if (flags & TMPF_TEXT)
         oflags |= O_TEXT;
 #else
@@ -106,7 +152,7 @@ int tmpf__os_create_dir(const char *path, unsigned perm)
 
 int tmpf__os_open_tmpfile(int dir_fd, const char *dir, unsigned perm)
 {
-#ifdef O_TMPFILE
+#if TMPF_HAVE_O_TMPFILE
     int fd;
     do
         fd = openat(dir_fd, dir, O_TMPFILE | O_RDWR | O_CLOEXEC, (mode_t)perm);
@@ -156,9 +202,12 @@ char *tmpf__os_getcwd(void)
 
 const char *tmpf__os_secure_getenv(const char *name)
 {
-    /* secure_getenv is in glibc and musl; elsewhere compare the ids. */
-#if defined(__linux__)
+    /* secure_getenv: glibc and musl; issetugid: the BSDs and macOS (also
+     * true after a set-id exec that dropped back); elsewhere compare ids. */
+#if TMPF_HAVE_SECURE_GETENV
     return secure_getenv(name);
+#elif TMPF_HAVE_ISSETUGID
+    return issetugid() ? NULL : getenv(name);
 #else
     if (getuid() != geteuid() || getgid() != getegid())
         return NULL;
@@ -189,4 +238,13 @@ int tmpf__os_close(int fd)
         return -1;
     errno = saved;
     return 0;
+}
+
+int tmpf__os_unlink(const char *path) { return unlink(path); }
+
+int tmpf__os_rmdir(const char *path) { return rmdir(path); }
+
+int64_t tmpf__os_seek(int fd, int64_t offset, int whence)
+{
+    return (int64_t)lseek(fd, (off_t)offset, whence);
 }

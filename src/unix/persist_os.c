@@ -2,6 +2,7 @@
  * unnamed file, fsync (counted, so tests can prove the durable path costs
  * exactly two), and the lock and sweep of the fixed side name. */
 #include "../internal.h"
+#include "tmpf_features.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -11,16 +12,14 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#if defined(__linux__)
+#if TMPF_HAVE_RENAMEAT2
 #include <sys/syscall.h>
-#endif
-
 #ifndef RENAME_NOREPLACE
 #define RENAME_NOREPLACE (1 << 0)
 #endif
-
 /* Set once the kernel said renameat2 does not exist (ENOSYS). */
 static atomic_bool renameat2_missing;
+#endif
 static _Atomic(unsigned long) fsync_calls;
 
 unsigned long tmpf__test_fsync_count(void)
@@ -33,8 +32,20 @@ unsigned long tmpf__test_fsync_count(void)
 static int link_then_unlink(int from_dir, const char *from, int to_dir,
                             const char *to)
 {
-    if (linkat(from_dir, from, to_dir, to, 0) != 0)
+    if (linkat(from_dir, from, to_dir, to, 0) != 0) {
+        /* link(2) looks the new name up before it compares file systems:
+         * an existing target on another one says EEXIST, where rename(2)
+         * (and renameat2) say EXDEV. Say what the move would. A target on
+         * the same file system but another mount (a bind mount) still
+         * says EEXIST: st_dev cannot tell. */
+        struct stat a, b;
+        int err = errno;
+        if (err == EEXIST && fstatat(from_dir, from, &a, AT_SYMLINK_NOFOLLOW) == 0 &&
+            fstatat(to_dir, to, &b, AT_SYMLINK_NOFOLLOW) == 0 && a.st_dev != b.st_dev)
+            err = EXDEV;
+        errno = err;
         return -1;
+    }
     if (unlinkat(from_dir, from, 0) != 0) {
         int saved = errno;
         unlinkat(to_dir, to, 0);
@@ -47,7 +58,7 @@ static int link_then_unlink(int from_dir, const char *from, int to_dir,
 int tmpf__os_rename_noreplace(int from_dir, const char *from, int to_dir,
                               const char *to)
 {
-#if defined(__linux__) && defined(SYS_renameat2)
+#if TMPF_HAVE_RENAMEAT2
     if (!atomic_load_explicit(&renameat2_missing, memory_order_relaxed)) {
         /* The raw system call: glibc < 2.28 and some musl lack the wrapper. */
         if (syscall(SYS_renameat2, from_dir, from, to_dir, to,
@@ -58,23 +69,34 @@ int tmpf__os_rename_noreplace(int from_dir, const char *from, int to_dir,
         else if (errno != EINVAL) /* EINVAL: this file system lacks the flag */
             return -1;
     }
+#elif TMPF_HAVE_RENAMEATX_NP
+    /* macOS 10.12+: RENAME_EXCL is the kernel's own no-replace rename;
+     * ENOTSUP where the file system lacks it (then link + unlink). */
+    if (renameatx_np(from_dir, from, to_dir, to, RENAME_EXCL) == 0)
+        return 0;
+    if (errno != ENOTSUP && errno != EINVAL)
+        return -1;
 #endif
     return link_then_unlink(from_dir, from, to_dir, to);
 }
 
-/* Set once linkat(AT_EMPTY_PATH) was refused for lack of privilege. */
-static atomic_bool empty_path_refused;
-
+#if TMPF_HAVE_PROC_SELF_FD
 static int link_proc(int fd, int dir_fd, const char *to)
 {
     char proc[32];
     snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
     return linkat(AT_FDCWD, proc, dir_fd, to, AT_SYMLINK_FOLLOW);
 }
+#endif
+
+#if TMPF_HAVE_AT_EMPTY_PATH && TMPF_HAVE_PROC_SELF_FD
+/* Set once linkat(AT_EMPTY_PATH) was refused for lack of privilege. */
+static atomic_bool empty_path_refused;
+#endif
 
 int tmpf__os_link_fd(int fd, int dir_fd, const char *to)
 {
-#ifdef AT_EMPTY_PATH
+#if TMPF_HAVE_AT_EMPTY_PATH && TMPF_HAVE_PROC_SELF_FD
     /* AT_EMPTY_PATH skips a /proc lookup (a few microseconds, and the
      * window in which a crash leaves a side name) but needs
      * CAP_DAC_READ_SEARCH; without it the kernel says ENOENT. Through
@@ -89,8 +111,23 @@ int tmpf__os_link_fd(int fd, int dir_fd, const char *to)
         atomic_store_explicit(&empty_path_refused, true, memory_order_relaxed);
         return 0;
     }
-#endif
     return link_proc(fd, dir_fd, to);
+#elif TMPF_HAVE_PROC_SELF_FD
+    return link_proc(fd, dir_fd, to);
+#elif TMPF_HAVE_AT_EMPTY_PATH
+    /* FreeBSD: linkat(2) names the file behind fd with AT_EMPTY_PATH, no
+     * privilege needed and no /proc. */
+    return linkat(fd, "", dir_fd, to, AT_EMPTY_PATH);
+#else
+    /* Nothing names an open file here (generic POSIX, macOS): as Linux
+     * answers for a file that was created and then unlinked, ENOENT. The
+     * unnamed files of these systems are of that kind anyway (no
+     * O_TMPFILE); tmpf_write_atomic uses a named temporary instead. */
+    (void)fd;
+    struct stat st;
+    errno = fstatat(dir_fd, to, &st, AT_SYMLINK_NOFOLLOW) == 0 ? EEXIST : ENOENT;
+    return -1;
+#endif
 }
 
 int tmpf__os_open_dir(const char *dir)
@@ -102,13 +139,32 @@ int tmpf__os_open_dir(const char *dir)
     return fd;
 }
 
-int tmpf__os_fsync(int fd, bool is_dir)
+/* The one place that asks the system to make a file durable. */
+static int full_sync(int fd)
 {
-    atomic_fetch_add_explicit(&fsync_calls, 1, memory_order_relaxed);
     int rc;
+#if TMPF_HAVE_F_FULLFSYNC
+    /* macOS: fsync(2) hands the data to the drive, which may keep it in
+     * its cache; F_FULLFSYNC asks for the flush to stable storage. Some
+     * file systems (network, FAT) refuse it: then fsync. */
+    do
+        rc = fcntl(fd, F_FULLFSYNC);
+    while (rc != 0 && errno == EINTR);
+    if (rc == 0)
+        return 0;
+    if (errno != ENOTSUP && errno != EINVAL && errno != ENOTTY)
+        return -1;
+#endif
     do
         rc = fsync(fd);
     while (rc != 0 && errno == EINTR);
+    return rc;
+}
+
+int tmpf__os_fsync(int fd, bool is_dir)
+{
+    atomic_fetch_add_explicit(&fsync_calls, 1, memory_order_relaxed);
+    int rc = full_sync(fd);
     /* Some file systems cannot sync a directory (EINVAL): nothing to do. */
     if (rc != 0 && is_dir && errno == EINVAL)
         rc = 0;
@@ -117,7 +173,13 @@ int tmpf__os_fsync(int fd, bool is_dir)
 
 int tmpf__os_side_lock(int fd)
 {
+#if TMPF_HAVE_FLOCK
     return flock(fd, LOCK_EX | LOCK_NB);
+#else
+    (void)fd;
+    errno = EOPNOTSUPP; /* no locks: random side names only */
+    return -1;
+#endif
 }
 
 bool tmpf__os_side_sweep(int dir_fd, const char *side)
@@ -136,7 +198,7 @@ bool tmpf__os_side_sweep(int dir_fd, const char *side)
      * before writing, and keeps the lock until it has renamed the file. */
     if (fstat(fd, &held) == 0 && S_ISREG(held.st_mode) &&
         held.st_uid == geteuid() && held.st_nlink == 1 &&
-        flock(fd, LOCK_EX | LOCK_NB) == 0) {
+        tmpf__os_side_lock(fd) == 0) {
         /* Holding the lock, nobody else can sweep this file, and its owner
          * is gone or has renamed it: if the name still leads to it, the
          * name is stale. */

@@ -1,5 +1,6 @@
 /* A second, independent descriptor on an open temporary file. */
 #include "../internal.h"
+#include "tmpf_features.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -21,7 +22,9 @@ int tmpf__os_reopen_path(const char *path, int fd, int flags)
     /* O_NONBLOCK: a FIFO swapped in under the name must not hang us. */
     int nfd = open_retry(path, flags | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
     if (nfd < 0) {
-        if (errno == ELOOP) /* a symlink now stands at the name */
+        /* A symlink now stands at the name (FreeBSD says EMLINK for a
+         * refused O_NOFOLLOW). */
+        if (errno == ELOOP || errno == EMLINK)
             errno = ENOENT;
         return -1;
     }
@@ -42,12 +45,20 @@ fail:
 
 int tmpf__os_reopen_fd(int fd, int flags)
 {
-#if defined(__linux__)
+#if TMPF_HAVE_PROC_SELF_FD
     char proc[32];
     snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
     return open_retry(proc, flags);
+#elif TMPF_HAVE_O_EMPTY_PATH
+    /* FreeBSD 13.1+: openat(fd, "", O_EMPTY_PATH) opens the file behind fd
+     * anew (its own file description and offset). */
+    int nfd;
+    do
+        nfd = openat(fd, "", flags | O_EMPTY_PATH | O_CLOEXEC);
+    while (nfd < 0 && errno == EINTR);
+    return nfd;
 #else
-    /* /dev/fd/N on the BSDs and macOS dups (shared offset): not a reopen. */
+    /* /dev/fd/N on macOS dups (shared offset): not a reopen. */
     (void)fd;
     (void)flags;
     errno = EOPNOTSUPP;

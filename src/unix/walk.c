@@ -14,14 +14,19 @@
  *    a directory we cannot open, on an O_PATH|O_NOFOLLOW descriptor that
  *    fstat proved to be a directory (never through a symlink);
  *  - a directory on another mount than its parent, the root included, is
- *    not entered (EBUSY); bind mounts of the same file system are told by
- *    their mount id where statx reports one (Linux 5.8+).
+ *    not entered (EBUSY), and no permission of it is repaired; bind mounts
+ *    of the same file system are told by their mount id where statx
+ *    reports one (Linux 5.8+), by fstatfs's f_mntonname on the BSDs and
+ *    macOS, and elsewhere by the classic sign of a mount point: readdir's
+ *    d_ino (the covered directory) differs from fstat's st_ino (the
+ *    mounted root). The root itself is then checked by st_dev alone.
  *
  * The walk is depth first with an explicit stack of frames, so neither deep
  * trees nor trees deeper than RLIMIT_NOFILE exhaust the C stack or the
  * descriptor table.
  */
 #include "../internal.h"
+#include "tmpf_features.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -31,8 +36,21 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#ifdef __linux__
+#if TMPF_HAVE_STATX
 #include <sys/syscall.h>
+#endif
+#if TMPF_HAVE_STATFS_MNTONNAME
+#include <sys/param.h>
+#include <sys/mount.h>
+#endif
+#if !TMPF_HAVE_DIRENT_D_TYPE
+/* No d_type (strict POSIX headers): every entry is looked at with fstatat. */
+#define DT_UNKNOWN 0
+#define DT_DIR 4
+#define DT_REG 8
+#define ENTRY_TYPE(e) ((unsigned char)DT_UNKNOWN)
+#else
+#define ENTRY_TYPE(e) ((e)->d_type)
 #endif
 
 /* Directory streams kept open at most; deeper ancestors are closed and
@@ -77,7 +95,7 @@ static void note(struct walk *w, int err)
         w->err = err;
 }
 
-#if defined(__linux__) && defined(SYS_statx)
+#if TMPF_HAVE_STATX
 /* The kernel's struct statx (linux/stat.h, a stable ABI), declared here so
  * that the mount id is had through any C library, including those without
  * a statx() wrapper (musl before 1.2.5). */
@@ -103,9 +121,25 @@ _Static_assert(sizeof(struct walk_statx) == 256, "struct statx is 256 bytes");
 #define WALK_STATX_MNT_ID 0x1000u
 #endif
 
+#if TMPF_HAVE_STATFS_MNTONNAME
+/* The mount's identity on the BSDs and macOS: where it is mounted. A hash
+ * (never 0) keeps struct node small; a collision would only merge two
+ * mounts' identities, as st_dev alone does. */
+static uint64_t mount_of(int fd)
+{
+    struct statfs sf;
+    if (fstatfs(fd, &sf) != 0)
+        return 0;
+    uint64_t h = 0xcbf29ce484222325u; /* FNV-1a */
+    for (const char *p = sf.f_mntonname; *p && p < sf.f_mntonname + sizeof sf.f_mntonname; p++)
+        h = (h ^ (unsigned char)*p) * 0x100000001b3u;
+    return h | 1;
+}
+#endif
+
 static int identify(int fd, struct node *n)
 {
-#if defined(__linux__) && defined(SYS_statx)
+#if TMPF_HAVE_STATX
     /* statx also tells the mount (Linux 5.8+), so a bind mount of the same
      * file system is recognised, which st_dev alone cannot do. */
     static atomic_bool no_statx;
@@ -131,7 +165,11 @@ static int identify(int fd, struct node *n)
         return -1;
     n->dev = (uint64_t)st.st_dev;
     n->ino = (uint64_t)st.st_ino;
+#if TMPF_HAVE_STATFS_MNTONNAME
+    n->mnt = mount_of(fd);
+#else
     n->mnt = 0;
+#endif
     n->mode = (unsigned)st.st_mode;
     return 0;
 }
@@ -144,6 +182,51 @@ static bool same_mount(const struct node *n, const struct frame *f)
     if (n->mnt && f->mnt)
         return n->mnt == f->mnt;
     return n->dev == f->dev;
+}
+
+/* The d_ino that a fresh reading of directory dirfd gives entry name (0:
+ * not found or unreadable). */
+static uint64_t entry_ino(int dirfd, const char *name)
+{
+    int fd;
+    do
+        fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    while (fd < 0 && errno == EINTR);
+    if (fd < 0)
+        return 0;
+    DIR *d = fdopendir(fd);
+    if (!d) {
+        close(fd);
+        return 0;
+    }
+    uint64_t ino = 0;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        if (!strcmp(e->d_name, name)) {
+            ino = (uint64_t)e->d_ino;
+            break;
+        }
+    closedir(d);
+    return ino;
+}
+
+/* Whether directory n, found in frame f's directory (descriptor dirfd) as
+ * entry name whose readdir d_ino was key (0: unknown, the root), is the
+ * root of another mount. Without mount ids, an entry whose d_ino is not
+ * the inode behind it is one: readdir reports the covered directory. A
+ * mismatch is confirmed by reading the directory again, since an entry
+ * swapped since the first reading looks the same (a mount point costs one
+ * more reading). Some FUSE and overlay file systems report other d_ino
+ * values too: there the walk refuses to enter, EBUSY, rather than risk
+ * leaving the tree. */
+static bool other_mount(const struct node *n, const struct frame *f, int dirfd,
+                        const char *name, uint64_t key)
+{
+    if (!same_mount(n, f))
+        return true;
+    if (n->mnt || key == 0 || key == n->ino)
+        return false;
+    return entry_ino(dirfd, name) != n->ino;
 }
 
 static bool same_dir(const struct node *n, const struct frame *f)
@@ -254,60 +337,101 @@ static bool fix_frame(struct walk *w, size_t fi)
     return true;
 }
 
-enum { FIX_FAILED, FIX_DONE, FIX_GONE, FIX_NOT_DIR };
+enum { FIX_FAILED, FIX_DONE, FIX_GONE, FIX_NOT_DIR, FIX_MOUNT };
 
-/* Makes the directory dirfd/name u+rwx without opening it for reading
- * (which its mode may forbid) and without following a symlink. Says
- * FIX_GONE or FIX_NOT_DIR when the name no longer holds a directory (an
- * attacker swapped it since the open that failed). */
-static int fix_entry(int dirfd, const char *name)
+/* The bits fix_entry gives a directory of mode `mode` (0: nothing to do). */
+static unsigned fixed_mode(unsigned mode)
 {
-#ifdef O_PATH
+    if ((mode & S_IRWXU) == S_IRWXU)
+        return 0;
+    return (mode & 07777) | S_IRWXU;
+}
+
+/* Makes the directory name of frame pi u+rwx without opening it for
+ * reading (which its mode may forbid) and without following a symlink.
+ * Says FIX_GONE or FIX_NOT_DIR when the name no longer holds a directory
+ * (an attacker swapped it since the open that failed), and FIX_MOUNT,
+ * touching nothing, when it is the root of another mount: what is mounted
+ * there is not ours, not even its mode. */
+static int fix_entry(struct walk *w, size_t pi, const char *name, uint64_t key)
+{
+    int dirfd = w->fr[pi].fd;
+#if TMPF_HAVE_O_PATH && (TMPF_HAVE_PROC_SELF_FD || TMPF_HAVE_AT_EMPTY_PATH)
     int fd;
     do
         fd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
     while (fd < 0 && errno == EINTR);
     if (fd < 0)
         return errno == ENOENT ? FIX_GONE : FIX_FAILED;
-    struct stat st;
     int r = FIX_FAILED;
-    /* fstat of the O_PATH descriptor sees the entry itself: a symlink put
-     * there is S_ISLNK and left alone; the chmod below reaches exactly
-     * this inode through the descriptor's magic link. */
-    if (fstat(fd, &st) == 0) {
-        if (!S_ISDIR(st.st_mode)) {
+    /* identify (statx or fstat) of the O_PATH descriptor sees the entry
+     * itself: a symlink put there is not a directory and is left alone;
+     * the chmod below reaches exactly this inode through the descriptor. */
+    struct node n;
+    if (identify(fd, &n) == 0) {
+        unsigned mode = fixed_mode(n.mode);
+        if (!S_ISDIR(n.mode)) {
             r = FIX_NOT_DIR;
-        } else if ((st.st_mode & S_IRWXU) != S_IRWXU) {
+        } else if (other_mount(&n, &w->fr[pi], dirfd, name, key)) {
+            r = FIX_MOUNT;
+        } else if (mode) {
+#if TMPF_HAVE_PROC_SELF_FD
+            /* Linux: fchmod refuses O_PATH descriptors (EBADF); the magic
+             * link reaches the inode without a path lookup of the name. */
             char proc[40];
             snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
-            if (chmod(proc, (st.st_mode & 07777) | S_IRWXU) == 0)
+            if (chmod(proc, (mode_t)mode) == 0)
                 r = FIX_DONE;
+#else
+            /* FreeBSD: the *at calls take an O_PATH descriptor itself
+             * with AT_EMPTY_PATH; no /proc needed. */
+            if (fchmodat(fd, "", (mode_t)mode, AT_EMPTY_PATH) == 0)
+                r = FIX_DONE;
+#endif
         }
     }
     close(fd);
     return r;
 #else
-    /* Without O_PATH: the kernel's own no-follow chmod (BSD, macOS) changes
-     * at worst a symlink's own mode if one is swapped in meanwhile. */
+    /* Without O_PATH: the kernel's own no-follow chmod (BSD, macOS; glibc
+     * emulates it) changes at worst a symlink's own mode if one is swapped
+     * in meanwhile. The mount check sees what the name leads to now. */
     struct stat st;
     if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
         return errno == ENOENT ? FIX_GONE : FIX_FAILED;
     if (!S_ISDIR(st.st_mode))
         return FIX_NOT_DIR;
-    if ((st.st_mode & S_IRWXU) == S_IRWXU)
+    struct node n = {(uint64_t)st.st_dev, (uint64_t)st.st_ino, 0, (unsigned)st.st_mode};
+    if (other_mount(&n, &w->fr[pi], dirfd, name, key))
+        return FIX_MOUNT;
+    unsigned mode = fixed_mode(n.mode);
+    if (!mode)
         return FIX_FAILED;
-    return fchmodat(dirfd, name, (st.st_mode & 07777) | S_IRWXU,
-                    AT_SYMLINK_NOFOLLOW) == 0
+    return fchmodat(dirfd, name, (mode_t)mode, AT_SYMLINK_NOFOLLOW) == 0
                ? FIX_DONE
                : FIX_FAILED;
 #endif
 }
 
-/* BSD: immutable / append-only flags block unlink with EPERM. */
+/* BSD, macOS: immutable / append-only flags (the user's: uchg, uappnd)
+ * block unlink with EPERM; clear them on the entry itself, never through a
+ * symlink. */
 static bool clear_flags(int dirfd, const char *name)
 {
-#if defined(__FreeBSD__) || defined(__DragonFly__)
+#if TMPF_HAVE_CHFLAGSAT
     return chflagsat(dirfd, name, 0, AT_SYMLINK_NOFOLLOW) == 0;
+#elif TMPF_HAVE_FCHFLAGS
+    /* macOS has no chflagsat: open the entry itself (never through a
+     * symlink; O_NONBLOCK so a FIFO does not hang us) and fchflags it. */
+    int fd;
+    do
+        fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    while (fd < 0 && errno == EINTR);
+    if (fd < 0)
+        return false;
+    bool ok = fchflags(fd, 0) == 0;
+    close(fd);
+    return ok;
 #else
     (void)dirfd;
     (void)name;
@@ -376,13 +500,17 @@ static int descend(struct walk *w, size_t pi, const char *name, uint64_t key,
             return DONE; /* gone meanwhile: fine */
         case ENOTDIR:
         case ELOOP:
+        case EMLINK: /* FreeBSD's answer to a refused O_NOFOLLOW */
             return AS_FILE; /* a symlink or file now: unlink it, never follow */
         case EACCES:
             if (fix_frame(w, pi))
                 return RETRY;
             if (!*child_fixed) {
                 *child_fixed = true;
-                switch (fix_entry(pfd, name)) {
+                switch (fix_entry(w, pi, name, key)) {
+                case FIX_MOUNT:
+                    *err = EBUSY;
+                    return FAILED;
                 case FIX_DONE:
                     return RETRY;
                 case FIX_GONE:
@@ -402,7 +530,7 @@ static int descend(struct walk *w, size_t pi, const char *name, uint64_t key,
         close(fd);
         return FAILED;
     }
-    if (!same_mount(&n, &w->fr[pi])) {
+    if (other_mount(&n, &w->fr[pi], pfd, name, key)) {
         /* A mount point (the root included): its contents are not ours to
          * remove, and its rmdir would fail anyway. */
         close(fd);
@@ -576,29 +704,48 @@ static void finish_top(struct walk *w)
     w->depth--;
 }
 
-int tmpf__os_rmtree(const char *parent, const char *name)
+/* The walk from the directory open as pfd: with name, removes entry name
+ * of pfd (pfd is the parent, outside the tree); without, removes what is
+ * inside pfd and leaves pfd's directory itself. pfd stays the caller's. */
+static int walk_from(int pfd, const char *name)
 {
     struct walk w = {.shed_from = 2};
-    int pfd;
-    do
-        pfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    while (pfd < 0 && errno == EINTR);
-    if (pfd < 0)
-        return errno == ENOENT ? 0 : errno;
-    DIR *none = NULL;
+    DIR *top = NULL;
+    if (!name) {
+        /* A stream of our own: its offset is not the caller's. */
+        int fd;
+        do
+            fd = openat(pfd, ".", OPEN_DIR_FLAGS);
+        while (fd < 0 && errno == EINTR);
+        if (fd < 0)
+            return errno;
+        if (!(top = fdopendir(fd))) {
+            int err = errno;
+            close(fd);
+            return err;
+        }
+    }
     struct node base;
-    if (identify(pfd, &base) != 0 || push(&w, none, &base, "", 0) != 0) {
+    if (identify(top ? dirfd(top) : pfd, &base) != 0 ||
+        push(&w, top, &base, "", 0) != 0) {
         int err = errno;
-        close(pfd);
+        if (top)
+            closedir(top);
         free(w.fr); /* push may have grown one array and not the other */
         free(w.names);
         return err;
     }
-    w.fr[0].fd = pfd;
-    w.fr[0].fixed = true; /* outside the tree: never chmod'ed */
+    w.fr[0].fd = top ? dirfd(top) : pfd;
+    /* A parent outside the tree is never chmod'ed; the top of the tree
+     * (contents mode) is repaired like any directory in it. */
+    w.fr[0].fixed = !top;
+    w.open = 0; /* frame 0 is never shed, nor counted */
 
-    handle_entry(&w, 0, name, DT_DIR, 0);
-    while (w.depth > 1) {
+    if (name)
+        handle_entry(&w, 0, name, DT_DIR, 0);
+    /* Frames >= floor are read; frame 0 only when it is the tree's top. */
+    size_t floor = name ? 1 : 0;
+    while (w.depth > floor) {
         size_t t = w.depth - 1;
         if (!w.fr[t].dir) {
             finish_top(&w); /* lost while closed: climb on */
@@ -609,6 +756,8 @@ int tmpf__os_rmtree(const char *parent, const char *name)
         if (!e) {
             if (errno)
                 note(&w, errno);
+            if (t == 0)
+                break;
             finish_top(&w);
             continue;
         }
@@ -617,10 +766,26 @@ int tmpf__os_rmtree(const char *parent, const char *name)
             continue;
         if (w.fr[t].nfailed && failed_has(&w.fr[t], e->d_ino))
             continue;
-        handle_entry(&w, t, e->d_name, e->d_type, e->d_ino);
+        handle_entry(&w, t, e->d_name, ENTRY_TYPE(e), e->d_ino);
     }
-    close(pfd);
+    if (top)
+        closedir(top);
     free(w.fr);
     free(w.names);
     return w.err;
 }
+
+int tmpf__os_rmtree(const char *parent, const char *name)
+{
+    int pfd;
+    do
+        pfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    while (pfd < 0 && errno == EINTR);
+    if (pfd < 0)
+        return errno == ENOENT ? 0 : errno;
+    int err = walk_from(pfd, name);
+    close(pfd);
+    return err;
+}
+
+int tmpf__os_rmtree_contents(int dir_fd) { return walk_from(dir_fd, NULL); }

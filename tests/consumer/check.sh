@@ -12,7 +12,15 @@ cmake -S "$src/tests/consumer" -B "$work/consumer" -DCMAKE_PREFIX_PATH="$work/pr
 cmake --build "$work/consumer" >/dev/null
 LD_LIBRARY_PATH="$work/prefix/lib:$work/prefix/lib64" "$work/consumer/consumer"
 libdir=$(dirname "$(find "$work/prefix" -name tmpf.pc)")
-PKG_CONFIG_PATH="$libdir" cc -o "$work/pc-consumer" "$src/tests/consumer/main.c" \
-    $(PKG_CONFIG_PATH="$libdir" pkg-config --cflags --libs tmpf)
+flags=$(PKG_CONFIG_PATH="$libdir" pkg-config --cflags --libs tmpf)
+# Plain paths into the prefix installed to, no lib/pkgconfig/../..
+case $flags in
+*/../* | *pkgconfig*) echo "pkg-config paths are not plain: $flags"; exit 1 ;;
+esac
+case $flags in
+*"-I$work/prefix/include"*"-L$work/prefix/lib"*) ;;
+*) echo "pkg-config paths are not in $work/prefix: $flags"; exit 1 ;;
+esac
+PKG_CONFIG_PATH="$libdir" cc -o "$work/pc-consumer" "$src/tests/consumer/main.c" $flags
 LD_LIBRARY_PATH="$work/prefix/lib:$work/prefix/lib64" "$work/pc-consumer"
 echo "consumer: find_package and pkg-config both work"

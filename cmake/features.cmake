@@ -1,0 +1,195 @@
+# Probes the system for the mechanisms src/unix/ can use and writes them as
+# TMPF_HAVE_* (0 or 1) into ${PROJECT_BINARY_DIR}/gen/tmpf_features.h.
+#
+# Each feature is probed (check_symbol_exists, check_c_source_compiles) and
+# can be turned off: -DTMPF_HAVE_<NAME>=OFF. -DTMPF_GENERIC_POSIX=ON turns
+# every Linux-only one off at once (the build a porter to another POSIX
+# system gets), unless a -DTMPF_HAVE_<NAME>=ON asks for it back. A feature
+# that the probe did not find stays off whatever is asked.
+include(CheckSymbolExists)
+include(CheckCSourceCompiles)
+include(CheckIncludeFile)
+
+option(TMPF_GENERIC_POSIX "Build without any Linux-only mechanism" OFF)
+
+# _GNU_SOURCE: glibc and musl hide O_TMPFILE, statx, fopencookie, ... without
+# it; the BSDs and macOS ignore it. Probed and used alike; OFF builds with
+# whatever the compiler flags ask for (e.g. -D_POSIX_C_SOURCE=200809L).
+option(TMPF_GNU_SOURCE "Define _GNU_SOURCE for the library" ON)
+if(TMPF_GNU_SOURCE)
+  set(CMAKE_REQUIRED_DEFINITIONS -D_GNU_SOURCE)
+else()
+  set(CMAKE_REQUIRED_DEFINITIONS)
+endif()
+
+# A probe that only compiles with an implicit declaration is a miss.
+include(CheckCCompilerFlag)
+check_c_compiler_flag(-Werror=implicit-function-declaration TMPF_PROBE_WERROR_IMPLICIT)
+if(TMPF_PROBE_WERROR_IMPLICIT)
+  set(CMAKE_REQUIRED_FLAGS -Werror=implicit-function-declaration)
+endif()
+
+check_include_file(sys/random.h TMPF_PROBE_SYS_RANDOM_H)
+set(tmpf_random_headers unistd.h stdlib.h)
+if(TMPF_PROBE_SYS_RANDOM_H)
+  list(APPEND tmpf_random_headers sys/random.h)
+endif()
+
+set(TMPF_FEATURES)
+# tmpf_feature(NAME LINUX_ONLY PROBE_RESULT_VARIABLE DESCRIPTION)
+set(TMPF_FEATURES_OVERRIDDEN OFF)
+macro(tmpf_feature name linux_only probe doc)
+  if(DEFINED CACHE{TMPF_HAVE_${name}})
+    set(tmpf_want ${TMPF_HAVE_${name}})
+    set(TMPF_FEATURES_OVERRIDDEN ON)
+  elseif(TMPF_GENERIC_POSIX AND ${linux_only})
+    set(tmpf_want OFF)
+  else()
+    set(tmpf_want ON)
+  endif()
+  if(tmpf_want AND ${probe})
+    set(TMPF_HAVE_${name}_VALUE 1)
+  else()
+    set(TMPF_HAVE_${name}_VALUE 0)
+  endif()
+  list(APPEND TMPF_FEATURES ${name})
+  set(TMPF_FEATURE_DOC_${name} "${doc}")
+endmacro()
+
+# ---- Linux (glibc, musl) --------------------------------------------------
+check_symbol_exists(O_TMPFILE fcntl.h TMPF_PROBE_O_TMPFILE)
+check_symbol_exists(O_PATH fcntl.h TMPF_PROBE_O_PATH)
+check_symbol_exists(AT_EMPTY_PATH fcntl.h TMPF_PROBE_AT_EMPTY_PATH)
+if(CMAKE_SYSTEM_NAME STREQUAL "Linux")
+  set(TMPF_PROBE_PROC_SELF_FD ON) # procfs magic links: a kernel property
+else()
+  set(TMPF_PROBE_PROC_SELF_FD OFF)
+endif()
+check_c_source_compiles("
+#include <sys/syscall.h>
+#include <unistd.h>
+int main(void) { return (int)syscall(SYS_renameat2, 0, \"\", 0, \"\", 1u); }"
+  TMPF_PROBE_RENAMEAT2)
+check_c_source_compiles("
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <fcntl.h>
+int main(void) { char b[256]; return (int)syscall(SYS_statx, 0, \"\", AT_EMPTY_PATH, 0x1000u, b); }"
+  TMPF_PROBE_STATX)
+check_c_source_compiles("
+#include <sys/syscall.h>
+#include <unistd.h>
+int main(void) { char b[64]; return (int)syscall(SYS_getdents64, 0, b, sizeof b); }"
+  TMPF_PROBE_GETDENTS64)
+check_c_source_compiles("
+#include <sys/syscall.h>
+#include <unistd.h>
+int main(void) { return (int)syscall(SYS_close_range, 3u, ~0u, 0u); }"
+  TMPF_PROBE_CLOSE_RANGE)
+check_c_source_compiles("
+#include <signal.h>
+#include <sys/prctl.h>
+int main(void) { return prctl(PR_SET_PDEATHSIG, SIGUSR1); }"
+  TMPF_PROBE_PDEATHSIG)
+check_symbol_exists(getrandom "${tmpf_random_headers}" TMPF_PROBE_GETRANDOM)
+check_symbol_exists(MADV_WIPEONFORK sys/mman.h TMPF_PROBE_MADV_WIPEONFORK)
+check_symbol_exists(fopencookie stdio.h TMPF_PROBE_FOPENCOOKIE)
+check_symbol_exists(secure_getenv stdlib.h TMPF_PROBE_SECURE_GETENV)
+
+tmpf_feature(O_TMPFILE ON TMPF_PROBE_O_TMPFILE "unnamed files: open(dir, O_TMPFILE)")
+tmpf_feature(O_PATH ON TMPF_PROBE_O_PATH "O_PATH descriptors (permission repair without reading)")
+tmpf_feature(AT_EMPTY_PATH ON TMPF_PROBE_AT_EMPTY_PATH "linkat(fd, \"\", AT_EMPTY_PATH)")
+tmpf_feature(PROC_SELF_FD ON TMPF_PROBE_PROC_SELF_FD "/proc/self/fd magic links (link, reopen, chmod of a descriptor)")
+tmpf_feature(RENAMEAT2 ON TMPF_PROBE_RENAMEAT2 "renameat2(RENAME_NOREPLACE) system call")
+tmpf_feature(STATX ON TMPF_PROBE_STATX "statx system call (mount id)")
+tmpf_feature(GETRANDOM ON TMPF_PROBE_GETRANDOM "getrandom(2)")
+tmpf_feature(GETDENTS64 ON TMPF_PROBE_GETDENTS64 "getdents64(2): the emergency cleanup's allocation-free walk")
+tmpf_feature(CLOSE_RANGE ON TMPF_PROBE_CLOSE_RANGE "close_range(2) (the crash guard closes inherited descriptors)")
+tmpf_feature(PDEATHSIG ON TMPF_PROBE_PDEATHSIG "prctl(PR_SET_PDEATHSIG) (the crash guard's second signal)")
+tmpf_feature(MADV_WIPEONFORK ON TMPF_PROBE_MADV_WIPEONFORK "madvise(MADV_WIPEONFORK)")
+tmpf_feature(FOPENCOOKIE ON TMPF_PROBE_FOPENCOOKIE "fopencookie(3) streams")
+tmpf_feature(SECURE_GETENV ON TMPF_PROBE_SECURE_GETENV "secure_getenv(3)")
+
+# ---- POSIX, the BSDs, macOS -------------------------------------------------
+check_symbol_exists(getentropy "${tmpf_random_headers}" TMPF_PROBE_GETENTROPY)
+check_symbol_exists(arc4random_buf stdlib.h TMPF_PROBE_ARC4RANDOM_BUF)
+check_symbol_exists(issetugid unistd.h TMPF_PROBE_ISSETUGID)
+check_symbol_exists(funopen stdio.h TMPF_PROBE_FUNOPEN)
+check_symbol_exists(F_FULLFSYNC fcntl.h TMPF_PROBE_F_FULLFSYNC)
+check_c_source_compiles("
+#include <stdio.h>
+int main(void) { return renameatx_np(0, \"a\", 0, \"b\", RENAME_EXCL); }"
+  TMPF_PROBE_RENAMEATX_NP)
+check_symbol_exists(O_EMPTY_PATH fcntl.h TMPF_PROBE_O_EMPTY_PATH)
+check_symbol_exists(chflagsat "sys/stat.h;unistd.h;fcntl.h" TMPF_PROBE_CHFLAGSAT)
+check_symbol_exists(fchflags "sys/stat.h;unistd.h" TMPF_PROBE_FCHFLAGS)
+check_c_source_compiles("
+#include <sys/types.h>
+#include <sys/mman.h>
+int main(void) { static char p[1]; return minherit(p, 1, INHERIT_ZERO); }"
+  TMPF_PROBE_MINHERIT_ZERO)
+check_c_source_compiles("
+#include <sys/param.h>
+#include <sys/mount.h>
+int main(void) { struct statfs s; return fstatfs(0, &s) + s.f_mntonname[0]; }"
+  TMPF_PROBE_STATFS_MNTONNAME)
+check_c_source_compiles("
+#include <dirent.h>
+int main(void) { struct dirent e; e.d_type = DT_DIR; return e.d_type == DT_UNKNOWN; }"
+  TMPF_PROBE_DIRENT_D_TYPE)
+check_symbol_exists(flock sys/file.h TMPF_PROBE_FLOCK)
+check_symbol_exists(pipe2 "unistd.h;fcntl.h" TMPF_PROBE_PIPE2)
+check_c_source_compiles("
+#include <sys/mman.h>
+int main(void) { return MAP_ANONYMOUS + PROT_READ; }"
+  TMPF_PROBE_MAP_ANONYMOUS)
+
+tmpf_feature(GETENTROPY OFF TMPF_PROBE_GETENTROPY "getentropy(3)")
+tmpf_feature(ARC4RANDOM_BUF OFF TMPF_PROBE_ARC4RANDOM_BUF "arc4random_buf(3)")
+tmpf_feature(ISSETUGID OFF TMPF_PROBE_ISSETUGID "issetugid(2)")
+tmpf_feature(FUNOPEN OFF TMPF_PROBE_FUNOPEN "funopen(3) streams (BSD, macOS)")
+tmpf_feature(F_FULLFSYNC OFF TMPF_PROBE_F_FULLFSYNC "fcntl(F_FULLFSYNC) (macOS)")
+tmpf_feature(RENAMEATX_NP OFF TMPF_PROBE_RENAMEATX_NP "renameatx_np(RENAME_EXCL) (macOS)")
+tmpf_feature(O_EMPTY_PATH OFF TMPF_PROBE_O_EMPTY_PATH "openat(fd, \"\", O_EMPTY_PATH) reopen (FreeBSD)")
+tmpf_feature(CHFLAGSAT OFF TMPF_PROBE_CHFLAGSAT "chflagsat(2) (FreeBSD)")
+tmpf_feature(FCHFLAGS OFF TMPF_PROBE_FCHFLAGS "fchflags(2) (macOS, BSD)")
+tmpf_feature(MINHERIT_ZERO OFF TMPF_PROBE_MINHERIT_ZERO "minherit(INHERIT_ZERO) (FreeBSD, OpenBSD)")
+tmpf_feature(STATFS_MNTONNAME OFF TMPF_PROBE_STATFS_MNTONNAME "fstatfs f_mntonname (BSD, macOS)")
+tmpf_feature(DIRENT_D_TYPE OFF TMPF_PROBE_DIRENT_D_TYPE "struct dirent d_type")
+tmpf_feature(FLOCK OFF TMPF_PROBE_FLOCK "flock(2)")
+tmpf_feature(PIPE2 OFF TMPF_PROBE_PIPE2 "pipe2(O_CLOEXEC) (POSIX 2024; the crash guard's pipe)")
+tmpf_feature(SYS_RANDOM_H OFF TMPF_PROBE_SYS_RANDOM_H "<sys/random.h> (getrandom, getentropy on macOS)")
+tmpf_feature(MAP_ANONYMOUS OFF TMPF_PROBE_MAP_ANONYMOUS "mmap(MAP_ANONYMOUS)")
+
+check_symbol_exists(O_TEXT fcntl.h TMPF_PROBE_O_TEXT)
+tmpf_feature(O_TEXT OFF TMPF_PROBE_O_TEXT "O_TEXT open flag (Windows C runtimes: TMPF_TEXT)")
+
+if(TMPF_GENERIC_POSIX)
+  set(TMPF_GENERIC_POSIX_VALUE 1)
+else()
+  set(TMPF_GENERIC_POSIX_VALUE 0)
+endif()
+# 1 when nothing was asked for: every mechanism is what the probes found.
+if(TMPF_GENERIC_POSIX OR TMPF_FEATURES_OVERRIDDEN OR NOT TMPF_GNU_SOURCE)
+  set(TMPF_FEATURES_AS_PROBED_VALUE 0)
+else()
+  set(TMPF_FEATURES_AS_PROBED_VALUE 1)
+endif()
+set(TMPF_FEATURE_LINES "")
+set(tmpf_summary "")
+foreach(name ${TMPF_FEATURES})
+  string(APPEND TMPF_FEATURE_LINES
+    "/* ${TMPF_FEATURE_DOC_${name}} */\n#define TMPF_HAVE_${name} ${TMPF_HAVE_${name}_VALUE}\n")
+  if(TMPF_HAVE_${name}_VALUE)
+    string(APPEND tmpf_summary " ${name}")
+  endif()
+endforeach()
+message(STATUS "tmpf features:${tmpf_summary}")
+# As TMPF_CAN_PERSIST_ANONYMOUS in the header (for CMake's own choices).
+if(TMPF_HAVE_O_TMPFILE_VALUE AND (TMPF_HAVE_PROC_SELF_FD_VALUE OR TMPF_HAVE_AT_EMPTY_PATH_VALUE))
+  set(TMPF_CAN_PERSIST_ANONYMOUS ON)
+else()
+  set(TMPF_CAN_PERSIST_ANONYMOUS OFF)
+endif()
+configure_file(${PROJECT_SOURCE_DIR}/src/unix/features.h.in
+  ${PROJECT_BINARY_DIR}/gen/tmpf_features.h @ONLY)
