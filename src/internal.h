@@ -560,6 +560,9 @@ int tmpf__os_is_file_at(int dir_fd, const char *name, int fd);
 int tmpf__os_unlink_if_file(int dir_fd, const char *name, int fd);
 /* 1 if the files open as fd1 and fd2 are on one device, 0 if not, -1. */
 int tmpf__os_same_device(int fd1, int fd2);
+/* 1 if name (not followed, from dir_fd) is on another device than the
+ * file open as fd, 0 if on the same, -1 with errno. */
+int tmpf__os_other_device_at(int fd, int dir_fd, const char *name);
 
 
 /* ---- Platform: crash safety (src/unix/crash_os.c, emergency_os.c) ------- */

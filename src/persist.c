@@ -278,8 +278,15 @@ static int move_into_place(struct named tmp, int fd, int lock_fd,
         return (flags & TMPF_NOCLOBBER)
                    ? tmpf__os_rename_noreplace(tmp.at, tmp.name, t->at, to)
                    : renameat(tmp.at, tmp.name, t->at, to);
-    if (flags & TMPF_NOCLOBBER)
-        return tmpf__os_link_fd(fd, t->at, to);
+    if (flags & TMPF_NOCLOBBER) {
+        if (tmpf__os_link_fd(fd, t->at, to) == 0)
+            return 0;
+        /* link(2) meets an existing name before it compares file systems;
+         * say what a rename would (EXDEV), so TMPF_ACROSS_FS copies. */
+        if (errno == EEXIST && tmpf__os_other_device_at(fd, t->at, to) == 1)
+            errno = EXDEV;
+        return -1;
+    }
     const char *side;
     char *random;
     if (link_beside(fd, lock_fd, t, &side, &random) != 0)
@@ -406,15 +413,23 @@ int tmpf_file_persist(tmpf_file *f, const char *target, unsigned flags)
     if (exists < 0)
         goto fail;
     int fd = f->fd;
-    if (fd < 0 && ((flags & (TMPF_DURABLE | TMPF_ACROSS_FS)) || exists)) {
-        /* A closed named file (kept after close): fsync and the attributes
-         * need a descriptor. */
+    if (fd < 0) {
+        /* A closed named file (kept after close): moved through a
+         * descriptor of its own like an open one, once proved to be the
+         * file tmpf made where others could rename it (its identity). */
         do
             own_fd = open(f->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
         while (own_fd < 0 && errno == EINTR);
         if (own_fd < 0)
             goto fail;
         fd = own_fd;
+        struct tmpf__ident id;
+        if (f->ident.ino && tmpf__ident_of_fd(fd, &id) != 0)
+            goto fail;
+        if (f->ident.ino && (id.dev != f->ident.dev || id.ino != f->ident.ino)) {
+            errno = ESTALE;
+            goto fail;
+        }
     }
     struct stat have;
     if (exists && fstat(fd, &have) != 0)
@@ -423,9 +438,9 @@ int tmpf_file_persist(tmpf_file *f, const char *target, unsigned flags)
      * rename(2) between two links of one file does nothing, so there is
      * nothing to move; the name itself, not a symlink to the file. */
     bool already = false;
-    if (exists && named && f->fd >= 0 && have.st_dev == st.st_dev &&
+    if (exists && named && have.st_dev == st.st_dev &&
         have.st_ino == st.st_ino) {
-        int same = tmpf__os_is_file_at(t.at, at_target(&t, target), f->fd);
+        int same = tmpf__os_is_file_at(t.at, at_target(&t, target), fd);
         if (same < 0)
             goto fail;
         already = same == 1;
@@ -447,8 +462,8 @@ int tmpf_file_persist(tmpf_file *f, const char *target, unsigned flags)
      * neither taken over nor released; closed after the move, which
      * releases it. Without one, a random side name is used. */
     int lock_fd = -1;
-    if (f->fd >= 0 && !(flags & TMPF_NOCLOBBER))
-        lock_fd = tmpf__os_reopen_fd(f->fd, O_RDONLY);
+    if (!(flags & TMPF_NOCLOBBER))
+        lock_fd = tmpf__os_reopen_fd(fd, O_RDONLY);
     bool moved = already;
     int rc = 0;
     if (already && (flags & TMPF_DURABLE))
@@ -464,8 +479,8 @@ int tmpf_file_persist(tmpf_file *f, const char *target, unsigned flags)
             rc = -1;
             errno = EXDEV;
         } else {
-            struct named tmp = {AT_FDCWD, f->fd >= 0 ? NULL : f->path};
-            rc = place(tmp, f->fd, fd, lock_fd, target, &t, flags, &moved);
+            struct named tmp = {AT_FDCWD, NULL};
+            rc = place(tmp, fd, fd, lock_fd, target, &t, flags, &moved);
         }
     }
     int copy_fd = -1;

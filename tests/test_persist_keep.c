@@ -154,6 +154,33 @@ static void test_persist_name_unlinked_then_own_file(void)
     persist_after_swap(false, false, TMPF_NOCLOBBER);
 }
 
+/* A named file closed with TMPF_KEEP_AFTER_CLOSE has no descriptor: its
+ * name is reopened and checked against the identity recorded at creation
+ * (ESTALE when someone put something else there). */
+static void test_persist_closed_name_swapped(void)
+{
+    char *prot = path_in("prot");
+    CHECK(mkdir(prot, 0700) == 0);
+    char config[4400];
+    snprintf(config, sizeof config, "%s/config", prot);
+    tmpf_file *f = tmpf_named_temporary_file(
+        &(tmpf_opts){.dir = scratch, .flags = TMPF_KEEP_AFTER_CLOSE});
+    CHECK(f != NULL && tmpf_file_write(f, "root's", 6) == 6);
+    CHECK_EQ_INT(tmpf_file_close(f), 0);
+    char *name = strdup(tmpf_file_path(f));
+    struct swap s = {name, path_in("moved"), NULL};
+    CHECK_EQ_INT(run_as_nobody(nobody_swap, &s), 0);
+    CHECK_ERRNO(tmpf_file_persist(f, config, 0), -1, ESTALE);
+    CHECK(!path_exists(config));
+    /* Moved back by its owner: persisted through its descriptor. */
+    CHECK(unlink(name) == 0 && rename(path_in("moved"), name) == 0);
+    CHECK_EQ_INT(tmpf_file_persist(f, config, TMPF_DURABLE), 0);
+    CHECK(content_is(config, "root's"));
+    CHECK(!path_exists(name));
+    CHECK_EQ_INT(tmpf_file_cleanup(f), 0);
+    free(name);
+}
+
 /* The old name goes once the file is at target; persisting onto the name
  * it already has changes nothing. */
 static void test_persist_named_old_name_removed(void)
@@ -448,6 +475,7 @@ static const struct test tests[] = {
     TEST(test_persist_name_moved_noclobber_durable),
     TEST(test_persist_name_unlinked_then_symlink),
     TEST(test_persist_name_unlinked_then_own_file),
+    TEST(test_persist_closed_name_swapped),
     TEST(test_persist_named_old_name_removed),
     TEST(test_empty_target_is_enoent),
     TEST(test_special_targets_refused),

@@ -162,3 +162,11 @@ int tmpf__os_same_device(int fd1, int fd2)
         return -1;
     return a.st_dev == b.st_dev;
 }
+
+int tmpf__os_other_device_at(int fd, int dir_fd, const char *name)
+{
+    struct stat a, b;
+    if (fstat(fd, &a) != 0 || fstatat(dir_fd, name, &b, AT_SYMLINK_NOFOLLOW) != 0)
+        return -1;
+    return a.st_dev != b.st_dev;
+}
