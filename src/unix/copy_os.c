@@ -196,9 +196,17 @@ int tmpf__os_replace_fd(int fd, int new_fd)
         return -1;
     int flags = fcntl(fd, F_GETFD);
     int rc;
+#if defined(__linux__) || defined(__FreeBSD__) || defined(__NetBSD__) || defined(__OpenBSD__)
     do
         rc = dup3(new_fd, fd, flags >= 0 && (flags & FD_CLOEXEC) ? O_CLOEXEC : 0);
     while (rc < 0 && errno == EINTR);
+#else
+    do
+        rc = dup2(new_fd, fd);
+    while (rc < 0 && errno == EINTR);
+    if (rc >= 0 && flags >= 0 && (flags & FD_CLOEXEC))
+        fcntl(fd, F_SETFD, FD_CLOEXEC);
+#endif
     if (rc < 0)
         return -1;
     close(new_fd);

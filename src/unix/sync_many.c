@@ -10,8 +10,11 @@
 #include <fcntl.h>
 #include <pthread.h>
 #if defined(__linux__)
-#include <linux/magic.h>
 #include <sys/vfs.h>
+/* linux/magic.h's values (not every C library's include path has the
+ * kernel's headers). */
+#define TMPF_TMPFS_MAGIC 0x01021994
+#define TMPF_RAMFS_MAGIC 0x858458f6
 #endif
 #include <unistd.h>
 
@@ -44,7 +47,8 @@ static bool in_memory(int fd)
 #if defined(__linux__)
     struct statfs fs;
     return fstatfs(fd, &fs) == 0 &&
-           (fs.f_type == TMPFS_MAGIC || fs.f_type == RAMFS_MAGIC);
+           ((unsigned long)fs.f_type == TMPF_TMPFS_MAGIC ||
+            (unsigned long)fs.f_type == TMPF_RAMFS_MAGIC);
 #else
     (void)fd;
     return false;
