@@ -302,8 +302,11 @@ TMPF_API int tmpf_file_cleanup(tmpf_file *f);
  * someone re-pointed its name (a temporary directory that others can
  * write); a named f's old name is then removed only while it still
  * designates that file. A named f whose name someone removed cannot be
- * linked again: ENOENT. A named f closed with TMPF_KEEP_AFTER_CLOSE has
- * no descriptor and is moved by name with rename(2). A symlink at target
+ * linked again: ENOENT. A named f closed with TMPF_KEEP_AFTER_CLOSE is
+ * opened by name (not following a symlink) and moved through that
+ * descriptor, after a check against the identity recorded when it was
+ * made in a directory others can write (ESTALE if something else is
+ * there now). A symlink at target
  * is replaced itself, not followed (rename semantics). A spooled file
  * rolls over first. Replacing keeps what target names now (followed):
  * its owner and group where the writer may set them (root; else the group
