@@ -51,7 +51,7 @@ static enum tmpf__reg_state remove_slot(struct tmpf__slot *s, void *ctx)
 long tmpf__emergency_run(bool guardian)
 {
     struct run r = {guardian, 0, 0};
-    (void)tmpf__reg_sweep(remove_slot, &r);
+    (void)tmpf__reg_sweep(remove_slot, &r, guardian);
     tmpf__os_emergency_done();
     if (r.error) {
         errno = r.error;

@@ -158,6 +158,7 @@ tmpf_file *tmpf_temporary_file(const tmpf_opts *opts)
     tmpf_file *f = file_new(TMPF_KIND_ANONYMOUS, r.flags);
     if (!f)
         goto fail;
+    f->perm_chosen = r.perm != 0;
     f->fd = tmpf__open_anonymous(&r);
     if (f->fd < 0)
         goto fail;
@@ -187,6 +188,7 @@ tmpf_file *tmpf_named_temporary_file(const tmpf_opts *opts)
     tmpf_file *f = file_new(TMPF_KIND_NAMED, r.flags);
     if (!f)
         goto fail;
+    f->perm_chosen = r.perm != 0;
     f->fd = tmpf__create_file(&r, r.perm ? r.perm : 0600, &f->path);
     if (f->fd < 0)
         goto fail;

@@ -40,8 +40,8 @@
 
 #define TMPF__ALL_FLAGS                                                        \
     (TMPF_KEEP | TMPF_KEEP_AFTER_CLOSE | TMPF_IGNORE_CLEANUP_ERRORS |           \
-     TMPF_TEXT | TMPF_AT_EXIT | TMPF_NOCLOBBER | TMPF_DURABLE |  \
-     TMPF_LOCK)
+     TMPF_TEXT | TMPF_AT_EXIT | TMPF_NOCLOBBER | TMPF_DURABLE | TMPF_LOCK |    \
+     TMPF_ACROSS_FS | TMPF_KEEP_XATTRS | TMPF_REPLACE_SPECIAL)
 
 /* ---- alloc.c: every allocation goes through these (fault-injection seam) */
 
@@ -261,9 +261,10 @@ bool tmpf__lock_wanted(unsigned flags);
 struct tmpf__slot;
 /* Calls fn on every slot it claims (LIVE -> BUSY); fn returns the new
  * state (REMOVED, or LIVE to give it back). Returns how many fn removed.
- * Async-signal-safe. */
+ * owner_dead (the guardian, after the death): a slot left BUSY is taken
+ * too, since whoever held it is gone. Async-signal-safe. */
 long tmpf__reg_sweep(enum tmpf__reg_state (*fn)(struct tmpf__slot *s, void *ctx),
-                     void *ctx);
+                     void *ctx, bool owner_dead);
 /* A claimed slot's fields. */
 enum tmpf__reg_kind tmpf__slot_kind(const struct tmpf__slot *s);
 const char *tmpf__slot_path(const struct tmpf__slot *s);
@@ -327,6 +328,7 @@ struct tmpf_file {
     bool closed;
     bool on_disk_name;  /* a directory entry exists that we may delete */
     bool kept;          /* deletion disarmed (keep or persist) */
+    bool perm_chosen;   /* created with an explicit opts.perm: persist keeps it */
     char *path;         /* absolute; NULL when it never had a name */
     FILE *stream;       /* tmpf_file_stream's view, or NULL */
     struct tmpf__spool *spool;          /* spooled files only */
@@ -543,6 +545,64 @@ int tmpf__os_open_dir(const char *dir);
  * system that cannot sync directories (EINVAL) is not an error. */
 int tmpf__os_fsync(int fd, bool is_dir);
 unsigned long tmpf__test_fsync_count(void);
+/* renameat2(RENAME_EXCHANGE): swaps the two names atomically. ENOTSUP
+ * when the kernel or the file system cannot (then nothing changed). */
+int tmpf__os_rename_exchange(int from_dir, const char *from, int to_dir,
+                             const char *to);
+/* tmpf__os_rename_noreplace for a directory (which cannot be linked):
+ * without renameat2 a look then rename(2), which could only replace an
+ * empty directory appearing in between. */
+int tmpf__os_rename_dir_noreplace(int from_dir, const char *from, int to_dir,
+                                  const char *to);
+/* fsyncs every regular file and directory below the directory open as
+ * dir_fd, then the directory itself (not following symlinks). */
+int tmpf__os_sync_tree(int dir_fd);
+/* sync_many.c: fsyncs the n files open as fds, concurrently (writeback of
+ * all started first); errs[i] is 0 or fds[i]'s errno. Returns once every
+ * fsync has: no thread is left running. */
+void tmpf__os_sync_files(const int *fds, int *errs, size_t n);
+/* copy_os.c, for TMPF_ACROSS_FS. Copies all of from's data to to (at the
+ * same offsets; from's offset is kept), holes as holes where the file
+ * system reports them, then sets to's size to from's. */
+int tmpf__os_copy_data(int from, int to);
+/* Copies what the directory open as from_dir_fd holds into to_dir_fd:
+ * directories, regular files (data as above), symlinks, each with its
+ * permission bits (owned by the caller), and gives to_dir_fd from's
+ * permission bits. ENOTSUP for a device, FIFO or socket. A partial copy
+ * is left for the caller to remove. */
+int tmpf__os_copy_tree(int from_dir_fd, int to_dir_fd);
+/* mkdirat(2). */
+int tmpf__os_make_dir_at(int dir_fd, const char *name, unsigned perm);
+/* Makes fd refer to the file open as new_fd (dup3, so fd's number stays),
+ * at fd's offset, and closes new_fd. */
+int tmpf__os_replace_fd(int fd, int new_fd);
+/* 1 if name (not followed) is a directory, 0 if something else, -1 with
+ * errno (ENOENT: nothing). */
+int tmpf__os_is_dir_at(int dir_fd, const char *name);
+
+/* ---- Platform: what a replaced file keeps (src/unix/attrs_os.c) --------- */
+
+struct stat;
+/* Gives the file open as fd (whose status is *have) the owner and group of
+ * *want where the writer may: both (root), else the group alone (a group
+ * the writer belongs to), else nothing (0: not permitted is no error). */
+int tmpf__os_take_owner(int fd, const struct stat *want, const struct stat *have);
+/* Copies the user.* and security.* extended attributes (not
+ * security.capability) and the POSIX access ACL of name (followed,
+ * resolved from dir_fd) onto the file open as to_fd. A file system
+ * without xattrs at name has none to copy; any failure to set one is -1. */
+int tmpf__os_copy_xattrs(int dir_fd, const char *name, int to_fd);
+/* 1 if name (not followed) designates the file open as fd (device and
+ * inode), 0 if it designates something else or nothing, -1 with errno. */
+int tmpf__os_is_file_at(int dir_fd, const char *name, int fd);
+/* Removes name only if it designates the file open as fd: 1 removed, 0
+ * left (something else, or nothing, is there), -1 with errno. */
+int tmpf__os_unlink_if_file(int dir_fd, const char *name, int fd);
+/* 1 if the files open as fd1 and fd2 are on one device, 0 if not, -1. */
+int tmpf__os_same_device(int fd1, int fd2);
+/* 1 if name (not followed, from dir_fd) is on another device than the
+ * file open as fd, 0 if on the same, -1 with errno. */
+int tmpf__os_other_device_at(int fd, int dir_fd, const char *name);
 
 
 /* ---- Platform: crash safety (src/unix/crash_os.c, emergency_os.c) ------- */

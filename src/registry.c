@@ -279,7 +279,7 @@ void tmpf__reg_fd(const tmpf__reg *h, int fd)
 }
 
 long tmpf__reg_sweep(enum tmpf__reg_state (*fn)(struct tmpf__slot *s, void *ctx),
-                     void *ctx)
+                     void *ctx, bool owner_dead)
 {
     struct region *r = atomic_load_explicit(&region, memory_order_acquire);
     if (!r)
@@ -289,11 +289,14 @@ long tmpf__reg_sweep(enum tmpf__reg_state (*fn)(struct tmpf__slot *s, void *ctx)
     for (uint32_t i = 0; i < n && i < REG_SLOTS; i++) {
         struct tmpf__slot *s = &r->slot[i];
         uint32_t w = atomic_load_explicit(&s->word, memory_order_relaxed);
-        if (STATE(w) != TMPF__REG_LIVE)
-            continue;
-        if (!atomic_compare_exchange_strong_explicit(
-                &s->word, &w, GEN(w) | TMPF__REG_BUSY, memory_order_acquire,
-                memory_order_relaxed))
+        /* A dead process can leave a slot BUSY: its owner was recording a
+         * new descriptor (tmpf__reg_fd, an fstat long), or its emergency
+         * cleanup was at it. The temporary is still there. */
+        bool left_busy = owner_dead && STATE(w) == TMPF__REG_BUSY;
+        if (!left_busy && (STATE(w) != TMPF__REG_LIVE ||
+                           !atomic_compare_exchange_strong_explicit(
+                               &s->word, &w, GEN(w) | TMPF__REG_BUSY,
+                               memory_order_acquire, memory_order_relaxed)))
             continue;
         enum tmpf__reg_state st = fn(s, ctx);
         if (st == TMPF__REG_REMOVED)
@@ -343,6 +346,6 @@ void tmpf__reg_record_idents(void)
 {
     atomic_store(&want_idents, true);
     int saved = errno;
-    (void)tmpf__reg_sweep(record_ident, NULL);
+    (void)tmpf__reg_sweep(record_ident, NULL, false);
     errno = saved;
 }

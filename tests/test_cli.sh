@@ -553,7 +553,7 @@ check "dir --explain: nothing left" [ -z "$(ls -A "$W/open")" ]
 
 version=$("$T" --version)
 check "--version: tmpf X.Y.Z" matches "$version" '^tmpf [0-9]+\.[0-9]+\.[0-9]+$'
-for cmd in run write-atomic dir sweep; do
+for cmd in run write-atomic publish dir sweep; do
     out=$("$T" $cmd --help)
     check "$cmd --help: 0" [ $? = 0 ]
     check "$cmd --help: usage" matches "$out" "^Usage: tmpf $cmd"
@@ -561,7 +561,7 @@ for cmd in run write-atomic dir sweep; do
 done
 out=$("$T" --help)
 check "--help mentions every command" \
-    [ "$(printf '%s\n' "$out" | grep -c -e '^  run' -e '^  write-atomic' -e '^  dir' -e '^  sweep')" = 4 ]
+    [ "$(printf '%s\n' "$out" | grep -c -e '^  run' -e '^  write-atomic' -e '^  publish' -e '^  dir' -e '^  sweep')" = 5 ]
 "$T" --help >/dev/full 2>/dev/null
 check "--help >/dev/full: 1" [ $? = 1 ]
 check "--help lists -V" matches "$out" $'\n  -V, --version'

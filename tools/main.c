@@ -108,6 +108,7 @@ static const struct {
     {"run", tool_run},
     {"write-atomic", tool_write_atomic},
     {"dir", tool_dir},
+    {"publish", tool_publish},
     {"sweep", tool_sweep},
     {"help", tool_help},
 };
