@@ -529,6 +529,9 @@ int tmpf__os_rename_noreplace(int from_dir, const char *from, int to_dir,
 /* Gives the file open as fd (an O_TMPFILE file) the name `to`; EEXIST if
  * it exists. */
 int tmpf__os_link_fd(int fd, int dir_fd, const char *to);
+/* Whether tmpf__os_link_fd can name an open file here (AT_EMPTY_PATH or
+ * /proc/self/fd); false: it always fails. */
+bool tmpf__os_can_link_fd(void);
 /* The fixed side name (persist.c) is in use by a live writer exactly while
  * the writer holds this lock on its file: flock(LOCK_EX|LOCK_NB), released
  * when the last descriptor of that open file description closes (also

@@ -377,6 +377,31 @@ static int persist_copy(const tmpf_file *f, int fd, const char *target,
     return rc;
 }
 
+/*
+ * Where no open file can be given a name (tmpf__os_can_link_fd false:
+ * generic POSIX, macOS), a named file is moved by its name, once proved
+ * to still designate the file open as fd (device and inode, not followed;
+ * tmp->name set); ESTALE if it does not. Between that check and the
+ * rename someone who may write the temporary's directory could still
+ * swap the name: the residual window, closed only where the descriptor
+ * itself can be linked. An anonymous file (created and unlinked there)
+ * goes on to tmpf__os_link_fd, which says ENOENT.
+ */
+static int by_name_if_unlinkable(const tmpf_file *f, int fd, struct named *tmp)
+{
+    if (tmpf__os_can_link_fd() || !(f->path && f->on_disk_name))
+        return 0;
+    int same = tmpf__os_is_file_at(AT_FDCWD, f->path, fd);
+    if (same < 0)
+        return -1;
+    if (same == 0) {
+        errno = ESTALE;
+        return -1;
+    }
+    tmp->name = f->path;
+    return 0;
+}
+
 int tmpf_file_persist(tmpf_file *f, const char *target, unsigned flags)
 {
     if (!f || !target || (flags & ~PERSIST_FLAGS)) {
@@ -465,6 +490,7 @@ int tmpf_file_persist(tmpf_file *f, const char *target, unsigned flags)
     if (!(flags & TMPF_NOCLOBBER))
         lock_fd = tmpf__os_reopen_fd(fd, O_RDONLY);
     bool moved = already;
+    bool by_name = false;
     int rc = 0;
     if (already && (flags & TMPF_DURABLE))
         rc = tmpf__os_fsync(fd, false) == 0 && tmpf__os_fsync(t.at, true) == 0
@@ -480,7 +506,10 @@ int tmpf_file_persist(tmpf_file *f, const char *target, unsigned flags)
             errno = EXDEV;
         } else {
             struct named tmp = {AT_FDCWD, NULL};
-            rc = place(tmp, fd, fd, lock_fd, target, &t, flags, &moved);
+            rc = by_name_if_unlinkable(f, fd, &tmp);
+            if (rc == 0)
+                rc = place(tmp, fd, fd, lock_fd, target, &t, flags, &moved);
+            by_name = moved && tmp.name != NULL;
         }
     }
     int copy_fd = -1;
@@ -488,7 +517,7 @@ int tmpf_file_persist(tmpf_file *f, const char *target, unsigned flags)
         rc = persist_copy(f, fd, target, &t, exists, &st, flags, &moved, &copy_fd);
     int err = errno;
     /* The temporary's name goes, only while it still designates it. */
-    if (moved && named && fd >= 0 && strcmp(f->path, abs) != 0)
+    if (moved && named && !by_name && fd >= 0 && strcmp(f->path, abs) != 0)
         tmpf__os_unlink_if_file(AT_FDCWD, f->path, fd);
     if (copy_fd >= 0) {
         /* f is the copy at target from now on (same descriptor number,

@@ -55,6 +55,10 @@ static int move_entries(int from, int to)
         errno = saved;
         return -1;
     }
+    /* The duplicate shares from's offset, which an earlier reading of the
+     * directory (tmpf_dir_persist's durable sync) may have left at the
+     * end: from the start, or nothing is moved (and cleanup removes it). */
+    rewinddir(dir);
     int rc = 0;
     struct dirent *e;
     while ((errno = 0, e = readdir(dir)) != NULL) {

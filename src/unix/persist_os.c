@@ -130,6 +130,11 @@ int tmpf__os_link_fd(int fd, int dir_fd, const char *to)
 #endif
 }
 
+bool tmpf__os_can_link_fd(void)
+{
+    return TMPF_HAVE_PROC_SELF_FD || TMPF_HAVE_AT_EMPTY_PATH;
+}
+
 int tmpf__os_open_dir(const char *dir)
 {
     int fd;
@@ -213,18 +218,26 @@ bool tmpf__os_side_sweep(int dir_fd, const char *side)
     return freed;
 }
 
-#ifndef RENAME_EXCHANGE
+#if TMPF_HAVE_RENAMEAT2 && !defined(RENAME_EXCHANGE)
 #define RENAME_EXCHANGE (1 << 1)
 #endif
 
 int tmpf__os_rename_exchange(int from_dir, const char *from, int to_dir,
                              const char *to)
 {
-#if defined(__linux__) && defined(SYS_renameat2)
+#if TMPF_HAVE_RENAMEAT2
     if (syscall(SYS_renameat2, from_dir, from, to_dir, to, RENAME_EXCHANGE) == 0)
         return 0;
     /* ENOSYS: no renameat2; EINVAL: this file system cannot exchange. */
     if (errno == ENOSYS || errno == EINVAL)
+        errno = ENOTSUP;
+    return -1;
+#elif TMPF_HAVE_RENAMEATX_NP
+    /* macOS 10.12+ (unverified): RENAME_SWAP; ENOTSUP where the file
+     * system cannot. */
+    if (renameatx_np(from_dir, from, to_dir, to, RENAME_SWAP) == 0)
+        return 0;
+    if (errno == EINVAL)
         errno = ENOTSUP;
     return -1;
 #else
@@ -237,7 +250,7 @@ int tmpf__os_rename_exchange(int from_dir, const char *from, int to_dir,
 int tmpf__os_rename_dir_noreplace(int from_dir, const char *from, int to_dir,
                                   const char *to)
 {
-#if defined(__linux__) && defined(SYS_renameat2)
+#if TMPF_HAVE_RENAMEAT2
     if (!atomic_load_explicit(&renameat2_missing, memory_order_relaxed)) {
         if (syscall(SYS_renameat2, from_dir, from, to_dir, to,
                     RENAME_NOREPLACE) == 0)
@@ -247,6 +260,11 @@ int tmpf__os_rename_dir_noreplace(int from_dir, const char *from, int to_dir,
         else if (errno != EINVAL)
             return -1;
     }
+#elif TMPF_HAVE_RENAMEATX_NP
+    if (renameatx_np(from_dir, from, to_dir, to, RENAME_EXCL) == 0)
+        return 0;
+    if (errno != ENOTSUP && errno != EINVAL)
+        return -1;
 #endif
     /* No link(2) for directories: a look first. rename(2) could only
      * replace an empty directory that appeared in between. */
@@ -273,6 +291,10 @@ int tmpf__os_sync_tree(int dir_fd)
         errno = saved;
         return -1;
     }
+    /* dup_fd shares dir_fd's offset: read from the start, and leave it
+     * there for the caller's own reading (tmpf publish moves the entries
+     * back after a failure). */
+    rewinddir(dir);
     int rc = 0;
     struct dirent *e;
     while (rc == 0 && (errno = 0, e = readdir(dir)) != NULL) {
@@ -303,6 +325,7 @@ int tmpf__os_sync_tree(int dir_fd)
     if (rc == 0 && errno != 0 && e == NULL)
         rc = -1;
     int saved = errno;
+    rewinddir(dir);
     closedir(dir);
     errno = saved;
     if (rc != 0)
