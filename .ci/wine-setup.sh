@@ -27,8 +27,8 @@ lock="$WINEPREFIX.lock"
     if command -v flock >/dev/null 2>&1; then flock 9; fi
     if [ ! -f "$WINEPREFIX/system.reg" ]; then
         start=$(date +%s)
-        wineboot -i >/dev/null 2>&1 || true
-        wineserver -w
+        wineboot -i </dev/null >/dev/null 2>&1 9>&- || true
+        wineserver -w 9>&-
         [ -f "$WINEPREFIX/system.reg" ] || {
             echo "wine-setup: wineboot -i made no prefix in $WINEPREFIX" >&2
             exit 1
@@ -36,6 +36,7 @@ lock="$WINEPREFIX.lock"
         echo "wine-setup: prefix $WINEPREFIX ready in $(( $(date +%s) - start )) s" >&2
     fi
     # -p: persistent (stays after the last program exits); a second one
-    # finds the first and exits.
-    wineserver -p >/dev/null 2>&1 || true
+    # finds the first and exits. Never with the lock's descriptor: a server
+    # that inherited it would hold the lock for ever.
+    wineserver -p </dev/null >/dev/null 2>&1 9>&- || true
 ) 9>"$lock"

@@ -18,4 +18,12 @@ unset TMPDIR
 unset DISPLAY
 # Cheap when done: makes the prefix once, (re)starts the persistent server.
 sh "$here/../.ci/wine-setup.sh" >&2
-exec wine "$@"
+# Wine's helper processes (services.exe, winedevice.exe, ...) outlive the
+# program and inherit its standard output: a pipe (ctest's) would then
+# never close. The program's output goes through a file instead.
+out="$WINEPREFIX/run.$$.out"
+rc=0
+wine "$@" </dev/null >"$out" 2>&1 || rc=$?
+cat "$out"
+rm -f "$out"
+exit "$rc"
