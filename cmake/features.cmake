@@ -76,6 +76,21 @@ check_c_source_compiles("
 #include <fcntl.h>
 int main(void) { char b[256]; return (int)syscall(SYS_statx, 0, \"\", AT_EMPTY_PATH, 0x1000u, b); }"
   TMPF_PROBE_STATX)
+check_c_source_compiles("
+#include <sys/syscall.h>
+#include <unistd.h>
+int main(void) { char b[64]; return (int)syscall(SYS_getdents64, 0, b, sizeof b); }"
+  TMPF_PROBE_GETDENTS64)
+check_c_source_compiles("
+#include <sys/syscall.h>
+#include <unistd.h>
+int main(void) { return (int)syscall(SYS_close_range, 3u, ~0u, 0u); }"
+  TMPF_PROBE_CLOSE_RANGE)
+check_c_source_compiles("
+#include <signal.h>
+#include <sys/prctl.h>
+int main(void) { return prctl(PR_SET_PDEATHSIG, SIGUSR1); }"
+  TMPF_PROBE_PDEATHSIG)
 check_symbol_exists(getrandom "${tmpf_random_headers}" TMPF_PROBE_GETRANDOM)
 check_symbol_exists(MADV_WIPEONFORK sys/mman.h TMPF_PROBE_MADV_WIPEONFORK)
 check_symbol_exists(fopencookie stdio.h TMPF_PROBE_FOPENCOOKIE)
@@ -88,6 +103,9 @@ tmpf_feature(PROC_SELF_FD ON TMPF_PROBE_PROC_SELF_FD "/proc/self/fd magic links 
 tmpf_feature(RENAMEAT2 ON TMPF_PROBE_RENAMEAT2 "renameat2(RENAME_NOREPLACE) system call")
 tmpf_feature(STATX ON TMPF_PROBE_STATX "statx system call (mount id)")
 tmpf_feature(GETRANDOM ON TMPF_PROBE_GETRANDOM "getrandom(2)")
+tmpf_feature(GETDENTS64 ON TMPF_PROBE_GETDENTS64 "getdents64(2): the emergency cleanup's allocation-free walk")
+tmpf_feature(CLOSE_RANGE ON TMPF_PROBE_CLOSE_RANGE "close_range(2) (the crash guard closes inherited descriptors)")
+tmpf_feature(PDEATHSIG ON TMPF_PROBE_PDEATHSIG "prctl(PR_SET_PDEATHSIG) (the crash guard's second signal)")
 tmpf_feature(MADV_WIPEONFORK ON TMPF_PROBE_MADV_WIPEONFORK "madvise(MADV_WIPEONFORK)")
 tmpf_feature(FOPENCOOKIE ON TMPF_PROBE_FOPENCOOKIE "fopencookie(3) streams")
 tmpf_feature(SECURE_GETENV ON TMPF_PROBE_SECURE_GETENV "secure_getenv(3)")
@@ -120,6 +138,7 @@ check_c_source_compiles("
 int main(void) { struct dirent e; e.d_type = DT_DIR; return e.d_type == DT_UNKNOWN; }"
   TMPF_PROBE_DIRENT_D_TYPE)
 check_symbol_exists(flock sys/file.h TMPF_PROBE_FLOCK)
+check_symbol_exists(pipe2 "unistd.h;fcntl.h" TMPF_PROBE_PIPE2)
 check_c_source_compiles("
 #include <sys/mman.h>
 int main(void) { return MAP_ANONYMOUS + PROT_READ; }"
@@ -138,8 +157,12 @@ tmpf_feature(MINHERIT_ZERO OFF TMPF_PROBE_MINHERIT_ZERO "minherit(INHERIT_ZERO) 
 tmpf_feature(STATFS_MNTONNAME OFF TMPF_PROBE_STATFS_MNTONNAME "fstatfs f_mntonname (BSD, macOS)")
 tmpf_feature(DIRENT_D_TYPE OFF TMPF_PROBE_DIRENT_D_TYPE "struct dirent d_type")
 tmpf_feature(FLOCK OFF TMPF_PROBE_FLOCK "flock(2)")
+tmpf_feature(PIPE2 OFF TMPF_PROBE_PIPE2 "pipe2(O_CLOEXEC) (POSIX 2024; the crash guard's pipe)")
 tmpf_feature(SYS_RANDOM_H OFF TMPF_PROBE_SYS_RANDOM_H "<sys/random.h> (getrandom, getentropy on macOS)")
 tmpf_feature(MAP_ANONYMOUS OFF TMPF_PROBE_MAP_ANONYMOUS "mmap(MAP_ANONYMOUS)")
+
+check_symbol_exists(O_TEXT fcntl.h TMPF_PROBE_O_TEXT)
+tmpf_feature(O_TEXT OFF TMPF_PROBE_O_TEXT "O_TEXT open flag (Windows C runtimes: TMPF_TEXT)")
 
 # ---- Windows (mingw-w64; src/win/) ----------------------------------------
 # Probed only there (a Linux header says 0). What Wine or an old Windows

@@ -71,6 +71,19 @@ enum {
     TMPF_NOCLOBBER = 1u << 5,
     /* persist / write_atomic: fsync the file before and its directory after. */
     TMPF_DURABLE = 1u << 6,
+    /* Hold flock(LOCK_SH) on an open named file and on a directory while
+     * it lives, so tmpf_sweep and systemd-tmpfiles leave it alone
+     * (TMPF_LOCK=1 in the environment sets it for every temporary). */
+    TMPF_LOCK = 1u << 7,
+    /* persist / dir_persist: on EXDEV (target on another file system) copy
+     * to a side name beside target, then rename: still all-or-nothing. */
+    TMPF_ACROSS_FS = 1u << 8,
+    /* persist / write_atomic: also keep the replaced target's POSIX ACL and
+     * user.* / security.* extended attributes; failing to is an error. */
+    TMPF_KEEP_XATTRS = 1u << 9,
+    /* persist / write_atomic: allow replacing an existing target that is
+     * not a regular file (a device, FIFO or socket); else EPERM. */
+    TMPF_REPLACE_SPECIAL = 1u << 10,
 };
 
 typedef struct tmpf_scope tmpf_scope;
@@ -281,29 +294,53 @@ TMPF_API int tmpf_file_cleanup(tmpf_file *f);
 /* ---- Atomic replacement ------------------------------------------------ */
 
 /*
- * Moves temporary f into place as target, atomically: rename(2) for a
- * named file; for an anonymous (O_TMPFILE) one, linkat(2) through
- * /proc/self/fd (no privilege needed) to target (TMPF_NOCLOBBER) or to a
- * side name beside target then rename over it (see "Side names" below), so
- * target never shows half-written content. A symlink at target is
- * replaced itself, not followed (rename semantics). A spooled file rolls
- * over first. flags: TMPF_NOCLOBBER fails with EEXIST if target exists
- * (renameat2 RENAME_NOREPLACE, else link + unlink); TMPF_DURABLE fsyncs
+ * Moves temporary f into place as target, atomically, through its
+ * descriptor: linkat(2) (AT_EMPTY_PATH, or /proc/self/fd without
+ * privilege) to target (TMPF_NOCLOBBER) or to a side name beside target
+ * then rename over it (see "Side names" below), so target never shows
+ * half-written content, and what lands there is the file f holds even if
+ * someone re-pointed its name (a temporary directory that others can
+ * write); a named f's old name is then removed only while it still
+ * designates that file. A named f whose name someone removed cannot be
+ * linked again: ENOENT. A named f closed with TMPF_KEEP_AFTER_CLOSE is
+ * opened by name (not following a symlink) and moved through that
+ * descriptor, after a check against the identity recorded when it was
+ * made in a directory others can write (ESTALE if something else is
+ * there now). A symlink at target
+ * is replaced itself, not followed (rename semantics). A spooled file
+ * rolls over first. Replacing keeps what target names now (followed):
+ * its owner and group where the writer may set them (root; else the group
+ * if the writer is in it; else nothing, and no error), its permission
+ * bits unless f was created with an explicit opts.perm, and with
+ * TMPF_KEEP_XATTRS its POSIX ACL and user.* / security.* extended
+ * attributes (not security.capability; failing to set one is an error:
+ * EPERM, ENOTSUP). These are set on f before the move. A directory (or a
+ * symlink to one) at target is EISDIR; a device, FIFO or socket EPERM
+ * unless TMPF_REPLACE_SPECIAL. flags: TMPF_NOCLOBBER fails with EEXIST if
+ * target exists (no look at it); TMPF_DURABLE fsyncs
  * the file before and target's directory after (exactly two fsyncs), and
  * opens that directory first and works relative to it, so the directory
  * synced is the one the file went into even if its path is re-pointed
  * meanwhile. Without TMPF_DURABLE each step resolves target's path anew,
  * as rename(2) does: if a directory on it is renamed during the call, the
  * move can fail (ENOENT, target untouched) and leave the side name below.
+ * TMPF_ACROSS_FS: when target is on another file system, the data is
+ * copied (copy_file_range, else read/write; holes kept) to a new file at
+ * the side name, which gets what the move would have given f, is synced
+ * with TMPF_DURABLE and renamed over target; then the temporary is
+ * removed and f is that new file (same descriptor number and offset). A
+ * failed copy (ENOSPC midway) leaves no side file and target untouched.
  * On success f is no longer temporary (close and cleanup leave it) and
  * tmpf_file_path reports target made absolute. On failure f and target
- * are as before. Errors: -1 with EINVAL (NULL, flags other than the two
- * above), EISDIR (target ends in "/", "." or ".."), EEXIST, EXDEV (other
- * file system), EBADF (anonymous and closed), ENOENT (deleted on close,
- * missing directory, or an anonymous file made without O_TMPFILE, which
- * cannot be named), EACCES, ENOSPC, ... One exception: if only the final
- * directory fsync fails, the file is already at target (f says so) and -1
- * reports that the move may not be durable.
+ * are as before (except the attributes already given to f). Errors: -1
+ * with EINVAL (NULL, unknown flags), ENOENT (empty target), EISDIR (target
+ * ends in "/", "." or "..", or is a directory), EPERM, EEXIST, EXDEV
+ * (other file system, without TMPF_ACROSS_FS), EBADF (anonymous and
+ * closed), ENOENT (deleted on close, missing directory, or an anonymous
+ * file made without O_TMPFILE, which cannot be named), EACCES, ENOSPC, ...
+ * One exception: if only the final directory fsync fails, the file is
+ * already at target (f says so) and -1 reports that the move may not be
+ * durable.
  *
  * Side names. No system call links a file over an existing name, so a
  * replace by an anonymous file, and every tmpf_write_atomic temporary,
@@ -338,8 +375,11 @@ TMPF_API int tmpf_file_persist(tmpf_file *f, const char *target, unsigned flags)
  * file a symlink points to) are kept, without setuid/setgid/sticky, and
  * the temporary is created with them; a new file is created 0666 and the
  * kernel applies the umask (and a default ACL) as for any new file, so no
- * racy umask(2) call is made. Owner, ACLs and xattrs are the writer's
- * defaults, not copied. flags as tmpf_file_persist. On failure target is
+ * racy umask(2) call is made. Owner and group are kept as by
+ * tmpf_file_persist, ACLs and xattrs with TMPF_KEEP_XATTRS; an existing
+ * target that is not a regular file is refused the same way (EPERM).
+ * flags as tmpf_file_persist (TMPF_ACROSS_FS has nothing to do: the
+ * temporary is made beside target). On failure target is
  * untouched and nothing is left behind, with tmpf_file_persist's one
  * exception: with TMPF_DURABLE, if only the final directory fsync fails,
  * target already holds the new bytes and -1 reports that this may not be
@@ -348,6 +388,35 @@ TMPF_API int tmpf_file_persist(tmpf_file *f, const char *target, unsigned flags)
  */
 TMPF_API int tmpf_write_atomic(const char *target, const void *data, size_t n,
                                unsigned flags);
+
+/* One file of a tmpf_write_atomic_many batch. */
+typedef struct tmpf_write {
+    const char *target;
+    const void *data;
+    size_t size;
+    int error; /* out: 0, or the errno of this target's failure */
+} tmpf_write;
+
+/*
+ * n tmpf_write_atomic calls in one: each w[i].target is replaced by its
+ * w[i].size bytes at w[i].data, atomically on its own (old or new,
+ * whatever happens), but the batch is not one transaction: after a crash
+ * or a failure some targets may hold new bytes and others old. flags as
+ * tmpf_write_atomic (TMPF_ACROSS_FS has nothing to do: every temporary is
+ * made beside its target). With TMPF_DURABLE all temporaries are written,
+ * then fsync'd concurrently (writeback of all started first), then
+ * renamed, then each distinct target directory is fsync'd once: far fewer
+ * device flushes than n durable tmpf_write_atomic calls; every thread the
+ * call starts has ended when it returns. Every item's error is set: 0, or
+ * the errno of its failure (that target untouched and nothing left for
+ * it, except as for tmpf_write_atomic when only its directory's fsync
+ * failed). Returns 0 when every item succeeded, else -1 with errno the
+ * first failed item's error. EINVAL (in errno and every error) for NULL w
+ * with n > 0 or unknown flags; ENOMEM in every error if no memory for
+ * the batch's bookkeeping. Targets of one batch should be distinct (the
+ * same target twice: the later item wins).
+ */
+TMPF_API int tmpf_write_atomic_many(tmpf_write *w, size_t n, unsigned flags);
 
 /* ---- Temporary directories --------------------------------------------- */
 
@@ -374,6 +443,31 @@ TMPF_API int tmpf_dir_fd(tmpf_dir *d);
 
 /* Disarms removal. Errors: -1 with EINVAL for NULL. */
 TMPF_API int tmpf_dir_keep(tmpf_dir *d);
+
+/*
+ * Publishes temporary directory d at target atomically: readers of target
+ * see the old tree or the new one, never none and never a mix. Absent
+ * target: renamed there. An existing directory: swapped with it in one
+ * step (renameat2 RENAME_EXCHANGE), then the old tree is removed with
+ * tmpf_rmtree's guarantees. d's tree first moves to a side name beside
+ * target (".#<name>.XXXXXXXX") and is checked to be the directory d holds
+ * (device and inode), so a re-pointed name is never published. flags:
+ * TMPF_NOCLOBBER fails with EEXIST if target exists; TMPF_DURABLE fsyncs
+ * every file and directory of the tree before the move and target's
+ * directory after; TMPF_ACROSS_FS copies the tree when target is on
+ * another file system (see tmpf_file_persist). On success d is no longer
+ * temporary (cleanup frees it and leaves the tree), tmpf_dir_path reports
+ * target made absolute and tmpf_dir_fd still works. On failure target is
+ * untouched and d is as before (if its old name was taken meanwhile, d
+ * stays temporary at the side name). Errors: -1 with EINVAL (NULL, other
+ * flags, a last component "/", "." or ".."), ENOENT (""), EEXIST, ENOTDIR
+ * (target is not a directory), ENOTSUP (no atomic exchange here: kernel or
+ * file system; target untouched), EXDEV, ESTALE (d's name no longer
+ * designates its directory), EACCES, ... Once the new tree is in place, a
+ * failed directory fsync or removal of the old tree is still -1 with its
+ * errno (d is then persisted, as tmpf_dir_path shows).
+ */
+TMPF_API int tmpf_dir_persist(tmpf_dir *d, const char *target, unsigned flags);
 
 /*
  * Removes the tree unless kept, then frees d whatever happens (d is gone
@@ -426,6 +520,73 @@ TMPF_API tmpf_scope *tmpf_scope_new(unsigned flags);
  * pointers die here. Then frees s. NULL is a no-op. Errors: -1 with the
  * first errno (EACCES, EBUSY, ...), unless TMPF_IGNORE_CLEANUP_ERRORS. */
 TMPF_API int tmpf_scope_cleanup(tmpf_scope *s);
+
+/* ---- Crash safety (docs/CRASH-SAFETY.md) ------------------------------- */
+
+/*
+ * Removes, from any context, every temporary of this process that its
+ * normal cleanup would remove: named files (also closed KEEP_AFTER_CLOSE
+ * ones), temporary directories with their trees (never following a
+ * symlink, never leaving the tree), side files of an unfinished persist or
+ * write_atomic, and scope-registered mkstemp / mkdtemp paths. Kept and
+ * persisted ones stay. Async-signal-safe: no allocation, no stdio, no
+ * lock; callable from a signal handler. Objects stay valid: their later
+ * cleanup finds nothing to remove and succeeds. Before removing a name it
+ * checks that the name still leads to the temporary (device and inode when
+ * known, else the open descriptor, else type and owner). Returns how many
+ * temporaries it removed (a directory with its tree counts once), or -1
+ * with errno (EBUSY: called from inside itself) when some could not be
+ * removed (the others are removed all the same).
+ */
+TMPF_API int tmpf_emergency_cleanup(void);
+
+/*
+ * Installs handlers for signals[0..n) (NULL, 0: SIGHUP, SIGINT, SIGQUIT,
+ * SIGTERM) that run tmpf_emergency_cleanup, then chain to the handler that
+ * was there before, or restore the default disposition and re-raise, so
+ * the process still dies of that signal. A signal ignored at the time of
+ * the call is left ignored. Calling it again re-installs (the chain stays
+ * one deep per signal). Not thread-safe against other sigaction calls for
+ * the same signals. Errors: -1 with EINVAL (a signal that cannot be
+ * caught or that does not end the process by default: SIGKILL, SIGSTOP,
+ * SIGCHLD, ...; n > 0 with NULL), nothing installed.
+ */
+TMPF_API int tmpf_cleanup_on_signals(const int *signals, size_t n);
+
+/*
+ * Starts the crash guard (idempotent): a child process that waits for
+ * this one to die and then removes what tmpf_emergency_cleanup would,
+ * within a second, checking device and inode first (SIGKILL, the OOM
+ * killer, abort, a crash). It ignores SIGINT, SIGHUP and SIGQUIT, holds no
+ * descriptor of yours, and reads a shared-memory registry only after the
+ * death (registration costs memory writes and, while the guard runs, one
+ * fstat). A forked child gets a guard of its own at its first creation;
+ * an exec'd program has none. The guard is a child process: a wait(-1)
+ * loop sees it. TMPF_CRASH_GUARD=1 in the environment starts it at the
+ * first creation. Call it before creating threads where you can (it
+ * forks). Errors: -1 with errno (EAGAIN, ENOMEM, ENOSYS where
+ * unsupported).
+ */
+TMPF_API int tmpf_crash_guard(void);
+
+/*
+ * Removes orphans of dead processes from opts.dir (NULL: the temporary
+ * directory): entries named opts.prefix + opts.rand_len (0: 8) characters
+ * of the name alphabet + opts.suffix, owned by the effective uid, not
+ * locked (TMPF_LOCK) by a live holder, and not modified for
+ * min_age_seconds. Symlinks are removed, never followed; directories go
+ * with tmpf_rmtree's guarantees. An unlocked live temporary is protected
+ * by min_age_seconds alone. With TMPF_KEEP in opts.flags nothing is
+ * removed (a dry run: the count says what would be). Each entry is also
+ * reported to the event hook (TMPF_EVENT_DELETE, or TMPF_EVENT_KEEP in a
+ * dry run; not counted in tmpf_get_stats). Returns how many entries of the
+ * directory it removed (a directory with its tree counts once), or -1 with
+ * errno:
+ * EINVAL (opts or opts.prefix NULL: "tmp" would match everyone's files;
+ * invalid options), ENOENT, EACCES, ... for the directory; failures on
+ * single entries are skipped.
+ */
+TMPF_API long tmpf_sweep(const tmpf_opts *opts, unsigned min_age_seconds);
 
 /* ---- Audit ------------------------------------------------------------- */
 

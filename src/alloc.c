@@ -18,7 +18,9 @@ static _Atomic unsigned long fail_injected;
 void tmpf__test_fail_alloc_after(long n);
 unsigned long tmpf__test_alloc_failures(void);
 
-/* n = 1: the next allocation fails; n = 2: the one after; -1 disarms. */
+/* n = 1: the next allocation fails; n = 2: the one after; -1 disarms;
+ * TMPF__FAIL_ALL (-2): every allocation fails until disarmed. */
+#define TMPF__FAIL_ALL (-2)
 void tmpf__test_fail_alloc_after(long n)
 {
     atomic_store(&fail_countdown, n);
@@ -31,8 +33,14 @@ unsigned long tmpf__test_alloc_failures(void)
 
 static bool injected_failure(void)
 {
-    if (atomic_load_explicit(&fail_countdown, memory_order_relaxed) < 0)
-        return false;
+    long armed = atomic_load_explicit(&fail_countdown, memory_order_relaxed);
+    if (armed < 0) {
+        if (__builtin_expect(armed != TMPF__FAIL_ALL, 1))
+            return false;
+        atomic_fetch_add(&fail_injected, 1);
+        errno = ENOMEM;
+        return true;
+    }
     long left = atomic_fetch_sub(&fail_countdown, 1);
     if (left == 1) {
         atomic_fetch_add(&fail_injected, 1);

@@ -240,6 +240,15 @@ void tmpf__audit_tempdir_skipped(const char *dir, int error, const char *reason)
     call_hook(&ev);
 }
 
+void tmpf__audit_notify(tmpf_event_type type, tmpf_kind kind, const char *path)
+{
+    if (atomic_load_explicit(&hook_function, memory_order_relaxed) == NULL ||
+        in_hook)
+        return;
+    tmpf_event ev = {type, kind, path, -1, 0, 0, path, NULL};
+    call_hook(&ev);
+}
+
 void tmpf__audit_spool_bytes(int64_t delta)
 {
     atomic_fetch_add_explicit(&counters.spooled_bytes, (uint64_t)delta,

@@ -10,8 +10,10 @@
 int tmpf__create(const tmpf__opts *r, tmpf__try_fn try_fn, void *ctx,
                  char **ret_path)
 {
-    /* "/" + name when dir is "/" must not give "//name". */
-    size_t sep = (r->dir_len == 1 && r->dir[0] == '/') ? 0 : 1;
+    /* "/" + name when dir is "/" must not give "//name": no separator
+     * after a directory that is a root and nothing more. (persist.c's side
+     * names rely on exactly one otherwise, even after "a/".) */
+    size_t sep = r->dir_len == tmpf__os_root_len(r->dir) ? 0 : 1;
     size_t len = r->dir_len + sep + r->prefix_len + r->rand_len + r->suffix_len;
     char *path = tmpf__malloc(len + 1);
     if (!path)
@@ -20,7 +22,7 @@ int tmpf__create(const tmpf__opts *r, tmpf__try_fn try_fn, void *ctx,
     memcpy(p, r->dir, r->dir_len);
     p += r->dir_len;
     if (sep)
-        *p++ = '/';
+        *p++ = TMPF__OS_SEP;
     memcpy(p, r->prefix, r->prefix_len);
     p += r->prefix_len;
     char *random_part = p;

@@ -9,23 +9,11 @@
 /* Others can rename entries of the directory d was made in: hold a
  * descriptor of it from now on and record its identity, so cleanup works
  * through the descriptor and removes the name only while it designates
- * this directory. A directory with subdirectories, or not the caller's, is
- * not the one just made: ESTALE. */
+ * this directory (identity.c; ESTALE when what is there is not the
+ * directory just made). */
 static int hold(tmpf_dir *d)
 {
-    d->fd = tmpf__os_open_dir_nofollow(d->path);
-    if (d->fd < 0)
-        return -1;
-    struct tmpf__os_facts f;
-    if (tmpf__os_facts_fd(d->fd, &f) != 0)
-        return -1;
-    /* 2 links: empty of subdirectories (btrfs says 1 for any directory) */
-    if (f.uid != tmpf__os_euid() || f.nlink > 2) {
-        errno = ESTALE;
-        return -1;
-    }
-    d->ident = f.id;
-    return 0;
+    return tmpf__ident_of_new_dir(d->path, &d->fd, &d->ident);
 }
 
 tmpf_dir *tmpf_temporary_directory(const tmpf_opts *opts)
@@ -49,8 +37,13 @@ tmpf_dir *tmpf_temporary_directory(const tmpf_opts *opts)
         }
         goto fail;
     }
+    if (tmpf__lock_wanted(r.flags) &&
+        (tmpf_dir_fd(d) < 0 || tmpf__os_lock_shared(d->fd) != 0))
+        goto fail;
     if (tmpf__scope_add(&r, TMPF_KIND_DIRECTORY, d->path, d, &d->scope_entry) != 0)
         goto fail;
+    if (!(r.flags & TMPF_KEEP)) /* crash layers */
+        tmpf__reg_add(&d->reg, TMPF__REG_DIR, d->path, d->fd);
     tmpf__audit(TMPF_EVENT_CREATE, TMPF_KIND_DIRECTORY, d, d->path, -1, 0, 0);
     tmpf__opts_done(&r);
     return d;
@@ -96,6 +89,7 @@ int tmpf_dir_keep(tmpf_dir *d)
     }
     if (!d->kept) {
         d->kept = true;
+        tmpf__reg_end(&d->reg, TMPF__REG_KEPT);
         tmpf__scope_forget(d->scope_entry);
         d->scope_entry = NULL;
         tmpf__audit(TMPF_EVENT_KEEP, TMPF_KIND_DIRECTORY, d, d->path, -1, 0, 0);
@@ -132,6 +126,7 @@ int tmpf_dir_cleanup(tmpf_dir *d)
         else
             tmpf__audit(TMPF_EVENT_DELETE, TMPF_KIND_DIRECTORY, d, d->path, -1, 0, 0);
     }
+    tmpf__reg_end(&d->reg, TMPF__REG_REMOVED); /* crash layers: no longer ours */
     if (d->fd >= 0)
         tmpf__os_close(d->fd);
     tmpf__scope_forget(d->scope_entry);

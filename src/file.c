@@ -93,12 +93,35 @@ int tmpf__open_anonymous(const tmpf__opts *r)
     int fd = tmpf__create_file(r, perm, &path);
     if (fd < 0)
         return -1;
+    tmpf__reg reg; /* crash layers: the name exists until the unlink */
+    tmpf__reg_add(&reg, TMPF__REG_ROLLED, path, fd);
+    /* Where others can rename entries, the name is removed only while it
+     * designates the file just made, and the file must be left without a
+     * name (identity.c): else ESTALE. */
+    struct tmpf__ident id = {0, 0};
+    bool shared = tmpf__dir_shared(r);
+    int rc = shared ? tmpf__ident_of_fd(fd, &id) : 0;
+    if (rc != 0) {
+        /* Nothing to check against: the name goes unchecked, the call
+         * fails. */
+        int saved = errno;
+        tmpf__os_unlink(path);
+        errno = saved;
+    }
     /* A failed unlink is tried once more (a transient EIO, EINTR on a
      * network file system): the name must not outlive the call. */
-    int rc = unlink(path);
-    if (rc != 0 && errno != ENOENT)
-        rc = unlink(path);
+    if (rc == 0) {
+        rc = tmpf__remove_file_checked(path, &id);
+        if (rc != 0 && errno != ESTALE)
+            rc = tmpf__remove_file_checked(path, &id);
+    }
+    struct tmpf__os_facts after;
+    if (rc == 0 && shared && tmpf__os_facts_fd(fd, &after) == 0 && after.nlink != 0) {
+        errno = ESTALE; /* moved away before the unlink: still named */
+        rc = -1;
+    }
     int saved = errno;
+    tmpf__reg_end(&reg, TMPF__REG_REMOVED);
     free(path);
     if (rc != 0) {
         /* The name would outlive the descriptor: better no file at all. */
@@ -124,6 +147,7 @@ static tmpf_file *file_new(tmpf_kind kind, unsigned flags)
 
 static void file_free(tmpf_file *f)
 {
+    tmpf__reg_end(&f->reg, TMPF__REG_REMOVED); /* crash layers: no longer ours */
     free(f->path);
     free(f);
 }
@@ -136,6 +160,7 @@ tmpf_file *tmpf_temporary_file(const tmpf_opts *opts)
     tmpf_file *f = file_new(TMPF_KIND_ANONYMOUS, r.flags);
     if (!f)
         goto fail;
+    f->perm_chosen = r.perm != 0;
     f->fd = tmpf__open_anonymous(&r);
     if (f->fd < 0)
         goto fail;
@@ -165,6 +190,7 @@ tmpf_file *tmpf_named_temporary_file(const tmpf_opts *opts)
     tmpf_file *f = file_new(TMPF_KIND_NAMED, r.flags);
     if (!f)
         goto fail;
+    f->perm_chosen = r.perm != 0;
     f->fd = tmpf__create_file(&r, r.perm ? r.perm : 0600, &f->path);
     if (f->fd < 0)
         goto fail;
@@ -173,8 +199,12 @@ tmpf_file *tmpf_named_temporary_file(const tmpf_opts *opts)
      * designates this file (identity.c). */
     if (tmpf__dir_shared(&r) && tmpf__ident_of_fd(f->fd, &f->ident) != 0)
         goto fail;
+    if (tmpf__lock_wanted(r.flags) && tmpf__os_lock_shared(f->fd) != 0)
+        goto fail;
     if (tmpf__scope_add(&r, TMPF_KIND_NAMED, f->path, f, &f->scope_entry) != 0)
         goto fail;
+    if (!(r.flags & TMPF_KEEP)) /* crash layers */
+        tmpf__reg_add(&f->reg, TMPF__REG_FILE, f->path, f->fd);
     tmpf__audit(TMPF_EVENT_CREATE, TMPF_KIND_NAMED, f, f->path, f->fd, 0, 0);
     tmpf__opts_done(&r);
     return f;
@@ -519,6 +549,7 @@ static void mark_kept(tmpf_file *f)
     if (is_live(f))
         tmpf__audit(TMPF_EVENT_KEEP, f->kind, f, f->path, f->fd, 0, 0);
     f->kept = true;
+    tmpf__reg_end(&f->reg, TMPF__REG_KEPT);
     tmpf__scope_forget(f->scope_entry);
     f->scope_entry = NULL;
 }
@@ -534,6 +565,7 @@ static int remove_name(tmpf_file *f)
         return -1;
     }
     f->on_disk_name = false;
+    tmpf__reg_end(&f->reg, TMPF__REG_REMOVED);
     tmpf__audit(TMPF_EVENT_DELETE, f->kind, f, f->path, -1, 0, 0);
     return 0;
 }
@@ -559,6 +591,7 @@ int tmpf_file_close(tmpf_file *f)
     if (f->spool)
         tmpf__spool_free(f);
     if (f->fd >= 0) {
+        tmpf__reg_fd(&f->reg, -1);
         if (close(f->fd) != 0 && errno != EINTR && rc == 0) {
             rc = -1;
             err = errno;

@@ -11,15 +11,16 @@
  *
  * Where only the caller and root can rename entries (a sticky /tmp, the
  * caller's own 0700 directory), nothing is recorded and nothing checked:
- * the directory's verdict is remembered, so the fast path costs a hash of
- * the directory's path and no system call.
+ * the directory's verdict is remembered (either way), so deciding costs a
+ * hash of the directory's path and no system call.
  *
  * What stays open: between the check and unlink(2) / rmdir(2) of the name
  * there is no system call that removes a name only if it is a given inode.
  * A swap in that window can make an unlink remove the swapped-in file's
  * name, and a rmdir remove a swapped-in directory only if it is empty.
- * The same holds between mkdir(2) and the open that records a directory's
- * identity. */
+ * Between mkdir(2) and the open that records a directory's identity, what
+ * is found must be the caller's and empty, as the new directory is: only
+ * an empty directory of the caller's could pass for it. */
 #include "internal.h"
 
 #include <errno.h>
@@ -45,40 +46,81 @@ const char *tmpf__dir_unsafe(const char *dir)
     return NULL;
 }
 
-/* Directories found safe, by a hash of their path (as file.c remembers
- * O_TMPFILE refusals). A collision or a stale entry only skips the checks
- * for that directory, which is what tmpf did before they existed. */
-#define SAFE_SLOTS 32
-static _Atomic(uint64_t) safe_dirs[SAFE_SLOTS];
-static atomic_uint safe_count;
+/* Verdicts on directories, by a hash of their path (as file.c remembers
+ * O_TMPFILE refusals): bit 0 of a slot is the verdict (1: shared), the
+ * rest the hash. A collision or a stale entry only skips the checks for
+ * that directory, which is what tmpf did before they existed, or makes
+ * them where they are not needed; a failed stat is not remembered. */
+#define VERDICT_SLOTS 32
+static _Atomic(uint64_t) verdicts[VERDICT_SLOTS];
+static atomic_uint verdict_count;
 
 static uint64_t dir_key(const tmpf__opts *r)
 {
     uint64_t h = 0xcbf29ce484222325u; /* FNV-1a */
     for (size_t i = 0; i < r->dir_len; i++)
         h = (h ^ (unsigned char)r->dir[i]) * 0x100000001b3u;
-    return h | 1; /* 0 marks an empty slot */
+    return (h & ~(uint64_t)3) | 2; /* bit 1: never 0, an empty slot */
 }
 
 bool tmpf__dir_shared(const tmpf__opts *r)
 {
     uint64_t key = dir_key(r);
-    unsigned n = atomic_load_explicit(&safe_count, memory_order_relaxed);
-    for (unsigned i = 0; i < SAFE_SLOTS && i < n; i++)
-        if (atomic_load_explicit(&safe_dirs[i], memory_order_relaxed) == key)
-            return false;
+    unsigned n = atomic_load_explicit(&verdict_count, memory_order_relaxed);
+    for (unsigned i = 0; i < VERDICT_SLOTS && i < n; i++) {
+        uint64_t v = atomic_load_explicit(&verdicts[i], memory_order_relaxed);
+        if ((v & ~(uint64_t)1) == key)
+            return v & 1;
+    }
     int saved = errno;
-    bool shared = tmpf__dir_unsafe(r->dir) != NULL;
+    const char *why = tmpf__dir_unsafe(r->dir);
+    bool shared = why != NULL;
+    bool known = !why || errno == EPERM; /* a verdict, not a failed stat */
     errno = saved;
-    if (!shared) {
-        unsigned i = atomic_fetch_add_explicit(&safe_count, 1, memory_order_relaxed);
-        if (i >= SAFE_SLOTS) {
-            atomic_store_explicit(&safe_count, SAFE_SLOTS, memory_order_relaxed);
-            i %= SAFE_SLOTS;
+    if (known) {
+        unsigned i = atomic_fetch_add_explicit(&verdict_count, 1, memory_order_relaxed);
+        if (i >= VERDICT_SLOTS) {
+            atomic_store_explicit(&verdict_count, VERDICT_SLOTS, memory_order_relaxed);
+            i %= VERDICT_SLOTS;
         }
-        atomic_store_explicit(&safe_dirs[i], key, memory_order_relaxed);
+        atomic_store_explicit(&verdicts[i], key | (uint64_t)shared, memory_order_relaxed);
     }
     return shared;
+}
+
+int tmpf__ident_of_new_dir(const char *path, int *ret_fd, struct tmpf__ident *ret)
+{
+    int fd = tmpf__os_open_dir_nofollow(path);
+    if (fd < 0) {
+        if (errno == ENOTDIR || errno == ELOOP)
+            errno = ESTALE; /* a file or a symlink is there now */
+        return -1;
+    }
+    struct tmpf__os_facts f;
+    int empty = -1;
+    if (tmpf__os_facts_fd(fd, &f) == 0) {
+        /* Another user's, or with subdirectories (more than 2 links; btrfs
+         * says 1 for any directory), or with anything in it: not the
+         * directory mkdir just made. */
+        if (f.uid != tmpf__os_euid() || f.nlink > 2)
+            empty = 0;
+        else
+            empty = tmpf__os_dir_is_empty(fd);
+    }
+    if (empty != 1) {
+        if (empty == 0)
+            errno = ESTALE;
+        int saved = errno;
+        tmpf__os_close(fd);
+        errno = saved;
+        return -1;
+    }
+    *ret = f.id;
+    if (ret_fd)
+        *ret_fd = fd;
+    else
+        tmpf__os_close(fd);
+    return 0;
 }
 
 int tmpf__ident_of_path(const char *path, struct tmpf__ident *ret)

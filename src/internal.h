@@ -15,6 +15,7 @@
 #define TMPF_INTERNAL_H
 
 #include "tmpf.h"
+#include "os_path.h" /* src/<platform>/: separators and roots */
 
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -46,7 +47,8 @@
 
 #define TMPF__ALL_FLAGS                                                        \
     (TMPF_KEEP | TMPF_KEEP_AFTER_CLOSE | TMPF_IGNORE_CLEANUP_ERRORS |           \
-     TMPF_TEXT | TMPF_AT_EXIT | TMPF_NOCLOBBER | TMPF_DURABLE)
+     TMPF_TEXT | TMPF_AT_EXIT | TMPF_NOCLOBBER | TMPF_DURABLE | TMPF_LOCK |    \
+     TMPF_ACROSS_FS | TMPF_KEEP_XATTRS | TMPF_REPLACE_SPECIAL)
 
 /* ---- alloc.c: every allocation goes through these (fault-injection seam) */
 
@@ -144,6 +146,9 @@ void tmpf__audit(tmpf_event_type type, tmpf_kind kind, const void *obj,
 /* tmpf_gettempdir passed over candidate dir: error is the errno that
  * says why (EPERM for the vetting rules), reason the same in words. */
 void tmpf__audit_tempdir_skipped(const char *dir, int error, const char *reason);
+/* Calls the hook only, counting nothing: for entries that are no
+ * temporaries of this process (tmpf_sweep). */
+void tmpf__audit_notify(tmpf_event_type type, tmpf_kind kind, const char *path);
 /* Spooled memory accounting (delta may be negative). */
 void tmpf__audit_spool_bytes(int64_t delta);
 /* A spooled file was closed while still in memory (no ROLLOVER event
@@ -165,9 +170,14 @@ struct tmpf__ident {
  * a short phrase; NULL when they cannot. */
 const char *tmpf__dir_unsafe(const char *dir);
 /* Whether temporaries made in r->dir need their identity recorded and
- * checked (tmpf__dir_unsafe says so). A safe answer is remembered per
- * directory, so the common case costs no system call. */
+ * checked (tmpf__dir_unsafe says so). The answer is remembered per
+ * directory, so deciding costs no system call after the first time. */
 bool tmpf__dir_shared(const tmpf__opts *r);
+/* The directory just made at path (mkdir), opened O_NOFOLLOW and checked
+ * to be the one made (a directory of the caller's, empty): its descriptor
+ * (closed instead when ret_fd is NULL) and identity. -1 with errno; ESTALE
+ * when something else is there (swapped in since mkdir: leave it alone). */
+int tmpf__ident_of_new_dir(const char *path, int *ret_fd, struct tmpf__ident *ret);
 /* Records what path (not followed) or fd designates: 0, or -1 with errno. */
 int tmpf__ident_of_path(const char *path, struct tmpf__ident *ret);
 int tmpf__ident_of_fd(int fd, struct tmpf__ident *ret);
@@ -199,6 +209,98 @@ int tmpf__scope_add(const tmpf__opts *r, tmpf_kind kind, const char *path,
 /* The temporary was cleaned, kept or persisted by its owner: leave every
  * scope it is in. NULL is a no-op. */
 void tmpf__scope_forget(struct tmpf__scope_entry *e);
+
+/* ---- registry.c: every live temporary, for the crash layers ------------- */
+
+/* What a registry slot holds. The emergency cleanup (emergency.c), the
+ * crash guard (guard.c) and nothing else read it; every creation, cleanup,
+ * keep and persist path writes it with a few plain stores and one atomic
+ * store (no system call, no lock), so it is consistent at every
+ * instruction and readable from a signal handler. */
+enum tmpf__reg_kind {
+    TMPF__REG_FILE = 1, /* a named file (named, KEEP_AFTER_CLOSE, mkstemp) */
+    TMPF__REG_DIR,      /* a directory tree (temporary directory, mkdtemp) */
+    TMPF__REG_SIDE,     /* side file of an unfinished persist / write_atomic */
+    TMPF__REG_ROLLED,   /* a rolled spooled file's name (create+unlink) */
+};
+enum tmpf__reg_state {
+    TMPF__REG_FREE = 0,
+    TMPF__REG_WRITING,   /* being filled by its owner */
+    TMPF__REG_LIVE,      /* to be removed by the emergency cleanup / guard */
+    TMPF__REG_BUSY,      /* the emergency cleanup is removing it */
+    TMPF__REG_KEPT,      /* states from here on: nothing to do, reusable */
+    TMPF__REG_PERSISTED,
+    TMPF__REG_REMOVED,
+};
+
+/* An owner's handle on its slot (in tmpf_file, tmpf_dir, scope entries):
+ * zeroed means none. Stale after fork (the child has its own registry). */
+typedef struct tmpf__reg {
+    uint32_t slot;  /* index + 1; 0: not registered */
+    uint32_t word;  /* the slot's state word while LIVE (generation) */
+    uint32_t epoch; /* the process's fork epoch at registration */
+} tmpf__reg;
+
+/* Registers path (absolute, or relative with an identity) as live.
+ * fd: an open descriptor of it, or -1 (the emergency cleanup compares it
+ * with the name before removing; tmpf__reg_fd keeps it current). Never
+ * fails the caller: a full registry (65,536 live temporaries) leaves h
+ * unset and the temporary uncovered. While the guard runs it also records
+ * device and inode (one fstat / lstat). */
+void tmpf__reg_add(tmpf__reg *h, enum tmpf__reg_kind kind, const char *path,
+                   int fd);
+/* Registers a fixed side name before the system call that creates it (so
+ * a kill right after that call is covered): no identity is recorded until
+ * tmpf__reg_fd gives the descriptor. */
+void tmpf__reg_add_pending(tmpf__reg *h, const char *path);
+/* The temporary was kept, persisted or removed by its owner (state one of
+ * KEPT, PERSISTED, REMOVED): no crash layer may touch it from now on. h is
+ * cleared. A no-op for an unset or stale handle. */
+void tmpf__reg_end(tmpf__reg *h, enum tmpf__reg_state state);
+/* The descriptor recorded with it changes (-1: closed; call before the
+ * close). A descriptor given while the guard runs records the identity. */
+void tmpf__reg_fd(const tmpf__reg *h, int fd);
+/* Whether temporaries created with flags should hold flock(LOCK_SH)
+ * (TMPF_LOCK, or TMPF_LOCK=1 in the environment). */
+bool tmpf__lock_wanted(unsigned flags);
+
+/* For emergency.c and guard.c: the slots, and the guard's switch. */
+struct tmpf__slot;
+/* Calls fn on every slot it claims (LIVE -> BUSY); fn returns the new
+ * state (REMOVED, or LIVE to give it back). Returns how many fn removed.
+ * owner_dead (the guardian, after the death): a slot left BUSY is taken
+ * too, since whoever held it is gone. Async-signal-safe. */
+long tmpf__reg_sweep(enum tmpf__reg_state (*fn)(struct tmpf__slot *s, void *ctx),
+                     void *ctx, bool owner_dead);
+/* A claimed slot's fields. */
+enum tmpf__reg_kind tmpf__slot_kind(const struct tmpf__slot *s);
+const char *tmpf__slot_path(const struct tmpf__slot *s);
+int tmpf__slot_fd(const struct tmpf__slot *s);
+/* False when the path is the owner's own string (too long for the slot):
+ * valid in this process only, not in a guardian. */
+bool tmpf__slot_path_shared(const struct tmpf__slot *s);
+/* Device and inode; false when not recorded. */
+bool tmpf__slot_ident(const struct tmpf__slot *s, uint64_t *dev, uint64_t *ino);
+/* guard.c sets it around the guardian's fork: the fork handler then keeps
+ * the shared registry in that child. */
+extern _Thread_local bool tmpf__reg_forking_guardian;
+/* emergency.c: removes every live temporary of the registry; guardian:
+ * from the guard (device and inode required, descriptors meaningless).
+ * Returns the count, or -1 with errno if some could not be removed. */
+long tmpf__emergency_run(bool guardian);
+/* In a forked child: a run of another thread of the parent is not here. */
+void tmpf__emergency_forked(void);
+/* Makes the registry exist (for the guard). -1 with errno. */
+int tmpf__reg_init(void);
+/* Records identities from now on, and for every slot already live. */
+void tmpf__reg_record_idents(void);
+/* guard.c: starts the guard if TMPF_CRASH_GUARD asked for it or a forked
+ * child inherited one (called at registrations until it says true: no
+ * guard wanted, started, or three starts failed, e.g. fork's EAGAIN). */
+bool tmpf__guard_autostart(void);
+/* guard.c: in a forked child (registry.c's fork handler): the parent's
+ * guard is not this process's. */
+void tmpf__guard_forked(void);
 
 /* ---- file.c / spooled.c: the file object -------------------------------- */
 
@@ -233,11 +335,13 @@ struct tmpf_file {
     bool closed;
     bool on_disk_name;  /* a directory entry exists that we may delete */
     bool kept;          /* deletion disarmed (keep or persist) */
+    bool perm_chosen;   /* created with an explicit opts.perm: persist keeps it */
     char *path;         /* absolute; NULL when it never had a name */
     FILE *stream;       /* tmpf_file_stream's view, or NULL */
     struct tmpf__spool *spool;          /* spooled files only */
     struct tmpf__scope_entry *scope_entry;
     struct tmpf__ident ident; /* named: checked before the name is removed */
+    tmpf__reg reg;      /* registry.c: while its name is a live temporary */
 };
 
 /* spooled.c: the in-memory side, used by file.c while f->spool is set
@@ -295,6 +399,7 @@ struct tmpf_dir {
     bool kept;
     struct tmpf__scope_entry *scope_entry;
     struct tmpf__ident ident; /* ino != 0: fd is held from creation */
+    tmpf__reg reg;     /* registry.c */
 };
 
 /* ---- Platform (src/unix/) ---------------------------------------------- */
@@ -379,6 +484,9 @@ bool tmpf__os_facts_shared_writable(const struct tmpf__os_facts *f);
 unsigned tmpf__os_euid(void);
 /* open(path, O_RDONLY|O_DIRECTORY|O_NOFOLLOW|O_CLOEXEC), retrying EINTR. */
 int tmpf__os_open_dir_nofollow(const char *path);
+/* Whether the directory open as dir_fd has no entry but . and ..: 1, 0,
+ * or -1 with errno. */
+int tmpf__os_dir_is_empty(int dir_fd);
 
 /* ---- Platform: persist (src/unix/persist_os.c) -------------------------- */
 
@@ -405,5 +513,121 @@ int tmpf__os_open_dir(const char *dir);
  * system that cannot sync directories (EINVAL) is not an error. */
 int tmpf__os_fsync(int fd, bool is_dir);
 unsigned long tmpf__test_fsync_count(void);
+/* renameat2(RENAME_EXCHANGE): swaps the two names atomically. ENOTSUP
+ * when the kernel or the file system cannot (then nothing changed). */
+int tmpf__os_rename_exchange(int from_dir, const char *from, int to_dir,
+                             const char *to);
+/* tmpf__os_rename_noreplace for a directory (which cannot be linked):
+ * without renameat2 a look then rename(2), which could only replace an
+ * empty directory appearing in between. */
+int tmpf__os_rename_dir_noreplace(int from_dir, const char *from, int to_dir,
+                                  const char *to);
+/* fsyncs every regular file and directory below the directory open as
+ * dir_fd, then the directory itself (not following symlinks). */
+int tmpf__os_sync_tree(int dir_fd);
+/* sync_many.c: fsyncs the n files open as fds, concurrently (writeback of
+ * all started first); errs[i] is 0 or fds[i]'s errno. Returns once every
+ * fsync has: no thread is left running. */
+void tmpf__os_sync_files(const int *fds, int *errs, size_t n);
+/* copy_os.c, for TMPF_ACROSS_FS. Copies all of from's data to to (at the
+ * same offsets; from's offset is kept), holes as holes where the file
+ * system reports them, then sets to's size to from's. */
+int tmpf__os_copy_data(int from, int to);
+/* Copies what the directory open as from_dir_fd holds into to_dir_fd:
+ * directories, regular files (data as above), symlinks, each with its
+ * permission bits (owned by the caller), and gives to_dir_fd from's
+ * permission bits. ENOTSUP for a device, FIFO or socket. A partial copy
+ * is left for the caller to remove. */
+int tmpf__os_copy_tree(int from_dir_fd, int to_dir_fd);
+/* mkdirat(2). */
+int tmpf__os_make_dir_at(int dir_fd, const char *name, unsigned perm);
+/* Makes fd refer to the file open as new_fd (dup3, so fd's number stays),
+ * at fd's offset, and closes new_fd. */
+int tmpf__os_replace_fd(int fd, int new_fd);
+/* 1 if name (not followed) is a directory, 0 if something else, -1 with
+ * errno (ENOENT: nothing). */
+int tmpf__os_is_dir_at(int dir_fd, const char *name);
+
+/* ---- Platform: what a replaced file keeps (src/unix/attrs_os.c) --------- */
+
+struct stat;
+/* Gives the file open as fd (whose status is *have) the owner and group of
+ * *want where the writer may: both (root), else the group alone (a group
+ * the writer belongs to), else nothing (0: not permitted is no error). */
+int tmpf__os_take_owner(int fd, const struct stat *want, const struct stat *have);
+/* Copies the user.* and security.* extended attributes (not
+ * security.capability) and the POSIX access ACL of name (followed,
+ * resolved from dir_fd) onto the file open as to_fd. A file system
+ * without xattrs at name has none to copy; any failure to set one is -1. */
+int tmpf__os_copy_xattrs(int dir_fd, const char *name, int to_fd);
+/* 1 if name (not followed) designates the file open as fd (device and
+ * inode), 0 if it designates something else or nothing, -1 with errno. */
+int tmpf__os_is_file_at(int dir_fd, const char *name, int fd);
+/* Removes name only if it designates the file open as fd: 1 removed, 0
+ * left (something else, or nothing, is there), -1 with errno. */
+int tmpf__os_unlink_if_file(int dir_fd, const char *name, int fd);
+/* 1 if the files open as fd1 and fd2 are on one device, 0 if not, -1. */
+int tmpf__os_same_device(int fd1, int fd2);
+/* 1 if name (not followed, from dir_fd) is on another device than the
+ * file open as fd, 0 if on the same, -1 with errno. */
+int tmpf__os_other_device_at(int fd, int dir_fd, const char *name);
+
+
+/* ---- Platform: crash safety (src/unix/crash_os.c, emergency_os.c) ------- */
+
+/* A zeroed shared mapping (MAP_SHARED|MAP_ANONYMOUS, not reserved) that a
+ * process forked later still sees; NULL with errno. */
+void *tmpf__os_shared_map(size_t size);
+/* Replaces the mapping at p (from tmpf__os_shared_map) by a fresh zeroed
+ * one at the same address, private to this process from now on. */
+int tmpf__os_shared_remap(void *p, size_t size);
+/* Device and inode of fd, or (fd < 0) of path without following a
+ * symlink. */
+int tmpf__os_ident(int fd, const char *path, uint64_t *dev, uint64_t *ino);
+/* flock(fd, LOCK_SH), retrying EINTR. */
+int tmpf__os_lock_shared(int fd);
+/* Async-signal-safe removal of one registered temporary (no allocation,
+ * no stdio): the name must still lead to it (dev/ino when have_ident,
+ * else the descriptor fd when >= 0, else the right type and the effective
+ * uid as owner). A directory goes with its tree (getdents64 into a static
+ * buffer, a descriptor per level, never following a symlink, never
+ * leaving the tree or its file system). 1: removed; 0: nothing there (or
+ * not ours); -1 with errno: could not. Callers serialize. */
+int tmpf__os_emergency_remove(const char *path, bool dir, bool have_ident,
+                              uint64_t dev, uint64_t ino, int fd);
+/* The same for a fixed side name registered before it was created, with
+ * neither identity nor descriptor: removed by the side-name protocol's
+ * own rule (tmpf__os_side_sweep: a plain file of this euid with one link
+ * whose lock can be taken, so no live writer holds it). */
+int tmpf__os_emergency_remove_side(const char *path);
+/* Ends a run of the two above (closes what they kept open). */
+void tmpf__os_emergency_done(void);
+/* An identifier of the calling thread, nonzero, async-signal-safe. */
+long tmpf__os_thread_id(void);
+/* Yields the processor briefly (a millisecond), async-signal-safe. */
+void tmpf__os_pause(void);
+/* Signal handling behind tmpf_cleanup_on_signals: installs run() as the
+ * handler of sig, chaining as documented. -1 with errno. */
+int tmpf__os_signal_install(int sig, int (*run)(void));
+/* Whether sig is one tmpf_cleanup_on_signals accepts. */
+bool tmpf__os_signal_ok(int sig);
+/* The default set: SIGHUP, SIGINT, SIGQUIT, SIGTERM. */
+extern const int tmpf__os_default_signals[4];
+/* Starts the guardian: a child that waits, with the registry mapped, for
+ * this process to die, then calls on_death() and exits. Returns 0 or -1
+ * with errno. The write end it leaves here is closed by
+ * tmpf__os_guard_forget (fork child) and on exec. */
+int tmpf__os_guard_spawn(void (*on_death)(void));
+void tmpf__os_guard_forget(void);
+/* sweep.c: one directory entry, checked and removed as tmpf_sweep says.
+ * 1 removed (or would be, with dry_run), 0 skipped. */
+int tmpf__os_sweep_entry(int dir_fd, const char *dir, const char *name,
+                         long long now, unsigned min_age, bool dry_run);
+/* Opens dir for listing and calls fn(name) for each entry; -1 with errno. */
+int tmpf__os_list_dir(const char *dir, int (*fn)(int dir_fd, const char *name,
+                                                 void *ctx),
+                      void *ctx);
+/* Current time in seconds. */
+long long tmpf__os_now(void);
 
 #endif /* TMPF_INTERNAL_H */

@@ -73,8 +73,13 @@ char *tmpf_mkdtemp(const tmpf_opts *opts)
         /* The scope removes the path only while it designates this
          * directory. */
         struct tmpf__ident id;
-        if (tmpf__ident_of_path(created, &id) != 0) {
+        if (tmpf__ident_of_new_dir(created, NULL, &id) != 0) {
             tmpf__scope_forget(entry);
+            if (errno == ESTALE) {
+                /* not the directory made: leave that name alone */
+                free(created);
+                goto fail;
+            }
             goto fail_created;
         }
         tmpf__scope_set_ident(entry, &id);

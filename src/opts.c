@@ -1,5 +1,6 @@
-/* Option checking shared by every creator. Rejecting '/' in prefix and
- * suffix closes the path-traversal hole Python leaves open. */
+/* Option checking shared by every creator. Rejecting a separator ('/'; the
+ * platform's TMPF__OS_NAME_FORBIDDEN) in prefix and suffix closes the
+ * path-traversal hole Python leaves open. */
 #include "internal.h"
 
 #include <errno.h>
@@ -14,9 +15,9 @@ int tmpf__opts_resolve(const tmpf_opts *opts, tmpf__opts *r)
     memset(r, 0, sizeof *r);
     r->prefix = o->prefix ? o->prefix : tmpf_gettempprefix();
     r->suffix = o->suffix ? o->suffix : "";
-    /* One pass each: the length up to a '/' is the length if none. */
-    r->prefix_len = strcspn(r->prefix, "/");
-    r->suffix_len = strcspn(r->suffix, "/");
+    /* One pass each: the length up to a separator is the length if none. */
+    r->prefix_len = strcspn(r->prefix, TMPF__OS_NAME_FORBIDDEN);
+    r->suffix_len = strcspn(r->suffix, TMPF__OS_NAME_FORBIDDEN);
     if (r->prefix[r->prefix_len] || r->suffix[r->suffix_len] ||
         o->rand_len > TMPF_RAND_LEN_MAX || (o->flags & ~TMPF__ALL_FLAGS) ||
         o->perm > 07777) {

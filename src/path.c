@@ -6,23 +6,32 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Whether the component starting at c is a real name: not empty, not
+ * "." and not "..". */
+static bool real_component(const char *c)
+{
+    if (c[0] == '\0' || tmpf__os_is_sep(c[0]))
+        return false;
+    if (c[0] == '.' && (c[1] == '\0' || tmpf__os_is_sep(c[1])))
+        return false;
+    if (c[0] == '.' && c[1] == '.' && (c[2] == '\0' || tmpf__os_is_sep(c[2])))
+        return false;
+    return true;
+}
+
 bool tmpf__is_normal_abspath(const char *p)
 {
-    if (p[0] != '/')
+    size_t root = tmpf__os_root_len(p);
+    if (!root)
         return false;
-    if (p[1] == '\0')
+    if (p[root] == '\0')
         return true;
-    for (const char *c = p; *c; c++) {
-        if (c[0] != '/')
-            continue;
-        /* c points at a separator: the component after it must be real. */
-        if (c[1] == '/' || c[1] == '\0')
+    if (!real_component(p + root))
+        return false;
+    /* After every separator, a real component. */
+    for (const char *c = p + root; *c; c++)
+        if (tmpf__os_is_sep(*c) && !real_component(c + 1))
             return false;
-        if (c[1] == '.' && (c[2] == '/' || c[2] == '\0'))
-            return false;
-        if (c[1] == '.' && c[2] == '.' && (c[3] == '/' || c[3] == '\0'))
-            return false;
-    }
     return true;
 }
 
@@ -34,7 +43,7 @@ char *tmpf__abspath(const char *path)
     }
     char *cwd = NULL;
     size_t cwd_len = 0;
-    if (path[0] != '/') {
+    if (!tmpf__os_root_len(path)) {
         cwd = tmpf__os_getcwd();
         if (!cwd)
             return NULL;
@@ -48,7 +57,7 @@ char *tmpf__abspath(const char *path)
     }
     if (cwd) {
         memcpy(joined, cwd, cwd_len);
-        joined[cwd_len] = '/';
+        joined[cwd_len] = TMPF__OS_SEP;
         strcpy(joined + cwd_len + 1, path);
         free(cwd);
     } else {
@@ -59,34 +68,38 @@ char *tmpf__abspath(const char *path)
     char *out = joined;
     const char *in = joined;
     while (*in) {
-        while (*in == '/')
+        while (tmpf__os_is_sep(*in))
             in++;
         const char *end = in;
-        while (*end && *end != '/')
+        while (*end && !tmpf__os_is_sep(*end))
             end++;
         size_t len = (size_t)(end - in);
         if (len == 0 || (len == 1 && in[0] == '.')) {
             /* nothing */
         } else if (len == 2 && in[0] == '.' && in[1] == '.') {
-            while (out > joined && *--out != '/')
+            while (out > joined && !tmpf__os_is_sep(*--out))
                 ;
         } else {
-            *out++ = '/';
+            *out++ = TMPF__OS_SEP;
             memmove(out, in, len);
             out += len;
         }
         in = end;
     }
     if (out == joined)
-        *out++ = '/';
+        *out++ = TMPF__OS_SEP;
     *out = '\0';
     return joined;
 }
 
 char *tmpf__dirname(const char *abspath)
 {
-    const char *slash = strrchr(abspath, '/');
-    size_t len = slash && slash != abspath ? (size_t)(slash - abspath) : 1;
+    const char *slash = NULL;
+    for (const char *c = abspath; *c; c++)
+        if (tmpf__os_is_sep(*c))
+            slash = c;
+    size_t root = tmpf__os_root_len(abspath);
+    size_t len = slash && (size_t)(slash - abspath) >= root ? (size_t)(slash - abspath) : root;
     char *d = tmpf__malloc(len + 1);
     if (!d)
         return NULL;

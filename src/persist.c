@@ -35,7 +35,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define PERSIST_FLAGS (TMPF_NOCLOBBER | TMPF_DURABLE)
+#define PERSIST_FLAGS                                                          \
+    (TMPF_NOCLOBBER | TMPF_DURABLE | TMPF_ACROSS_FS | TMPF_KEEP_XATTRS |       \
+     TMPF_REPLACE_SPECIAL)
+/* tmpf_write_atomic's temporary is beside target: TMPF_ACROSS_FS is
+ * accepted and has nothing to do. */
+#define WRITE_FLAGS PERSIST_FLAGS
 /* Characters of the target's name kept in the side name's prefix. */
 #define SIDE_BASE_MAX 64
 /* The fixed side name: side_prefix + this (random parts are longer). */
@@ -85,6 +90,10 @@ static void target_free(struct target *t)
 static int target_split(const char *target, unsigned flags, struct target *t)
 {
     t->at = AT_FDCWD;
+    if (!*target) {
+        errno = ENOENT; /* as rename(2) says for "" */
+        return -1;
+    }
     const char *slash = strrchr(target, '/');
     t->base = slash ? slash + 1 : target;
     if (!*t->base || !strcmp(t->base, ".") || !strcmp(t->base, "..")) {
@@ -193,6 +202,64 @@ static int link_beside(int fd, int lock_fd, const struct target *t,
     return 0;
 }
 
+/*
+ * What target names now, for a replace (not with TMPF_NOCLOBBER, which
+ * only ever makes a new file: the move itself refuses an existing target
+ * atomically). Followed like open(2) follows it: a symlink's file lends
+ * its attributes, the link itself is what gets replaced. 1 with *st
+ * filled, 0 for nothing there (or a dangling link), -1 with errno: EISDIR
+ * for a directory (or a link to one), EPERM for something that is not a
+ * regular file (a device, FIFO, socket) unless TMPF_REPLACE_SPECIAL.
+ */
+static int probe_target(const struct target *t, const char *target,
+                        unsigned flags, struct stat *st)
+{
+    if (flags & TMPF_NOCLOBBER)
+        return 0;
+    if (fstatat(t->at, at_target(t, target), st, 0) != 0)
+        return errno == ENOENT ? 0 : -1;
+    if (S_ISDIR(st->st_mode)) {
+        errno = EISDIR;
+        return -1;
+    }
+    if (!S_ISREG(st->st_mode) && !(flags & TMPF_REPLACE_SPECIAL)) {
+        errno = EPERM;
+        return -1;
+    }
+    return 1;
+}
+
+/*
+ * Gives the file open as fd, about to replace target (*st), target's owner
+ * and group where the writer may, with TMPF_KEEP_XATTRS its ACL and
+ * extended attributes, and the permission bits mode (-1: keep fd's own).
+ * *have: fd's status if known, else NULL.
+ */
+static int adopt(int fd, const struct stat *st, const struct stat *have,
+                 int mode, const struct target *t, const char *target,
+                 unsigned flags)
+{
+    struct stat own;
+    if (!have) {
+        if (fstat(fd, &own) != 0)
+            return -1;
+        have = &own;
+    }
+    if (mode < 0)
+        mode = (int)(have->st_mode & 07777);
+    if (tmpf__os_take_owner(fd, st, have) != 0)
+        return -1;
+    bool chmod = (have->st_mode & 07777) != (unsigned)mode;
+    if (flags & TMPF_KEEP_XATTRS) {
+        if (tmpf__os_copy_xattrs(t->at, at_target(t, target), fd) != 0)
+            return -1;
+        chmod = true; /* an ACL sets the group bits from its mask */
+    }
+    if (chmod && fchmod(fd, (mode_t)mode) != 0)
+        return -1;
+    return 0;
+}
+
 /* A named temporary: name, resolved from the directory at (or AT_FDCWD). */
 struct named {
     int at;
@@ -211,14 +278,24 @@ static int move_into_place(struct named tmp, int fd, int lock_fd,
         return (flags & TMPF_NOCLOBBER)
                    ? tmpf__os_rename_noreplace(tmp.at, tmp.name, t->at, to)
                    : renameat(tmp.at, tmp.name, t->at, to);
-    if (flags & TMPF_NOCLOBBER)
-        return tmpf__os_link_fd(fd, t->at, to);
+    if (flags & TMPF_NOCLOBBER) {
+        if (tmpf__os_link_fd(fd, t->at, to) == 0)
+            return 0;
+        /* link(2) meets an existing name before it compares file systems;
+         * say what a rename would (EXDEV), so TMPF_ACROSS_FS copies. */
+        if (errno == EEXIST && tmpf__os_other_device_at(fd, t->at, to) == 1)
+            errno = EXDEV;
+        return -1;
+    }
     const char *side;
     char *random;
     if (link_beside(fd, lock_fd, t, &side, &random) != 0)
         return -1;
+    tmpf__reg reg; /* crash layers: the side name until the rename */
+    tmpf__reg_add(&reg, TMPF__REG_SIDE, side, fd);
     /* The fixed name is still ours to remove: we hold its lock. */
     int rc = renameat(t->at, at_name(t, side), t->at, to);
+    tmpf__reg_end(&reg, TMPF__REG_REMOVED);
     if (rc != 0) {
         int saved = errno;
         unlinkat(t->at, at_name(t, side), 0);
@@ -250,6 +327,56 @@ static int place(struct named tmp, int fd, int sync_fd, int lock_fd,
     return tmpf__os_fsync(t->at, true);
 }
 
+static int create_named(const struct target *t, unsigned perm, char **random,
+                        struct stat *st, bool *st_ok);
+
+/*
+ * TMPF_ACROSS_FS, after the move met EXDEV: copies the data of f (open as
+ * fd) to a new file at a side name beside target, gives it what the move
+ * would have given it (target's owner, group, mode and, with
+ * TMPF_KEEP_XATTRS, attributes; else f's mode), fsyncs it (TMPF_DURABLE)
+ * and moves it into place. Returns place()'s result with *moved, and the
+ * new file open in *ret_fd once moved; on failure the side file is gone.
+ */
+static int persist_copy(const tmpf_file *f, int fd, const char *target,
+                        const struct target *t, int exists,
+                        const struct stat *st, unsigned flags, bool *moved,
+                        int *ret_fd)
+{
+    *moved = false;
+    char *random = NULL;
+    struct stat made, src;
+    bool made_ok;
+    int nfd = create_named(t, 0600, &random, &made, &made_ok);
+    if (nfd < 0)
+        return -1;
+    const char *side = random ? random : t->fixed;
+    int rc = fstat(fd, &src);
+    if (rc == 0)
+        rc = tmpf__os_copy_data(fd, nfd);
+    if (rc == 0) {
+        int mode = exists && !f->perm_chosen ? (int)(st->st_mode & 0777)
+                                             : (int)(src.st_mode & 07777);
+        rc = exists ? adopt(nfd, st, made_ok ? &made : NULL, mode, t, target,
+                            flags)
+                    : fchmod(nfd, (mode_t)mode);
+    }
+    if (rc == 0) {
+        struct named tmp = {t->at, at_name(t, side)};
+        rc = place(tmp, nfd, nfd, -1, target, t, flags, moved);
+    }
+    int saved = errno;
+    if (!*moved) {
+        unlinkat(t->at, at_name(t, side), 0);
+        tmpf__os_close(nfd);
+        nfd = -1;
+    }
+    free(random);
+    *ret_fd = nfd;
+    errno = saved;
+    return rc;
+}
+
 int tmpf_file_persist(tmpf_file *f, const char *target, unsigned flags)
 {
     if (!f || !target || (flags & ~PERSIST_FLAGS)) {
@@ -278,34 +405,101 @@ int tmpf_file_persist(tmpf_file *f, const char *target, unsigned flags)
         return -1;
     /* Everything that can fail after the move is done before it. */
     char *abs = tmpf__abspath(target);
-    int own_sync_fd = -1;
+    int own_fd = -1;
     if (!abs)
         goto fail;
-    int sync_fd = f->fd;
-    if ((flags & TMPF_DURABLE) && sync_fd < 0) {
-        /* A closed named file (kept after close): fsync needs a descriptor. */
+    struct stat st;
+    int exists = probe_target(&t, target, flags, &st);
+    if (exists < 0)
+        goto fail;
+    int fd = f->fd;
+    if (fd < 0) {
+        /* A closed named file (kept after close): moved through a
+         * descriptor of its own like an open one, once proved to be the
+         * file tmpf made where others could rename it (its identity). */
         do
-            own_sync_fd = open(f->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-        while (own_sync_fd < 0 && errno == EINTR);
-        if (own_sync_fd < 0)
+            own_fd = open(f->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        while (own_fd < 0 && errno == EINTR);
+        if (own_fd < 0)
             goto fail;
-        sync_fd = own_sync_fd;
+        fd = own_fd;
+        struct tmpf__ident id;
+        if (f->ident.ino && tmpf__ident_of_fd(fd, &id) != 0)
+            goto fail;
+        if (f->ident.ino && (id.dev != f->ident.dev || id.ino != f->ident.ino)) {
+            errno = ESTALE;
+            goto fail;
+        }
     }
-    /* An unnamed file replacing target is locked for the side name through
-     * a descriptor of its own, so that a lock the caller may hold on f's
-     * descriptor is neither taken over nor released; closed after the
-     * move, which releases it. Without one, a random side name is used. */
+    struct stat have;
+    if (exists && fstat(fd, &have) != 0)
+        goto fail;
+    /* Persisting onto a name the file already has (its own path, say):
+     * rename(2) between two links of one file does nothing, so there is
+     * nothing to move; the name itself, not a symlink to the file. */
+    bool already = false;
+    if (exists && named && have.st_dev == st.st_dev &&
+        have.st_ino == st.st_ino) {
+        int same = tmpf__os_is_file_at(t.at, at_target(&t, target), fd);
+        if (same < 0)
+            goto fail;
+        already = same == 1;
+    }
+    /* Replacing: target's owner and group, and its permission bits unless
+     * the caller chose the temporary's. */
+    if (exists && !already &&
+        adopt(fd, &st, &have, f->perm_chosen ? -1 : (int)(st.st_mode & 0777),
+              &t, target, flags) != 0)
+        goto fail;
+    /* An open file is moved through its descriptor, named or not: linked
+     * beside target (or to it, TMPF_NOCLOBBER) and renamed, so what lands
+     * at target is the file tmpf holds even if someone re-pointed its
+     * name meanwhile (a temporary directory that others can write). Its
+     * old name is removed afterwards only while it still designates it.
+     *
+     * The descriptor is locked for the side name through a descriptor of
+     * its own, so that a lock the caller may hold on f's descriptor is
+     * neither taken over nor released; closed after the move, which
+     * releases it. Without one, a random side name is used. */
     int lock_fd = -1;
-    if (!named && !(flags & TMPF_NOCLOBBER))
-        lock_fd = tmpf__os_reopen_fd(f->fd, O_RDONLY);
-    bool moved;
-    struct named tmp = {AT_FDCWD, named ? f->path : NULL};
-    int rc = place(tmp, f->fd, sync_fd, lock_fd, target, &t, flags, &moved);
+    if (!(flags & TMPF_NOCLOBBER))
+        lock_fd = tmpf__os_reopen_fd(fd, O_RDONLY);
+    bool moved = already;
+    int rc = 0;
+    if (already && (flags & TMPF_DURABLE))
+        rc = tmpf__os_fsync(fd, false) == 0 && tmpf__os_fsync(t.at, true) == 0
+                 ? 0
+                 : -1;
+    else if (!already) {
+        /* Durable and on another device: straight to the copy, without
+         * an fsync of the temporary that is about to go. */
+        if ((flags & (TMPF_ACROSS_FS | TMPF_DURABLE)) ==
+                (TMPF_ACROSS_FS | TMPF_DURABLE) &&
+            tmpf__os_same_device(fd, t.at) == 0) {
+            rc = -1;
+            errno = EXDEV;
+        } else {
+            struct named tmp = {AT_FDCWD, NULL};
+            rc = place(tmp, fd, fd, lock_fd, target, &t, flags, &moved);
+        }
+    }
+    int copy_fd = -1;
+    if (!moved && errno == EXDEV && (flags & TMPF_ACROSS_FS))
+        rc = persist_copy(f, fd, target, &t, exists, &st, flags, &moved, &copy_fd);
     int err = errno;
+    /* The temporary's name goes, only while it still designates it. */
+    if (moved && named && fd >= 0 && strcmp(f->path, abs) != 0)
+        tmpf__os_unlink_if_file(AT_FDCWD, f->path, fd);
+    if (copy_fd >= 0) {
+        /* f is the copy at target from now on (same descriptor number,
+         * same offset); the temporary goes with its last descriptor. */
+        if (f->fd < 0 || tmpf__os_replace_fd(f->fd, copy_fd) != 0)
+            tmpf__os_close(copy_fd);
+    }
     if (lock_fd >= 0)
         tmpf__os_close(lock_fd);
-    if (own_sync_fd >= 0)
-        tmpf__os_close(own_sync_fd);
+    if (own_fd >= 0)
+        tmpf__os_close(own_fd);
     target_free(&t);
     if (!moved) {
         free(abs);
@@ -317,6 +511,7 @@ int tmpf_file_persist(tmpf_file *f, const char *target, unsigned flags)
     f->path = abs;
     f->on_disk_name = true;
     f->kept = true;
+    tmpf__reg_end(&f->reg, TMPF__REG_PERSISTED);
     tmpf__scope_forget(f->scope_entry);
     f->scope_entry = NULL;
     /* Once: a file already kept no longer counts as a live temporary. */
@@ -326,6 +521,8 @@ int tmpf_file_persist(tmpf_file *f, const char *target, unsigned flags)
     return rc;
 fail: {
     int saved = errno;
+    if (own_fd >= 0)
+        tmpf__os_close(own_fd);
     free(abs);
     target_free(&t);
     errno = saved;
@@ -373,87 +570,246 @@ static int create_named(const struct target *t, unsigned perm, char **random,
     return tmpf__create(&r, try_create, &c, random);
 }
 
-int tmpf_write_atomic(const char *target, const void *data, size_t n,
-                      unsigned flags)
-{
-    if (!target || (!data && n > 0) || (flags & ~PERSIST_FLAGS)) {
-        errno = EINVAL;
-        return -1;
-    }
+/* One replace in progress: tmpf_write_atomic's, or an item of
+ * tmpf_write_atomic_many's, between its stage and its commit. */
+struct pending {
     struct target t;
-    if (target_split(target, flags, &t) != 0)
+    int fd;           /* the temporary, written */
+    char *random;     /* a random side name, malloc'd */
+    const char *tmp_path; /* named temporary: t.fixed or random */
+    tmpf__reg side_reg;   /* crash layers: tmp_path while it exists */
+};
+
+/* Gives up p: its temporary (the fixed side name is ours to remove: we
+ * hold its lock) and everything it holds. errno is kept. */
+static void abandon(struct pending *p)
+{
+    int saved = errno;
+    if (p->tmp_path)
+        unlinkat(p->t.at, at_name(&p->t, p->tmp_path), 0);
+    tmpf__reg_end(&p->side_reg, TMPF__REG_REMOVED);
+    free(p->random);
+    if (p->fd >= 0)
+        tmpf__os_close(p->fd);
+    p->fd = -1;
+    target_free(&p->t);
+    errno = saved;
+}
+
+/* Everything up to the move: target examined, the temporary made beside it
+ * and written, the attributes it keeps set. On failure nothing is left. */
+static int stage(struct pending *p, const char *target, const void *data,
+                 size_t n, unsigned flags)
+{
+    p->fd = -1;
+    p->random = NULL;
+    p->tmp_path = NULL;
+    p->side_reg = (tmpf__reg){0};
+    if (target_split(target, flags, &p->t) != 0)
         return -1;
-    int fd = -1;
-    char *random = NULL;
-    const char *tmp_path = NULL; /* named temporary: t.fixed or random */
+    struct target *t = &p->t;
 
     /* Replacing: the permission bits of what target names now (through a
      * symlink: of the file it points to). A new file is created 0666 so
      * the kernel applies the umask (and a default ACL) exactly as for any
-     * new file: no umask(2) dance, which would race with other threads.
-     * TMPF_NOCLOBBER only ever makes a new file, and the move itself
-     * refuses an existing target atomically: no stat. */
+     * new file: no umask(2) dance, which would race with other threads. */
     struct stat st;
-    bool exists = false;
-    if (!(flags & TMPF_NOCLOBBER)) {
-        exists = fstatat(t.at, at_target(&t, target), &st, 0) == 0;
-        if (!exists && errno != ENOENT)
-            goto fail;
-        if (exists && S_ISDIR(st.st_mode)) {
-            errno = EISDIR;
-            goto fail;
-        }
-    }
+    int exists = probe_target(t, target, flags, &st);
+    if (exists < 0)
+        goto fail;
     /* Setuid, setgid and sticky bits are not carried over to new content. */
     unsigned perm = exists ? (unsigned)(st.st_mode & 0777) : 0666;
 
     struct stat made;
     bool made_ok = false;
     if ((flags & TMPF_NOCLOBBER) || n > SMALL_WRITE) {
-        fd = tmpf__os_open_tmpfile(t.at, t.at == AT_FDCWD ? t.dir : ".", perm);
+        p->fd = tmpf__os_open_tmpfile(t->at, t->at == AT_FDCWD ? t->dir : ".", perm);
         /* No O_TMPFILE here (kernel or file system): a named temporary.
          * Not cached: support differs from one file system to the next. */
-        if (fd < 0 && !tmpf__os_tmpfile_unsupported(errno))
+        if (p->fd < 0 && !tmpf__os_tmpfile_unsupported(errno))
             goto fail;
     }
-    if (fd < 0) {
-        fd = create_named(&t, perm, &random, &made, &made_ok);
-        if (fd < 0)
+    if (p->fd < 0) {
+        if (t->fixed) /* covered from the instant it exists */
+            tmpf__reg_add_pending(&p->side_reg, t->fixed);
+        p->fd = create_named(t, perm, &p->random, &made, &made_ok);
+        if (p->fd < 0)
             goto fail;
-        tmp_path = random ? random : t.fixed;
+        p->tmp_path = p->random ? p->random : t->fixed;
+        if (p->random) {
+            tmpf__reg_end(&p->side_reg, TMPF__REG_REMOVED);
+            tmpf__reg_add(&p->side_reg, TMPF__REG_SIDE, p->tmp_path, p->fd);
+        } else {
+            tmpf__reg_fd(&p->side_reg, p->fd);
+        }
     }
-    if (tmpf__os_write_all(fd, data, n) != 0)
+    if (tmpf__os_write_all(p->fd, data, n) != 0)
         goto fail;
     /* The kernel applied the umask (or a default ACL) to perm: put back
-     * the bits the target has. Usually they survived it and one fstat
-     * (free for the fixed side name) saves the fchmod. */
-    if (exists) {
-        if (!made_ok && fstat(fd, &made) != 0)
-            goto fail;
-        if ((made.st_mode & 07777) != perm && fchmod(fd, (mode_t)perm) != 0)
-            goto fail;
-    }
-    bool moved;
-    struct named tmp = {t.at, tmp_path ? at_name(&t, tmp_path) : NULL};
-    int rc = place(tmp, fd, fd, fd, target, &t, flags, &moved);
-    if (!moved)
+     * the bits the target has, and its owner and group. Usually they
+     * survived it and one fstat (free for the fixed side name) saves the
+     * fchmod and fchown. */
+    if (exists && adopt(p->fd, &st, made_ok ? &made : NULL, (int)perm, t, target,
+                        flags) != 0)
         goto fail;
-    int err = errno;
-    tmpf__os_close(fd);
-    free(random);
-    target_free(&t);
-    errno = err;
-    return rc;
-fail: {
-    /* The fixed side name is ours to remove: we hold its lock. */
-    int saved = errno;
-    if (tmp_path)
-        unlinkat(t.at, at_name(&t, tmp_path), 0);
-    free(random);
-    if (fd >= 0)
-        tmpf__os_close(fd);
-    target_free(&t);
-    errno = saved;
+    return 0;
+fail:
+    abandon(p);
     return -1;
 }
+
+/* Moves p's temporary into place (with the fsyncs flags ask for) and
+ * closes it; p's target stays for the caller to free. -1 with *moved set:
+ * only the directory fsync failed. */
+static int commit(struct pending *p, const char *target, unsigned flags,
+                  bool *moved)
+{
+    struct named tmp = {p->t.at, p->tmp_path ? at_name(&p->t, p->tmp_path) : NULL};
+    int rc = place(tmp, p->fd, p->fd, p->fd, target, &p->t, flags, moved);
+    if (!*moved) {
+        int saved = errno;
+        if (p->tmp_path)
+            unlinkat(p->t.at, at_name(&p->t, p->tmp_path), 0);
+        errno = saved;
+    }
+    int err = errno;
+    tmpf__reg_end(&p->side_reg, TMPF__REG_REMOVED);
+    tmpf__os_close(p->fd);
+    p->fd = -1;
+    free(p->random);
+    p->random = NULL;
+    errno = err;
+    return rc;
+}
+
+int tmpf_write_atomic(const char *target, const void *data, size_t n,
+                      unsigned flags)
+{
+    if (!target || (!data && n > 0) || (flags & ~WRITE_FLAGS)) {
+        errno = EINVAL;
+        return -1;
+    }
+    struct pending p;
+    if (stage(&p, target, data, n, flags) != 0)
+        return -1;
+    bool moved;
+    int rc = commit(&p, target, flags, &moved);
+    int err = errno;
+    target_free(&p.t);
+    errno = err;
+    return rc;
+}
+
+/* tmpf_write_atomic_many: a moved item, to be ordered by directory. */
+struct moved_item {
+    const char *dir;
+    size_t i;
+};
+
+static int by_dir(const void *a, const void *b)
+{
+    return strcmp(((const struct moved_item *)a)->dir,
+                  ((const struct moved_item *)b)->dir);
+}
+
+/* Sets every item's error to err; -1 with errno err. */
+static int fail_all(tmpf_write *w, size_t n, int err)
+{
+    for (size_t i = 0; i < n; i++)
+        w[i].error = err;
+    errno = err;
+    return -1;
+}
+
+/*
+ * Durable: every temporary is written first, then all are synced at once
+ * (tmpf__os_sync_files), then each is renamed into place, then each
+ * distinct directory is fsync'd once: about one journal commit for the
+ * data and one per directory, instead of two per file.
+ */
+int tmpf_write_atomic_many(tmpf_write *w, size_t n, unsigned flags)
+{
+    if ((!w && n > 0) || (flags & ~WRITE_FLAGS))
+        return fail_all(w, w ? n : 0, EINVAL);
+    if (n == 0)
+        return 0;
+    struct pending *p = tmpf__calloc(n, sizeof *p);
+    struct moved_item *moved_items = p ? tmpf__calloc(n, sizeof *moved_items) : NULL;
+    int *fds = moved_items ? tmpf__calloc(n, 2 * sizeof *fds) : NULL;
+    if (!fds) {
+        free(p);
+        free(moved_items);
+        return fail_all(w, n, ENOMEM);
+    }
+    int *errs = fds + n;
+    bool durable = flags & TMPF_DURABLE;
+    unsigned item_flags = flags & ~(unsigned)TMPF_DURABLE;
+    size_t staged = 0;
+    for (size_t i = 0; i < n; i++) {
+        p[i].fd = -1;
+        w[i].error = 0;
+        if (!w[i].target || (!w[i].data && w[i].size > 0))
+            w[i].error = EINVAL;
+        else if (stage(&p[i], w[i].target, w[i].data, w[i].size, item_flags) != 0)
+            w[i].error = errno;
+        else if (durable)
+            fds[staged++] = p[i].fd;
+        else {
+            /* Nothing to share without syncs: each item is a plain
+             * tmpf_write_atomic, with one temporary open at a time. */
+            bool moved;
+            if (commit(&p[i], w[i].target, item_flags, &moved) != 0)
+                w[i].error = errno;
+            target_free(&p[i].t);
+        }
+    }
+    if (durable && staged) {
+        tmpf__os_sync_files(fds, errs, staged);
+        for (size_t i = 0, k = 0; i < n; i++) {
+            if (p[i].fd < 0)
+                continue;
+            int err = errs[k++];
+            if (err) {
+                w[i].error = errno = err;
+                abandon(&p[i]);
+            }
+        }
+    }
+    size_t moved_count = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (p[i].fd < 0)
+            continue;
+        bool moved;
+        if (commit(&p[i], w[i].target, item_flags, &moved) != 0)
+            w[i].error = errno;
+        if (moved)
+            moved_items[moved_count++] = (struct moved_item){p[i].t.dir, i};
+        else
+            target_free(&p[i].t);
+    }
+    if (durable && moved_count) {
+        qsort(moved_items, moved_count, sizeof *moved_items, by_dir);
+        for (size_t a = 0; a < moved_count;) {
+            size_t b = a + 1;
+            while (b < moved_count && !strcmp(moved_items[a].dir, moved_items[b].dir))
+                b++;
+            int dfd = tmpf__os_open_dir(moved_items[a].dir);
+            int err = dfd < 0 ? errno : tmpf__os_fsync(dfd, true) == 0 ? 0 : errno;
+            if (dfd >= 0)
+                tmpf__os_close(dfd);
+            for (size_t k = a; err && k < b; k++)
+                w[moved_items[k].i].error = err;
+            a = b;
+        }
+    }
+    for (size_t k = 0; k < moved_count; k++)
+        target_free(&p[moved_items[k].i].t);
+    free(fds);
+    free(moved_items);
+    free(p);
+    int first = 0;
+    for (size_t i = 0; i < n && !first; i++)
+        first = w[i].error;
+    errno = first;
+    return first ? -1 : 0;
 }

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+static const char root_sep[] = {TMPF__OS_SEP, '\0'};
+
 int tmpf_rmtree(const char *path, unsigned flags)
 {
     if (!path || (flags & ~(unsigned)TMPF_IGNORE_CLEANUP_ERRORS)) {
@@ -19,15 +21,20 @@ int tmpf_rmtree(const char *path, unsigned flags)
     char *copy = tmpf__strdup(path);
     if (!copy)
         return -1;
-    /* "a/b//" names b in "a"; "b" names b in "."; "/b" names b in "/". */
+    /* "a/b//" names b in "a"; "b" names b in "."; "/b" names b in "/".
+     * (A root longer than one separator, a drive or UNC root, comes with
+     * the Windows port.) */
     size_t len = strlen(copy);
-    while (len > 1 && copy[len - 1] == '/')
+    while (len > 1 && tmpf__os_is_sep(copy[len - 1]))
         copy[--len] = '\0';
-    char *slash = strrchr(copy, '/');
+    char *slash = NULL;
+    for (char *c = copy; *c; c++)
+        if (tmpf__os_is_sep(*c))
+            slash = c;
     const char *name = slash ? slash + 1 : copy;
     const char *parent = ".";
     if (slash == copy)
-        parent = "/";
+        parent = root_sep;
     else if (slash) {
         *slash = '\0';
         parent = copy;

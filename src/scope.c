@@ -54,6 +54,7 @@ struct tmpf__scope_entry {
     tmpf_kind kind;
     pid_t pid;           /* registering process (at-exit entries) */
     struct tmpf__ident ident; /* low-level only: checked before removal */
+    tmpf__reg reg;       /* low-level only: registry.c (crash layers) */
     char path[];         /* low-level only: the path to remove */
 };
 
@@ -162,8 +163,12 @@ int tmpf__scope_add(const tmpf__opts *r, tmpf_kind kind, const char *path,
     atomic_init(&e->claimed, false);
     e->obj = obj;
     e->kind = kind;
-    if (!obj)
+    if (!obj) {
         memcpy(e->path, path, path_size);
+        tmpf__reg_add(&e->reg,
+                      kind == TMPF_KIND_MKDTEMP ? TMPF__REG_DIR : TMPF__REG_FILE,
+                      e->path, -1);
+    }
     if (r->scope) {
         pthread_mutex_lock(&r->scope->lock);
         push(r->scope, e);
@@ -201,6 +206,7 @@ void tmpf__scope_forget(struct tmpf__scope_entry *e)
             unlink_entry(s, e);
         pthread_mutex_unlock(&s->lock);
     }
+    tmpf__reg_end(&e->reg, TMPF__REG_REMOVED);
     free(e);
 }
 

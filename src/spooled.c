@@ -85,6 +85,7 @@ tmpf_file *tmpf_spooled_temporary_file(const tmpf_opts *opts)
     f->fd = -1;
     f->kind = TMPF_KIND_SPOOLED;
     f->flags = r.flags;
+    f->perm_chosen = r.perm != 0;
     f->spool = s;
     if (tmpf__scope_add(&r, TMPF_KIND_SPOOLED, NULL, f, &f->scope_entry) != 0)
         goto fail;

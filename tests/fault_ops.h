@@ -221,6 +221,52 @@ static int run_persist_durable(struct ctx *c)
 {
     return tmpf_file_persist(c->f, c->target, TMPF_DURABLE);
 }
+static int run_write_atomic_xattrs(struct ctx *c)
+{
+    return tmpf_write_atomic(c->target, "new content", 11,
+                             TMPF_KEEP_XATTRS | TMPF_DURABLE);
+}
+static int run_write_many(struct ctx *c)
+{
+    tmpf_write w[2] = {{c->target, "new content", 11, 0},
+                       {c->target, "new content", 11, 0}};
+    return tmpf_write_atomic_many(w, 2, TMPF_DURABLE);
+}
+static void persist_replace_setup(struct ctx *c)
+{
+    persist_setup(c);
+    write_file(c->target, "old", 0644);
+}
+static int run_persist_replace(struct ctx *c)
+{
+    return tmpf_file_persist(c->f, c->target, TMPF_KEEP_XATTRS | TMPF_DURABLE);
+}
+static void undo_persist_replace(struct ctx *c)
+{
+    tmpf_file_cleanup(c->f);
+    c->f = NULL;
+}
+static void dir_persist_setup(struct ctx *c)
+{
+    base_setup(c);
+    c->d = tmpf_temporary_directory(&c->o);
+    if (c->d) {
+        char p[4200];
+        snprintf(p, sizeof p, "%s/file", tmpf_dir_path(c->d));
+        write_file(p, "x", 0644);
+    }
+    snprintf(c->target, sizeof c->target, "%s/published", c->dir);
+}
+static int run_dir_persist(struct ctx *c)
+{
+    return tmpf_dir_persist(c->d, c->target, TMPF_DURABLE);
+}
+static void undo_dir_persist(struct ctx *c)
+{
+    tmpf_dir_cleanup(c->d);
+    c->d = NULL;
+    tmpf_rmtree(c->target, 0);
+}
 static int run_truncate(struct ctx *c) { return tmpf_file_truncate(c->f, 1); }
 static int run_sync(struct ctx *c) { return tmpf_file_sync(c->f); }
 static int run_scope_new(struct ctx *c)
@@ -296,6 +342,18 @@ static void tree_setup(struct ctx *c)
     make_tree(c->target);
 }
 static int run_rmtree(struct ctx *c) { return tmpf_rmtree(c->target, 0); }
+/* Crash safety: an orphan of the sweep's shape. (The emergency cleanup is
+ * not here: it would remove the witness too; test_crash runs it with every
+ * allocation failing.) */
+static void orphan_setup(struct ctx *c)
+{
+    base_setup(c);
+    (void)write_file(path_join(c->dir, "sw-abcd1234"), "", 0600);
+}
+static int run_sweep(struct ctx *c)
+{
+    return tmpf_sweep(&(tmpf_opts){.dir = c->dir, .prefix = "sw-"}, 0) < 0 ? -1 : 0;
+}
 static int run_settempdir(struct ctx *c)
 {
     return tmpf_settempdir(c->dir);
@@ -373,6 +431,11 @@ static const struct op ops[] = {
     {"write_atomic durable", atomic_setup, run_write_atomic_durable,
      undo_target},
     {"persist durable", persist_setup, run_persist_durable, undo_persist},
+    {"persist replacing, xattrs", persist_replace_setup, run_persist_replace,
+     undo_persist_replace},
+    {"write_atomic xattrs", atomic_setup, run_write_atomic_xattrs, undo_target},
+    {"write_atomic_many durable", atomic_setup, run_write_many, undo_target},
+    {"dir_persist durable", dir_persist_setup, run_dir_persist, undo_dir_persist},
     {"named truncate", named_setup, run_truncate, undo_file},
     {"spooled truncate", spooled_small_setup, run_truncate, undo_file},
     {"named sync", named_setup, run_sync, undo_file},
@@ -388,12 +451,21 @@ static const struct op ops[] = {
     {"settempdir", base_setup, run_settempdir, undo_settempdir},
     {"gettempdir", gettempdir_setup, run_gettempdir, undo_settempdir},
     {"leak_report", NULL, run_leak_report, no_undo},
+    {"sweep", orphan_setup, run_sweep, no_undo},
 };
 
 /* What must hold of the file system after a failed run. */
 static bool target_intact(const struct op *op, struct ctx *c, bool after_commit)
 {
-    if (op->run == run_write_atomic || op->run == run_write_atomic_durable) {
+    if (op->run == run_write_atomic || op->run == run_write_atomic_durable ||
+        op->run == run_write_atomic_xattrs || op->run == run_write_many ||
+        op->run == run_persist_replace) {
+        /* One item of a batch may succeed while the other fails. */
+        if (op->run == run_write_many)
+            after_commit = true;
+        if (op->run == run_persist_replace && after_commit &&
+            tmpf_file_path(c->f) && strcmp(tmpf_file_path(c->f), c->target) == 0)
+            return true;
         char buf[16] = {0};
         int fd = open(c->target, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
@@ -404,6 +476,9 @@ static bool target_intact(const struct op *op, struct ctx *c, bool after_commit)
             return true;
         return n == 3 && strcmp(buf, "old") == 0;
     }
+    if (op->run == run_dir_persist)
+        return !path_exists(c->target) ||
+               (after_commit && strcmp(tmpf_dir_path(c->d), c->target) == 0);
     if (op->run == run_persist || op->run == run_persist_durable)
         return !path_exists(c->target) ||
                (after_commit && tmpf_file_path(c->f) &&
@@ -445,6 +520,10 @@ struct injector {
     bool no_absorbing;
 };
 
+/* The mode of the directory the operations work in: 0700, or 0777 (others
+ * can rename entries: the identity-checked creation and cleanup paths). */
+static mode_t fault_dir_mode = 0700;
+
 /* Runs op with its 1st, 2nd, ... matching call failing until it succeeds
  * without a fault; returns the number of problems found. */
 static int run_op(const struct op *op, tmpf_file *witness, struct injector *inj)
@@ -465,8 +544,11 @@ static int run_op(const struct op *op, tmpf_file *witness, struct injector *inj)
         struct ctx c;
         memset(&c, 0, sizeof c);
         c.fd = -1;
-        snprintf(c.dir, sizeof c.dir, "%s/w", scratch);
+        /* a name per mode: the library remembers a directory's verdict */
+        snprintf(c.dir, sizeof c.dir, "%s/%s", scratch,
+                 fault_dir_mode == 0700 ? "w" : "w-shared");
         mkdir(c.dir, 0700);
+        chmod(c.dir, fault_dir_mode);
         int fds_pre = count_open_fds();
         if (op->setup)
             op->setup(&c);
@@ -527,7 +609,10 @@ static int run_op(const struct op *op, tmpf_file *witness, struct injector *inj)
                             now);
                     failures++;
                 }
-            } else if (now != entries) {
+            } else if (now != entries &&
+                       !(op->run == run_persist_replace && inj->after_commit &&
+                         now == entries - 1)) {
+                /* (persisted over the target: its name is gone) */
                 FAIL_AT("%s, %s %ld: %d entries before, %d after",
                         op->name, inj->what, n, entries, now);
                 failures++;

@@ -12,7 +12,33 @@
  */
 #include "harness.h"
 
+#include <dlfcn.h>
+#include <stdarg.h>
 #include <tmpf.h>
+
+void tmpf__test_force_no_tmpfile(bool on);
+
+/* The creation window: this executable defines mkdir (the library is
+ * linked statically, so its calls bind here). Armed, it swaps right after
+ * the real mkdir: the new directory is renamed to swap_moved and
+ * swap_other renamed into its place, as an attacker watching the
+ * directory would, before tmpf records what it made. */
+static const char *swap_other, *swap_moved;
+
+int mkdir(const char *path, mode_t mode)
+{
+    static int (*real_mkdir)(const char *, mode_t);
+    if (!real_mkdir)
+        real_mkdir = (int (*)(const char *, mode_t))dlsym(RTLD_NEXT, "mkdir");
+    int rc = real_mkdir(path, mode);
+    if (rc == 0 && swap_other) {
+        const char *other = swap_other;
+        swap_other = NULL;
+        if (rename(path, swap_moved) != 0 || rename(other, path) != 0)
+            abort();
+    }
+    return rc;
+}
 
 struct swap {
     const char *victim; /* root's temporary */
@@ -218,11 +244,143 @@ static void test_checked_cleanup_without_attacker(void)
     CHECK_EQ_INT(count_entries(scratch), 0);
 }
 
+/* The path of the one entry of scratch named tmp* (the temporary's name,
+ * now holding what was swapped in), or NULL when there is not exactly one. */
+static const char *the_tmp_entry(void)
+{
+    static char found[4200];
+    int n = 0;
+    DIR *dir = opendir(scratch);
+    struct dirent *e;
+    while (dir && (e = readdir(dir)))
+        if (strncmp(e->d_name, "tmp", 3) == 0 && n++ == 0)
+            snprintf(found, sizeof found, "%s/%s", scratch, e->d_name);
+    if (dir)
+        closedir(dir);
+    return n == 1 ? found : NULL;
+}
+
+/* The same for files: armed, the next exclusive create is followed by the
+ * swap (swap_other must then be a file). */
+static bool swap_files;
+
+int openat(int dfd, const char *path, int flags, ...)
+{
+    static int (*real_openat)(int, const char *, int, ...);
+    if (!real_openat)
+        real_openat = (int (*)(int, const char *, int, ...))dlsym(RTLD_NEXT, "openat");
+    mode_t mode = 0;
+    if (flags & O_CREAT) {
+        va_list ap;
+        va_start(ap, flags);
+        mode = (mode_t)va_arg(ap, unsigned);
+        va_end(ap);
+    }
+    int fd = real_openat(dfd, path, flags, mode);
+    if (fd >= 0 && swap_files && swap_other && (flags & O_EXCL) && dfd == AT_FDCWD) {
+        const char *other = swap_other;
+        swap_other = NULL;
+        if (rename(path, swap_moved) != 0 || rename(other, path) != 0)
+            abort();
+    }
+    return fd;
+}
+
+/* An unnamed file where O_TMPFILE is refused is made with a name and
+ * unlinked at once: swapped in between, root's other file keeps its name
+ * (the call fails with ESTALE, nothing of root's is removed), and a file
+ * moved away keeps no descriptor open either. */
+static void test_swap_before_unnamed_unlink(void)
+{
+    char other[4200], moved[4200];
+    snprintf(other, sizeof other, "%s/otherfile", scratch);
+    snprintf(moved, sizeof moved, "%s/moved", scratch);
+    CHECK_EQ_INT(write_file(other, "precious", 0600), 0);
+    tmpf__test_force_no_tmpfile(true);
+    swap_files = true;
+    swap_other = other;
+    swap_moved = moved;
+    errno = 0;
+    tmpf_file *f = tmpf_temporary_file(&(tmpf_opts){.dir = scratch});
+    int err = errno;
+    CHECK(swap_other == NULL);
+    swap_other = NULL;
+    swap_files = false;
+    tmpf__test_force_no_tmpfile(false);
+    CHECK(f == NULL);
+    CHECK_EQ_INT(err, ESTALE);
+    if (f)
+        tmpf_file_cleanup(f);
+    /* root's other file, under the temporary's name, intact */
+    const char *at = the_tmp_entry();
+    CHECK(at != NULL);
+    if (at) {
+        char buf[16] = "";
+        FILE *in = fopen(at, "r");
+        CHECK(in && fgets(buf, sizeof buf, in));
+        if (in)
+            fclose(in);
+        CHECK_EQ_STR(buf, "precious");
+        CHECK_EQ_INT(unlink(at), 0);
+    }
+    CHECK(path_exists(moved));
+    unlink(moved);
+    CHECK_EQ_INT(count_entries(scratch), 0);
+}
+
+/* Swapped between mkdir and the open that records the identity: root's
+ * other directory (with a subdirectory, or with files only) is refused
+ * (ESTALE), not adopted, and never removed later: by
+ * tmpf_temporary_directory and by a scope's tmpf_mkdtemp. */
+static void test_swap_at_creation_refused(void)
+{
+    for (int variant = 0; variant < 4; variant++) {
+        bool files_only = variant & 1, scoped = variant & 2;
+        char other[4200], moved[4200];
+        snprintf(other, sizeof other, "%s/other", scratch);
+        snprintf(moved, sizeof moved, "%s/moved", scratch);
+        if (files_only) {
+            CHECK_EQ_INT(mkdir(other, 0700), 0);
+            CHECK_EQ_INT(write_file(path_join(other, "top"), "keep", 0600), 0);
+        } else {
+            CHECK_EQ_INT(make_other_tree(other), 0);
+        }
+        tmpf_scope *s = tmpf_scope_new(0);
+        swap_other = other;
+        swap_moved = moved;
+        errno = 0;
+        char *p = NULL;
+        tmpf_dir *d = NULL;
+        if (scoped)
+            p = tmpf_mkdtemp(&(tmpf_opts){.dir = scratch, .scope = s});
+        else
+            d = tmpf_temporary_directory(&(tmpf_opts){.dir = scratch});
+        int err = errno;
+        CHECK(swap_other == NULL); /* the swap happened */
+        swap_other = NULL;
+        CHECK(p == NULL && d == NULL);
+        CHECK_EQ_INT(err, ESTALE);
+        CHECK_EQ_INT(tmpf_scope_cleanup(s), 0);
+        if (d)
+            tmpf_dir_cleanup(d);
+        free(p);
+        /* root's other directory, now under the temporary's name, intact */
+        const char *at = the_tmp_entry();
+        CHECK(at && path_exists(path_join(at, "top")));
+        if (at)
+            harness_rmrf(at);
+        rmdir(moved);
+        CHECK_EQ_INT(count_entries(scratch), 0);
+    }
+}
+
 static const struct test tests[] = {
     TEST(test_dir_cleanup_leaves_swapped_in_tree),
     TEST(test_scope_mkdtemp_leaves_swapped_in_tree),
     TEST(test_file_cleanup_leaves_swapped_in_file),
     TEST(test_checked_cleanup_without_attacker),
+    TEST(test_swap_at_creation_refused),
+    TEST(test_swap_before_unnamed_unlink),
 };
 
 TEST_MAIN(tests)

@@ -553,7 +553,7 @@ check "dir --explain: nothing left" [ -z "$(ls -A "$W/open")" ]
 
 version=$("$T" --version)
 check "--version: tmpf X.Y.Z" matches "$version" '^tmpf [0-9]+\.[0-9]+\.[0-9]+$'
-for cmd in run write-atomic dir; do
+for cmd in run write-atomic publish dir sweep; do
     out=$("$T" $cmd --help)
     check "$cmd --help: 0" [ $? = 0 ]
     check "$cmd --help: usage" matches "$out" "^Usage: tmpf $cmd"
@@ -561,7 +561,7 @@ for cmd in run write-atomic dir; do
 done
 out=$("$T" --help)
 check "--help mentions every command" \
-    [ "$(printf '%s\n' "$out" | grep -c -e '^  run' -e '^  write-atomic' -e '^  dir')" = 3 ]
+    [ "$(printf '%s\n' "$out" | grep -c -e '^  run' -e '^  write-atomic' -e '^  publish' -e '^  dir' -e '^  sweep')" = 5 ]
 "$T" --help >/dev/full 2>/dev/null
 check "--help >/dev/full: 1" [ $? = 1 ]
 check "--help lists -V" matches "$out" $'\n  -V, --version'
@@ -604,6 +604,47 @@ for args in "-z" "aXXX bXXX" "-p" "fooXXX --suffix" "fooXX" "-p $S/nonexistent" 
     check "as mktemp $args: stderr as GNU's" cmp -s "$W/gnu-err2" "$W/err"
 done
 check "as mktemp: nothing made" [ "$(snapshot)" = "$base" ]
+
+# ---- Part 5: tmpf sweep, and tmpf run against SIGKILL ----------------------
+
+SW=$W/sweep
+mkdir "$SW"
+: >"$SW/job-abcd1234"; : >"$SW/job-abcd1234.log"; : >"$SW/job-short"; : >"$SW/other-abcd1234"
+mkdir "$SW/job-tree0000" && : >"$SW/job-tree0000/in"
+ln -s "$W/sb" "$SW/job-link0000"
+"$T" sweep "$SW" 2>"$W/err"
+check "sweep without --prefix: 1" [ $? = 1 ]
+check "sweep without --prefix: one line" [ "$(wc -l <"$W/err")" = 1 ]
+out=$("$T" sweep --prefix=job- --older-than=0 --dry-run "$SW")
+check "sweep --dry-run: 0" [ $? = 0 ]
+check "sweep --dry-run: three named" [ "$(grep -c '^would remove ' <<<"$out")" = 3 ]
+check "sweep --dry-run: nothing removed" [ "$(ls -A "$SW" | wc -l)" = 6 ]
+out=$("$T" sweep --prefix=job- --older-than=3600 -v "$SW")
+check "sweep: too young, nothing" [ -z "$out" -a "$(ls -A "$SW" | wc -l)" = 6 ]
+out=$("$T" sweep --prefix=job- --older-than=0 -v "$SW")
+check "sweep -v: three removed" [ "$(grep -c "^removed $SW/job-" <<<"$out")" = 3 ]
+check "sweep: the others stay" [ "$(ls -A "$SW" | sort | tr '\n' ' ')" = "job-abcd1234.log job-short other-abcd1234 " ]
+check "sweep: a symlink's target survives" [ -d "$W/sb/cwd" ]
+"$T" sweep --prefix=job- --older-than=-1 "$SW" 2>/dev/null
+check "sweep --older-than=-1: 1" [ $? = 1 ]
+"$T" sweep --prefix=job- "$SW/none" 2>/dev/null
+check "sweep of a missing DIR: 1" [ $? = 1 ]
+
+# tmpf run killed with SIGKILL: its guard removes the directory, which was
+# locked while the command ran.
+R=$W/run9
+mkdir "$R"
+"$T" run -p "$R" -- sh -c 'echo $$ >"$0/pid"; echo "$TMPF_PATH" >"$0/path"; exec sleep 30' "$W" &
+runpid=$!
+for _ in $(seq 500); do [ -s "$W/path" ] && [ -s "$W/pid" ] && break; sleep 0.01; done
+d=$(cat "$W/path" 2>/dev/null)
+check "run: a directory in -p DIR" [ -n "$d" -a -d "$d" ]
+flock -n -x "$d" true 2>/dev/null
+check "run: the directory is locked while the command runs" [ $? != 0 ]
+kill -9 $runpid; wait $runpid 2>/dev/null
+for _ in $(seq 500); do [ -e "$d" ] || break; sleep 0.01; done
+check "run killed with SIGKILL: the guard removed its directory" [ ! -e "$d" ]
+kill "$(cat "$W/pid")" 2>/dev/null
 
 [ $skipped = 0 ] || echo "$skipped skipped"
 echo "$passed passed, $failed failed"

@@ -34,8 +34,13 @@ static void test_every_operation(void)
     tmpf_opts o = {.dir = scratch};
     tmpf_file *witness = tmpf_named_temporary_file(&o);
     CHECK(witness != NULL);
-    for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
-        run_op(&ops[i], witness, &alloc_inj);
+    /* in a directory only we can write, then in one everyone can (where
+     * cleanup checks identities) */
+    for (int shared = 0; shared < 2; shared++) {
+        fault_dir_mode = shared ? 0777 : 0700;
+        for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
+            run_op(&ops[i], witness, &alloc_inj);
+    }
     tmpf_file_cleanup(witness);
     CHECK(alloc_inj.injected > 0);
     ops_failed = test_failures_in_current;

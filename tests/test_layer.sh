@@ -3,7 +3,8 @@
 #  1. the portable files (src/*.c) include only C standard headers and the
 #     library's own; system headers (<fcntl.h>, <unistd.h>, <pthread.h>,
 #     <sys/...>, ...) belong to src/unix/;
-#  2. they call no POSIX function directly (a list of the usual suspects);
+#  2. they call no POSIX function directly (a list of the usual suspects),
+#     and spell no path separator ('/' or "/": TMPF__OS_SEP, os_path.h);
 #  3. src/unix/ never calls into a portable file by name: it may use only
 #     the tmpf__os_* layer, the allocation seam (tmpf__malloc, ...) and what
 #     it is handed (callbacks), never e.g. file.c's tmpf__file_*_raw.
@@ -43,6 +44,10 @@ for f in "$src"/*.c; do
     calls=$(sed -E 's#/\*.*\*/##g' "$f" | grep -vE '^[[:space:]]*(/\*|\*)' |
             grep -oE "$CALLS" | sort -u | tr '\n' ' ')
     check "$name calls no system function directly (found: $calls)" '[ -z "$calls" ]'
+    # Path syntax is the platform's (src/unix/os_path.h): no '/' literal.
+    seps=$(sed -E 's#/\*.*\*/##g' "$f" | grep -vE '^[[:space:]]*(/\*|\*)' |
+           grep -cE "'/'|\"/\"")
+    check "$name spells no separator itself ($seps)" '[ "$seps" -eq 0 ]'
 done
 check "the portable files were found ($checked)" '[ "$checked" -ge 10 ]'
 

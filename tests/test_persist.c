@@ -249,7 +249,7 @@ static void test_write_atomic_bad_arguments(void)
     CHECK_ERRNO(tmpf_write_atomic(scratch, "x", 1, 0), -1, EISDIR);
     CHECK_ERRNO(tmpf_write_atomic(path_in("sub/"), "x", 1, 0), -1, EISDIR);
     CHECK_ERRNO(tmpf_write_atomic(path_in("."), "x", 1, 0), -1, EISDIR);
-    CHECK_ERRNO(tmpf_write_atomic("", "x", 1, 0), -1, EISDIR);
+    CHECK_ERRNO(tmpf_write_atomic("", "x", 1, 0), -1, ENOENT);
     CHECK_EQ_INT(count_entries(scratch), 0);
 }
 

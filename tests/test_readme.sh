@@ -29,7 +29,7 @@ readme="$TMPF_SOURCE_DIR/README.md"
 awk '/^## The `tmpf` tool/ {sec=1} sec && /^```sh$/ {on=1; next} on && /^```$/ {exit} on' \
     "$readme" > "$work/cli.sh"
 check "README shows the tool's commands" '[ "$(grep -c . "$work/cli.sh")" -ge 5 ]'
-for want in '^f=$(tmpf)' 'tmpf -d' 'tmpf run -- ' 'tmpf run -f' 'tmpf write-atomic' 'tmpf dir'; do
+for want in '^f=$(tmpf)' 'tmpf -d' 'tmpf run -- ' 'tmpf run -f' 'tmpf write-atomic' 'tmpf dir' 'tmpf sweep'; do
     check "README shows '$want'" 'grep -q -e "$want" "$work/cli.sh"'
 done
 tool=${TMPF_TEST_TOOL:-$TMPF_BINARY_DIR/tmpf}
@@ -46,6 +46,10 @@ else
         mkdir "$work/project$n"
         printf 'all:\n\t@echo built the project\n' > "$work/project$n/Makefile"
         tar -czf "$cwd/project.tar.gz" -C "$work/project$n" Makefile
+        case $line in 'tmpf sweep'*) # an orphan of a dead run, and a live one
+            : > "$cwd/myjob-abcd1234" && touch -d '2 hours ago' "$cwd/myjob-abcd1234"
+            : > "$cwd/myjob-young123" ;;
+        esac
         # The line, then a look at $TMPDIR while its shell still runs.
         out=$(cd "$cwd" && PATH="$(dirname "$tool"):$PATH" TMPDIR="$tmp" \
               sh -ec "$line"'
@@ -80,6 +84,9 @@ words" ]' ;;
                 '[ "$(head -n 1 <<<"$out")" = "\$TMPDIR=$tmp" ] && [ "$(tail -n 1 <<<"$out")" = "$tmp: taken" ]' ;;
         'tmpf dir'*)
             check "line $n: printed \$TMPDIR ($out)" '[ "$out" = "$tmp" ]' ;;
+        'tmpf sweep'*)
+            check "line $n: removed the old orphan only ($out)" \
+                '[ "$out" = "removed $cwd/myjob-abcd1234" ] && [ -e "$cwd/myjob-young123" ]' ;;
         *)
             check "line $n has a check in tests/test_readme.sh" false ;;
         esac

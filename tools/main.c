@@ -1,7 +1,7 @@
 /*
- * tmpf: mktemp(1)'s drop-in replacement plus three commands built on the
+ * tmpf: mktemp(1)'s drop-in replacement plus four commands built on the
  * library. The first argument picks the command; anything else is mktemp.
- * "run", "write-atomic" and "dir" are not valid mktemp templates (fewer
+ * "run", "write-atomic", "dir" and "sweep" are not valid mktemp templates (fewer
  * than 3 X's), so no working mktemp command line changes meaning.
  */
 #include "tool.h"
@@ -108,6 +108,8 @@ static const struct {
     {"run", tool_run},
     {"write-atomic", tool_write_atomic},
     {"dir", tool_dir},
+    {"publish", tool_publish},
+    {"sweep", tool_sweep},
     {"help", tool_help},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])

@@ -26,8 +26,9 @@
 static const char help_text[] =
     "Usage: tmpf [OPTION]... [TEMPLATE]\n"
     "       tmpf run [OPTION]... [--] COMMAND [ARG]...\n"
-    "       tmpf write-atomic [--durable] [--no-clobber] FILE\n"
-    "       tmpf dir\n"
+    "       tmpf write-atomic [--durable] [--no-clobber] [--keep-xattrs] FILE\n"
+    "       tmpf publish [--durable] [--no-clobber] DIR TARGET\n"
+    "       tmpf dir [--explain]\n"
     "Create a temporary file or directory, safely, and print its name\n"
     "(a drop-in replacement for mktemp(1)).\n"
     "TEMPLATE must contain at least 3 consecutive 'X's in last component.\n"
@@ -55,7 +56,11 @@ static const char help_text[] =
     "  run           run a command with a temporary directory or file, then\n"
     "                remove it\n"
     "  write-atomic  replace FILE atomically with standard input\n"
-    "  dir           print the temporary directory tmpf chooses\n"
+    "  publish       replace directory TARGET atomically with the tree in DIR\n"
+    "  dir           print the temporary directory tmpf chooses (--explain:\n"
+    "                and why)\n"
+    "  sweep         remove what dead programs left behind (--prefix=P)\n"
+    "  help          this help; 'tmpf help COMMAND': that command's help\n"
     "\n"
     "See tmpf(1).\n";
 

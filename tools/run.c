@@ -32,7 +32,8 @@ static const char help_text[] =
     "and exit with COMMAND's status (128+N if it died of signal N).\n"
     "COMMAND is run directly, not through a shell. SIGINT, SIGTERM and\n"
     "SIGHUP are passed on to COMMAND; the temporary is removed and tmpf then\n"
-    "dies of the same signal.\n"
+    "dies of the same signal. A guard process removes it even if tmpf is\n"
+    "killed with SIGKILL; the directory is locked (flock) while COMMAND runs.\n"
     "\n"
     "  -d, --directory     a temporary directory (the default)\n"
     "  -f, --file          a temporary file (empty, mode 0600)\n"
@@ -126,8 +127,15 @@ static void verbose_hook(const tmpf_event *ev, void *ctx)
 static int make_temporary(const struct run_opts *ro, struct temporary *t)
 {
     memset(t, 0, sizeof *t);
+    /* Crash safety: a guard removes it even after a SIGKILL of tmpf, and a
+     * locked directory is never aged by systemd-tmpfiles or swept while
+     * CMD runs. Without a guard (no fork possible) it is still removed in
+     * every other case. */
+    (void)tmpf_crash_guard();
     if (!ro->file) {
-        t->dir = tmpf_temporary_directory(&ro->lib);
+        tmpf_opts o = ro->lib;
+        o.flags |= TMPF_LOCK;
+        t->dir = tmpf_temporary_directory(&o);
         if (!t->dir)
             return -1;
         t->path = tmpf_dir_path(t->dir);

@@ -19,6 +19,8 @@ int tool_mktemp(int argc, char **argv);
 int tool_run(int argc, char **argv);
 int tool_write_atomic(int argc, char **argv);
 int tool_dir(int argc, char **argv);
+int tool_publish(int argc, char **argv);
+int tool_sweep(int argc, char **argv);
 /* tmpf help [COMMAND]: the general help, or COMMAND --help. */
 int tool_help(int argc, char **argv);
 

@@ -9,26 +9,46 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <tmpf.h>
 #include <unistd.h>
 
 static const char help_text[] =
-    "Usage: tmpf write-atomic [--durable] [--no-clobber] FILE\n"
+    "Usage: tmpf write-atomic [--durable] [--no-clobber] [--across-fs]\n"
+    "                         [--keep-xattrs] [--replace-special] FILE\n"
     "Read all of standard input, then replace FILE with it atomically: FILE\n"
     "holds either its old or its new contents, whatever happens. An existing\n"
-    "FILE keeps its permission bits; a new one gets 0666 minus the umask.\n"
-    "On any error FILE is untouched and nothing is left behind.\n"
+    "FILE keeps its permission bits, and its owner and group where allowed\n"
+    "(root); a new one gets 0666 minus the umask. An existing FILE that is\n"
+    "not a regular file (a device, FIFO, socket) is refused. On any error\n"
+    "FILE is untouched and nothing is left behind.\n"
     "\n"
-    "      --durable     fsync the data and the directory before exiting\n"
-    "      --no-clobber  fail if FILE already exists\n"
+    "      --durable          fsync the data and the directory before exiting\n"
+    "      --no-clobber       fail if FILE already exists\n"
+    "      --across-fs        accepted for symmetry: the temporary is always\n"
+    "                         made beside FILE, on its file system\n"
+    "      --keep-xattrs      also keep FILE's ACL and user.*/security.*\n"
+    "                         extended attributes (failing to is an error)\n"
+    "      --replace-special  replace FILE even if it is not a regular file\n"
     "      --help        display this help and exit\n"
     "      --version     output version information and exit\n";
 
-enum { OPT_DURABLE = CHAR_MAX + 1, OPT_NOCLOBBER, OPT_HELP, OPT_VERSION };
+enum {
+    OPT_DURABLE = CHAR_MAX + 1,
+    OPT_NOCLOBBER,
+    OPT_ACROSS_FS,
+    OPT_KEEP_XATTRS,
+    OPT_REPLACE_SPECIAL,
+    OPT_HELP,
+    OPT_VERSION
+};
 
 static const struct option longopts[] = {
     {"durable", no_argument, NULL, OPT_DURABLE},
     {"no-clobber", no_argument, NULL, OPT_NOCLOBBER},
+    {"across-fs", no_argument, NULL, OPT_ACROSS_FS},
+    {"keep-xattrs", no_argument, NULL, OPT_KEEP_XATTRS},
+    {"replace-special", no_argument, NULL, OPT_REPLACE_SPECIAL},
     {"help", no_argument, NULL, OPT_HELP},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -88,6 +108,15 @@ int tool_write_atomic(int argc, char **argv)
         case OPT_NOCLOBBER:
             flags |= TMPF_NOCLOBBER;
             break;
+        case OPT_ACROSS_FS:
+            flags |= TMPF_ACROSS_FS;
+            break;
+        case OPT_KEEP_XATTRS:
+            flags |= TMPF_KEEP_XATTRS;
+            break;
+        case OPT_REPLACE_SPECIAL:
+            flags |= TMPF_REPLACE_SPECIAL;
+            break;
         case OPT_HELP:
             return tool_print_help(help_text);
         case OPT_VERSION:
@@ -115,6 +144,14 @@ int tool_write_atomic(int argc, char **argv)
     int err = errno;
     free(data);
     if (rc != 0) {
+        if (err == EPERM && !(flags & TMPF_REPLACE_SPECIAL)) {
+            struct stat st;
+            if (stat(target, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+                tool_error("write-atomic: cannot replace '%s': not a regular file "
+                           "(--replace-special replaces it)", target);
+                return TOOL_EXIT_FAILURE;
+            }
+        }
         tool_error("write-atomic: cannot replace '%s': %s", target, strerror(err));
         return TOOL_EXIT_FAILURE;
     }

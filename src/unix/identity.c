@@ -3,10 +3,17 @@
  * entries. */
 #include "../internal.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+/* The sticky bit is XSI: strict POSIX headers (-D_POSIX_C_SOURCE without
+ * _XOPEN_SOURCE) leave it out; its value is the same everywhere. */
+#ifndef S_ISVTX
+#define S_ISVTX 01000
+#endif
 
 static void fill(const struct stat *st, struct tmpf__os_facts *ret)
 {
@@ -56,4 +63,38 @@ int tmpf__os_open_dir_nofollow(const char *path)
         fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     while (fd < 0 && errno == EINTR);
     return fd;
+}
+
+int tmpf__os_dir_is_empty(int dir_fd)
+{
+    int fd;
+    do
+        fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    while (fd < 0 && errno == EINTR);
+    if (fd < 0)
+        return -1;
+    DIR *d = fdopendir(fd);
+    if (!d) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+        return -1;
+    }
+    int empty = 1;
+    struct dirent *e;
+    errno = 0;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.' &&
+            (e->d_name[1] == 0 || (e->d_name[1] == '.' && e->d_name[2] == 0)))
+            continue;
+        empty = 0;
+        break;
+    }
+    int saved = errno;
+    closedir(d);
+    if (empty && saved) {
+        errno = saved;
+        return -1;
+    }
+    return empty;
 }

@@ -132,7 +132,7 @@ int tmpf__os_create_file_at(int dir_fd, const char *name, unsigned perm,
                             unsigned flags)
 {
     int oflags = O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
-#ifdef O_TEXT
+#if TMPF_HAVE_O_TEXT
     if (flags & TMPF_TEXT)
         oflags |= O_TEXT;
 #else

@@ -4,9 +4,11 @@
 #include "../internal.h"
 #include "tmpf_features.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -209,4 +211,109 @@ bool tmpf__os_side_sweep(int dir_fd, const char *side)
     close(fd);
     errno = saved;
     return freed;
+}
+
+#ifndef RENAME_EXCHANGE
+#define RENAME_EXCHANGE (1 << 1)
+#endif
+
+int tmpf__os_rename_exchange(int from_dir, const char *from, int to_dir,
+                             const char *to)
+{
+#if defined(__linux__) && defined(SYS_renameat2)
+    if (syscall(SYS_renameat2, from_dir, from, to_dir, to, RENAME_EXCHANGE) == 0)
+        return 0;
+    /* ENOSYS: no renameat2; EINVAL: this file system cannot exchange. */
+    if (errno == ENOSYS || errno == EINVAL)
+        errno = ENOTSUP;
+    return -1;
+#else
+    (void)from_dir, (void)from, (void)to_dir, (void)to;
+    errno = ENOTSUP;
+    return -1;
+#endif
+}
+
+int tmpf__os_rename_dir_noreplace(int from_dir, const char *from, int to_dir,
+                                  const char *to)
+{
+#if defined(__linux__) && defined(SYS_renameat2)
+    if (!atomic_load_explicit(&renameat2_missing, memory_order_relaxed)) {
+        if (syscall(SYS_renameat2, from_dir, from, to_dir, to,
+                    RENAME_NOREPLACE) == 0)
+            return 0;
+        if (errno == ENOSYS)
+            atomic_store_explicit(&renameat2_missing, true, memory_order_relaxed);
+        else if (errno != EINVAL)
+            return -1;
+    }
+#endif
+    /* No link(2) for directories: a look first. rename(2) could only
+     * replace an empty directory that appeared in between. */
+    struct stat st;
+    if (fstatat(to_dir, to, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+        errno = EEXIST;
+        return -1;
+    }
+    if (errno != ENOENT)
+        return -1;
+    return renameat(from_dir, from, to_dir, to);
+}
+
+/* fsyncs what dir_fd's directory holds, depth first, then the directory. */
+int tmpf__os_sync_tree(int dir_fd)
+{
+    int dup_fd = fcntl(dir_fd, F_DUPFD_CLOEXEC, 0);
+    if (dup_fd < 0)
+        return -1;
+    DIR *dir = fdopendir(dup_fd);
+    if (!dir) {
+        int saved = errno;
+        close(dup_fd);
+        errno = saved;
+        return -1;
+    }
+    int rc = 0;
+    struct dirent *e;
+    while (rc == 0 && (errno = 0, e = readdir(dir)) != NULL) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+            continue;
+        struct stat st;
+        if (fstatat(dir_fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+            rc = -1;
+            break;
+        }
+        if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))
+            continue; /* a symlink or special file: its entry is the dir's */
+        int fd;
+        do
+            fd = openat(dir_fd, e->d_name,
+                        O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC |
+                            (S_ISDIR(st.st_mode) ? O_DIRECTORY : 0));
+        while (fd < 0 && errno == EINTR);
+        if (fd < 0) {
+            rc = -1;
+            break;
+        }
+        rc = S_ISDIR(st.st_mode) ? tmpf__os_sync_tree(fd) : tmpf__os_fsync(fd, false);
+        int saved = errno;
+        close(fd);
+        errno = saved;
+    }
+    if (rc == 0 && errno != 0 && e == NULL)
+        rc = -1;
+    int saved = errno;
+    closedir(dir);
+    errno = saved;
+    if (rc != 0)
+        return -1;
+    return tmpf__os_fsync(dir_fd, true);
+}
+
+int tmpf__os_is_dir_at(int dir_fd, const char *name)
+{
+    struct stat st;
+    if (fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+        return -1;
+    return S_ISDIR(st.st_mode) ? 1 : 0;
 }

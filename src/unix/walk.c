@@ -713,7 +713,10 @@ static int walk_from(int pfd, const char *name)
     DIR *top = NULL;
     if (!name) {
         /* A stream of our own: its offset is not the caller's. */
-        int fd = openat(pfd, ".", OPEN_DIR_FLAGS);
+        int fd;
+        do
+            fd = openat(pfd, ".", OPEN_DIR_FLAGS);
+        while (fd < 0 && errno == EINTR);
         if (fd < 0)
             return errno;
         if (!(top = fdopendir(fd))) {
