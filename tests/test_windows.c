@@ -608,6 +608,23 @@ static void test_path_forms(void)
     CHECK_EQ_INT(tmpf__os_unlink(in_scratch("slash")), 0);
 }
 
+static void test_path_syntax(void)
+{
+    /* src/win/os_path.h: what the portable files split paths with. */
+    CHECK(tmpf__os_is_sep('/') && tmpf__os_is_sep('\\') && !tmpf__os_is_sep(':'));
+    CHECK_EQ_INT(tmpf__os_root_len("C:\\x"), 3);
+    CHECK_EQ_INT(tmpf__os_root_len("c:/x"), 3);
+    CHECK_EQ_INT(tmpf__os_root_len("C:x"), 0);
+    CHECK_EQ_INT(tmpf__os_root_len("\\x"), 1);
+    CHECK_EQ_INT(tmpf__os_root_len("x\\y"), 0);
+    CHECK_EQ_INT(tmpf__os_root_len("\\\\srv\\share\\x"), 12);
+    CHECK_EQ_INT(tmpf__os_root_len("\\\\srv\\share"), 11);
+    CHECK_EQ_INT(tmpf__os_root_len("\\\\?\\C:\\x"), 7);
+    CHECK_EQ_INT(tmpf__os_root_len("\\\\?\\UNC\\srv\\share\\x"), 18);
+    CHECK(strchr(TMPF__OS_NAME_FORBIDDEN, ':') && strchr(TMPF__OS_NAME_FORBIDDEN, '\\') &&
+          strchr(TMPF__OS_NAME_FORBIDDEN, '/'));
+}
+
 /* ---- main ------------------------------------------------------------------ */
 
 struct test {
@@ -638,6 +655,7 @@ static const struct test tests[] = {
     TEST(test_owner_only_dacl),
     TEST(test_once_runs_once),
     TEST(test_path_forms),
+    TEST(test_path_syntax),
 };
 
 int main(int argc, char **argv)
