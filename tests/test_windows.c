@@ -571,6 +571,15 @@ static void test_owner_only_dacl(void)
     CHECK(!broad);
     CHECK(user);
     CHECK_EQ_INT(tmpf__os_rmdir(p), 0);
+    /* The same relative to a directory descriptor. */
+    int dfd = tmpf__os_open_dir(scratch);
+    CHECK(dfd >= 0);
+    CHECK_EQ_INT(tmpf__os_make_dir_at(dfd, "private-at", 0700), 0);
+    tmpf__os_close(dfd);
+    dacl_of(in_scratch("private-at"), &broad, &user);
+    CHECK(!broad);
+    CHECK(user);
+    CHECK_EQ_INT(tmpf__os_rmdir(in_scratch("private-at")), 0);
     /* The control: a directory made with the default DACL, which here
      * grants a broad group (else this test could not fail). */
     const char *q = in_scratch("open");

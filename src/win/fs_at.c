@@ -61,12 +61,19 @@ int tmpf__os_lock_shared(int fd)
 
 int tmpf__os_make_dir_at(int dir_fd, const char *name, unsigned perm)
 {
-    (void)perm; /* owner-only DACLs: tmpf__os_create_dir (gap: not here) */
     wchar_t *w = tmpf__win_wpath_at(dir_fd, name);
     if (!w)
         return -1;
-    BOOL ok = CreateDirectoryW(w, NULL);
+    /* No group or other bits: the owner-only DACL, as tmpf__os_create_dir. */
+    SECURITY_ATTRIBUTES sa = {sizeof sa, NULL, FALSE};
+    if (!(perm & 077) && !(sa.lpSecurityDescriptor = tmpf__win_owner_only_sd())) {
+        free(w);
+        return -1;
+    }
+    BOOL ok = CreateDirectoryW(w, &sa);
     DWORD err = GetLastError();
+    if (sa.lpSecurityDescriptor)
+        LocalFree(sa.lpSecurityDescriptor);
     free(w);
     if (!ok) {
         errno = tmpf__win_errno(err);

@@ -397,10 +397,7 @@ int tmpf__os_create_file_at(int dir_fd, const char *name, unsigned perm,
     return tmpf__win_fd(h, _O_RDWR | (flags & TMPF_TEXT ? _O_TEXT : _O_BINARY));
 }
 
-/* A security descriptor whose DACL grants the calling user alone full
- * access, inherited by what is created inside (the meaning of 0700 and
- * 0600): LocalFree it. NULL with errno. */
-static PSECURITY_DESCRIPTOR owner_only_sd(void)
+PSECURITY_DESCRIPTOR tmpf__win_owner_only_sd(void)
 {
     HANDLE token;
     if (!OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &token)) {
@@ -441,7 +438,7 @@ int tmpf__os_create_dir(const char *path, unsigned perm)
         return -1;
     SECURITY_ATTRIBUTES sa = {sizeof sa, NULL, FALSE};
     if (!(perm & 077)) {
-        sa.lpSecurityDescriptor = owner_only_sd();
+        sa.lpSecurityDescriptor = tmpf__win_owner_only_sd();
         if (!sa.lpSecurityDescriptor) {
             free(w);
             return -1;

@@ -13,6 +13,11 @@
  * <fcntl.h> AT_FDCWD): the same value as Linux's. */
 #ifndef AT_FDCWD
 #define AT_FDCWD (-100)
+/* A security descriptor whose DACL grants the calling user alone full
+ * access, inherited by what is created inside (the meaning of 0700 and
+ * 0600): LocalFree it. NULL with errno. */
+PSECURITY_DESCRIPTOR tmpf__win_owner_only_sd(void);
+
 #endif
 
 /* errno for a Windows error code (GetLastError). */
@@ -46,5 +51,10 @@ int tmpf__win_facts(HANDLE h, struct tmpf__os_facts *ret, DWORD *attrs);
  * (FileDispositionInfoEx, the name goes at once), else delete-on-close
  * (FileDispositionInfo). ignore_readonly: also when it is read-only. */
 int tmpf__win_delete_handle(HANDLE h);
+
+/* A security descriptor whose DACL grants the calling user alone full
+ * access, inherited by what is created inside (the meaning of 0700 and
+ * 0600): LocalFree it. NULL with errno. */
+PSECURITY_DESCRIPTOR tmpf__win_owner_only_sd(void);
 
 #endif
