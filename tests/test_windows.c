@@ -357,6 +357,25 @@ static void test_rmtree_reports_what_it_cannot_remove(void)
     CHECK_EQ_INT(count_entries(wscratch), 0);
 }
 
+/* Someone holds a file of the tree open, sharing deletion: the tree
+ * still goes (POSIX delete where the system has it; else the file is
+ * renamed out of the tree, then deleted on close). */
+static void test_rmtree_removes_file_held_with_shared_delete(void)
+{
+    CHECK_EQ_INT(tmpf__os_create_dir(in_scratch("h"), 0700), 0);
+    int fd = tmpf__os_create_file(in_scratch("h\\open"), 0600, 0);
+    CHECK(fd >= 0);
+    tmpf__os_close(fd);
+    HANDLE h = CreateFileW(wide(in_scratch("h\\open")), GENERIC_READ,
+                           FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL,
+                           OPEN_EXISTING, 0, NULL);
+    CHECK(h != INVALID_HANDLE_VALUE);
+    CHECK_EQ_INT(tmpf__os_rmtree(scratch, "h"), 0);
+    CHECK(!wexists(wide(in_scratch("h"))));
+    CloseHandle(h);
+    CHECK_EQ_INT(tmpf__os_rmtree(scratch, "h"), 0); /* whatever is left */
+}
+
 static void test_rmtree_contents_keeps_the_directory(void)
 {
     CHECK_EQ_INT(tmpf__os_create_dir(in_scratch("c"), 0700), 0);
@@ -654,6 +673,7 @@ static const struct test tests[] = {
     TEST(test_long_paths),
     TEST(test_rmtree_read_only_tree),
     TEST(test_rmtree_reports_what_it_cannot_remove),
+    TEST(test_rmtree_removes_file_held_with_shared_delete),
     TEST(test_rmtree_contents_keeps_the_directory),
     TEST(test_links_never_followed),
     TEST(test_reopen_by_name_checks_identity),

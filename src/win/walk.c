@@ -41,11 +41,12 @@ static HANDLE open_entry(const wchar_t *path, DWORD access, DWORD share)
                        FILE_FLAG_BACKUP_SEMANTICS | FILE_FLAG_OPEN_REPARSE_POINT, NULL);
 }
 
-static int remove_entry(const wchar_t *path, int *first);
+static int remove_entry(const wchar_t *path, const wchar_t *aside, int *first);
 
 /* The names in the directory open as h (its list read to the end before
  * anything is removed), each handed to remove_entry. */
-static void remove_children(HANDLE h, const wchar_t *path, int *first)
+static void remove_children(HANDLE h, const wchar_t *path, const wchar_t *aside,
+                            int *first)
 {
     enum { BUF = 16 * 1024 };
     /* FILE_ID_BOTH_DIR_INFO is DWORD-aligned in the buffer. */
@@ -97,7 +98,7 @@ static void remove_children(HANDLE h, const wchar_t *path, int *first)
 done:
     free(buf);
     for (size_t i = 0; i < count; i++) {
-        int err = remove_entry(names[i], first);
+        int err = remove_entry(names[i], aside, first);
         if (err)
             note(first, err);
         free(names[i]);
@@ -108,7 +109,7 @@ done:
 /* Removes path and, if it is a directory (not a link to one), everything
  * below it. Returns 0 (also when nothing is there) or an errno; *first
  * keeps the first one met below. */
-static int remove_entry(const wchar_t *path, int *first)
+static int remove_entry(const wchar_t *path, const wchar_t *aside, int *first)
 {
     DWORD access = DELETE | FILE_READ_ATTRIBUTES | FILE_WRITE_ATTRIBUTES | SYNCHRONIZE;
     /* Without FILE_SHARE_DELETE: while held, nobody renames it away. */
@@ -132,9 +133,10 @@ static int remove_entry(const wchar_t *path, int *first)
     if (tmpf__win_facts(h, NULL, &attrs) != 0) {
         rc = errno;
     } else {
-        if ((attrs & FILE_ATTRIBUTE_DIRECTORY) && !(attrs & FILE_ATTRIBUTE_REPARSE_POINT))
-            remove_children(h, path, first);
-        if (tmpf__win_delete_handle(h) != 0)
+        bool dir = (attrs & FILE_ATTRIBUTE_DIRECTORY) && !(attrs & FILE_ATTRIBUTE_REPARSE_POINT);
+        if (dir)
+            remove_children(h, path, aside, first);
+        if ((dir ? tmpf__win_delete_handle(h) : tmpf__win_delete_handle_aside(h, aside)) != 0)
             rc = errno;
     }
     CloseHandle(h);
@@ -152,10 +154,14 @@ int tmpf__os_rmtree(const char *parent, const char *name)
     memcpy(full + pn + 1, name, nn + 1);
     wchar_t *w = tmpf__win_wpath(full);
     free(full);
-    if (!w)
+    wchar_t *aside = w ? tmpf__win_wpath(parent) : NULL;
+    if (!aside) {
+        free(w);
         return errno;
+    }
     int first = 0;
-    int err = remove_entry(w, &first);
+    int err = remove_entry(w, aside, &first);
+    free(aside);
     free(w);
     return first ? first : err;
 }
@@ -188,8 +194,21 @@ int tmpf__os_rmtree_contents(int dir_fd)
             first = errno;
         else if (a.id.dev != b.id.dev || a.id.ino != b.id.ino)
             first = ESTALE; /* the path leads elsewhere now */
-        else
-            remove_children(h, path, &first);
+        else {
+            /* Files held open by others go aside to the parent. */
+            wchar_t *cut = wcsrchr(path, L'\\');
+            wchar_t *aside = NULL;
+            if (cut && cut - path > 7) {
+                size_t len = (size_t)(cut - path);
+                aside = tmpf__malloc((len + 1) * sizeof *aside);
+                if (aside) {
+                    memcpy(aside, path, len * sizeof *aside);
+                    aside[len] = 0;
+                }
+            }
+            remove_children(h, path, aside, &first);
+            free(aside);
+        }
         CloseHandle(h);
     }
     free(path);

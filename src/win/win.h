@@ -13,6 +13,12 @@
  * <fcntl.h> AT_FDCWD): the same value as Linux's. */
 #ifndef AT_FDCWD
 #define AT_FDCWD (-100)
+/* tmpf__win_delete_handle for the removal walk: where only
+ * delete-on-close exists, the file is first renamed to a hidden random
+ * name in aside_dir (NULL: not), so that a handle someone else holds does
+ * not keep its name, and its directory, in place. */
+int tmpf__win_delete_handle_aside(HANDLE h, const wchar_t *aside_dir);
+
 /* A security descriptor whose DACL grants the calling user alone full
  * access, inherited by what is created inside (the meaning of 0700 and
  * 0600): LocalFree it. NULL with errno. */
@@ -51,6 +57,12 @@ int tmpf__win_facts(HANDLE h, struct tmpf__os_facts *ret, DWORD *attrs);
  * (FileDispositionInfoEx, the name goes at once), else delete-on-close
  * (FileDispositionInfo). ignore_readonly: also when it is read-only. */
 int tmpf__win_delete_handle(HANDLE h);
+
+/* tmpf__win_delete_handle for the removal walk: where only
+ * delete-on-close exists, the file is first renamed to a hidden random
+ * name in aside_dir (NULL: not), so that a handle someone else holds does
+ * not keep its name, and its directory, in place. */
+int tmpf__win_delete_handle_aside(HANDLE h, const wchar_t *aside_dir);
 
 /* A security descriptor whose DACL grants the calling user alone full
  * access, inherited by what is created inside (the meaning of 0700 and
