@@ -86,7 +86,7 @@ static void across_file(bool named, unsigned flags)
     CHECK(content_is(t, "new data+"));
     CHECK_EQ_INT(tmpf_file_cleanup(f), 0);
     CHECK(content_is(t, "new data+"));
-    rmdir(other);
+    harness_rmrf(other); /* everything, even after a failed check */
 }
 
 static void test_across_named(void) { across_file(true, 0); }
@@ -108,7 +108,7 @@ static void test_across_anonymous_noclobber(void)
     CHECK_EQ_INT(tmpf_file_cleanup(g), 0);
     CHECK_EQ_INT(tmpf_file_cleanup(f), 0);
     CHECK_EQ_INT(count_entries(other), 0);
-    rmdir(other);
+    harness_rmrf(other); /* everything, even after a failed check */
 }
 
 /* A file of 8 MiB holding two bytes stays a file of a few blocks. */
@@ -135,7 +135,7 @@ static void test_across_sparse(void)
     close(fd);
     CHECK_EQ_INT(tmpf_file_tell(f), 0); /* the offset came along */
     CHECK_EQ_INT(tmpf_file_cleanup(f), 0);
-    rmdir(other);
+    harness_rmrf(other); /* everything, even after a failed check */
 }
 
 static bool mount_small(const char *dir, const char *opts)
@@ -224,7 +224,7 @@ static void test_across_dir(void)
     CHECK(tmpf_dir_fd(d) >= 0);
     CHECK_EQ_INT(tmpf_dir_cleanup(d), 0);
     CHECK_EQ_INT(count_entries(t), 2);
-    rmdir(other);
+    harness_rmrf(other); /* everything, even after a failed check */
 }
 
 static const struct test tests[] = {
