@@ -636,6 +636,23 @@ static void test_path_forms(void)
     CHECK_EQ_INT(tmpf__os_unlink(in_scratch("slash")), 0);
 }
 
+static void test_environment_in_utf8(void)
+{
+    /* TMPF_WIN_TEST = "Привет" set as UTF-16: read back as UTF-8. */
+    CHECK(SetEnvironmentVariableW(L"TMPF_WIN_TEST", L"\x041f\x0440\x0438\x0432\x0435\x0442"));
+    CHECK_EQ_INT(_wputenv(L"TMPF_WIN_TEST=\x041f\x0440\x0438\x0432\x0435\x0442"), 0);
+    const char *v = tmpf__os_secure_getenv("TMPF_WIN_TEST");
+    CHECK(v && !strcmp(v, "\xd0\x9f\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82"));
+    /* The same value twice: the same copy; a new value: a new one, the
+     * old pointer still valid. */
+    CHECK(tmpf__os_secure_getenv("TMPF_WIN_TEST") == v);
+    CHECK_EQ_INT(_wputenv(L"TMPF_WIN_TEST=x"), 0);
+    const char *x = tmpf__os_secure_getenv("TMPF_WIN_TEST");
+    CHECK(x && !strcmp(x, "x") && v && v[0] == '\xd0');
+    CHECK_EQ_INT(_wputenv(L"TMPF_WIN_TEST="), 0);
+    CHECK(tmpf__os_secure_getenv("TMPF_WIN_TEST") == NULL);
+}
+
 static void test_path_syntax(void)
 {
     /* src/win/os_path.h: what the portable files split paths with. */
@@ -685,6 +702,7 @@ static const struct test tests[] = {
     TEST(test_once_runs_once),
     TEST(test_path_forms),
     TEST(test_path_syntax),
+    TEST(test_environment_in_utf8),
 };
 
 int main(int argc, char **argv)

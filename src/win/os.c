@@ -392,12 +392,52 @@ int tmpf__os_random(void *buf, size_t n)
 /* No fork on Windows: no child can inherit the generator's state. */
 atomic_uint *tmpf__os_fork_canary(void) { return NULL; }
 
+/* UTF-8 copies of environment values handed out: a caller keeps the
+ * pointer (as getenv's), so a value is never freed or changed; a value
+ * that changes gets a new entry. Few names are asked (TMPDIR, TEMP, TMP,
+ * SYSTEMROOT, ...): a list is enough. Process lifetime, by design. */
+struct env_copy {
+    struct env_copy *next;
+    char *name, *value;
+};
+static struct env_copy *env_copies;
+static SRWLOCK env_lock = SRWLOCK_INIT;
+
 const char *tmpf__os_secure_getenv(const char *name)
 {
-    /* No set-id programs on Windows. The CRT's narrow environment is in
-     * the ANSI code page: non-ASCII values are not UTF-8 yet
-     * (windows-status.md). */
-    return getenv(name);
+    /* No set-id programs on Windows. The value is read as UTF-16 and
+     * handed out as UTF-8 (the CRT's narrow environment is in the ANSI
+     * code page). */
+    wchar_t *wname = widen(name);
+    if (!wname)
+        return NULL;
+    const wchar_t *w = _wgetenv(wname);
+    free(wname);
+    if (!w)
+        return NULL;
+    char *value = tmpf__win_utf8(w, -1);
+    if (!value)
+        return NULL;
+    const char *found = NULL;
+    AcquireSRWLockExclusive(&env_lock);
+    for (struct env_copy *c = env_copies; c && !found; c = c->next)
+        if (!strcmp(c->name, name) && !strcmp(c->value, value))
+            found = c->value;
+    if (!found) {
+        struct env_copy *c = tmpf__malloc(sizeof *c);
+        char *n = c ? tmpf__strdup(name) : NULL;
+        if (n) {
+            *c = (struct env_copy){env_copies, n, value};
+            env_copies = c;
+            found = value;
+            value = NULL;
+        } else {
+            free(c);
+        }
+    }
+    ReleaseSRWLockExclusive(&env_lock);
+    free(value);
+    return found;
 }
 
 char *tmpf__os_getcwd(void)
