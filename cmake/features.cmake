@@ -164,6 +164,20 @@ tmpf_feature(MAP_ANONYMOUS OFF TMPF_PROBE_MAP_ANONYMOUS "mmap(MAP_ANONYMOUS)")
 check_symbol_exists(O_TEXT fcntl.h TMPF_PROBE_O_TEXT)
 tmpf_feature(O_TEXT OFF TMPF_PROBE_O_TEXT "O_TEXT open flag (Windows C runtimes: TMPF_TEXT)")
 
+# ---- Windows (mingw-w64; src/win/) ----------------------------------------
+# Probed only there (a Linux header says 0). What Wine or an old Windows
+# lacks at run time (GetTempPath2W, FileDispositionInfoEx,
+# FileRenameInfoEx) is looked up or tried at run time, not here.
+if(WIN32)
+  set(CMAKE_REQUIRED_LIBRARIES bcrypt)
+  check_symbol_exists(BCryptGenRandom "windows.h;bcrypt.h" TMPF_PROBE_BCRYPTGENRANDOM)
+  set(CMAKE_REQUIRED_LIBRARIES)
+  set(TMPF_WINDOWS_VALUE 1)
+else()
+  set(TMPF_WINDOWS_VALUE 0)
+endif()
+tmpf_feature(BCRYPTGENRANDOM OFF TMPF_PROBE_BCRYPTGENRANDOM "BCryptGenRandom (Windows)")
+
 if(TMPF_GENERIC_POSIX)
   set(TMPF_GENERIC_POSIX_VALUE 1)
 else()

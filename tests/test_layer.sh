@@ -56,13 +56,21 @@ for name in $DEFERRED; do
     check "deferred file $name exists (else drop it from DEFERRED)" '[ -f "$src/$name" ]'
 done
 
-# One way: platform code calls only layer functions and what it is handed.
-for f in "$src"/unix/*.c; do
-    name=unix/$(basename "$f")
+# One way: platform code calls only layer functions and what it is handed
+# (src/win/ also its own tmpf__win_* helpers of src/win/win.h).
+for f in "$src"/unix/*.c "$src"/win/*.c; do
+    [ -f "$f" ] || continue
+    name=$(basename "$(dirname "$f")")/$(basename "$f")
     up=$(grep -oE '\btmpf__[a-z_]+\(' "$f" | tr -d '(' | sort -u |
-         grep -vE '^tmpf__(os_|test_|malloc$|calloc$|realloc$|strdup$|free_wiped$|wipe$)' |
+         grep -vE '^tmpf__(os_|win_|test_|malloc$|calloc$|realloc$|strdup$|free_wiped$|wipe$)' |
          tr '\n' ' ')
     check "$name calls nothing portable by name (found: $up)" '[ -z "$up" ]'
+done
+# tmpf__win_* belongs to src/win/ alone.
+for f in "$src"/*.c "$src"/unix/*.c; do
+    if grep -qE '\btmpf__win_' "$f"; then
+        check "$(basename "$f") uses no src/win/ helper" false
+    fi
 done
 
 echo "$passed passed, $failed failed"

@@ -1,0 +1,337 @@
+/* The directory-relative calls of the layer on Windows (persist, sweep,
+ * directory persist, copies across volumes). A directory descriptor is a
+ * CRT descriptor of a directory handle; names are resolved from its final
+ * path (not race-free like POSIX *at: docs/windows-status.md, gap 1). */
+#include "win.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <io.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SHARE_ALL (FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE)
+
+/* name (not followed) from dir_fd, for reading attributes only. */
+static HANDLE open_at(int dir_fd, const char *name, DWORD access)
+{
+    wchar_t *w = tmpf__win_wpath_at(dir_fd, name);
+    if (!w)
+        return INVALID_HANDLE_VALUE;
+    HANDLE h = CreateFileW(w, access, SHARE_ALL, NULL, OPEN_EXISTING,
+                           FILE_FLAG_BACKUP_SEMANTICS | FILE_FLAG_OPEN_REPARSE_POINT, NULL);
+    if (h == INVALID_HANDLE_VALUE)
+        tmpf__win_fail();
+    free(w);
+    return h;
+}
+
+static int close_keep_errno(HANDLE h, int rc)
+{
+    int saved = errno;
+    CloseHandle(h);
+    errno = saved;
+    return rc;
+}
+
+int tmpf__os_ident(int fd, const char *path, uint64_t *dev, uint64_t *ino)
+{
+    struct tmpf__os_facts f;
+    int rc = fd >= 0 ? tmpf__os_facts_fd(fd, &f) : tmpf__os_facts_path(path, false, &f);
+    if (rc == 0) {
+        *dev = f.id.dev;
+        *ino = f.id.ino;
+    }
+    return rc;
+}
+
+int tmpf__os_lock_shared(int fd)
+{
+    HANDLE h = tmpf__win_handle(fd);
+    if (h == INVALID_HANDLE_VALUE)
+        return -1;
+    /* The same far byte as the exclusive side lock (persist_os.c). */
+    OVERLAPPED ov = {0};
+    ov.Offset = 0xfffffffeu;
+    ov.OffsetHigh = 0x7fffffffu;
+    if (!LockFileEx(h, 0, 0, 1, 0, &ov))
+        return tmpf__win_fail();
+    return 0;
+}
+
+int tmpf__os_make_dir_at(int dir_fd, const char *name, unsigned perm)
+{
+    wchar_t *w = tmpf__win_wpath_at(dir_fd, name);
+    if (!w)
+        return -1;
+    /* No group or other bits: the owner-only DACL, as tmpf__os_create_dir. */
+    SECURITY_ATTRIBUTES sa = {sizeof sa, NULL, FALSE};
+    if (!(perm & 077) && !(sa.lpSecurityDescriptor = tmpf__win_owner_only_sd())) {
+        free(w);
+        return -1;
+    }
+    BOOL ok = CreateDirectoryW(w, &sa);
+    DWORD err = GetLastError();
+    if (sa.lpSecurityDescriptor)
+        LocalFree(sa.lpSecurityDescriptor);
+    free(w);
+    if (!ok) {
+        errno = tmpf__win_errno(err);
+        return -1;
+    }
+    return 0;
+}
+
+int tmpf__os_is_dir_at(int dir_fd, const char *name)
+{
+    HANDLE h = open_at(dir_fd, name, FILE_READ_ATTRIBUTES);
+    if (h == INVALID_HANDLE_VALUE)
+        return -1;
+    DWORD attrs;
+    int rc = tmpf__win_facts(h, NULL, &attrs);
+    if (rc == 0)
+        rc = (attrs & FILE_ATTRIBUTE_DIRECTORY) && !(attrs & FILE_ATTRIBUTE_REPARSE_POINT);
+    return close_keep_errno(h, rc);
+}
+
+int tmpf__os_is_file_at(int dir_fd, const char *name, int fd)
+{
+    struct tmpf__os_facts held, named;
+    if (tmpf__os_facts_fd(fd, &held) != 0)
+        return -1;
+    HANDLE h = open_at(dir_fd, name, FILE_READ_ATTRIBUTES);
+    if (h == INVALID_HANDLE_VALUE)
+        return errno == ENOENT ? 0 : -1;
+    int rc = tmpf__win_facts(h, &named, NULL);
+    if (rc == 0)
+        rc = named.id.dev == held.id.dev && named.id.ino == held.id.ino;
+    return close_keep_errno(h, rc);
+}
+
+int tmpf__os_unlink_if_file(int dir_fd, const char *name, int fd)
+{
+    struct tmpf__os_facts held, named;
+    if (tmpf__os_facts_fd(fd, &held) != 0)
+        return -1;
+    /* Checked and deleted through one handle: no window between the two. */
+    HANDLE h = open_at(dir_fd, name, DELETE | FILE_READ_ATTRIBUTES | FILE_WRITE_ATTRIBUTES);
+    if (h == INVALID_HANDLE_VALUE)
+        return errno == ENOENT ? 0 : -1;
+    int rc = tmpf__win_facts(h, &named, NULL);
+    if (rc == 0 && named.id.dev == held.id.dev && named.id.ino == held.id.ino)
+        rc = tmpf__win_delete_handle(h) == 0 ? 1 : -1;
+    return close_keep_errno(h, rc);
+}
+
+int tmpf__os_same_device(int fd1, int fd2)
+{
+    struct tmpf__os_facts a, b;
+    if (tmpf__os_facts_fd(fd1, &a) != 0 || tmpf__os_facts_fd(fd2, &b) != 0)
+        return -1;
+    return a.id.dev == b.id.dev;
+}
+
+int tmpf__os_other_device_at(int fd, int dir_fd, const char *name)
+{
+    struct tmpf__os_facts a, b;
+    if (tmpf__os_facts_fd(fd, &a) != 0)
+        return -1;
+    HANDLE h = open_at(dir_fd, name, FILE_READ_ATTRIBUTES);
+    if (h == INVALID_HANDLE_VALUE)
+        return -1;
+    int rc = tmpf__win_facts(h, &b, NULL);
+    if (rc == 0)
+        rc = a.id.dev != b.id.dev;
+    return close_keep_errno(h, rc);
+}
+
+/* Calls fn for each name in the directory open as h (not . and ..). */
+static int each_entry(HANDLE h, int (*fn)(const wchar_t *name, size_t len, void *ctx), void *ctx)
+{
+    enum { BUF = 16 * 1024 };
+    DWORD *buf = tmpf__malloc(BUF);
+    if (!buf)
+        return -1;
+    FILE_INFO_BY_HANDLE_CLASS cls = FileIdBothDirectoryRestartInfo;
+    int rc = 0;
+    while (rc == 0) {
+        if (!GetFileInformationByHandleEx(h, cls, buf, BUF)) {
+            if (GetLastError() != ERROR_NO_MORE_FILES)
+                rc = tmpf__win_fail();
+            break;
+        }
+        cls = FileIdBothDirectoryInfo;
+        const unsigned char *p = (const unsigned char *)buf;
+        for (;;) {
+            const FILE_ID_BOTH_DIR_INFO *e = (const FILE_ID_BOTH_DIR_INFO *)p;
+            size_t len = e->FileNameLength / sizeof(wchar_t);
+            bool dots = (len == 1 && e->FileName[0] == L'.') ||
+                        (len == 2 && e->FileName[0] == L'.' && e->FileName[1] == L'.');
+            if (!dots && (rc = fn(e->FileName, len, ctx)) != 0)
+                break;
+            if (e->NextEntryOffset == 0)
+                break;
+            p += e->NextEntryOffset;
+        }
+    }
+    int saved = errno;
+    free(buf);
+    errno = saved;
+    return rc;
+}
+
+static int found_one(const wchar_t *name, size_t len, void *ctx)
+{
+    (void)name;
+    (void)len;
+    *(bool *)ctx = true;
+    return 1; /* stop */
+}
+
+int tmpf__os_dir_is_empty(int dir_fd)
+{
+    HANDLE h = tmpf__win_handle(dir_fd);
+    if (h == INVALID_HANDLE_VALUE)
+        return -1;
+    bool any = false;
+    if (each_entry(h, found_one, &any) < 0)
+        return -1;
+    return !any;
+}
+
+struct list_ctx {
+    int dir_fd;
+    int (*fn)(int dir_fd, const char *name, void *ctx);
+    void *ctx;
+};
+
+static int list_one(const wchar_t *name, size_t len, void *ctx)
+{
+    struct list_ctx *c = ctx;
+    char *u = tmpf__win_utf8(name, (int)len);
+    if (!u)
+        return -1;
+    int rc = c->fn(c->dir_fd, u, c->ctx);
+    free(u);
+    return rc;
+}
+
+int tmpf__os_list_dir(const char *dir, int (*fn)(int dir_fd, const char *name, void *ctx),
+                      void *ctx)
+{
+    int dir_fd = tmpf__os_open_dir_nofollow(dir);
+    if (dir_fd < 0)
+        return -1;
+    struct list_ctx c = {dir_fd, fn, ctx};
+    int rc = each_entry(tmpf__win_handle(dir_fd), list_one, &c);
+    int saved = errno;
+    tmpf__os_close(dir_fd);
+    errno = saved;
+    return rc < 0 ? -1 : 0;
+}
+
+int tmpf__os_rename_dir_noreplace(int from_dir, const char *from, int to_dir,
+                                  const char *to)
+{
+    /* MoveFileExW without replace never replaces anything, directories
+     * included. */
+    return tmpf__os_rename_noreplace(from_dir, from, to_dir, to);
+}
+
+int tmpf__os_rename_exchange(int from_dir, const char *from, int to_dir,
+                             const char *to)
+{
+    (void)from_dir, (void)from, (void)to_dir, (void)to;
+    errno = ENOTSUP; /* no atomic exchange of two names on Windows */
+    return -1;
+}
+
+int tmpf__os_replace_fd(int fd, int new_fd)
+{
+    int64_t at = _lseeki64(fd, 0, SEEK_CUR);
+    if (at < 0 || _lseeki64(new_fd, at, SEEK_SET) < 0 || _dup2(new_fd, fd) != 0)
+        return -1;
+    return tmpf__os_close(new_fd);
+}
+
+void tmpf__os_sync_files(const int *fds, int *errs, size_t n)
+{
+    /* One after the other (no concurrent writeback start on Windows). */
+    for (size_t i = 0; i < n; i++)
+        errs[i] = tmpf__os_fsync(fds[i], false) == 0 ? 0 : errno;
+}
+
+int tmpf__os_sync_tree(int dir_fd)
+{
+    /* Not written yet: FlushFileBuffers needs a handle opened for writing
+     * on each file (docs/windows-status.md). */
+    (void)dir_fd;
+    errno = ENOSYS;
+    return -1;
+}
+
+int tmpf__os_copy_data(int from, int to)
+{
+    HANDLE src = tmpf__win_handle(from), dst = tmpf__win_handle(to);
+    if (src == INVALID_HANDLE_VALUE || dst == INVALID_HANDLE_VALUE)
+        return -1;
+    HANDLE r = ReOpenFile(src, GENERIC_READ, SHARE_ALL, 0); /* from's offset stays */
+    if (r == INVALID_HANDLE_VALUE)
+        return tmpf__win_fail();
+    enum { CHUNK = 1 << 16 };
+    unsigned char *buf = tmpf__malloc(CHUNK);
+    int rc = buf ? 0 : -1;
+    LARGE_INTEGER zero = {0};
+    if (rc == 0 && !SetFilePointerEx(dst, zero, NULL, FILE_BEGIN))
+        rc = tmpf__win_fail();
+    while (rc == 0) {
+        DWORD got, put;
+        if (!ReadFile(r, buf, CHUNK, &got, NULL)) {
+            rc = tmpf__win_fail();
+            break;
+        }
+        if (got == 0)
+            break;
+        if (!WriteFile(dst, buf, got, &put, NULL) || put != got)
+            rc = tmpf__win_fail();
+    }
+    if (rc == 0 && !SetEndOfFile(dst)) /* holes are not kept: gap */
+        rc = tmpf__win_fail();
+    int saved = errno;
+    free(buf);
+    CloseHandle(r);
+    errno = saved;
+    return rc;
+}
+
+int tmpf__os_copy_tree(int from_dir_fd, int to_dir_fd)
+{
+    (void)from_dir_fd, (void)to_dir_fd;
+    errno = ENOSYS; /* not written yet (docs/windows-status.md) */
+    return -1;
+}
+
+int tmpf__os_copy_xattrs(int dir_fd, const char *name, int to_fd)
+{
+    /* No POSIX xattrs or ACLs; Windows' alternate data streams, EAs and
+     * DACL of the target are not copied yet (ReplaceFileW would keep the
+     * DACL: docs/windows-status.md). */
+    (void)dir_fd, (void)name, (void)to_fd;
+    return 0;
+}
+
+int tmpf__os_take_owner(int fd, const struct stat *want, const struct stat *have)
+{
+    /* Owners are SIDs; taking the target's owner needs SeRestorePrivilege:
+     * not done (0: not permitted is no error). */
+    (void)fd, (void)want, (void)have;
+    return 0;
+}
+
+int tmpf__os_sweep_entry(int dir_fd, const char *dir, const char *name,
+                         long long now, unsigned min_age, bool dry_run)
+{
+    /* tmpf_sweep on Windows is not written yet: nothing is removed. */
+    (void)dir_fd, (void)dir, (void)name, (void)now, (void)min_age, (void)dry_run;
+    return 0;
+}

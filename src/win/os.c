@@ -1,0 +1,691 @@
+/* System primitives for Windows (mingw-w64; MSVC unverified): UTF-8 at the
+ * layer, the W functions with "\\?\" paths underneath, CRT descriptors
+ * (_open_osfhandle) where the layer speaks of descriptors. */
+#include "win.h"
+
+#include <bcrypt.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <io.h>
+#include <limits.h>
+#include <sddl.h>
+#include <stdlib.h>
+#include <string.h>
+
+int tmpf__win_errno(DWORD err)
+{
+    switch (err) {
+    case ERROR_FILE_NOT_FOUND:
+    case ERROR_PATH_NOT_FOUND:
+    case ERROR_INVALID_DRIVE:
+    case ERROR_BAD_NETPATH:
+    case ERROR_BAD_NET_NAME:
+    case ERROR_DELETE_PENDING: /* a name on its way out: gone for us */
+        return ENOENT;
+    case ERROR_FILE_EXISTS:
+    case ERROR_ALREADY_EXISTS:
+        return EEXIST;
+    case ERROR_ACCESS_DENIED:
+    case ERROR_PRIVILEGE_NOT_HELD:
+    case ERROR_CANNOT_MAKE:
+        return EACCES;
+    case ERROR_SHARING_VIOLATION:
+    case ERROR_BUSY:
+    case ERROR_USER_MAPPED_FILE:
+        return EBUSY;
+    case ERROR_LOCK_VIOLATION:
+        return EWOULDBLOCK;
+    case ERROR_DIR_NOT_EMPTY:
+        return ENOTEMPTY;
+    case ERROR_NOT_SAME_DEVICE:
+        return EXDEV;
+    case ERROR_DIRECTORY:
+        return ENOTDIR;
+    case ERROR_FILENAME_EXCED_RANGE:
+    case ERROR_BUFFER_OVERFLOW:
+        return ENAMETOOLONG;
+    case ERROR_NOT_ENOUGH_MEMORY:
+    case ERROR_OUTOFMEMORY:
+        return ENOMEM;
+    case ERROR_DISK_FULL:
+    case ERROR_HANDLE_DISK_FULL:
+        return ENOSPC;
+    case ERROR_TOO_MANY_OPEN_FILES:
+        return EMFILE;
+    case ERROR_WRITE_PROTECT:
+        return EROFS;
+    case ERROR_INVALID_HANDLE:
+        return EBADF;
+    case ERROR_CANT_RESOLVE_FILENAME:
+        return ELOOP;
+    case ERROR_NOT_SUPPORTED:
+    case ERROR_INVALID_FUNCTION:
+        return EOPNOTSUPP;
+    case ERROR_INVALID_NAME:
+    case ERROR_INVALID_PARAMETER:
+    case ERROR_BAD_PATHNAME:
+    case ERROR_NO_UNICODE_TRANSLATION:
+        return EINVAL;
+    default:
+        return EIO;
+    }
+}
+
+int tmpf__win_fail(void)
+{
+    errno = tmpf__win_errno(GetLastError());
+    return -1;
+}
+
+/* ---- paths --------------------------------------------------------------- */
+
+static wchar_t *widen(const char *s)
+{
+    int n = MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, s, -1, NULL, 0);
+    if (n <= 0) {
+        errno = EINVAL; /* not UTF-8 */
+        return NULL;
+    }
+    wchar_t *w = tmpf__malloc((size_t)n * sizeof *w);
+    if (!w)
+        return NULL;
+    MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, s, -1, w, n);
+    for (wchar_t *p = w; *p; p++)
+        if (*p == L'/')
+            *p = L'\\';
+    return w;
+}
+
+static bool has_prefix(const wchar_t *w, const wchar_t *p)
+{
+    return wcsncmp(w, p, wcslen(p)) == 0;
+}
+
+/* full: an absolute Win32 path (GetFullPathNameW's); the "\\?\" form. */
+static wchar_t *verbatim(const wchar_t *full)
+{
+    bool unc = full[0] == L'\\' && full[1] == L'\\';
+    const wchar_t *head = unc ? L"\\\\?\\UNC\\" : L"\\\\?\\";
+    if (has_prefix(full, L"\\\\?\\") || has_prefix(full, L"\\\\.\\")) {
+        unc = false;
+        head = L""; /* already verbatim, or a device */
+    }
+    const wchar_t *rest = unc ? full + 2 : full;
+    size_t hn = wcslen(head), rn = wcslen(rest);
+    wchar_t *w = tmpf__malloc((hn + rn + 1) * sizeof *w);
+    if (!w)
+        return NULL;
+    memcpy(w, head, hn * sizeof *w);
+    memcpy(w + hn, rest, (rn + 1) * sizeof *w);
+    return w;
+}
+
+/* The final path of an open directory, "\\?\C:\..." (no trailing '\'). */
+static wchar_t *handle_path(HANDLE h)
+{
+    DWORD n = GetFinalPathNameByHandleW(h, NULL, 0, FILE_NAME_NORMALIZED | VOLUME_NAME_DOS);
+    if (n == 0) {
+        tmpf__win_fail();
+        return NULL;
+    }
+    wchar_t *w = tmpf__malloc((size_t)n * sizeof *w);
+    if (!w)
+        return NULL;
+    DWORD got = GetFinalPathNameByHandleW(h, w, n, FILE_NAME_NORMALIZED | VOLUME_NAME_DOS);
+    if (got == 0 || got >= n) {
+        free(w);
+        errno = got == 0 ? tmpf__win_errno(GetLastError()) : EIO;
+        return NULL;
+    }
+    if (got > 0 && w[got - 1] == L'\\')
+        w[got - 1] = 0;
+    return w;
+}
+
+static bool is_absolute(const wchar_t *w)
+{
+    return (w[0] == L'\\' && w[1] == L'\\') ||
+           (w[0] && w[1] == L':' && w[2] == L'\\');
+}
+
+wchar_t *tmpf__win_wpath_at(int dir_fd, const char *path)
+{
+    if (!path || !*path) {
+        errno = ENOENT;
+        return NULL;
+    }
+    wchar_t *w = widen(path);
+    if (!w)
+        return NULL;
+    if (has_prefix(w, L"\\\\?\\"))
+        return w;
+    if (dir_fd != AT_FDCWD && !is_absolute(w)) {
+        HANDLE h = tmpf__win_handle(dir_fd);
+        wchar_t *dir = h == INVALID_HANDLE_VALUE ? NULL : handle_path(h);
+        if (!dir) {
+            free(w);
+            return NULL;
+        }
+        size_t dn = wcslen(dir), wn = wcslen(w);
+        wchar_t *j = tmpf__malloc((dn + 1 + wn + 1) * sizeof *j);
+        if (j) {
+            memcpy(j, dir, dn * sizeof *j);
+            j[dn] = L'\\';
+            memcpy(j + dn + 1, w, (wn + 1) * sizeof *j);
+        }
+        free(dir);
+        free(w);
+        return j;
+    }
+    DWORD n = GetFullPathNameW(w, 0, NULL, NULL);
+    wchar_t *full = n ? tmpf__malloc((size_t)n * sizeof *full) : NULL;
+    if (!full || GetFullPathNameW(w, n, full, NULL) == 0) {
+        if (n == 0)
+            tmpf__win_fail();
+        free(full);
+        free(w);
+        return NULL;
+    }
+    free(w);
+    wchar_t *v = verbatim(full);
+    free(full);
+    return v;
+}
+
+wchar_t *tmpf__win_wpath(const char *path) { return tmpf__win_wpath_at(AT_FDCWD, path); }
+
+char *tmpf__win_utf8(const wchar_t *w, int n)
+{
+    if (n < 0)
+        n = (int)wcslen(w);
+    if (n >= 8 && wcsncmp(w, L"\\\\?\\UNC\\", 8) == 0) {
+        /* "\\?\UNC\server\share" is "\\server\share". */
+        char *rest = tmpf__win_utf8(w + 8, n - 8);
+        if (!rest)
+            return NULL;
+        size_t len = strlen(rest);
+        char *s = tmpf__malloc(len + 3);
+        if (s) {
+            s[0] = s[1] = '\\';
+            memcpy(s + 2, rest, len + 1);
+        }
+        free(rest);
+        return s;
+    }
+    if (n >= 4 && wcsncmp(w, L"\\\\?\\", 4) == 0) {
+        w += 4;
+        n -= 4;
+    }
+    int len = WideCharToMultiByte(CP_UTF8, 0, w, n, NULL, 0, NULL, NULL);
+    if (len < 0 || (len == 0 && n > 0)) {
+        errno = EINVAL;
+        return NULL;
+    }
+    char *s = tmpf__malloc((size_t)len + 1);
+    if (!s)
+        return NULL;
+    WideCharToMultiByte(CP_UTF8, 0, w, n, s, len, NULL, NULL);
+    s[len] = 0;
+    return s;
+}
+
+/* ---- descriptors ------------------------------------------------------------ */
+
+HANDLE tmpf__win_handle(int fd)
+{
+    HANDLE h = (HANDLE)_get_osfhandle(fd);
+    if (h == INVALID_HANDLE_VALUE)
+        errno = EBADF;
+    return h;
+}
+
+int tmpf__win_fd(HANDLE h, int crt_flags)
+{
+    int fd = _open_osfhandle((intptr_t)h, crt_flags);
+    if (fd < 0) {
+        int saved = errno ? errno : EMFILE;
+        CloseHandle(h);
+        errno = saved;
+    }
+    return fd;
+}
+
+int tmpf__win_facts(HANDLE h, struct tmpf__os_facts *ret, DWORD *attrs)
+{
+    BY_HANDLE_FILE_INFORMATION fi;
+    if (!GetFileInformationByHandle(h, &fi))
+        return tmpf__win_fail();
+    if (ret) {
+        ret->id.dev = fi.dwVolumeSerialNumber;
+        ret->id.ino = ((uint64_t)fi.nFileIndexHigh << 32) | fi.nFileIndexLow;
+        bool dir = fi.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY;
+        unsigned perm = dir ? 0700 : 0600;
+        if (fi.dwFileAttributes & FILE_ATTRIBUTE_READONLY)
+            perm &= ~0222u;
+        /* POSIX type bits, as the portable code's S_ISDIR-like tests know
+         * them (0040000 directory, 0100000 file, 0120000 link). */
+        unsigned type = fi.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT ? 0120000u
+                        : dir                                             ? 0040000u
+                                                                          : 0100000u;
+        ret->mode = type | perm;
+        ret->uid = 0; /* owners are SIDs: not compared yet (windows-status.md) */
+        ret->nlink = fi.nNumberOfLinks;
+    }
+    if (attrs)
+        *attrs = fi.dwFileAttributes;
+    return 0;
+}
+
+/* FileDispositionInfoEx (Windows 10 1709+), absent from mingw-w64's
+ * headers and from Wine 8 (ERROR_INVALID_PARAMETER there). */
+#define TMPF__FILE_DISPOSITION_INFO_EX 21
+#define TMPF__DISPOSITION_DELETE 0x1
+#define TMPF__DISPOSITION_POSIX 0x2
+#define TMPF__DISPOSITION_IGNORE_READONLY 0x10
+static atomic_bool no_disposition_ex;
+
+int tmpf__win_delete_handle(HANDLE h)
+{
+    if (!atomic_load_explicit(&no_disposition_ex, memory_order_relaxed)) {
+        DWORD flags = TMPF__DISPOSITION_DELETE | TMPF__DISPOSITION_POSIX |
+                      TMPF__DISPOSITION_IGNORE_READONLY;
+        if (SetFileInformationByHandle(h, (FILE_INFO_BY_HANDLE_CLASS)TMPF__FILE_DISPOSITION_INFO_EX,
+                                       &flags, sizeof flags))
+            return 0;
+        DWORD err = GetLastError();
+        if (err != ERROR_INVALID_PARAMETER && err != ERROR_NOT_SUPPORTED &&
+            err != ERROR_INVALID_FUNCTION) {
+            errno = tmpf__win_errno(err);
+            return -1;
+        }
+        atomic_store_explicit(&no_disposition_ex, true, memory_order_relaxed);
+    }
+    /* Delete-on-close: the read-only attribute must go first (and comes
+     * back if the deletion is refused). */
+    FILE_BASIC_INFO basic;
+    bool cleared = false;
+    if (GetFileInformationByHandleEx(h, FileBasicInfo, &basic, sizeof basic) &&
+        (basic.FileAttributes & FILE_ATTRIBUTE_READONLY)) {
+        FILE_BASIC_INFO rw = basic;
+        rw.FileAttributes &= ~(DWORD)FILE_ATTRIBUTE_READONLY;
+        if (rw.FileAttributes == 0)
+            rw.FileAttributes = FILE_ATTRIBUTE_NORMAL;
+        cleared = SetFileInformationByHandle(h, FileBasicInfo, &rw, sizeof rw);
+    }
+    FILE_DISPOSITION_INFO del = {TRUE};
+    if (SetFileInformationByHandle(h, FileDispositionInfo, &del, sizeof del))
+        return 0;
+    int saved = tmpf__win_errno(GetLastError());
+    if (cleared)
+        SetFileInformationByHandle(h, FileBasicInfo, &basic, sizeof basic);
+    errno = saved;
+    return -1;
+}
+
+int tmpf__win_delete_handle_aside(HANDLE h, const wchar_t *aside_dir)
+{
+    if (!aside_dir || !atomic_load_explicit(&no_disposition_ex, memory_order_relaxed)) {
+        int rc = tmpf__win_delete_handle(h);
+        if (rc != 0 || !aside_dir ||
+            !atomic_load_explicit(&no_disposition_ex, memory_order_relaxed))
+            return rc; /* POSIX semantics: the name is gone already */
+        /* This call found there are none: the file is now delete-pending
+         * under its name. Take the mark back to move it first. */
+        FILE_DISPOSITION_INFO keep = {FALSE};
+        if (!SetFileInformationByHandle(h, FileDispositionInfo, &keep, sizeof keep))
+            return 0; /* cannot: it goes when the last handle closes */
+    }
+    /* Delete-on-close keeps the name while another handle (sharing
+     * deletion) is open, and its directory then cannot go: the file is
+     * first renamed out of the tree, to a hidden random name in aside_dir
+     * (the tree's parent, same volume). */
+    size_t an = wcslen(aside_dir);
+    enum { RAND = 16 };
+    static const wchar_t stem[] = L"\\.tmpf-deleted-";
+    size_t sn = sizeof stem / sizeof stem[0] - 1;
+    size_t chars = an + sn + RAND;
+    size_t size = sizeof(FILE_RENAME_INFO) + chars * sizeof(wchar_t);
+    FILE_RENAME_INFO *ri = tmpf__calloc(1, size);
+    if (!ri)
+        return -1;
+    wchar_t *name = ri->FileName;
+    memcpy(name, aside_dir, an * sizeof *name);
+    /* "\\?\C:\..." is "\??\C:\..." for the NT call underneath. */
+    if (an >= 4 && wcsncmp(name, L"\\\\?\\", 4) == 0)
+        name[1] = L'?';
+    memcpy(name + an, stem, sn * sizeof *name);
+    unsigned char bytes[RAND];
+    bool moved = false;
+    for (int tries = 0; tries < 4 && !moved; tries++) {
+        if (tmpf__os_random(bytes, sizeof bytes) != 0)
+            break;
+        for (int i = 0; i < RAND; i++)
+            name[an + sn + i] = (wchar_t)TMPF__ALPHABET[bytes[i] % (TMPF__ALPHABET_LEN - 1)];
+        ri->ReplaceIfExists = FALSE;
+        ri->RootDirectory = NULL;
+        ri->FileNameLength = (DWORD)(chars * sizeof(wchar_t));
+        moved = SetFileInformationByHandle(h, FileRenameInfo, ri, (DWORD)size);
+    }
+    free(ri);
+    /* Moved or not, it is marked: at worst its name stays until the other
+     * handle closes (and the tree's directory with it: ENOTEMPTY). */
+    return tmpf__win_delete_handle(h);
+}
+
+/* ---- randomness, processes ------------------------------------------------ */
+
+int tmpf__os_random(void *buf, size_t n)
+{
+    unsigned char *p = buf;
+    while (n > 0) {
+        ULONG chunk = n > 1u << 30 ? 1u << 30 : (ULONG)n;
+        if (!BCRYPT_SUCCESS(BCryptGenRandom(NULL, p, chunk, BCRYPT_USE_SYSTEM_PREFERRED_RNG))) {
+            errno = EIO;
+            return -1;
+        }
+        p += chunk;
+        n -= chunk;
+    }
+    return 0;
+}
+
+/* No fork on Windows: no child can inherit the generator's state. */
+atomic_uint *tmpf__os_fork_canary(void) { return NULL; }
+
+/* UTF-8 copies of environment values handed out: a caller keeps the
+ * pointer (as getenv's), so a value is never freed or changed; a value
+ * that changes gets a new entry. Few names are asked (TMPDIR, TEMP, TMP,
+ * SYSTEMROOT, ...): a list is enough. Process lifetime, by design. */
+struct env_copy {
+    struct env_copy *next;
+    char *name, *value;
+};
+static struct env_copy *env_copies;
+static SRWLOCK env_lock = SRWLOCK_INIT;
+
+const char *tmpf__os_secure_getenv(const char *name)
+{
+    /* No set-id programs on Windows. The value is read as UTF-16 and
+     * handed out as UTF-8 (the CRT's narrow environment is in the ANSI
+     * code page). */
+    wchar_t *wname = widen(name);
+    if (!wname)
+        return NULL;
+    const wchar_t *w = _wgetenv(wname);
+    free(wname);
+    if (!w)
+        return NULL;
+    char *value = tmpf__win_utf8(w, -1);
+    if (!value)
+        return NULL;
+    const char *found = NULL;
+    AcquireSRWLockExclusive(&env_lock);
+    for (struct env_copy *c = env_copies; c && !found; c = c->next)
+        if (!strcmp(c->name, name) && !strcmp(c->value, value))
+            found = c->value;
+    if (!found) {
+        struct env_copy *c = tmpf__malloc(sizeof *c);
+        char *n = c ? tmpf__strdup(name) : NULL;
+        if (n) {
+            *c = (struct env_copy){env_copies, n, value};
+            env_copies = c;
+            found = value;
+            value = NULL;
+        } else {
+            free(c);
+        }
+    }
+    ReleaseSRWLockExclusive(&env_lock);
+    free(value);
+    return found;
+}
+
+char *tmpf__os_getcwd(void)
+{
+    DWORD n = GetCurrentDirectoryW(0, NULL);
+    wchar_t *w = n ? tmpf__malloc((size_t)n * sizeof *w) : NULL;
+    if (!w) {
+        if (n == 0)
+            tmpf__win_fail();
+        return NULL;
+    }
+    DWORD got = GetCurrentDirectoryW(n, w);
+    char *s = got && got < n ? tmpf__win_utf8(w, (int)got) : NULL;
+    if (!s && (got == 0 || got >= n))
+        errno = got == 0 ? tmpf__win_errno(GetLastError()) : ERANGE;
+    free(w);
+    return s;
+}
+
+/* ---- files ------------------------------------------------------------------- */
+
+static SECURITY_ATTRIBUTES no_inherit = {sizeof(SECURITY_ATTRIBUTES), NULL, FALSE};
+
+int tmpf__os_create_file(const char *path, unsigned perm, unsigned flags)
+{
+    return tmpf__os_create_file_at(AT_FDCWD, path, perm, flags);
+}
+
+int tmpf__os_create_file_at(int dir_fd, const char *name, unsigned perm,
+                            unsigned flags)
+{
+    wchar_t *w = tmpf__win_wpath_at(dir_fd, name);
+    if (!w)
+        return -1;
+    /* No DELETE access on the handle: another program can then open the
+     * file by name with a plain fopen (SPEC 7). Others may read, write and
+     * delete it while it is open. perm without owner-write: read-only. */
+    DWORD attrs = FILE_ATTRIBUTE_TEMPORARY;
+    if (!(perm & 0200))
+        attrs |= FILE_ATTRIBUTE_READONLY;
+    HANDLE h = CreateFileW(w, GENERIC_READ | GENERIC_WRITE,
+                           FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+                           &no_inherit, CREATE_NEW, attrs, NULL);
+    free(w);
+    if (h == INVALID_HANDLE_VALUE)
+        return tmpf__win_fail();
+    return tmpf__win_fd(h, _O_RDWR | (flags & TMPF_TEXT ? _O_TEXT : _O_BINARY));
+}
+
+PSECURITY_DESCRIPTOR tmpf__win_owner_only_sd(void)
+{
+    HANDLE token;
+    if (!OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &token)) {
+        tmpf__win_fail();
+        return NULL;
+    }
+    union {
+        TOKEN_USER user;
+        unsigned char bytes[sizeof(TOKEN_USER) + SECURITY_MAX_SID_SIZE];
+    } u;
+    DWORD len;
+    BOOL ok = GetTokenInformation(token, TokenUser, &u, sizeof u, &len);
+    DWORD err = GetLastError();
+    CloseHandle(token);
+    LPWSTR sid = NULL;
+    if (!ok || !ConvertSidToStringSidW(u.user.User.Sid, &sid)) {
+        errno = tmpf__win_errno(ok ? GetLastError() : err);
+        return NULL;
+    }
+    /* D:P: a protected DACL (nothing inherited from the parent); one ACE:
+     * full access for the user, inherited by files and subdirectories. */
+    wchar_t sddl[256];
+    _snwprintf(sddl, sizeof sddl / sizeof sddl[0], L"D:P(A;OICI;FA;;;%ls)", sid);
+    sddl[sizeof sddl / sizeof sddl[0] - 1] = 0;
+    LocalFree(sid);
+    PSECURITY_DESCRIPTOR sd = NULL;
+    if (!ConvertStringSecurityDescriptorToSecurityDescriptorW(sddl, SDDL_REVISION_1, &sd, NULL)) {
+        tmpf__win_fail();
+        return NULL;
+    }
+    return sd;
+}
+
+int tmpf__os_create_dir(const char *path, unsigned perm)
+{
+    wchar_t *w = tmpf__win_wpath(path);
+    if (!w)
+        return -1;
+    SECURITY_ATTRIBUTES sa = {sizeof sa, NULL, FALSE};
+    if (!(perm & 077)) {
+        sa.lpSecurityDescriptor = tmpf__win_owner_only_sd();
+        if (!sa.lpSecurityDescriptor) {
+            free(w);
+            return -1;
+        }
+    }
+    BOOL ok = CreateDirectoryW(w, &sa);
+    DWORD err = GetLastError();
+    if (sa.lpSecurityDescriptor)
+        LocalFree(sa.lpSecurityDescriptor);
+    free(w);
+    if (!ok) {
+        errno = tmpf__win_errno(err);
+        return -1;
+    }
+    return 0;
+}
+
+int tmpf__os_open_tmpfile(int dir_fd, const char *dir, unsigned perm)
+{
+    (void)perm;
+    /* An unnamed file is a randomly named one that the system deletes when
+     * its last handle closes (FILE_FLAG_DELETE_ON_CLOSE), also when the
+     * process is killed; hidden while it lasts. */
+    static const char prefix[] = "tmpf-anon-";
+    enum { RAND = 16 };
+    size_t dn = strlen(dir);
+    char *path = tmpf__malloc(dn + 1 + sizeof prefix - 1 + RAND + 1);
+    if (!path)
+        return -1;
+    memcpy(path, dir, dn);
+    path[dn] = '\\';
+    char *name = path + dn + 1;
+    memcpy(name, prefix, sizeof prefix - 1);
+    char *rand = name + sizeof prefix - 1;
+    int fd = -1;
+    for (int tries = 0; tries < 100 && fd < 0; tries++) {
+        unsigned char bytes[RAND];
+        if (tmpf__os_random(bytes, sizeof bytes) != 0)
+            break;
+        for (int i = 0; i < RAND; i++)
+            rand[i] = TMPF__ALPHABET[bytes[i] % (TMPF__ALPHABET_LEN - 1)];
+        rand[RAND] = 0;
+        wchar_t *w = tmpf__win_wpath_at(dir_fd, path);
+        if (!w)
+            break;
+        HANDLE h = CreateFileW(w, GENERIC_READ | GENERIC_WRITE | DELETE,
+                               FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+                               &no_inherit, CREATE_NEW,
+                               FILE_ATTRIBUTE_TEMPORARY | FILE_ATTRIBUTE_HIDDEN |
+                                   FILE_FLAG_DELETE_ON_CLOSE,
+                               NULL);
+        DWORD err = GetLastError();
+        free(w);
+        if (h != INVALID_HANDLE_VALUE) {
+            fd = tmpf__win_fd(h, _O_RDWR | _O_BINARY);
+            break;
+        }
+        if (err != ERROR_FILE_EXISTS && err != ERROR_ALREADY_EXISTS) {
+            errno = tmpf__win_errno(err);
+            break;
+        }
+        errno = EEXIST;
+    }
+    free(path);
+    return fd;
+}
+
+bool tmpf__os_tmpfile_unsupported(int err) { return err == EOPNOTSUPP; }
+
+bool tmpf__os_lexists(const char *path)
+{
+    wchar_t *w = tmpf__win_wpath(path);
+    if (!w)
+        return false;
+    /* The attributes of a link itself, not of its target. */
+    DWORD a = GetFileAttributesW(w);
+    if (a == INVALID_FILE_ATTRIBUTES)
+        tmpf__win_fail();
+    free(w);
+    return a != INVALID_FILE_ATTRIBUTES;
+}
+
+int tmpf__os_write_all(int fd, const void *data, size_t n)
+{
+    const char *p = data;
+    while (n > 0) {
+        unsigned chunk = n > (1u << 30) ? 1u << 30 : (unsigned)n;
+        int put = _write(fd, p, chunk);
+        if (put < 0)
+            return -1;
+        p += put;
+        n -= (size_t)put;
+    }
+    return 0;
+}
+
+int tmpf__os_close(int fd)
+{
+    int saved = errno;
+    if (_close(fd) != 0)
+        return -1;
+    errno = saved;
+    return 0;
+}
+
+/* Opens path itself (never a link's target) for deletion. */
+static HANDLE open_for_delete(const char *path, DWORD *attrs)
+{
+    wchar_t *w = tmpf__win_wpath(path);
+    if (!w)
+        return INVALID_HANDLE_VALUE;
+    HANDLE h = CreateFileW(w, DELETE | FILE_READ_ATTRIBUTES | FILE_WRITE_ATTRIBUTES,
+                           FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+                           &no_inherit, OPEN_EXISTING,
+                           FILE_FLAG_BACKUP_SEMANTICS | FILE_FLAG_OPEN_REPARSE_POINT, NULL);
+    DWORD err = GetLastError();
+    free(w);
+    if (h == INVALID_HANDLE_VALUE) {
+        errno = tmpf__win_errno(err);
+        return h;
+    }
+    if (tmpf__win_facts(h, NULL, attrs) != 0) {
+        int saved = errno;
+        CloseHandle(h);
+        errno = saved;
+        return INVALID_HANDLE_VALUE;
+    }
+    return h;
+}
+
+static int delete_path(const char *path, bool want_dir)
+{
+    DWORD attrs;
+    HANDLE h = open_for_delete(path, &attrs);
+    if (h == INVALID_HANDLE_VALUE)
+        return -1;
+    /* A link (symlink, junction) is removed as what it is: a directory
+     * link by rmdir, a file link by unlink. */
+    bool dir = attrs & FILE_ATTRIBUTE_DIRECTORY;
+    int rc = 0;
+    if (dir != want_dir) {
+        errno = want_dir ? ENOTDIR : EISDIR;
+        rc = -1;
+    } else {
+        rc = tmpf__win_delete_handle(h);
+    }
+    int saved = errno;
+    CloseHandle(h);
+    errno = saved;
+    return rc;
+}
+
+int tmpf__os_unlink(const char *path) { return delete_path(path, false); }
+
+int tmpf__os_rmdir(const char *path) { return delete_path(path, true); }
+
+int64_t tmpf__os_seek(int fd, int64_t offset, int whence)
+{
+    return (int64_t)_lseeki64(fd, offset, whence);
+}

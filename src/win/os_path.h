@@ -1,0 +1,66 @@
+/* Path syntax of Windows, for the portable files (internal.h includes it;
+ * the build puts src/win/ on the include path there). Names are written
+ * with '\'; '/' is read as a separator too. Roots: "C:\", "\" (the current
+ * drive's), "\\server\share\", and their verbatim forms "\\?\C:\" and
+ * "\\?\UNC\server\share\". */
+#ifndef TMPF_OS_PATH_H
+#define TMPF_OS_PATH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* The separator written between components. */
+#define TMPF__OS_SEP '\\'
+/* What a prefix or suffix may not contain: a separator of either kind, or
+ * ':' (it would name an alternate data stream). A name ending in '.' or a
+ * space (which Win32 strips) is not caught by a character set: to do
+ * (docs/windows-status.md). */
+#define TMPF__OS_NAME_FORBIDDEN "/\\:"
+
+/* Whether c separates components. */
+static inline bool tmpf__os_is_sep(char c) { return c == '/' || c == '\\'; }
+
+static inline bool tmpf__os_is_drive_letter(char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+}
+
+/* Length of "server\share\" (or up to the end) at p: two components. */
+static inline size_t tmpf__os_unc_len(const char *p)
+{
+    size_t n = 0;
+    for (int part = 0; part < 2 && p[n]; part++) {
+        while (p[n] && !tmpf__os_is_sep(p[n]))
+            n++;
+        if (p[n])
+            n++; /* the separator after it */
+    }
+    return n;
+}
+
+/* Length of the root at the start of p (0 for a relative path, and for a
+ * drive-relative "C:x", which has no root of its own). The root ends in a
+ * separator, or is the whole of p ("\\server\share"). */
+static inline size_t tmpf__os_root_len(const char *p)
+{
+    if (tmpf__os_is_sep(p[0]) && tmpf__os_is_sep(p[1])) {
+        /* "\\?\" or "\\.\": verbatim or device paths. */
+        if ((p[2] == '?' || p[2] == '.') && tmpf__os_is_sep(p[3])) {
+            const char *q = p + 4;
+            if ((q[0] == 'U' || q[0] == 'u') && (q[1] == 'N' || q[1] == 'n') &&
+                (q[2] == 'C' || q[2] == 'c') && tmpf__os_is_sep(q[3]))
+                return 8 + tmpf__os_unc_len(q + 4);
+            if (tmpf__os_is_drive_letter(q[0]) && q[1] == ':' && tmpf__os_is_sep(q[2]))
+                return 7;
+            return 4;
+        }
+        return 2 + tmpf__os_unc_len(p + 2);
+    }
+    if (tmpf__os_is_sep(p[0]))
+        return 1;
+    if (tmpf__os_is_drive_letter(p[0]) && p[1] == ':' && tmpf__os_is_sep(p[2]))
+        return 3;
+    return 0;
+}
+
+#endif /* TMPF_OS_PATH_H */

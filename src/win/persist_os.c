@@ -1,0 +1,186 @@
+/* System primitives for persist.c on Windows: a move that never replaces
+ * (MoveFileExW without MOVEFILE_REPLACE_EXISTING), naming an unnamed file
+ * (a copy: a delete-on-close file cannot be given a name without
+ * FileDispositionInfoEx), FlushFileBuffers, and the side name's lock
+ * (LockFileEx, released when the handle closes or the process dies). */
+#include "win.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <io.h>
+#include <stdlib.h>
+
+static _Atomic(unsigned long) fsync_calls;
+
+unsigned long tmpf__test_fsync_count(void)
+{
+    return atomic_load_explicit(&fsync_calls, memory_order_relaxed);
+}
+
+#define SHARE_ALL (FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE)
+
+int tmpf__os_rename_noreplace(int from_dir, const char *from, int to_dir,
+                              const char *to)
+{
+    wchar_t *a = tmpf__win_wpath_at(from_dir, from);
+    wchar_t *b = a ? tmpf__win_wpath_at(to_dir, to) : NULL;
+    int rc = -1;
+    if (b) {
+        /* No MOVEFILE_COPY_ALLOWED: across volumes ERROR_NOT_SAME_DEVICE
+         * (EXDEV), as rename(2). An existing target: ERROR_ALREADY_EXISTS. */
+        if (MoveFileExW(a, b, MOVEFILE_WRITE_THROUGH))
+            rc = 0;
+        else
+            tmpf__win_fail();
+    }
+    free(a);
+    free(b);
+    return rc;
+}
+
+/* Copies everything of src (read through its own handle, so the file's
+ * offset stays) into dst. */
+static int copy_all(HANDLE src, HANDLE dst)
+{
+    HANDLE r = ReOpenFile(src, GENERIC_READ, SHARE_ALL, 0);
+    if (r == INVALID_HANDLE_VALUE)
+        return tmpf__win_fail();
+    enum { CHUNK = 1 << 16 };
+    unsigned char *buf = tmpf__malloc(CHUNK);
+    int rc = buf ? 0 : -1;
+    while (rc == 0) {
+        DWORD got, put;
+        if (!ReadFile(r, buf, CHUNK, &got, NULL)) {
+            rc = tmpf__win_fail();
+            break;
+        }
+        if (got == 0)
+            break;
+        if (!WriteFile(dst, buf, got, &put, NULL) || put != got)
+            rc = tmpf__win_fail();
+    }
+    int saved = errno;
+    free(buf);
+    CloseHandle(r);
+    errno = saved;
+    return rc;
+}
+
+int tmpf__os_link_fd(int fd, int dir_fd, const char *to)
+{
+    /* Windows cannot name an open delete-on-close file (clearing the flag
+     * takes FileDispositionInfoEx, Windows 10+, not in Wine): `to` becomes
+     * a copy of its content now (SPEC 7). The copy is not the open file:
+     * writes after this do not reach it (persist.c must move the file
+     * object onto the copy: docs/windows-status.md). */
+    HANDLE src = tmpf__win_handle(fd);
+    if (src == INVALID_HANDLE_VALUE)
+        return -1;
+    wchar_t *w = tmpf__win_wpath_at(dir_fd, to);
+    if (!w)
+        return -1;
+    HANDLE dst = CreateFileW(w, GENERIC_WRITE | DELETE, SHARE_ALL, NULL, CREATE_NEW,
+                             FILE_ATTRIBUTE_NORMAL, NULL);
+    DWORD err = GetLastError();
+    free(w);
+    if (dst == INVALID_HANDLE_VALUE) {
+        errno = tmpf__win_errno(err);
+        return -1;
+    }
+    int rc = copy_all(src, dst);
+    int saved = errno;
+    if (rc != 0)
+        tmpf__win_delete_handle(dst); /* nothing half-made stays */
+    CloseHandle(dst);
+    errno = saved;
+    return rc;
+}
+
+int tmpf__os_open_dir(const char *dir)
+{
+    wchar_t *w = tmpf__win_wpath(dir);
+    if (!w)
+        return -1;
+    HANDLE h = CreateFileW(w, FILE_LIST_DIRECTORY | FILE_READ_ATTRIBUTES | SYNCHRONIZE,
+                           SHARE_ALL, NULL, OPEN_EXISTING, FILE_FLAG_BACKUP_SEMANTICS, NULL);
+    DWORD err = GetLastError();
+    free(w);
+    if (h == INVALID_HANDLE_VALUE) {
+        errno = tmpf__win_errno(err);
+        return -1;
+    }
+    DWORD attrs;
+    if (tmpf__win_facts(h, NULL, &attrs) != 0 || !(attrs & FILE_ATTRIBUTE_DIRECTORY)) {
+        CloseHandle(h);
+        errno = ENOTDIR;
+        return -1;
+    }
+    return tmpf__win_fd(h, _O_RDONLY | _O_BINARY);
+}
+
+int tmpf__os_fsync(int fd, bool is_dir)
+{
+    atomic_fetch_add_explicit(&fsync_calls, 1, memory_order_relaxed);
+    /* A directory: NTFS journals its metadata, and FlushFileBuffers of a
+     * directory needs a handle opened for writing: nothing to do
+     * (documented: tmpf_file_persist.3 on Windows). */
+    if (is_dir)
+        return 0;
+    HANDLE h = tmpf__win_handle(fd);
+    if (h == INVALID_HANDLE_VALUE)
+        return -1;
+    if (!FlushFileBuffers(h))
+        return tmpf__win_fail();
+    return 0;
+}
+
+/* The lock is on one byte far past any content: Windows locks are
+ * mandatory, and a lock on data would block the file's own readers. */
+#define LOCK_AT_HIGH 0x7fffffffu
+#define LOCK_AT_LOW 0xfffffffeu
+
+static int lock_handle(HANDLE h)
+{
+    OVERLAPPED ov = {0};
+    ov.Offset = LOCK_AT_LOW;
+    ov.OffsetHigh = LOCK_AT_HIGH;
+    if (!LockFileEx(h, LOCKFILE_EXCLUSIVE_LOCK | LOCKFILE_FAIL_IMMEDIATELY, 0, 1, 0, &ov))
+        return tmpf__win_fail(); /* ERROR_LOCK_VIOLATION: EWOULDBLOCK */
+    return 0;
+}
+
+int tmpf__os_side_lock(int fd)
+{
+    HANDLE h = tmpf__win_handle(fd);
+    if (h == INVALID_HANDLE_VALUE)
+        return -1;
+    return lock_handle(h);
+}
+
+bool tmpf__os_side_sweep(int dir_fd, const char *side)
+{
+    wchar_t *w = tmpf__win_wpath_at(dir_fd, side);
+    if (!w)
+        return false;
+    HANDLE h = CreateFileW(w, GENERIC_READ | DELETE | FILE_WRITE_ATTRIBUTES, SHARE_ALL, NULL,
+                           OPEN_EXISTING, FILE_FLAG_OPEN_REPARSE_POINT, NULL);
+    DWORD err = GetLastError();
+    free(w);
+    if (h == INVALID_HANDLE_VALUE) {
+        errno = tmpf__win_errno(err);
+        return errno == ENOENT; /* gone meanwhile: free */
+    }
+    /* The handle holds the very file the name led to: deleting through it
+     * removes that file and nothing else (no name race). Only a plain file
+     * with one link that no live writer holds locked. The owner (a SID)
+     * is not compared yet. */
+    struct tmpf__os_facts held;
+    DWORD attrs;
+    bool freed = tmpf__win_facts(h, &held, &attrs) == 0 &&
+                 !(attrs & (FILE_ATTRIBUTE_DIRECTORY | FILE_ATTRIBUTE_REPARSE_POINT)) &&
+                 held.nlink == 1 && lock_handle(h) == 0 && tmpf__win_delete_handle(h) == 0;
+    int saved = errno;
+    CloseHandle(h);
+    errno = saved;
+    return freed;
+}

@@ -1,0 +1,72 @@
+/* Shared by the files of src/win/ only (the Windows platform code): UTF-8
+ * to UTF-16 paths, error numbers, CRT descriptors. Never included by the
+ * portable files. */
+#ifndef TMPF_WIN_H
+#define TMPF_WIN_H
+
+#include "../internal.h"
+
+#include <wchar.h>
+#include <windows.h>
+
+/* AT_FDCWD of the *at-style parameters of the layer (mingw-w64 has no
+ * <fcntl.h> AT_FDCWD): the same value as Linux's. */
+#ifndef AT_FDCWD
+#define AT_FDCWD (-100)
+/* tmpf__win_delete_handle for the removal walk: where only
+ * delete-on-close exists, the file is first renamed to a hidden random
+ * name in aside_dir (NULL: not), so that a handle someone else holds does
+ * not keep its name, and its directory, in place. */
+int tmpf__win_delete_handle_aside(HANDLE h, const wchar_t *aside_dir);
+
+/* A security descriptor whose DACL grants the calling user alone full
+ * access, inherited by what is created inside (the meaning of 0700 and
+ * 0600): LocalFree it. NULL with errno. */
+PSECURITY_DESCRIPTOR tmpf__win_owner_only_sd(void);
+
+#endif
+
+/* errno for a Windows error code (GetLastError). */
+int tmpf__win_errno(DWORD err);
+/* Sets errno from GetLastError() and returns -1. */
+int tmpf__win_fail(void);
+
+/* The UTF-16 path for a UTF-8 path: '/' becomes '\', a relative path is
+ * made absolute (GetFullPathNameW), and a "\\?\" (or "\\?\UNC\") prefix is
+ * put in front so that long paths work and nothing is altered by Win32
+ * path rules any more. With dir_fd other than AT_FDCWD and a relative
+ * path, the path is taken from the directory open as dir_fd (its final
+ * path, GetFinalPathNameByHandleW). malloc'd, NULL with errno. */
+wchar_t *tmpf__win_wpath_at(int dir_fd, const char *path);
+wchar_t *tmpf__win_wpath(const char *path);
+/* UTF-16 to UTF-8, malloc'd (n: wide characters, or -1 for a NUL-ended
+ * string); a "\\?\" prefix is removed ("\\?\UNC\" gives "\\"). */
+char *tmpf__win_utf8(const wchar_t *w, int n);
+
+/* The handle behind a CRT descriptor (INVALID_HANDLE_VALUE, errno EBADF). */
+HANDLE tmpf__win_handle(int fd);
+/* A CRT descriptor owning h (closed on failure): -1 with errno. */
+int tmpf__win_fd(HANDLE h, int crt_flags);
+
+/* The volume serial and file index of a handle, as the identity checks
+ * compare them (dev, ino); attributes and link count too. */
+int tmpf__win_facts(HANDLE h, struct tmpf__os_facts *ret, DWORD *attrs);
+
+/* Marks the file or empty directory open as h (opened with DELETE access)
+ * for deletion: POSIX semantics where the system has them
+ * (FileDispositionInfoEx, the name goes at once), else delete-on-close
+ * (FileDispositionInfo). ignore_readonly: also when it is read-only. */
+int tmpf__win_delete_handle(HANDLE h);
+
+/* tmpf__win_delete_handle for the removal walk: where only
+ * delete-on-close exists, the file is first renamed to a hidden random
+ * name in aside_dir (NULL: not), so that a handle someone else holds does
+ * not keep its name, and its directory, in place. */
+int tmpf__win_delete_handle_aside(HANDLE h, const wchar_t *aside_dir);
+
+/* A security descriptor whose DACL grants the calling user alone full
+ * access, inherited by what is created inside (the meaning of 0700 and
+ * 0600): LocalFree it. NULL with errno. */
+PSECURITY_DESCRIPTOR tmpf__win_owner_only_sd(void);
+
+#endif
