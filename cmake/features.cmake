@@ -158,6 +158,21 @@ tmpf_feature(STATFS_MNTONNAME OFF TMPF_PROBE_STATFS_MNTONNAME "fstatfs f_mntonna
 tmpf_feature(DIRENT_D_TYPE OFF TMPF_PROBE_DIRENT_D_TYPE "struct dirent d_type")
 tmpf_feature(FLOCK OFF TMPF_PROBE_FLOCK "flock(2)")
 tmpf_feature(PIPE2 OFF TMPF_PROBE_PIPE2 "pipe2(O_CLOEXEC) (POSIX 2024; the crash guard's pipe)")
+# TMPF_ACROSS_FS's copy (src/unix/copy_os.c).
+check_symbol_exists(copy_file_range unistd.h TMPF_PROBE_COPY_FILE_RANGE)
+check_symbol_exists(SEEK_DATA unistd.h TMPF_PROBE_SEEK_DATA)
+check_symbol_exists(dup3 "unistd.h;fcntl.h" TMPF_PROBE_DUP3)
+tmpf_feature(COPY_FILE_RANGE ON TMPF_PROBE_COPY_FILE_RANGE "copy_file_range(2) (Linux, FreeBSD 13)")
+tmpf_feature(SEEK_DATA OFF TMPF_PROBE_SEEK_DATA "lseek SEEK_DATA/SEEK_HOLE (holes kept in copies)")
+tmpf_feature(DUP3 OFF TMPF_PROBE_DUP3 "dup3(O_CLOEXEC)")
+# tmpf_write_atomic_many's batched writeback (src/unix/sync_many.c).
+check_symbol_exists(sync_file_range fcntl.h TMPF_PROBE_SYNC_FILE_RANGE)
+check_c_source_compiles("
+#include <sys/vfs.h>
+int main(void) { struct statfs fs; fs.f_type = 0; return fstatfs(0, &fs) + (int)fs.f_type; }"
+  TMPF_PROBE_STATFS_F_TYPE)
+tmpf_feature(SYNC_FILE_RANGE ON TMPF_PROBE_SYNC_FILE_RANGE "sync_file_range(2) (Linux)")
+tmpf_feature(STATFS_F_TYPE ON TMPF_PROBE_STATFS_F_TYPE "fstatfs f_type (Linux: tmpfs needs no concurrent fsync)")
 tmpf_feature(SYS_RANDOM_H OFF TMPF_PROBE_SYS_RANDOM_H "<sys/random.h> (getrandom, getentropy on macOS)")
 tmpf_feature(MAP_ANONYMOUS OFF TMPF_PROBE_MAP_ANONYMOUS "mmap(MAP_ANONYMOUS)")
 

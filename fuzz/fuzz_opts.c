@@ -29,7 +29,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *dir = fuzz_dir();
     unsigned creator = data[0] % 7;
     unsigned rand_len = data[1];
-    unsigned flags = data[2]; /* bits 0-6 valid, bit 7 unknown */
+    unsigned flags = data[2]; /* bits 0-7 valid (bit 7: TMPF_LOCK) */
     if ((data[2] & 0x81) == 0x81)
         flags |= 1u << 30; /* and a high unknown one */
     unsigned perm = (unsigned)data[3] | ((unsigned)data[4] << 8);
@@ -49,7 +49,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t plen = strlen(prefix), slen = suffix ? strlen(suffix) : 0;
     bool invalid = strchr(prefix, '/') || (suffix && strchr(suffix, '/')) ||
                    rand_len > TMPF_RAND_LEN_MAX ||
-                   (flags & ~(unsigned)0x7f) || perm > 07777;
+                   (flags & ~(unsigned)(0x7f | TMPF_LOCK | TMPF_ACROSS_FS | TMPF_KEEP_XATTRS |
+                                 TMPF_REPLACE_SPECIAL)) ||
+                   perm > 07777;
     size_t name_len = plen + (rand_len ? rand_len : 8) + slen;
     /* owner write missing: as root it still works; otherwise creation
      * itself fails (EACCES) for directories we must descend; skip those */

@@ -256,10 +256,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         bytes[i] = (unsigned char)(data[0] + i * 7 + size);
 
     /* The mode the new file must have if the call succeeds. */
-    mode_t want_mode = 0600; /* a persisted temporary keeps its own */
+    /* Replacing keeps the target's bits (write_atomic and persist alike);
+     * a new file: 0666 & ~umask from write_atomic, the temporary's own
+     * 0600 from persist. */
+    mode_t want_mode = call == 0 ? 0644 : 0600;
     struct stat st;
-    if (call == 0)
-        want_mode = inside && stat(rel, &st) == 0 ? st.st_mode & 0777 : 0644;
+    if (inside && stat(rel, &st) == 0 && S_ISREG(st.st_mode))
+        want_mode = st.st_mode & 0777;
 
     tmpf_file *f = NULL;
     char temp_rel[PATH_MAX] = "";

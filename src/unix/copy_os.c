@@ -3,6 +3,7 @@
  * side copy; read/write where it cannot), holes kept (SEEK_DATA /
  * SEEK_HOLE), and a whole tree. */
 #include "../internal.h"
+#include "tmpf_features.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -20,7 +21,7 @@ static int copy_range(int from, int to, off_t off, off_t end, bool *no_cfr)
 {
     while (off < end) {
         size_t want = (size_t)(end - off) < COPY_CHUNK ? (size_t)(end - off) : COPY_CHUNK;
-#if defined(__linux__)
+#if TMPF_HAVE_COPY_FILE_RANGE
         if (!*no_cfr) {
             off_t in = off, out = off;
             ssize_t n = copy_file_range(from, &in, to, &out, want, 0);
@@ -37,6 +38,8 @@ static int copy_range(int from, int to, off_t off, off_t end, bool *no_cfr)
                 return -1;
             *no_cfr = true; /* not between these two: plain reads and writes */
         }
+#else
+        (void)no_cfr;
 #endif
         char buf[64 * 1024];
         if (want > sizeof buf)
@@ -74,6 +77,7 @@ int tmpf__os_copy_data(int from, int to)
     int rc = 0;
     off_t off = 0;
     while (rc == 0 && off < st.st_size) {
+#if TMPF_HAVE_SEEK_DATA
         off_t data = lseek(from, off, SEEK_DATA);
         if (data < 0) {
             if (errno == ENXIO)
@@ -81,6 +85,9 @@ int tmpf__os_copy_data(int from, int to)
             data = off; /* no SEEK_DATA here: all of it is data */
         }
         off_t hole = lseek(from, data, SEEK_HOLE);
+#else
+        off_t data = off, hole = st.st_size; /* holes become zeros */
+#endif
         if (hole <= data || hole > st.st_size)
             hole = st.st_size; /* no SEEK_HOLE, or the file changed size */
         rc = copy_range(from, to, data, hole, &no_cfr);
@@ -196,7 +203,7 @@ int tmpf__os_replace_fd(int fd, int new_fd)
         return -1;
     int flags = fcntl(fd, F_GETFD);
     int rc;
-#if defined(__linux__) || defined(__FreeBSD__) || defined(__NetBSD__) || defined(__OpenBSD__)
+#if TMPF_HAVE_DUP3
     do
         rc = dup3(new_fd, fd, flags >= 0 && (flags & FD_CLOEXEC) ? O_CLOEXEC : 0);
     while (rc < 0 && errno == EINTR);

@@ -15,13 +15,11 @@
 #include <sys/syscall.h>
 #endif
 
-#ifndef MAP_ANONYMOUS
-#define MAP_ANONYMOUS MAP_ANON
-#endif
 #ifndef MAP_NORESERVE
 #define MAP_NORESERVE 0
 #endif
 
+#if TMPF_HAVE_MAP_ANONYMOUS
 void *tmpf__os_shared_map(size_t size)
 {
     void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
@@ -35,6 +33,23 @@ int tmpf__os_shared_remap(void *p, size_t size)
                    MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
     return q == p ? 0 : -1;
 }
+#else
+/* No anonymous shared memory (POSIX before 2024): no registry, so no
+ * emergency cleanup or guard; creation itself is unaffected. */
+void *tmpf__os_shared_map(size_t size)
+{
+    (void)size;
+    errno = ENOSYS;
+    return NULL;
+}
+
+int tmpf__os_shared_remap(void *p, size_t size)
+{
+    (void)p, (void)size;
+    errno = ENOSYS;
+    return -1;
+}
+#endif
 
 int tmpf__os_ident(int fd, const char *path, uint64_t *dev, uint64_t *ino)
 {

@@ -5,11 +5,12 @@
  * (ext4's and xfs's log force is shared by concurrent fsyncs). All threads
  * are joined before the call returns: no work is left running. */
 #include "../internal.h"
+#include "tmpf_features.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#if defined(__linux__)
+#if TMPF_HAVE_STATFS_F_TYPE
 #include <sys/vfs.h>
 /* linux/magic.h's values (not every C library's include path has the
  * kernel's headers). */
@@ -44,7 +45,7 @@ static void *sync_worker(void *arg)
  * (tmpfs, ramfs), where threads would only cost. */
 static bool in_memory(int fd)
 {
-#if defined(__linux__)
+#if TMPF_HAVE_STATFS_F_TYPE
     struct statfs fs;
     return fstatfs(fd, &fs) == 0 &&
            ((unsigned long)fs.f_type == TMPF_TMPFS_MAGIC ||
@@ -57,7 +58,7 @@ static bool in_memory(int fd)
 
 void tmpf__os_sync_files(const int *fds, int *errs, size_t n)
 {
-#if defined(__linux__)
+#if TMPF_HAVE_SYNC_FILE_RANGE
     /* Writeback of all of them starts now, not one file at a time. */
     for (size_t i = 0; i < n; i++)
         sync_file_range(fds[i], 0, 0, SYNC_FILE_RANGE_WRITE);
