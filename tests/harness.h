@@ -144,6 +144,21 @@ static inline int count_open_fds(void)
 #endif
 #endif
 
+/* Whether path holds exactly want (a small file, read whole). */
+static inline bool file_holds(const char *path, const char *want)
+{
+    char buf[256];
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n < 0)
+        return false;
+    buf[n] = '\0';
+    return strcmp(buf, want) == 0;
+}
+
 static inline int test_scale_div(void)
 {
     const char *s = getenv("TMPF_TEST_SCALE");

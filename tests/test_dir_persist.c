@@ -31,20 +31,6 @@ static tmpf_dir *tree_of(const char *tag, int n)
     return d;
 }
 
-static bool content_is(const char *path, const char *want)
-{
-    char buf[256];
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return false;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n < 0)
-        return false;
-    buf[n] = '\0';
-    return strcmp(buf, want) == 0;
-}
-
 static void test_absent_target_renamed(void)
 {
     tmpf_dir *d = tree_of("new", 3);
@@ -54,7 +40,7 @@ static void test_absent_target_renamed(void)
     CHECK_EQ_INT(tmpf_dir_persist(d, t, 0), 0);
     CHECK_EQ_STR(tmpf_dir_path(d), t);
     CHECK(!path_exists(old));
-    CHECK(content_is(P("%s/new2", t), "new"));
+    CHECK(file_holds(P("%s/new2", t), "new"));
     CHECK(tmpf_dir_fd(d) >= 0);
     CHECK_EQ_INT(tmpf_dir_cleanup(d), 0);
     CHECK_EQ_INT(count_entries(t), 3);
@@ -76,7 +62,7 @@ static void test_existing_dir_exchanged(void)
         CHECK_ERRNO(tmpf_dir_persist(d, P("%s/", t), 0), -1, ENOTSUP);
         CHECK_ERRNO(tmpf_dir_persist(d, t, TMPF_DURABLE), -1, ENOTSUP);
         CHECK_EQ_INT(count_entries(t), had);
-        CHECK(content_is(P("%s/old0", t), "old"));
+        CHECK(file_holds(P("%s/old0", t), "old"));
         CHECK_EQ_STR(tmpf_dir_path(d), path);
         CHECK_EQ_INT(count_entries(scratch), 2);
         CHECK_EQ_INT(tmpf_dir_cleanup(d), 0);
@@ -87,7 +73,7 @@ static void test_existing_dir_exchanged(void)
     CHECK_EQ_INT(tmpf_dir_persist(d, P("%s/", t), 0), 0); /* trailing '/' too */
     CHECK_EQ_INT(count_entries(t), 5);
     CHECK(!path_exists(P("%s/old0", t)));
-    CHECK(content_is(P("%s/new4", t), "new"));
+    CHECK(file_holds(P("%s/new4", t), "new"));
     /* The old tree is gone and no side name is left. */
     CHECK_EQ_INT(count_entries(scratch), 1);
     CHECK_EQ_INT(tmpf_dir_cleanup(d), 0);
@@ -123,7 +109,7 @@ static void test_noclobber_and_not_a_dir(void)
     CHECK_ERRNO(tmpf_dir_persist(NULL, t, 0), -1, EINVAL);
     CHECK_ERRNO(tmpf_dir_persist(d, P("%s/no/such", scratch), 0), -1, ENOENT);
     CHECK_EQ_STR(tmpf_dir_path(d), path);
-    CHECK(content_is(P("%s/keep", t), "old") && content_is(f, "file"));
+    CHECK(file_holds(P("%s/keep", t), "old") && file_holds(f, "file"));
     CHECK_EQ_INT(count_entries(scratch), 3);
     CHECK_EQ_INT(tmpf_dir_persist(d, P("%s/u", scratch), TMPF_NOCLOBBER), 0);
     CHECK_EQ_INT(tmpf_dir_cleanup(d), 0);
@@ -172,7 +158,7 @@ static int child_no_exchange(void *arg)
     int rc = 0;
     if (tmpf_dir_persist(d, t, 0) != -1 || errno != ENOTSUP)
         rc = 12;
-    else if (!content_is(P("%s/keep", t), "old") || count_entries(t) != 1)
+    else if (!file_holds(P("%s/keep", t), "old") || count_entries(t) != 1)
         rc = 13;
     else if (strcmp(tmpf_dir_path(d), path) != 0 || count_entries(path) != 2)
         rc = 14;
@@ -224,7 +210,7 @@ static void test_repointed_name_is_estale(void)
     CHECK_ERRNO(tmpf_dir_persist(d, t, 0), -1, ESTALE);
     CHECK(!path_exists(t));
     CHECK_EQ_INT(count_entries(prot), 0);
-    CHECK(content_is(P("%s/evil", name), "evil")); /* put back, untouched */
+    CHECK(file_holds(P("%s/evil", name), "evil")); /* put back, untouched */
     CHECK(mkdir(t, 0700) == 0);
     CHECK_ERRNO(tmpf_dir_persist(d, t, 0), -1, ESTALE);
     CHECK_EQ_INT(count_entries(t), 0);

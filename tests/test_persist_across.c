@@ -34,20 +34,6 @@ static bool other_fs(void)
             SKIP("/tmp and %s are on the same file system", scratch);         \
     } while (0)
 
-static bool content_is(const char *path, const char *want)
-{
-    char buf[256];
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return false;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n < 0)
-        return false;
-    buf[n] = '\0';
-    return strcmp(buf, want) == 0;
-}
-
 static tmpf_file *file_in(const char *dir, bool named, const char *content)
 {
     tmpf_opts o = {.dir = dir};
@@ -72,12 +58,12 @@ static void across_file(bool named, unsigned flags)
     tmpf_file *f = file_in(other, named, "new data");
     CHECK(f != NULL);
     CHECK_ERRNO(tmpf_file_persist(f, t, flags), -1, EXDEV);
-    CHECK(content_is(t, "old"));
+    CHECK(file_holds(t, "old"));
     unsigned long syncs = tmpf__test_fsync_count();
     CHECK_EQ_INT(tmpf_file_persist(f, t, flags | TMPF_ACROSS_FS), 0);
     if (flags & TMPF_DURABLE)
         CHECK_EQ_INT(tmpf__test_fsync_count() - syncs, 2);
-    CHECK(content_is(t, "new data"));
+    CHECK(file_holds(t, "new data"));
     CHECK_EQ_STR(tmpf_file_path(f), t);
     struct stat st;
     CHECK(stat(t, &st) == 0 && (st.st_mode & 07777) == 0640);
@@ -87,9 +73,9 @@ static void across_file(bool named, unsigned flags)
     CHECK_EQ_INT(count_entries(other), 0);
     CHECK_EQ_INT(count_entries(scratch), 1);
     CHECK_EQ_INT(tmpf_file_write(f, "+", 1), 1);
-    CHECK(content_is(t, "new data+"));
+    CHECK(file_holds(t, "new data+"));
     CHECK_EQ_INT(tmpf_file_cleanup(f), 0);
-    CHECK(content_is(t, "new data+"));
+    CHECK(file_holds(t, "new data+"));
     harness_rmrf(other); /* everything, even after a failed check */
 }
 
@@ -103,10 +89,10 @@ static void test_across_anonymous_noclobber(void)
     snprintf(t, sizeof t, "%s/new", scratch);
     tmpf_file *f = file_in(other, false, "n");
     CHECK_EQ_INT(tmpf_file_persist(f, t, TMPF_ACROSS_FS | TMPF_NOCLOBBER), 0);
-    CHECK(content_is(t, "n"));
+    CHECK(file_holds(t, "n"));
     tmpf_file *g = file_in(other, true, "g");
     CHECK_ERRNO(tmpf_file_persist(g, t, TMPF_ACROSS_FS | TMPF_NOCLOBBER), -1, EEXIST);
-    CHECK(content_is(t, "n"));
+    CHECK(file_holds(t, "n"));
     CHECK_EQ_INT(count_entries(scratch), 1);
     CHECK_EQ_INT(count_entries(other), 1); /* g, still temporary */
     CHECK_EQ_INT(tmpf_file_cleanup(g), 0);
@@ -177,7 +163,7 @@ static void test_across_enospc(void)
         CHECK_EQ_INT(tmpf_file_write(f, big, 1 << 20), 1 << 20);
         CHECK_ERRNO(tmpf_file_persist(f, t, TMPF_ACROSS_FS), -1, ENOSPC);
         CHECK_ERRNO(tmpf_file_persist(f, t, TMPF_ACROSS_FS | TMPF_DURABLE), -1, ENOSPC);
-        CHECK(content_is(t, "old"));
+        CHECK(file_holds(t, "old"));
         CHECK_EQ_INT(count_entries(mnt), 2);
         CHECK_EQ_INT(tmpf_file_cleanup(f), 0);
     }
@@ -188,7 +174,7 @@ static void test_across_enospc(void)
     close(fd);
     CHECK_ERRNO(tmpf_dir_persist(d, P("%s/d", mnt), TMPF_ACROSS_FS), -1, ENOSPC);
     CHECK_ERRNO(tmpf_dir_persist(d, P("%s/new", mnt), TMPF_ACROSS_FS), -1, ENOSPC);
-    CHECK(content_is(P("%s/d/old", mnt), "old"));
+    CHECK(file_holds(P("%s/d/old", mnt), "old"));
     CHECK_EQ_INT(count_entries(mnt), 2);
     CHECK_EQ_INT(count_entries(tmpf_dir_path(d)), 2);
     CHECK_EQ_INT(tmpf_dir_cleanup(d), 0);
@@ -214,7 +200,7 @@ static void test_across_dir(void)
         /* Over a tree: no atomic exchange here, target untouched, no
          * copy left; then onto a free name. */
         CHECK_ERRNO(tmpf_dir_persist(d, t, TMPF_ACROSS_FS | TMPF_DURABLE), -1, ENOTSUP);
-        CHECK(content_is(P("%s/old", t), "old"));
+        CHECK(file_holds(P("%s/old", t), "old"));
         CHECK_EQ_INT(count_entries(scratch), 1);
         CHECK_EQ_INT(count_entries(t), 1);
         CHECK(unlink(P("%s/old", t)) == 0 && rmdir(t) == 0);
@@ -224,8 +210,8 @@ static void test_across_dir(void)
     /* f, sub, the copy's root, the parent */
     CHECK_EQ_INT(tmpf__test_fsync_count() - syncs, 4);
     CHECK_EQ_STR(tmpf_dir_path(d), t);
-    CHECK(content_is(P("%s/sub/f", t), "f"));
-    CHECK(content_is(P("%s/link", t), "f"));
+    CHECK(file_holds(P("%s/sub/f", t), "f"));
+    CHECK(file_holds(P("%s/link", t), "f"));
     CHECK_EQ_INT(mode_of(P("%s/sub/f", t)), 0604);
     CHECK_EQ_INT(mode_of(P("%s/sub", t)), 0750);
     CHECK_EQ_INT(mode_of(t), 0700);

@@ -27,20 +27,6 @@ static char *path_in(const char *name)
     return buf[i];
 }
 
-static bool content_is(const char *path, const char *want)
-{
-    char buf[256];
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return false;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n < 0)
-        return false;
-    buf[n] = '\0';
-    return strcmp(buf, want) == 0;
-}
-
 static tmpf_file *named_with(const char *content, unsigned perm)
 {
     tmpf_file *f = tmpf_named_temporary_file(&(tmpf_opts){.dir = scratch, .perm = perm});
@@ -120,12 +106,12 @@ static void persist_after_swap(bool move_away, bool with_link, unsigned flags)
         if (flags & TMPF_NOCLOBBER)
             CHECK(!path_exists(config));
         else
-            CHECK(content_is(config, "old"));
+            CHECK(file_holds(config, "old"));
     } else if (move_away) {
         /* Still linked (under the attacker's name): it is what lands. */
         CHECK_EQ_INT(rc, 0);
         CHECK(is_regular(config));
-        CHECK(content_is(config, "root's"));
+        CHECK(file_holds(config, "root's"));
     } else {
         /* Unlinked: no name can be given back to it. Fails, target as was. */
         CHECK_EQ_INT(rc, -1);
@@ -133,13 +119,13 @@ static void persist_after_swap(bool move_away, bool with_link, unsigned flags)
         if (flags & TMPF_NOCLOBBER)
             CHECK(!path_exists(config));
         else
-            CHECK(content_is(config, "old"));
+            CHECK(file_holds(config, "old"));
     }
     /* The attacker's object stays where the attacker put it. */
     struct stat st;
     CHECK(lstat(name, &st) == 0);
     CHECK(with_link ? S_ISLNK(st.st_mode) : st.st_uid == 65534);
-    CHECK(content_is(secret, "root only"));
+    CHECK(file_holds(secret, "root only"));
     if (move_away && TMPF_CAN_LINK_FD)
         CHECK_EQ_INT(tmpf_file_cleanup(f), 0);
     else /* still temporary; its name is the attacker's object now */
@@ -190,7 +176,7 @@ static void test_persist_closed_name_swapped(void)
     /* Moved back by its owner: persisted through its descriptor. */
     CHECK(unlink(name) == 0 && rename(path_in("moved"), name) == 0);
     CHECK_EQ_INT(tmpf_file_persist(f, config, TMPF_DURABLE), 0);
-    CHECK(content_is(config, "root's"));
+    CHECK(file_holds(config, "root's"));
     CHECK(!path_exists(name));
     CHECK_EQ_INT(tmpf_file_cleanup(f), 0);
     free(name);
@@ -204,9 +190,9 @@ static void test_persist_named_old_name_removed(void)
     char *name = strdup(tmpf_file_path(f));
     CHECK_EQ_INT(tmpf_file_persist(f, path_in("t"), 0), 0);
     CHECK(!path_exists(name));
-    CHECK(content_is(path_in("t"), "x"));
+    CHECK(file_holds(path_in("t"), "x"));
     CHECK_EQ_INT(tmpf_file_persist(f, path_in("t"), TMPF_DURABLE), 0);
-    CHECK(content_is(path_in("t"), "x"));
+    CHECK(file_holds(path_in("t"), "x"));
     CHECK_EQ_INT(count_entries(scratch), 1);
     CHECK_EQ_INT(tmpf_file_cleanup(f), 0);
     free(name);
@@ -255,7 +241,7 @@ static void special_refused(const char *t, mode_t type)
     CHECK_EQ_INT(count_entries(scratch), 1);
 
     CHECK_EQ_INT(tmpf_write_atomic(t, "new", 3, TMPF_REPLACE_SPECIAL), 0);
-    CHECK(is_regular(t) && content_is(t, "new"));
+    CHECK(is_regular(t) && file_holds(t, "new"));
     CHECK(unlink(t) == 0);
 }
 
@@ -273,7 +259,7 @@ static void test_special_targets_refused(void)
     CHECK(mkfifo(t, 0644) == 0);
     tmpf_file *f = anon_with("p");
     CHECK_EQ_INT(tmpf_file_persist(f, t, TMPF_REPLACE_SPECIAL), 0);
-    CHECK(is_regular(t) && content_is(t, "p"));
+    CHECK(is_regular(t) && file_holds(t, "p"));
     CHECK_EQ_INT(tmpf_file_cleanup(f), 0);
 }
 
@@ -298,10 +284,10 @@ static void test_symlink_targets_agree(void)
     CHECK(symlink("file", lf) == 0 && symlink("file", lf2) == 0);
     CHECK_EQ_INT(tmpf_write_atomic(lf, "w", 1, 0), 0);
     CHECK_EQ_INT(tmpf_file_persist(f, lf2, 0), 0);
-    CHECK(is_regular(lf) && content_is(lf, "w"));
-    CHECK(is_regular(lf2) && content_is(lf2, "x"));
+    CHECK(is_regular(lf) && file_holds(lf, "w"));
+    CHECK(is_regular(lf2) && file_holds(lf2, "x"));
     CHECK(stat(lf2, &st) == 0 && (st.st_mode & 07777) == 0640);
-    CHECK(content_is(file, "pointed"));
+    CHECK(file_holds(file, "pointed"));
     CHECK_EQ_INT(tmpf_file_cleanup(f), 0);
     CHECK_EQ_INT(tmpf_file_cleanup(g), 0);
 }
@@ -359,7 +345,7 @@ static void check_kept(const char *t, const char *content, unsigned mode, bool a
 {
     struct stat st;
     CHECK(lstat(t, &st) == 0 && S_ISREG(st.st_mode));
-    CHECK(content_is(t, content));
+    CHECK(file_holds(t, content));
     CHECK_EQ_INT(st.st_uid, 65534);
     CHECK_EQ_INT(st.st_gid, 65534);
     CHECK_EQ_INT(st.st_mode & 07777, mode);
@@ -474,13 +460,13 @@ static void test_nonroot_writer(void)
     char *t = path_in("t");
     CHECK(write_file(t, "root's", 0664) == 0 && chmod(t, 0664) == 0);
     CHECK_EQ_INT(run_as_nobody(nobody_replaces, t), 0);
-    CHECK(content_is(t, "attr"));
+    CHECK(file_holds(t, "attr"));
     CHECK(unlink(t) == 0);
     CHECK(write_file(t, "root's", 0666) == 0);
     if (setxattr(t, "security.tmpf-test", "label", 5, 0) != 0)
         SKIP("security.* xattr on %s: %s", scratch, strerror(errno));
     CHECK_EQ_INT(run_as_nobody(nobody_keeps_security, t), 0);
-    CHECK(content_is(t, "new"));
+    CHECK(file_holds(t, "new"));
     CHECK_EQ_INT(count_entries(scratch), 1);
 }
 
