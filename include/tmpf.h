@@ -79,7 +79,8 @@ enum {
      * to a side name beside target, then rename: still all-or-nothing. */
     TMPF_ACROSS_FS = 1u << 8,
     /* persist / write_atomic: also keep the replaced target's POSIX ACL and
-     * user.* / security.* extended attributes; failing to is an error. */
+     * user.* / security.* extended attributes; failing to is an error
+     * (ENOTSUP in a build that cannot read them: generic POSIX). */
     TMPF_KEEP_XATTRS = 1u << 9,
     /* persist / write_atomic: allow replacing an existing target that is
      * not a regular file (a device, FIFO or socket); else EPERM. */

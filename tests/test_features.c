@@ -10,7 +10,7 @@
 #define LINUX_ONLY(X)                                                          \
     X(O_TMPFILE) X(O_PATH) X(AT_EMPTY_PATH) X(PROC_SELF_FD) X(RENAMEAT2)     \
     X(STATX) X(GETRANDOM) X(MADV_WIPEONFORK) X(FOPENCOOKIE) X(SECURE_GETENV)   \
-    X(GETDENTS64) X(CLOSE_RANGE) X(PDEATHSIG)
+    X(GETDENTS64) X(CLOSE_RANGE) X(PDEATHSIG) X(XATTR)
 
 /* Which assertion holds depends on how the build chose (no skip: each
  * build checks what it promises). */
