@@ -38,12 +38,7 @@
 #define TMPF__HOT
 #endif
 
-/* Windows C runtimes have no ESTALE (cleanup by name returns it): the
- * value of Winsock's WSAESTALE, the same meaning. include/tmpf.h should
- * offer it to callers on Windows (docs/windows-status.md). */
-#if defined(_WIN32) && !defined(ESTALE)
-#define ESTALE 10070
-#endif
+/* ESTALE on Windows: include/tmpf.h defines it for callers too. */
 
 #define TMPF__ALL_FLAGS                                                        \
     (TMPF_KEEP | TMPF_KEEP_AFTER_CLOSE | TMPF_IGNORE_CLEANUP_ERRORS |           \

@@ -197,3 +197,11 @@ bool tmpf__os_side_sweep(int dir_fd, const char *side)
     errno = saved;
     return freed;
 }
+
+bool tmpf__os_can_link_fd(void)
+{
+    /* tmpf__os_link_fd copies: it cannot give the open file itself a name,
+     * so a named file is moved by its name (checked first to still be the
+     * file held), as where no descriptor can be linked on POSIX. */
+    return false;
+}
