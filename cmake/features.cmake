@@ -247,11 +247,5 @@ foreach(name ${TMPF_FEATURES})
   endif()
 endforeach()
 message(STATUS "tmpf features:${tmpf_summary}")
-# As TMPF_CAN_PERSIST_ANONYMOUS in the header (for CMake's own choices).
-if(TMPF_HAVE_O_TMPFILE_VALUE AND (TMPF_HAVE_PROC_SELF_FD_VALUE OR TMPF_HAVE_AT_EMPTY_PATH_VALUE))
-  set(TMPF_CAN_PERSIST_ANONYMOUS ON)
-else()
-  set(TMPF_CAN_PERSIST_ANONYMOUS OFF)
-endif()
 configure_file(${PROJECT_SOURCE_DIR}/src/unix/features.h.in
   ${PROJECT_BINARY_DIR}/gen/tmpf_features.h @ONLY)

@@ -37,13 +37,10 @@ static tmpf_file *named_with(const char *content, unsigned perm)
     return f;
 }
 
-/* An anonymous file where one can be persisted; else (no descriptor can
- * be linked: generic POSIX, where persist says ENOENT, test_persist) a
- * named one: what a replaced target keeps does not depend on which. */
+/* An anonymous file (linked into place, or copied where it cannot be):
+ * what a replaced target keeps does not depend on which. */
 static tmpf_file *anon_with(const char *content)
 {
-    if (!TMPF_CAN_PERSIST_ANONYMOUS)
-        return named_with(content, 0);
     tmpf_file *f = tmpf_temporary_file(&(tmpf_opts){.dir = scratch});
     if (f && tmpf_file_write(f, content, strlen(content)) < 0) {
         tmpf_file_cleanup(f);
