@@ -100,7 +100,8 @@ static int make_temporary(const struct run_opts *ro, struct temporary *t)
     (void)tmpf_crash_guard();
     if (!ro->file) {
         tmpf_opts o = ro->lib;
-        o.flags |= TMPF_LOCK;
+        if (TOOL_OS_RUN_LOCKS_DIR)
+            o.flags |= TMPF_LOCK;
         t->dir = tmpf_temporary_directory(&o);
         if (!t->dir)
             return -1;

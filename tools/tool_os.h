@@ -30,6 +30,16 @@
 #define TOOL_OS_IS_ABSOLUTE(p) ((p)[0] == '/')
 #endif
 
+/* Whether tmpf run locks its directory (TMPF_LOCK: never aged by
+ * systemd-tmpfiles nor swept while COMMAND runs). Not on Windows:
+ * LockFileEx does not lock a directory, and the library's TMPF_LOCK on a
+ * directory fails there (EBADF under Wine 8). */
+#ifdef _WIN32
+#define TOOL_OS_RUN_LOCKS_DIR 0
+#else
+#define TOOL_OS_RUN_LOCKS_DIR 1
+#endif
+
 /* First thing in main: on Windows, replaces *argv with the UTF-8 form of
  * the UTF-16 command line (so non-ASCII names survive the ANSI code page);
  * on POSIX, nothing. Exits with a message if memory runs out. */
