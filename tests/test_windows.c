@@ -1064,6 +1064,79 @@ static void test_api_gettempdir_order(void)
     CHECK(RemoveDirectoryW(wide(t3)));
 }
 
+/* Sets path's last-write time to age seconds ago. */
+static bool make_old(const char *path, unsigned age)
+{
+    HANDLE h = CreateFileW(wide(path), FILE_WRITE_ATTRIBUTES,
+                           FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL,
+                           OPEN_EXISTING, FILE_FLAG_BACKUP_SEMANTICS, NULL);
+    if (h == INVALID_HANDLE_VALUE)
+        return false;
+    FILETIME ft;
+    GetSystemTimeAsFileTime(&ft);
+    ULARGE_INTEGER t = {.LowPart = ft.dwLowDateTime, .HighPart = ft.dwHighDateTime};
+    t.QuadPart -= (ULONGLONG)age * 10000000ULL;
+    ft.dwLowDateTime = t.LowPart;
+    ft.dwHighDateTime = t.HighPart;
+    BOOL ok = SetFileTime(h, NULL, NULL, &ft);
+    CloseHandle(h);
+    return ok;
+}
+
+static void test_api_sweep(void)
+{
+    /* Three orphans of the shape (old file, old directory with a file, a
+     * young file), one old file held with TMPF_LOCK by a live holder, and
+     * an old file of another shape. */
+    tmpf_opts o = {.dir = scratch, .prefix = "sw-", .flags = TMPF_KEEP};
+    char old_file[2048], old_dir[2048], young[2048], other[2048];
+    char *p = NULL;
+    int fd = tmpf_mkstemp(&o, &p);
+    CHECK(fd >= 0);
+    if (fd >= 0)
+        _close(fd);
+    snprintf(old_file, sizeof old_file, "%s", p ? p : "");
+    free(p);
+    p = tmpf_mkdtemp(&o);
+    CHECK(p != NULL);
+    snprintf(old_dir, sizeof old_dir, "%s", p ? p : "");
+    free(p);
+    char inner[2100];
+    snprintf(inner, sizeof inner, "%s\\inner", old_dir);
+    FILE *w = _wfopen(wide(inner), L"wb");
+    if (w)
+        fclose(w);
+    fd = tmpf_mkstemp(&o, &p);
+    if (fd >= 0)
+        _close(fd);
+    snprintf(young, sizeof young, "%s", p ? p : "");
+    free(p);
+    tmpf_opts lo = {.dir = scratch, .prefix = "sw-", .flags = TMPF_LOCK | TMPF_KEEP_AFTER_CLOSE};
+    tmpf_file *held = tmpf_named_temporary_file(&lo);
+    CHECK(held != NULL);
+    snprintf(other, sizeof other, "%s", in_scratch("sw-not-of-the-shape"));
+    w = _wfopen(wide(other), L"wb");
+    if (w)
+        fclose(w);
+    CHECK(make_old(old_file, 7200) && make_old(old_dir, 7200) && make_old(other, 7200));
+    if (held)
+        CHECK(make_old(tmpf_file_path(held), 7200));
+
+    tmpf_opts so = {.dir = scratch, .prefix = "sw-", .flags = TMPF_KEEP};
+    CHECK_EQ_INT(tmpf_sweep(&so, 3600), 2); /* dry run */
+    CHECK(wexists(wide(old_file)) && wexists(wide(old_dir)));
+    so.flags = 0;
+    CHECK_EQ_INT(tmpf_sweep(&so, 3600), 2);
+    CHECK(!wexists(wide(old_file)) && !wexists(wide(old_dir)));
+    CHECK(wexists(wide(young)) && wexists(wide(other)));
+    if (held) {
+        CHECK(wexists(wide(tmpf_file_path(held))));
+        CHECK_EQ_INT(tmpf_file_cleanup(held), 0);
+    }
+    CHECK(_wunlink(wide(young)) == 0);
+    CHECK(_wunlink(wide(other)) == 0);
+}
+
 /* ---- main ------------------------------------------------------------------ */
 
 struct test {
@@ -1106,6 +1179,7 @@ static const struct test tests[] = {
     TEST(test_api_rmtree_read_only_tree),
     TEST(test_api_utf8_names),
     TEST(test_api_gettempdir_order),
+    TEST(test_api_sweep),
 };
 
 int main(int argc, char **argv)

@@ -327,11 +327,3 @@ int tmpf__os_take_owner(int fd, const struct stat *want, const struct stat *have
     (void)fd, (void)want, (void)have;
     return 0;
 }
-
-int tmpf__os_sweep_entry(int dir_fd, const char *dir, const char *name,
-                         long long now, unsigned min_age, bool dry_run)
-{
-    /* tmpf_sweep on Windows is not written yet: nothing is removed. */
-    (void)dir_fd, (void)dir, (void)name, (void)now, (void)min_age, (void)dry_run;
-    return 0;
-}
