@@ -1137,6 +1137,91 @@ static void test_api_sweep(void)
     CHECK(_wunlink(wide(other)) == 0);
 }
 
+/* The child of test_api_emergency: a named file and a directory with a
+ * file in dir, then: "call" tmpf_emergency_cleanup and exit with its
+ * count; "exit" exit without any cleanup (the control); "abort" abort()
+ * after tmpf_cleanup_on_signals; "break" a Ctrl-Break to itself after
+ * tmpf_cleanup_on_signals (77: no console to send it on). */
+static int child_emergency(const char *dir, const char *mode)
+{
+    bool handlers = !strcmp(mode, "abort") || !strcmp(mode, "break");
+    if (handlers && tmpf_cleanup_on_signals(NULL, 0) != 0)
+        return 90;
+    tmpf_opts o = {.dir = dir};
+    tmpf_file *f = tmpf_named_temporary_file(&o);
+    tmpf_dir *d = tmpf_temporary_directory(&o);
+    if (!f || !d)
+        return 91;
+    char p[2048];
+    snprintf(p, sizeof p, "%s\\inner", tmpf_dir_path(d));
+    FILE *w = fopen(p, "wb");
+    if (!w)
+        return 92;
+    fclose(w);
+    if (!strcmp(mode, "call"))
+        ExitProcess((UINT)tmpf_emergency_cleanup());
+    if (!strcmp(mode, "abort"))
+        abort();
+    if (!strcmp(mode, "break")) {
+        if (!GenerateConsoleCtrlEvent(CTRL_BREAK_EVENT, 0))
+            ExitProcess(77);
+        Sleep(5000);
+        ExitProcess(78); /* the event never came */
+    }
+    ExitProcess(0); /* "exit": no cleanup of any kind */
+}
+
+static DWORD run_emergency_child(const char *mode)
+{
+    wchar_t args[2048];
+    _snwprintf(args, 2048, L"child-emergency \"%ls\" %hs", wscratch, mode);
+    args[2047] = 0;
+    HANDLE h = spawn_self(args);
+    if (!h)
+        return 99;
+    WaitForSingleObject(h, INFINITE);
+    DWORD code = 99;
+    GetExitCodeProcess(h, &code);
+    CloseHandle(h);
+    return code;
+}
+
+/* Empties the scratch directory (what a failed child left). */
+static void empty_scratch(void)
+{
+    int fd = tmpf__os_open_dir_nofollow(scratch);
+    if (fd >= 0) {
+        tmpf__os_rmtree_contents(fd);
+        tmpf__os_close(fd);
+    }
+}
+
+static void test_api_emergency(void)
+{
+    /* Control: a process that ends without cleanup leaves both. */
+    CHECK_EQ_INT(run_emergency_child("exit"), 0);
+    CHECK_EQ_INT(count_entries(wscratch), 2);
+    empty_scratch();
+    /* tmpf_emergency_cleanup: both removed, counted. */
+    CHECK_EQ_INT(run_emergency_child("call"), 2);
+    CHECK_EQ_INT(count_entries(wscratch), 0);
+    empty_scratch();
+    /* abort() after tmpf_cleanup_on_signals: SIGABRT runs it. */
+    DWORD code = run_emergency_child("abort");
+    CHECK(code != 0 && code < 90);
+    CHECK_EQ_INT(count_entries(wscratch), 0);
+    empty_scratch();
+    /* Ctrl-Break: the console control routine runs it. */
+    code = run_emergency_child("break");
+    if (code == 77) {
+        printf("  note: no console here (GenerateConsoleCtrlEvent failed): Ctrl-Break not checked\n");
+    } else {
+        CHECK(code != 78);
+        CHECK_EQ_INT(count_entries(wscratch), 0);
+    }
+    empty_scratch();
+}
+
 /* ---- main ------------------------------------------------------------------ */
 
 struct test {
@@ -1180,6 +1265,7 @@ static const struct test tests[] = {
     TEST(test_api_utf8_names),
     TEST(test_api_gettempdir_order),
     TEST(test_api_sweep),
+    TEST(test_api_emergency),
 };
 
 int main(int argc, char **argv)
@@ -1188,6 +1274,8 @@ int main(int argc, char **argv)
         return child_anonymous(argv[2]);
     if (argc == 3 && strcmp(argv[1], "child-tempdir") == 0)
         return child_tempdir(argv[2]);
+    if (argc == 4 && strcmp(argv[1], "child-emergency") == 0)
+        return child_emergency(argv[2], argv[3]);
     /* A scratch directory of our own under the Windows temporary path. */
     wchar_t tmp[MAX_PATH];
     DWORD n = GetTempPathW(MAX_PATH, tmp);
