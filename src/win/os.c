@@ -682,7 +682,27 @@ static int delete_path(const char *path, bool want_dir)
     return rc;
 }
 
-int tmpf__os_unlink(const char *path) { return delete_path(path, false); }
+int tmpf__os_unlink(const char *path)
+{
+    /* The common case in one call: DeleteFileW removes a file, or a file
+     * link itself (never its target), POSIX-style where the system has it.
+     * It refuses a read-only file, a directory (or directory link) and a
+     * file someone holds without shared deletion with ERROR_ACCESS_DENIED
+     * (or a sharing violation): the handle path below sorts those out. */
+    wchar_t *w = tmpf__win_wpath(path);
+    if (!w)
+        return -1;
+    BOOL ok = DeleteFileW(w);
+    DWORD err = GetLastError();
+    free(w);
+    if (ok)
+        return 0;
+    if (err == ERROR_FILE_NOT_FOUND || err == ERROR_PATH_NOT_FOUND) {
+        errno = ENOENT;
+        return -1;
+    }
+    return delete_path(path, false);
+}
 
 int tmpf__os_rmdir(const char *path) { return delete_path(path, true); }
 
