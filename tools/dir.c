@@ -1,5 +1,6 @@
 /* tmpf dir: prints the directory tmpf_gettempdir() chooses. */
 #include "tool.h"
+#include "tool_os.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -46,7 +47,7 @@ static int explain(void)
 {
     static const char *const env_names[] = {"TMPDIR", "TEMP", "TMP"};
     for (size_t i = 0; i < sizeof env_names / sizeof *env_names; i++) {
-        const char *v = getenv(env_names[i]);
+        const char *v = tool_os_getenv(env_names[i]);
         if (v && *v)
             printf("$%s=%s\n", env_names[i], v);
         else

@@ -101,6 +101,10 @@ int tool_sweep(int argc, char **argv)
     long n = tmpf_sweep(&o, (unsigned)age);
     int err = errno;
     tmpf_set_event_hook(NULL, NULL);
+    if (n < 0 && err == ENOSYS) {
+        tool_error("sweep: not supported on this system");
+        return TOOL_EXIT_FAILURE;
+    }
     if (n < 0) {
         tool_error("sweep: %s: %s", o.dir ? o.dir : "temporary directory",
                    err == EINVAL ? "invalid prefix or suffix" : strerror(err));
