@@ -1222,6 +1222,86 @@ static void test_api_emergency(void)
     empty_scratch();
 }
 
+/* Whether path's DACL allows anything to the Guests group, and whether it
+ * is protected from inheritance. */
+static bool grants_guests(const char *path, bool *protected_dacl)
+{
+    PACL dacl = NULL;
+    PSECURITY_DESCRIPTOR sd = NULL;
+    if (GetNamedSecurityInfoW(wide(path), SE_FILE_OBJECT, DACL_SECURITY_INFORMATION, NULL, NULL,
+                              &dacl, NULL, &sd) != ERROR_SUCCESS)
+        return false;
+    SECURITY_DESCRIPTOR_CONTROL control = 0;
+    DWORD revision;
+    GetSecurityDescriptorControl(sd, &control, &revision);
+    *protected_dacl = control & SE_DACL_PROTECTED;
+    bool found = false;
+    for (DWORD i = 0; dacl && i < dacl->AceCount; i++) {
+        void *e = NULL;
+        LPSTR str = NULL;
+        if (!GetAce(dacl, i, &e) || ((ACE_HEADER *)e)->AceType != ACCESS_ALLOWED_ACE_TYPE)
+            continue;
+        if (ConvertSidToStringSidA((PSID)&((ACCESS_ALLOWED_ACE *)e)->SidStart, &str)) {
+            found |= !strcmp(str, "S-1-5-32-546");
+            LocalFree(str);
+        }
+    }
+    LocalFree(sd);
+    return found;
+}
+
+/* TMPF_KEEP_XATTRS on Windows: the replaced target's DACL (here a
+ * protected one granting Guests read access) is kept; without it the new
+ * file has the DACL it inherited. */
+static void test_api_keep_dacl(void)
+{
+    const char *target = in_scratch("acl.txt");
+    CHECK_EQ_INT(tmpf_write_atomic(target, "v1", 2, 0), 0);
+    HANDLE token;
+    union {
+        TOKEN_USER user;
+        unsigned char bytes[sizeof(TOKEN_USER) + SECURITY_MAX_SID_SIZE];
+    } u;
+    DWORD len;
+    LPWSTR me = NULL;
+    CHECK(OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &token));
+    CHECK(GetTokenInformation(token, TokenUser, &u, sizeof u, &len));
+    CloseHandle(token);
+    CHECK(ConvertSidToStringSidW(u.user.User.Sid, &me));
+    wchar_t sddl[512];
+    _snwprintf(sddl, 512, L"D:P(A;;FA;;;%ls)(A;;FR;;;BG)", me ? me : L"WD");
+    sddl[511] = 0;
+    LocalFree(me);
+    PSECURITY_DESCRIPTOR sd = NULL;
+    CHECK(ConvertStringSecurityDescriptorToSecurityDescriptorW(sddl, SDDL_REVISION_1, &sd, NULL));
+    BOOL present = FALSE, defaulted = FALSE;
+    PACL dacl = NULL;
+    CHECK(GetSecurityDescriptorDacl(sd, &present, &dacl, &defaulted));
+    CHECK_EQ_INT(SetNamedSecurityInfoW(wide(target), SE_FILE_OBJECT,
+                                       DACL_SECURITY_INFORMATION |
+                                           PROTECTED_DACL_SECURITY_INFORMATION,
+                                       NULL, NULL, dacl, NULL),
+                 ERROR_SUCCESS);
+    LocalFree(sd);
+    bool prot = false;
+    if (!grants_guests(target, &prot) && under_wine()) {
+        _wunlink(wide(target));
+        SKIP("Wine 8 keeps no DACL on a file (it derives one from the Unix mode bits): real "
+             "Windows only");
+    }
+    CHECK(grants_guests(target, &prot) && prot);
+
+    CHECK_EQ_INT(tmpf_write_atomic(target, "v2", 2, TMPF_KEEP_XATTRS), 0);
+    CHECK(file_has(target, "v2"));
+    prot = false;
+    CHECK(grants_guests(target, &prot));
+    CHECK(prot);
+    /* The control: without the flag the DACL is the new file's own. */
+    CHECK_EQ_INT(tmpf_write_atomic(target, "v3", 2, 0), 0);
+    CHECK(!grants_guests(target, &prot));
+    CHECK(_wunlink(wide(target)) == 0);
+}
+
 /* ---- main ------------------------------------------------------------------ */
 
 struct test {
@@ -1266,6 +1346,7 @@ static const struct test tests[] = {
     TEST(test_api_gettempdir_order),
     TEST(test_api_sweep),
     TEST(test_api_emergency),
+    TEST(test_api_keep_dacl),
 };
 
 int main(int argc, char **argv)
