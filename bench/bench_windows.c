@@ -4,6 +4,8 @@
  *
  *   named:     tmpf_named_temporary_file + tmpf_file_cleanup
  *   bare:      CreateFileW(CREATE_NEW) + CloseHandle + DeleteFileW
+ *   bare, CRT: the same through a C runtime descriptor (_open_osfhandle,
+ *              _close), as the API's descriptors are
  *   anonymous: tmpf_temporary_file + tmpf_file_cleanup
  *   bare:      CreateFileW(CREATE_NEW, FILE_FLAG_DELETE_ON_CLOSE) + CloseHandle
  *
@@ -13,6 +15,9 @@
  */
 #include "tmpf.h"
 
+#include <fcntl.h>
+#include <io.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +62,25 @@ static void op_bare_named(long i)
     if (h == INVALID_HANDLE_VALUE)
         die("CreateFileW");
     CloseHandle(h);
+    if (!DeleteFileW(p))
+        die("DeleteFileW");
+}
+
+/* The same with a C runtime descriptor, as the API hands out (tmpf_mkstemp,
+ * tmpf_file_fileno): _open_osfhandle asks the file's type once more. */
+static void op_bare_crt(long i)
+{
+    wchar_t p[1100];
+    bare_name(p, 1100, L"crt", i);
+    HANDLE h = CreateFileW(p, GENERIC_READ | GENERIC_WRITE,
+                           FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL,
+                           CREATE_NEW, FILE_ATTRIBUTE_TEMPORARY, NULL);
+    if (h == INVALID_HANDLE_VALUE)
+        die("CreateFileW");
+    int fd = _open_osfhandle((intptr_t)h, _O_RDWR | _O_BINARY);
+    if (fd < 0)
+        die("_open_osfhandle");
+    _close(fd);
     if (!DeleteFileW(p))
         die("DeleteFileW");
 }
@@ -162,6 +186,8 @@ int main(int argc, char **argv)
         printf("on Windows\n\n");
     compare("named create+cleanup (tmpf)", op_named,
             "bare CreateFileW+CloseHandle+DeleteFileW", op_bare_named, iterations, rounds);
+    compare("named create+cleanup (tmpf)", op_named,
+            "bare ... with a CRT descriptor (_open_osfhandle)", op_bare_crt, iterations, rounds);
     compare("anonymous create+cleanup (tmpf)", op_anonymous,
             "bare CreateFileW(DELETE_ON_CLOSE)+CloseHandle", op_bare_anonymous, iterations,
             rounds);
