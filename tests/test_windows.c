@@ -943,6 +943,31 @@ static void test_api_rmtree_read_only_tree(void)
     CHECK(!wexists(wide(root)));
     CHECK_EQ_INT(tmpf_rmtree(root, 0), 0); /* missing: success */
 
+    /* A tree right below a drive root: the root's text is the parent. A
+     * root alone is refused. */
+    char top[64];
+    unsigned char r[4];
+    tmpf__os_random(r, sizeof r);
+    snprintf(top, sizeof top, "%c:\\tmpf-rmtree-%02x%02x%02x%02x", scratch[0], r[0], r[1], r[2],
+             r[3]);
+    if (CreateDirectoryW(wide(top), NULL)) {
+        snprintf(p, sizeof p, "%s\\f", top);
+        w = _wfopen(wide(p), L"wb");
+        if (w)
+            fclose(w);
+        CHECK_EQ_INT(tmpf_rmtree(top, 0), 0);
+        CHECK(!wexists(wide(top)));
+    } else {
+        printf("  note: cannot create %s: drive-root case not checked\n", top);
+    }
+    char drive[4] = {scratch[0], ':', '\\', 0};
+    errno = 0;
+    CHECK_EQ_INT(tmpf_rmtree(drive, 0), -1);
+    CHECK_EQ_INT(errno, EINVAL);
+    errno = 0;
+    CHECK_EQ_INT(tmpf_rmtree("\\", 0), -1);
+    CHECK_EQ_INT(errno, EINVAL);
+
     /* A temporary directory goes with its tree at cleanup. */
     o.flags = 0;
     d = tmpf_temporary_directory(&o);
