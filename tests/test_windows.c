@@ -1327,6 +1327,37 @@ static void test_api_keep_dacl(void)
     CHECK(_wunlink(wide(target)) == 0);
 }
 
+/* A reader that opened the name with plain fopen (no shared deletion)
+ * blocks persist and cleanup alike: a clear error, never a crash; once it
+ * closes, both work. */
+static void test_api_plain_reader_blocks(void)
+{
+    tmpf_opts o = {.dir = scratch};
+    tmpf_file *f = tmpf_named_temporary_file(&o);
+    CHECK(f != NULL);
+    if (!f)
+        return;
+    char path[2048];
+    snprintf(path, sizeof path, "%s", tmpf_file_path(f));
+    CHECK_EQ_INT(tmpf_file_write(f, "data", 4), 4);
+    FILE *reader = fopen(path, "rb");
+    CHECK(reader != NULL);
+    const char *target = in_scratch("published.txt");
+    errno = 0;
+    CHECK_EQ_INT(tmpf_file_persist(f, target, 0), -1);
+    CHECK(errno == EACCES || errno == EBUSY);
+    CHECK(!wexists(wide(target)) && wexists(wide(path)));
+    errno = 0;
+    CHECK_EQ_INT(tmpf_file_close(f), -1);
+    CHECK(errno == EACCES || errno == EBUSY);
+    CHECK(wexists(wide(path)));
+    if (reader)
+        fclose(reader);
+    /* The reader gone: cleanup removes the name it could not remove. */
+    CHECK_EQ_INT(tmpf_file_cleanup(f), 0);
+    CHECK(!wexists(wide(path)));
+}
+
 /* ---- main ------------------------------------------------------------------ */
 
 struct test {
@@ -1372,6 +1403,7 @@ static const struct test tests[] = {
     TEST(test_api_sweep),
     TEST(test_api_emergency),
     TEST(test_api_keep_dacl),
+    TEST(test_api_plain_reader_blocks),
 };
 
 int main(int argc, char **argv)
