@@ -2,7 +2,8 @@
 # tmpf.exe, the Windows build of the tool, run under Wine: mktemp mode,
 # run (CreateProcessW, the MS C runtime's quoting, TMPF_PATH/TMPDIR, cleanup
 # after success and failure, exit code passed through), write-atomic on
-# binary standard input, dir, sweep, publish, help, version, usage errors.
+# binary standard input, dir, sweep, publish (new TARGET; an existing one
+# refused), help, version, usage errors.
 # Registered by tests/CMakeLists.txt in a Windows build only:
 #   test_cli_windows.sh TOOL.exe EMULATOR
 # EMULATOR is cmake/wine-run.sh; it prepares the Wine prefix. The cases then
@@ -216,17 +217,25 @@ else
 fi
 check "sweep: a name not of the pattern untouched" [ -e "$D/zzkeepme" ]
 
-mkdir -p "$W/src/sub"
+# publish: to a new TARGET a rename; an existing TARGET cannot be swapped
+# atomically on Windows (no RENAME_EXCHANGE): one line, nothing changed.
+mkdir -p "$W/src/sub" "$W/old"
 echo one >"$W/src/sub/f"
+echo old >"$W/old/g"
+win /dev/null "$TOOL" publish --no-clobber "$(winpath "$W/src")" "$(winpath "$W/old")"
+check "publish --no-clobber, TARGET exists: 1 and one line" [ $rc = 1 -a "$(lines "$W/err")" = 1 ]
+check "publish --no-clobber, TARGET exists: DIR as it was" [ "$(cat "$W/src/sub/f")" = one ]
+check "publish --no-clobber, TARGET exists: TARGET untouched" [ "$(ls "$W/old")" = g ]
+win /dev/null "$TOOL" publish "$(winpath "$W/src")" "$(winpath "$W/old")"
+check "publish over an existing TARGET: 1 and one line" [ $rc = 1 -a "$(lines "$W/err")" = 1 ]
+check "publish over an existing TARGET: DIR as it was" [ "$(cat "$W/src/sub/f")" = one ]
+check "publish over an existing TARGET: TARGET untouched" [ "$(ls "$W/old")" = g ]
+check "publish failed: no side directory left" [ -z "$(ls -A "$W" | grep '^\.')" ]
 win /dev/null "$TOOL" publish "$(winpath "$W/src")" "$(winpath "$W/dst")"
-if [ $rc = 0 ]; then
-    check "publish: the tree at TARGET" [ "$(cat "$W/dst/sub/f" 2>/dev/null)" = one ]
-    check "publish: DIR gone" [ ! -e "$W/src" ]
-else
-    check "publish unsupported: 1 and one line" [ $rc = 1 -a "$(lines "$W/err")" = 1 ]
-    check "publish unsupported: DIR as it was" [ "$(cat "$W/src/sub/f")" = one ]
-    check "publish unsupported: no TARGET" [ ! -e "$W/dst" ]
-fi
+check "publish to a new TARGET: 0" [ $rc = 0 ]
+check "publish to a new TARGET: the tree at TARGET" [ "$(cat "$W/dst/sub/f" 2>/dev/null)" = one ]
+check "publish to a new TARGET: DIR gone" [ ! -e "$W/src" ]
+check "publish: no side directory left" [ -z "$(ls -A "$W" | grep '^\.')" ]
 
 [ $skipped = 0 ] || echo "$skipped skipped"
 echo "$passed passed, $failed failed"

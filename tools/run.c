@@ -145,7 +145,7 @@ static int finish_temporary(const struct run_opts *ro, struct temporary *t)
     int err = errno;
     if (rc != 0)
         tool_error("run: cannot remove %s '%s': %s", kind_name(ro), path ? path : "?",
-                   strerror(err));
+                   tool_os_strerror(err));
     free(path);
     return rc;
 }
@@ -218,14 +218,14 @@ int tool_run(int argc, char **argv)
     struct temporary t;
     if (make_temporary(&ro, &t) != 0) {
         tool_error("run: cannot create temporary %s: %s", kind_name(&ro),
-                   strerror(errno));
+                   tool_os_strerror(errno));
         return tool_os_run_finish(TOOL_EXIT_FAILURE);
     }
     int rc;
     if (tool_os_run_command(cmd, t.path, t.dir != NULL, &rc) != 0) {
         int err = errno;
         finish_temporary(&ro, &t);
-        tool_error("run: cannot start '%s': %s", cmd[0], strerror(err));
+        tool_error("run: cannot start '%s': %s", cmd[0], tool_os_strerror(err));
         return tool_os_run_finish(TOOL_EXIT_FAILURE);
     }
     if (finish_temporary(&ro, &t) != 0 && rc == 0)
