@@ -23,6 +23,22 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+/*
+ * Windows (mingw-w64; MSVC unverified): the C runtime has no ESTALE, which
+ * tmpf returns when a name no longer designates the file it holds; tmpf
+ * defines it as Winsock's WSAESTALE (10070), the same meaning, so callers
+ * can compare errno with it. There ENOTSUP (129) and EOPNOTSUPP (130) are
+ * two values (one on Linux): tmpf says EOPNOTSUPP where the POSIX build
+ * does (no anonymous file of that kind), ENOTSUP where a feature is missing
+ * (no atomic exchange); compare with both to be safe.
+ */
+#ifdef _WIN32
+#include <errno.h>
+#ifndef ESTALE
+#define ESTALE 10070
+#endif
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -437,7 +453,11 @@ TMPF_API const char *tmpf_dir_path(const tmpf_dir *d);
  * call (a directory never asked for one costs no open); later calls return
  * the same descriptor. Errors: -1 with EINVAL for NULL, or the first
  * open's errno (EMFILE, ENFILE, ENOENT or ELOOP if the path was removed or
- * replaced before that call, ...); a later call tries again.
+ * replaced before that call, ...); a later call tries again. Windows: a C
+ * runtime descriptor (_open_osfhandle) of a handle on the directory itself
+ * (never a link's target), which _get_osfhandle turns back into the HANDLE
+ * for handle-relative calls (the C runtime cannot read or write through
+ * it); ELOOP if the path is now a link or junction.
  */
 TMPF_API int tmpf_dir_fd(tmpf_dir *d);
 

@@ -13,16 +13,17 @@
 #include <sys/xattr.h>
 #endif
 
-int tmpf__os_take_owner(int fd, const struct stat *want, const struct stat *have)
+int tmpf__os_take_owner(int fd, const struct tmpf__os_facts *want,
+                        const struct tmpf__os_facts *have)
 {
-    if (want->st_uid == have->st_uid && want->st_gid == have->st_gid)
+    if (want->uid == have->uid && want->gid == have->gid)
         return 0;
-    if (fchown(fd, want->st_uid, want->st_gid) == 0)
+    if (fchown(fd, (uid_t)want->uid, (gid_t)want->gid) == 0)
         return 0;
     if (errno != EPERM)
         return -1;
     /* Not root: the group alone, if the writer belongs to it. */
-    if (want->st_gid != have->st_gid && fchown(fd, (uid_t)-1, want->st_gid) == 0)
+    if (want->gid != have->gid && fchown(fd, (uid_t)-1, (gid_t)want->gid) == 0)
         return 0;
     return errno == EPERM ? 0 : -1;
 }

@@ -12,18 +12,24 @@
 
 #define SHARE_ALL (FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE)
 
-/* name (not followed) from dir_fd, for reading attributes only. */
-static HANDLE open_at(int dir_fd, const char *name, DWORD access)
+/* name from dir_fd, followed or not, with access. */
+static HANDLE open_at_how(int dir_fd, const char *name, DWORD access, bool follow)
 {
     wchar_t *w = tmpf__win_wpath_at(dir_fd, name);
     if (!w)
         return INVALID_HANDLE_VALUE;
-    HANDLE h = CreateFileW(w, access, SHARE_ALL, NULL, OPEN_EXISTING,
-                           FILE_FLAG_BACKUP_SEMANTICS | FILE_FLAG_OPEN_REPARSE_POINT, NULL);
+    DWORD flags = FILE_FLAG_BACKUP_SEMANTICS | (follow ? 0 : FILE_FLAG_OPEN_REPARSE_POINT);
+    HANDLE h = CreateFileW(w, access, SHARE_ALL, NULL, OPEN_EXISTING, flags, NULL);
     if (h == INVALID_HANDLE_VALUE)
         tmpf__win_fail();
     free(w);
     return h;
+}
+
+/* name (not followed) from dir_fd, for reading attributes only. */
+static HANDLE open_at(int dir_fd, const char *name, DWORD access)
+{
+    return open_at_how(dir_fd, name, access, false);
 }
 
 static int close_keep_errno(HANDLE h, int rc)
@@ -320,7 +326,8 @@ int tmpf__os_copy_xattrs(int dir_fd, const char *name, int to_fd)
     return 0;
 }
 
-int tmpf__os_take_owner(int fd, const struct stat *want, const struct stat *have)
+int tmpf__os_take_owner(int fd, const struct tmpf__os_facts *want,
+                        const struct tmpf__os_facts *have)
 {
     /* Owners are SIDs; taking the target's owner needs SeRestorePrivilege:
      * not done (0: not permitted is no error). */
@@ -334,4 +341,76 @@ int tmpf__os_sweep_entry(int dir_fd, const char *dir, const char *name,
     /* tmpf_sweep on Windows is not written yet: nothing is removed. */
     (void)dir_fd, (void)dir, (void)name, (void)now, (void)min_age, (void)dry_run;
     return 0;
+}
+
+/* ---- persist.c's own calls (issue 18) ------------------------------------ */
+
+int tmpf__os_facts_at(int dir_fd, const char *name, bool follow,
+                      struct tmpf__os_facts *ret)
+{
+    HANDLE h = open_at_how(dir_fd, name, FILE_READ_ATTRIBUTES, follow);
+    if (h == INVALID_HANDLE_VALUE)
+        return -1;
+    ret->gid = 0; /* no POSIX group (tmpf__win_facts leaves it) */
+    return close_keep_errno(h, tmpf__win_facts(h, ret, NULL));
+}
+
+bool tmpf__os_facts_is_regular(const struct tmpf__os_facts *f)
+{
+    return (f->mode & 0170000u) == 0100000u; /* tmpf__win_facts' encoding */
+}
+
+int tmpf__os_chmod_fd(int fd, unsigned perm)
+{
+    /* Of the permission bits only "writable by the owner" has a Windows
+     * meaning: the read-only attribute. */
+    HANDLE h = tmpf__win_handle(fd);
+    if (h == INVALID_HANDLE_VALUE)
+        return -1;
+    FILE_BASIC_INFO bi;
+    if (!GetFileInformationByHandleEx(h, FileBasicInfo, &bi, sizeof bi))
+        return tmpf__win_fail();
+    DWORD want = perm & 0200 ? bi.FileAttributes & ~(DWORD)FILE_ATTRIBUTE_READONLY
+                             : bi.FileAttributes | FILE_ATTRIBUTE_READONLY;
+    if (want == bi.FileAttributes)
+        return 0;
+    bi.FileAttributes = want ? want : FILE_ATTRIBUTE_NORMAL;
+    /* Zero times: left as they are. */
+    bi.CreationTime.QuadPart = bi.LastAccessTime.QuadPart = 0;
+    bi.LastWriteTime.QuadPart = bi.ChangeTime.QuadPart = 0;
+    if (!SetFileInformationByHandle(h, FileBasicInfo, &bi, sizeof bi))
+        return tmpf__win_fail();
+    return 0;
+}
+
+int tmpf__os_unlink_at(int dir_fd, const char *name)
+{
+    wchar_t *w = tmpf__win_wpath_at(dir_fd, name);
+    if (!w)
+        return -1;
+    int rc = DeleteFileW(w) ? 0 : tmpf__win_fail();
+    free(w);
+    return rc;
+}
+
+int tmpf__os_open_read_nofollow(const char *path)
+{
+    HANDLE h = open_at(AT_FDCWD, path, GENERIC_READ);
+    if (h == INVALID_HANDLE_VALUE)
+        return -1;
+    DWORD attrs;
+    if (tmpf__win_facts(h, NULL, &attrs) != 0)
+        return close_keep_errno(h, -1);
+    if (attrs & (FILE_ATTRIBUTE_REPARSE_POINT | FILE_ATTRIBUTE_DIRECTORY)) {
+        /* As O_NOFOLLOW says for a symlink; open(2) of a directory for
+         * reading would succeed, but persist wants a file. */
+        errno = attrs & FILE_ATTRIBUTE_REPARSE_POINT ? ELOOP : EISDIR;
+        return close_keep_errno(h, -1);
+    }
+    return tmpf__win_fd(h, _O_RDONLY | _O_BINARY);
+}
+
+int tmpf__os_reopen_read(int fd)
+{
+    return tmpf__os_reopen_fd(fd, _O_RDONLY);
 }
