@@ -19,11 +19,7 @@ static const char help_text[] =
     "Usage: tmpf run [OPTION]... [--] COMMAND [ARG]...\n"
     "Create a temporary directory (or file), run COMMAND with its path in\n"
     "$TMPF_PATH (a directory is also $TMPDIR), remove it when COMMAND ends,\n"
-    "and exit with COMMAND's status (128+N if it died of signal N).\n"
-    "COMMAND is run directly, not through a shell. SIGINT, SIGTERM and\n"
-    "SIGHUP are passed on to COMMAND; the temporary is removed and tmpf then\n"
-    "dies of the same signal. A guard process removes it even if tmpf is\n"
-    "killed with SIGKILL; the directory is locked (flock) while COMMAND runs.\n"
+    TOOL_OS_RUN_HELP
     "\n"
     "  -d, --directory     a temporary directory (the default)\n"
     "  -f, --file          a temporary file (empty, mode 0600)\n"

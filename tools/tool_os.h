@@ -105,6 +105,22 @@ bool tool_os_is_special(const char *path);
  *                          exit with. POSIX: dies of a signal that came
  *                          for tmpf instead. Windows: rc.
  */
+/* run --help's lines on exit statuses, signals and locks. */
+#ifdef _WIN32
+#define TOOL_OS_RUN_HELP                                                               \
+    "and exit with COMMAND's exit code.\n"                                              \
+    "COMMAND is started directly (CreateProcessW), not through cmd.exe; its\n"         \
+    "arguments are quoted for the Microsoft C runtime. On Ctrl-C or\n"                 \
+    "Ctrl-Break, which COMMAND receives too, tmpf waits for COMMAND, removes\n"        \
+    "the temporary and exits with COMMAND's exit code.\n"
+#else
+#define TOOL_OS_RUN_HELP                                                               \
+    "and exit with COMMAND's status (128+N if it died of signal N).\n"                 \
+    "COMMAND is run directly, not through a shell. SIGINT, SIGTERM and\n"              \
+    "SIGHUP are passed on to COMMAND; the temporary is removed and tmpf then\n"        \
+    "dies of the same signal. A guard process removes it even if tmpf is\n"            \
+    "killed with SIGKILL; the directory is locked (flock) while COMMAND runs.\n"
+#endif
 void tool_os_run_prepare(void);
 int tool_os_run_command(char **cmd, const char *path, bool set_tmpdir, int *ret_status);
 int tool_os_run_finish(int rc);
