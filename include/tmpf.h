@@ -117,6 +117,8 @@ typedef struct tmpf_opts {
     const char *dir;    /* NULL: tmpf_gettempdir() */
     const char *prefix; /* NULL: "tmp"; must not contain '/' (EINVAL) */
     const char *suffix; /* NULL: ""; must not contain '/' (EINVAL) */
+    /* Windows: neither may contain '/', '\\' or ':', nor the suffix end in
+     * '.' or ' ' (EINVAL). */
     unsigned flags;     /* TMPF_* above; unknown bits are EINVAL */
     unsigned perm;      /* 0: 0600 for files, 0700 for directories; umask applies */
     size_t max_size;    /* spooled: roll to disk past this; 0: only when asked */
@@ -144,7 +146,11 @@ TMPF_API const char *tmpf_version(void);
  * (TMPF_EVENT_TEMPDIR_SKIPPED). An explicit opts.dir or tmpf_settempdir is
  * not vetted. Chosen once per process (thread-safe) and returned as an
  * absolute path owned by the library. In a setuid/setgid process the
- * environment is ignored.
+ * environment is ignored. Windows: $TMPDIR, $TEMP, $TMP, the system's
+ * temp path (GetTempPath2W where present, else GetTempPathW),
+ * %SYSTEMROOT%\Temp, C:\TEMP, C:\TMP, \TEMP, \TMP, then the current
+ * directory, each probed by a real write; no owner vetting yet; the path
+ * has backslashes and a drive or UNC root.
  * Errors: NULL with ENOENT when no candidate works.
  */
 TMPF_API const char *tmpf_gettempdir(void);
@@ -287,6 +293,8 @@ TMPF_API bool tmpf_file_rolled(const tmpf_file *f);
  * rolls over first. Errors: -1 with EINVAL (other flags), EBADF (closed),
  * ENOENT (the name was removed or now leads to another file, or /proc is
  * not mounted), EOPNOTSUPP (anonymous file, not Linux), EMFILE, ...
+ * Windows: _O_NOINHERIT stands for O_CLOEXEC (the new handle is never
+ * inherited anyway); an anonymous file is reopened with ReOpenFile.
  */
 TMPF_API int tmpf_file_reopen(tmpf_file *f, int flags);
 
