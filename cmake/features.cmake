@@ -215,7 +215,9 @@ foreach(name ${TMPF_FEATURES})
 endforeach()
 message(STATUS "tmpf features:${tmpf_summary}")
 # As TMPF_CAN_PERSIST_ANONYMOUS in the header (for CMake's own choices).
-if(TMPF_HAVE_O_TMPFILE_VALUE AND (TMPF_HAVE_PROC_SELF_FD_VALUE OR TMPF_HAVE_AT_EMPTY_PATH_VALUE))
+# Windows persists an anonymous (delete-on-close) file as a copy
+# (src/win/persist_os.c).
+if(WIN32 OR (TMPF_HAVE_O_TMPFILE_VALUE AND (TMPF_HAVE_PROC_SELF_FD_VALUE OR TMPF_HAVE_AT_EMPTY_PATH_VALUE)))
   set(TMPF_CAN_PERSIST_ANONYMOUS ON)
 else()
   set(TMPF_CAN_PERSIST_ANONYMOUS OFF)
