@@ -577,7 +577,14 @@ TMPF_API int tmpf_emergency_cleanup(void);
  * one deep per signal). Not thread-safe against other sigaction calls for
  * the same signals. Errors: -1 with EINVAL (a signal that cannot be
  * caught or that does not end the process by default: SIGKILL, SIGSTOP,
- * SIGCHLD, ...; n > 0 with NULL), nothing installed.
+ * SIGCHLD, ...; n > 0 with NULL), nothing installed. Windows (NULL, 0:
+ * SIGINT, SIGTERM, SIGBREAK, SIGABRT): SIGINT, SIGBREAK and SIGTERM are
+ * console control events (Ctrl-C, Ctrl-Break; closing the console, logoff
+ * and shutdown for SIGTERM) caught with SetConsoleCtrlHandler: the cleanup
+ * runs, then the next handler (the program's own, else the default, which
+ * ends the process) still sees the event. SIGABRT is the C runtime's
+ * (abort). ENOSYS if no console handler can be added. TerminateProcess
+ * runs no handler: only anonymous files (delete-on-close) go then.
  */
 TMPF_API int tmpf_cleanup_on_signals(const int *signals, size_t n);
 
@@ -593,7 +600,7 @@ TMPF_API int tmpf_cleanup_on_signals(const int *signals, size_t n);
  * loop sees it. TMPF_CRASH_GUARD=1 in the environment starts it at the
  * first creation. Call it before creating threads where you can (it
  * forks). Errors: -1 with errno (EAGAIN, ENOMEM, ENOSYS where
- * unsupported).
+ * unsupported: Windows for now).
  */
 TMPF_API int tmpf_crash_guard(void);
 
