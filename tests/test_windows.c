@@ -1062,6 +1062,32 @@ static void test_api_gettempdir_order(void)
             *c = '/';
     SetEnvironmentVariableW(L"TEMP", wide(rel));
     CHECK_EQ_INT(run_tempdir_child(t2), 0);
+    /* A directory whose DACL lets Everyone add and delete entries is
+     * passed over (others could rename what tmpf creates there). */
+    char shared[2048];
+    snprintf(shared, sizeof shared, "%s", in_scratch("shared"));
+    PSECURITY_DESCRIPTOR sd = NULL;
+    if (ConvertStringSecurityDescriptorToSecurityDescriptorW(
+            L"D:P(A;OICI;FA;;;WD)", SDDL_REVISION_1, &sd, NULL)) {
+        /* Set after creation: Wine ignores a creation DACL, but maps a set
+         * one onto the Unix mode (Everyone's write: o+w). */
+        CHECK(CreateDirectoryW(wide(shared), NULL));
+        BOOL present = FALSE, defaulted = FALSE;
+        PACL dacl = NULL;
+        CHECK(GetSecurityDescriptorDacl(sd, &present, &dacl, &defaulted));
+        CHECK_EQ_INT(SetNamedSecurityInfoW(wide(shared), SE_FILE_OBJECT,
+                                           DACL_SECURITY_INFORMATION |
+                                               PROTECTED_DACL_SECURITY_INFORMATION,
+                                           NULL, NULL, dacl, NULL),
+                     ERROR_SUCCESS);
+        LocalFree(sd);
+        SetEnvironmentVariableW(L"TEMP", wide(shared));
+        SetEnvironmentVariableW(L"TMP", wide(t2));
+        CHECK_EQ_INT(run_tempdir_child(t2), 0);
+        CHECK(RemoveDirectoryW(wide(shared)));
+    } else {
+        CHECK(!"ConvertStringSecurityDescriptorToSecurityDescriptorW");
+    }
     /* TEMP and TMP both missing: the system's temp path is built from them
      * and is missing too; next comes %SYSTEMROOT%\Temp. */
     SetEnvironmentVariableW(L"TEMP", wide(missing));
