@@ -148,7 +148,9 @@ TMPF_API const char *tmpf_version(void);
  * environment is ignored. Windows: $TMPDIR, $TEMP, $TMP, the system's
  * temp path (GetTempPath2W where present, else GetTempPathW),
  * %SYSTEMROOT%\Temp, C:\TEMP, C:\TMP, \TEMP, \TMP, then the current
- * directory, each probed by a real write; no owner vetting yet; the path
+ * directory, each probed by a real write; a directory whose DACL lets
+ * Everyone, Users, Authenticated Users, Interactive, Guests or Anonymous
+ * add or delete entries is passed over (owners are not checked); the path
  * has backslashes and a drive or UNC root.
  * Errors: NULL with ENOENT when no candidate works.
  */
