@@ -95,7 +95,8 @@ enum {
      * to a side name beside target, then rename: still all-or-nothing. */
     TMPF_ACROSS_FS = 1u << 8,
     /* persist / write_atomic: also keep the replaced target's POSIX ACL and
-     * user.* / security.* extended attributes; failing to is an error. */
+     * user.* / security.* extended attributes; failing to is an error
+     * (ENOTSUP in a build that cannot read them: generic POSIX). */
     TMPF_KEEP_XATTRS = 1u << 9,
     /* persist / write_atomic: allow replacing an existing target that is
      * not a regular file (a device, FIFO or socket); else EPERM. */
@@ -356,14 +357,22 @@ TMPF_API int tmpf_file_cleanup(tmpf_file *f);
  * with TMPF_DURABLE and renamed over target; then the temporary is
  * removed and f is that new file (same descriptor number and offset). A
  * failed copy (ENOSPC midway) leaves no side file and target untouched.
+ * An anonymous f where the system cannot give an unnamed open file a name
+ * (the generic POSIX build, macOS, FreeBSD, Windows; on Linux a file
+ * system without O_TMPFILE): target becomes a copy of f's content at the
+ * moment of persist (from offset 0), made at the side name, synced with
+ * TMPF_DURABLE and renamed into place (TMPF_NOCLOBBER: a rename that does
+ * not replace). f keeps its own file, descriptor, offset and locks: later
+ * writes through f do not reach target, and persisting f again makes
+ * another copy.
  * On success f is no longer temporary (close and cleanup leave it) and
  * tmpf_file_path reports target made absolute. On failure f and target
  * are as before (except the attributes already given to f). Errors: -1
  * with EINVAL (NULL, unknown flags), ENOENT (empty target), EISDIR (target
  * ends in "/", "." or "..", or is a directory), EPERM, EEXIST, EXDEV
  * (other file system, without TMPF_ACROSS_FS), EBADF (anonymous and
- * closed), ENOENT (deleted on close, missing directory, or an anonymous
- * file made without O_TMPFILE, which cannot be named), EACCES, ENOSPC, ...
+ * closed), ENOENT (deleted on close, missing directory), EACCES, ENOSPC,
+ * ...
  * One exception: if only the final directory fsync fails, the file is
  * already at target (f says so) and -1 reports that the move may not be
  * durable.

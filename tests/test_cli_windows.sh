@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # tmpf.exe, the Windows build of the tool, run under Wine: mktemp mode,
 # run (CreateProcessW, the MS C runtime's quoting, TMPF_PATH/TMPDIR, cleanup
-# after success and failure, exit code passed through), write-atomic on
-# binary standard input, dir, sweep, publish, help, version, usage errors.
+# after success, failure and Ctrl-C, exit code passed through), write-atomic on
+# binary standard input, dir, sweep, publish (new TARGET; an existing one
+# refused), help, version, usage errors.
 # Registered by tests/CMakeLists.txt in a Windows build only:
 #   test_cli_windows.sh TOOL.exe EMULATOR
 # EMULATOR is cmake/wine-run.sh; it prepares the Wine prefix. The cases then
@@ -186,7 +187,39 @@ win /dev/null "$TOOL" run -p "$DW" -- "$(winpath "$W/dir with space/tmpf copy.ex
 check "run, program path with spaces: 0" [ $rc = 0 ]
 check "run, program path with spaces: ran" matches "$(text "$W/out")" '^tmpf [0-9]'
 check "run: nothing left in DIR" [ -z "$(ls "$D" | grep '^tmp[a-z0-9_]\{8\}$')" ]
-skip "run, Ctrl-C: not under Wine here (no console: GenerateConsoleCtrlEvent needs one)"
+
+# Ctrl-C: Wine turns a SIGINT of a Wine process into CTRL_C_EVENT for its
+# console control handlers. tmpf gets it while its command (tmpf.exe
+# write-atomic) waits for standard input (a FIFO): tmpf must live on, wait
+# for the command (which ends when the FIFO closes), remove the temporary
+# and exit with the command's code. (On Windows the command gets Ctrl-C
+# too; here only tmpf does.)
+if command -v pgrep >/dev/null && mkfifo "$W/fifo"; then
+    (win "$W/fifo" "$TOOL" run -v -p "$DW" -- "$TW" write-atomic "$DW\\ctrlc.out"
+     echo $rc >"$W/ctrlc.rc"
+     cp "$W/err" "$W/ctrlc.err") &
+    job=$!
+    exec 3>"$W/fifo"
+    for _ in $(seq 300); do grep -q created "$W/err" 2>/dev/null && break; sleep 0.1; done
+    sleep 1 # the command started (after "created"): a lower bound, not a result
+    wpid=$(pgrep -P $job | head -1) # wine, now tmpf.exe (run)
+    kill -INT "$wpid" 2>/dev/null
+    sleep 1
+    alive=0
+    kill -0 "$wpid" 2>/dev/null && alive=1
+    printf 'after ctrl-c' >&3
+    exec 3>&-
+    wait $job
+    cp "$W/ctrlc.err" "$W/err"
+    p=$(created)
+    check "run, Ctrl-C: tmpf lives on until the command ends" [ $alive = 1 ]
+    check "run, Ctrl-C: the command's exit code (0)" [ "$(cat "$W/ctrlc.rc")" = 0 ]
+    check "run, Ctrl-C: the command ran to its end" [ "$(cat "$D/ctrlc.out" 2>/dev/null)" = "after ctrl-c" ]
+    check "run, Ctrl-C: the temporary removed" gone "$p"
+    check "run, Ctrl-C: 'removed' said" grep -q "removed directory" "$W/err"
+else
+    skip "run, Ctrl-C (no pgrep or mkfifo)"
+fi
 
 # ---- write-atomic -------------------------------------------------------------
 # Binary: CR-LF, a lone CR, NUL and ^Z (the end of text-mode input) kept.
@@ -204,29 +237,43 @@ check "write-atomic, UTF-8 name: written" cmp -s "$W/in.bin" "$D/выход.bin"
 win "$W/in.bin" "$TOOL" write-atomic --no-clobber "$DW\\out.bin"
 check "write-atomic --no-clobber existing: 1" [ $rc = 1 ]
 check "write-atomic --no-clobber existing: untouched" cmp -s "$W/in2.bin" "$D/out.bin"
-check "write-atomic: nothing else left" [ "$(ls "$D" | grep -c -v -e '^out\.bin$' -e '^выход\.bin$' -e '^tmp\.' -e '^дир_')" = 0 ]
+check "write-atomic: nothing else left" [ "$(ls "$D" | grep -c -v -e '^out\.bin$' -e '^выход\.bin$' -e '^ctrlc\.out$' -e '^tmp\.' -e '^дир_')" = 0 ]
 
 # ---- sweep, publish: work, or say in one line that they cannot ---------------
+# A stale entry of the pattern (zz + 8 name characters, two hours old) goes,
+# or tmpf says in one line that sweep is not there; exit 0 with the entry
+# still there is the failure. A name outside the pattern always stays.
 : >"$D/zzkeepme"
-win /dev/null "$TOOL" sweep --prefix=zz --older-than=0 "$DW"
+: >"$D/zzabcd_123"
+touch -d '2 hours ago' "$D/zzabcd_123"
+win /dev/null "$TOOL" sweep --prefix=zz --older-than=60 "$DW"
 if [ $rc = 0 ]; then
-    pass
+    check "sweep: 0 and the stale entry removed" [ ! -e "$D/zzabcd_123" ]
 else
-    check "sweep: 0, or 1 and one line" [ $rc = 1 -a "$(lines "$W/err")" = 1 ]
+    check "sweep: 1 and one line (not supported)" [ $rc = 1 -a "$(lines "$W/err")" = 1 ]
 fi
 check "sweep: a name not of the pattern untouched" [ -e "$D/zzkeepme" ]
+rm -f "$D/zzabcd_123"
 
-mkdir -p "$W/src/sub"
+# publish: to a new TARGET a rename; an existing TARGET cannot be swapped
+# atomically on Windows (no RENAME_EXCHANGE): one line, nothing changed.
+mkdir -p "$W/src/sub" "$W/old"
 echo one >"$W/src/sub/f"
+echo old >"$W/old/g"
+win /dev/null "$TOOL" publish --no-clobber "$(winpath "$W/src")" "$(winpath "$W/old")"
+check "publish --no-clobber, TARGET exists: 1 and one line" [ $rc = 1 -a "$(lines "$W/err")" = 1 ]
+check "publish --no-clobber, TARGET exists: DIR as it was" [ "$(cat "$W/src/sub/f")" = one ]
+check "publish --no-clobber, TARGET exists: TARGET untouched" [ "$(ls "$W/old")" = g ]
+win /dev/null "$TOOL" publish "$(winpath "$W/src")" "$(winpath "$W/old")"
+check "publish over an existing TARGET: 1 and one line" [ $rc = 1 -a "$(lines "$W/err")" = 1 ]
+check "publish over an existing TARGET: DIR as it was" [ "$(cat "$W/src/sub/f")" = one ]
+check "publish over an existing TARGET: TARGET untouched" [ "$(ls "$W/old")" = g ]
+check "publish failed: no side directory left" [ -z "$(ls -A "$W" | grep '^\.')" ]
 win /dev/null "$TOOL" publish "$(winpath "$W/src")" "$(winpath "$W/dst")"
-if [ $rc = 0 ]; then
-    check "publish: the tree at TARGET" [ "$(cat "$W/dst/sub/f" 2>/dev/null)" = one ]
-    check "publish: DIR gone" [ ! -e "$W/src" ]
-else
-    check "publish unsupported: 1 and one line" [ $rc = 1 -a "$(lines "$W/err")" = 1 ]
-    check "publish unsupported: DIR as it was" [ "$(cat "$W/src/sub/f")" = one ]
-    check "publish unsupported: no TARGET" [ ! -e "$W/dst" ]
-fi
+check "publish to a new TARGET: 0" [ $rc = 0 ]
+check "publish to a new TARGET: the tree at TARGET" [ "$(cat "$W/dst/sub/f" 2>/dev/null)" = one ]
+check "publish to a new TARGET: DIR gone" [ ! -e "$W/src" ]
+check "publish: no side directory left" [ -z "$(ls -A "$W" | grep '^\.')" ]
 
 [ $skipped = 0 ] || echo "$skipped skipped"
 echo "$passed passed, $failed failed"

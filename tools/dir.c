@@ -38,7 +38,7 @@ static void explain_hook(const tmpf_event *ev, void *ctx)
     if (ev->type != TMPF_EVENT_TEMPDIR_SKIPPED)
         return;
     if (ev->error && ev->error != EPERM && ev->error != ENOENT)
-        printf("%s: passed over: %s (%s)\n", ev->path, ev->reason, strerror(ev->error));
+        printf("%s: passed over: %s (%s)\n", ev->path, ev->reason, tool_os_strerror(ev->error));
     else
         printf("%s: passed over: %s\n", ev->path, ev->reason);
 }
@@ -60,7 +60,7 @@ static int explain(void)
     if (dir)
         printf("%s: taken\n", dir);
     else
-        printf("no usable temporary directory: %s\n", strerror(err));
+        printf("no usable temporary directory: %s\n", tool_os_strerror(err));
     bool ok = tool_close_stdout();
     return dir && ok ? EXIT_SUCCESS : TOOL_EXIT_FAILURE;
 }
@@ -89,7 +89,7 @@ int tool_dir(int argc, char **argv)
         return explain();
     const char *dir = tmpf_gettempdir();
     if (!dir) {
-        tool_error("dir: no usable temporary directory: %s", strerror(errno));
+        tool_error("dir: no usable temporary directory: %s", tool_os_strerror(errno));
         return TOOL_EXIT_FAILURE;
     }
     puts(dir);

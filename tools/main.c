@@ -55,7 +55,7 @@ bool tool_close_stdout(void)
     if (fclose(stdout) != 0)
         failed = true;
     if (failed) {
-        tool_error("write error%s%s", errno ? ": " : "", errno ? strerror(errno) : "");
+        tool_error("write error%s%s", errno ? ": " : "", errno ? tool_os_strerror(errno) : "");
         return false;
     }
     return true;

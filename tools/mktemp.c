@@ -277,7 +277,7 @@ int tool_mktemp(int argc, char **argv)
     if (!path) {
         if (!quiet)
             tool_error("failed to create %s via template '%s': %s",
-                       directory ? "directory" : "file", t.name, strerror(errno));
+                       directory ? "directory" : "file", t.name, tool_os_strerror(errno));
         status = TOOL_EXIT_FAILURE;
     } else {
         const char *base = path + strlen(path);
@@ -292,7 +292,7 @@ int tool_mktemp(int argc, char **argv)
             tool_os_remove(path, directory);
         if (!ok) {
             if (!quiet)
-                tool_error("write error: %s", strerror(err));
+                tool_error("write error: %s", tool_os_strerror(err));
             status = TOOL_EXIT_FAILURE;
         } else if (!tool_close_stdout()) {
             status = TOOL_EXIT_FAILURE;

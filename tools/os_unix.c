@@ -32,6 +32,11 @@ const char *tool_os_getenv(const char *name)
     return getenv(name);
 }
 
+const char *tool_os_strerror(int err)
+{
+    return strerror(err);
+}
+
 void tool_os_write_stderr(const char *msg, size_t n)
 {
     sigset_t pipe_only, old, pending;
@@ -237,24 +242,17 @@ int tool_os_run_finish(int rc)
     return rc;
 }
 
-int tool_os_dir_open(const char *path, unsigned *ret_mode)
+int tool_os_dir_open(const char *path)
 {
-    int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    struct stat st;
-    if (fd < 0 || fstat(fd, &st) != 0) {
-        int saved = errno;
-        if (fd >= 0)
-            close(fd);
-        errno = saved;
-        return -1;
-    }
-    *ret_mode = st.st_mode & 07777;
-    return fd;
+    return open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 }
 
-int tool_os_set_mode(int dir_fd, unsigned mode)
+int tool_os_copy_access(int from, int to)
 {
-    return fchmod(dir_fd, (mode_t)mode);
+    struct stat st;
+    if (fstat(from, &st) != 0)
+        return -1;
+    return fchmod(to, st.st_mode & 07777);
 }
 
 int tool_os_move_entries(int from, int to)

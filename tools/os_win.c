@@ -13,6 +13,7 @@
 #include <tmpf.h>
 #include <wchar.h>
 #include <windows.h>
+#include <aclapi.h>
 #include <shellapi.h>
 
 /* UTF-8 -> UTF-16, malloc'd; NULL with errno (EILSEQ: not UTF-8). */
@@ -98,6 +99,28 @@ const char *tool_os_getenv(const char *name)
     const wchar_t *wval = wname ? _wgetenv(wname) : NULL;
     free(wname);
     return wval ? to_utf8(wval) : NULL; /* kept until exit */
+}
+
+const char *tool_os_strerror(int err)
+{
+    /* msvcrt's table ends at EILSEQ (42); mingw's errno.h goes on. */
+    static const struct {
+        int err;
+        const char *text;
+    } more[] = {
+        {ENOTSUP, "Not supported"},
+        {EOPNOTSUPP, "Operation not supported"},
+        {ELOOP, "Too many levels of symbolic links"},
+        {EOVERFLOW, "Value too large for defined data type"},
+        {ETIMEDOUT, "Connection timed out"},
+        {ECANCELED, "Operation canceled"},
+        {EWOULDBLOCK, "Operation would block"},
+        {10070, "Stale file handle"}, /* the library's ESTALE (WSAESTALE) */
+    };
+    for (size_t i = 0; i < sizeof more / sizeof more[0]; i++)
+        if (more[i].err == err)
+            return more[i].text;
+    return strerror(err);
 }
 
 void tool_os_write_stderr(const char *msg, size_t n)
@@ -354,28 +377,213 @@ int tool_os_run_finish(int rc)
     return rc;
 }
 
-/* publish moves entries between open directories (renameat): not on
- * Windows yet. */
-int tool_os_dir_open(const char *path, unsigned *ret_mode)
+/* errno for the calling thread's last Windows error, for the few that
+ * publish can meet. */
+static int win_errno(void)
 {
-    (void)path;
-    (void)ret_mode;
-    errno = ENOSYS;
-    return -1;
+    switch (GetLastError()) {
+    case ERROR_FILE_NOT_FOUND:
+    case ERROR_PATH_NOT_FOUND:
+        return ENOENT;
+    case ERROR_ACCESS_DENIED:
+        return EACCES;
+    case ERROR_SHARING_VIOLATION:
+    case ERROR_LOCK_VIOLATION:
+        return EBUSY;
+    case ERROR_ALREADY_EXISTS:
+    case ERROR_FILE_EXISTS:
+        return EEXIST;
+    case ERROR_NOT_SAME_DEVICE:
+        return EXDEV;
+    case ERROR_DIRECTORY:
+        return ENOTDIR;
+    case ERROR_NOT_ENOUGH_MEMORY:
+    case ERROR_OUTOFMEMORY:
+        return ENOMEM;
+    default:
+        return EIO;
+    }
 }
 
-int tool_os_set_mode(int dir_fd, unsigned mode)
+int tool_os_dir_open(const char *path)
 {
-    (void)dir_fd;
-    (void)mode;
-    errno = ENOSYS;
-    return -1;
+    wchar_t *w = to_wide(path);
+    if (!w)
+        return -1;
+    /* The entry itself (a junction or symlink is not entered), sharing
+     * everything: its entries move out while it is open. */
+    HANDLE h = CreateFileW(w, READ_CONTROL | FILE_LIST_DIRECTORY | FILE_READ_ATTRIBUTES,
+                           FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL,
+                           OPEN_EXISTING,
+                           FILE_FLAG_BACKUP_SEMANTICS | FILE_FLAG_OPEN_REPARSE_POINT, NULL);
+    free(w);
+    if (h == INVALID_HANDLE_VALUE) {
+        errno = win_errno();
+        return -1;
+    }
+    BY_HANDLE_FILE_INFORMATION info;
+    int err = 0;
+    if (!GetFileInformationByHandle(h, &info))
+        err = win_errno();
+    else if (info.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT)
+        err = ELOOP;
+    else if (!(info.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY))
+        err = ENOTDIR;
+    int fd = err ? -1 : _open_osfhandle((intptr_t)h, _O_RDONLY);
+    if (fd < 0) {
+        CloseHandle(h);
+        errno = err ? err : EMFILE;
+        return -1;
+    }
+    return fd;
+}
+
+/* The path of the directory open as fd (\\?\ form), malloc'd. */
+static wchar_t *fd_path(int fd)
+{
+    HANDLE h = (HANDLE)_get_osfhandle(fd);
+    if (h == INVALID_HANDLE_VALUE) {
+        errno = EBADF;
+        return NULL;
+    }
+    DWORD n = GetFinalPathNameByHandleW(h, NULL, 0, FILE_NAME_NORMALIZED);
+    wchar_t *w = n ? malloc(((size_t)n + 1) * sizeof *w) : NULL;
+    if (!w) {
+        errno = n ? ENOMEM : win_errno();
+        return NULL;
+    }
+    DWORD got = GetFinalPathNameByHandleW(h, w, n + 1, FILE_NAME_NORMALIZED);
+    if (!got || got > n) {
+        errno = win_errno();
+        free(w);
+        return NULL;
+    }
+    return w;
+}
+
+/* dir + '\' + name, malloc'd. */
+static wchar_t *join(const wchar_t *dir, const wchar_t *name)
+{
+    size_t a = wcslen(dir), b = wcslen(name);
+    wchar_t *w = malloc((a + b + 2) * sizeof *w);
+    if (!w) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    memcpy(w, dir, a * sizeof *w);
+    w[a] = L'\\';
+    memcpy(w + a + 1, name, (b + 1) * sizeof *w);
+    return w;
+}
+
+int tool_os_copy_access(int from, int to)
+{
+    HANDLE h = (HANDLE)_get_osfhandle(from);
+    PACL dacl = NULL;
+    PSECURITY_DESCRIPTOR sd = NULL;
+    if (h == INVALID_HANDLE_VALUE ||
+        GetSecurityInfo(h, SE_FILE_OBJECT, DACL_SECURITY_INFORMATION, NULL, NULL, &dacl,
+                        NULL, &sd) != ERROR_SUCCESS) {
+        errno = h == INVALID_HANDLE_VALUE ? EBADF : EACCES;
+        return -1;
+    }
+    SECURITY_DESCRIPTOR_CONTROL control = 0;
+    DWORD revision;
+    GetSecurityDescriptorControl(sd, &control, &revision);
+    wchar_t *to_path = fd_path(to);
+    DWORD rc = ERROR_OUTOFMEMORY;
+    if (to_path) {
+        SECURITY_INFORMATION what =
+            DACL_SECURITY_INFORMATION | (control & SE_DACL_PROTECTED
+                                             ? PROTECTED_DACL_SECURITY_INFORMATION
+                                             : UNPROTECTED_DACL_SECURITY_INFORMATION);
+        rc = SetNamedSecurityInfoW(to_path, SE_FILE_OBJECT, what, NULL, NULL, dacl, NULL);
+        free(to_path);
+    }
+    LocalFree(sd);
+    if (rc != ERROR_SUCCESS) {
+        errno = rc == ERROR_OUTOFMEMORY ? ENOMEM : EACCES;
+        return -1;
+    }
+    return 0;
+}
+
+/* The names in the directory at dir (not "." and ".."), read whole before
+ * anything moves; a NULL-terminated malloc'd array. */
+static wchar_t **list_names(const wchar_t *dir)
+{
+    wchar_t *pattern = join(dir, L"*");
+    if (!pattern)
+        return NULL;
+    WIN32_FIND_DATAW fd;
+    HANDLE find = FindFirstFileExW(pattern, FindExInfoBasic, &fd, FindExSearchNameMatch,
+                                   NULL, 0);
+    free(pattern);
+    size_t n = 0, cap = 16;
+    wchar_t **names = calloc(cap, sizeof *names);
+    if (!names || find == INVALID_HANDLE_VALUE) {
+        int err = names ? win_errno() : ENOMEM;
+        if (find != INVALID_HANDLE_VALUE)
+            FindClose(find);
+        free(names);
+        errno = err;
+        return NULL;
+    }
+    int err = 0;
+    do {
+        if (!wcscmp(fd.cFileName, L".") || !wcscmp(fd.cFileName, L".."))
+            continue;
+        if (n + 1 == cap) {
+            wchar_t **bigger = realloc(names, 2 * cap * sizeof *names);
+            if (!bigger) {
+                err = ENOMEM;
+                break;
+            }
+            names = bigger;
+            cap *= 2;
+        }
+        names[n] = _wcsdup(fd.cFileName);
+        if (!names[n]) {
+            err = ENOMEM;
+            break;
+        }
+        names[++n] = NULL;
+    } while (FindNextFileW(find, &fd));
+    if (!err && GetLastError() != ERROR_NO_MORE_FILES)
+        err = win_errno();
+    FindClose(find);
+    if (err) {
+        for (size_t i = 0; i < n; i++)
+            free(names[i]);
+        free(names);
+        errno = err;
+        return NULL;
+    }
+    return names;
 }
 
 int tool_os_move_entries(int from, int to)
 {
-    (void)from;
-    (void)to;
-    errno = ENOSYS;
-    return -1;
+    wchar_t *src = fd_path(from), *dst = src ? fd_path(to) : NULL;
+    wchar_t **names = dst ? list_names(src) : NULL;
+    int rc = names ? 0 : -1, err = errno;
+    for (size_t i = 0; names && names[i] && rc == 0; i++) {
+        wchar_t *a = join(src, names[i]), *b = join(dst, names[i]);
+        /* No MOVEFILE_COPY_ALLOWED: a rename, never a copy. */
+        if (!a || !b || !MoveFileExW(a, b, 0)) {
+            err = a && b ? win_errno() : ENOMEM;
+            rc = -1;
+        }
+        free(a);
+        free(b);
+    }
+    for (size_t i = 0; names && names[i]; i++)
+        free(names[i]);
+    free(names);
+    free(src);
+    free(dst);
+    if (rc != 0 && names)
+        tool_os_move_entries(to, from);
+    errno = err;
+    return rc;
 }

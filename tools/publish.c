@@ -91,14 +91,9 @@ int tool_publish(int argc, char **argv)
     if (!*src || !*target)
         return tool_usage_error("publish", "DIR and TARGET must not be empty");
 
-    unsigned mode;
-    int from = tool_os_dir_open(src, &mode);
+    int from = tool_os_dir_open(src);
     if (from < 0) {
-        if (errno == ENOSYS) {
-            tool_error("publish: not supported on this system");
-            return TOOL_EXIT_FAILURE;
-        }
-        tool_error("publish: cannot open directory '%s': %s", src, strerror(errno));
+        tool_error("publish: cannot open directory '%s': %s", src, tool_os_strerror(errno));
         return TOOL_EXIT_FAILURE;
     }
     char *parent = parent_of(src);
@@ -108,7 +103,7 @@ int tool_publish(int argc, char **argv)
     free(parent);
     int rc = -1, err = errno;
     bool published = false;
-    if (d && tool_os_set_mode(tmpf_dir_fd(d), mode) == 0 &&
+    if (d && tool_os_copy_access(from, tmpf_dir_fd(d)) == 0 &&
         tool_os_move_entries(from, tmpf_dir_fd(d)) == 0) {
         char *before = strdup(tmpf_dir_path(d));
         rc = before ? tmpf_dir_persist(d, target, flags) : -1;
@@ -132,13 +127,13 @@ int tool_publish(int argc, char **argv)
     if (rc != 0) {
         tool_error("publish: %s '%s' at '%s': %s",
                    published ? "published, but not cleanly," : "cannot publish",
-                   src, target, strerror(err));
+                   src, target, tool_os_strerror(err));
         if (!published)
             return TOOL_EXIT_FAILURE;
     }
     if (tool_os_remove(src, true) != 0) {
         tool_error("publish: '%s' published, but '%s' stays: %s", target, src,
-                   strerror(errno));
+                   tool_os_strerror(errno));
         return TOOL_EXIT_FAILURE;
     }
     return rc == 0 ? EXIT_SUCCESS : TOOL_EXIT_FAILURE;

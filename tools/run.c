@@ -19,11 +19,7 @@ static const char help_text[] =
     "Usage: tmpf run [OPTION]... [--] COMMAND [ARG]...\n"
     "Create a temporary directory (or file), run COMMAND with its path in\n"
     "$TMPF_PATH (a directory is also $TMPDIR), remove it when COMMAND ends,\n"
-    "and exit with COMMAND's status (128+N if it died of signal N).\n"
-    "COMMAND is run directly, not through a shell. SIGINT, SIGTERM and\n"
-    "SIGHUP are passed on to COMMAND; the temporary is removed and tmpf then\n"
-    "dies of the same signal. A guard process removes it even if tmpf is\n"
-    "killed with SIGKILL; the directory is locked (flock) while COMMAND runs.\n"
+    TOOL_OS_RUN_HELP
     "\n"
     "  -d, --directory     a temporary directory (the default)\n"
     "  -f, --file          a temporary file (empty, mode 0600)\n"
@@ -145,7 +141,7 @@ static int finish_temporary(const struct run_opts *ro, struct temporary *t)
     int err = errno;
     if (rc != 0)
         tool_error("run: cannot remove %s '%s': %s", kind_name(ro), path ? path : "?",
-                   strerror(err));
+                   tool_os_strerror(err));
     free(path);
     return rc;
 }
@@ -218,14 +214,14 @@ int tool_run(int argc, char **argv)
     struct temporary t;
     if (make_temporary(&ro, &t) != 0) {
         tool_error("run: cannot create temporary %s: %s", kind_name(&ro),
-                   strerror(errno));
+                   tool_os_strerror(errno));
         return tool_os_run_finish(TOOL_EXIT_FAILURE);
     }
     int rc;
     if (tool_os_run_command(cmd, t.path, t.dir != NULL, &rc) != 0) {
         int err = errno;
         finish_temporary(&ro, &t);
-        tool_error("run: cannot start '%s': %s", cmd[0], strerror(err));
+        tool_error("run: cannot start '%s': %s", cmd[0], tool_os_strerror(err));
         return tool_os_run_finish(TOOL_EXIT_FAILURE);
     }
     if (finish_temporary(&ro, &t) != 0 && rc == 0)

@@ -52,6 +52,10 @@ const char *tool_os_base_name(const char *argv0);
 /* An environment variable in UTF-8, or NULL; valid until exit. */
 const char *tool_os_getenv(const char *name);
 
+/* strerror(err); on Windows also for the POSIX errno values the C runtime
+ * has no text for (ENOTSUP, ELOOP, EOVERFLOW, ...). */
+const char *tool_os_strerror(int err);
+
 /* Writes n bytes to stderr, keeping errno; on POSIX never dies of SIGPIPE
  * (a diagnostic whose reader is gone is lost, not fatal). */
 void tool_os_write_stderr(const char *msg, size_t n);
@@ -101,17 +105,34 @@ bool tool_os_is_special(const char *path);
  *                          exit with. POSIX: dies of a signal that came
  *                          for tmpf instead. Windows: rc.
  */
+/* run --help's lines on exit statuses, signals and locks. */
+#ifdef _WIN32
+#define TOOL_OS_RUN_HELP                                                               \
+    "and exit with COMMAND's exit code.\n"                                              \
+    "COMMAND is started directly (CreateProcessW), not through cmd.exe; its\n"         \
+    "arguments are quoted for the Microsoft C runtime. On Ctrl-C or\n"                 \
+    "Ctrl-Break, which COMMAND receives too, tmpf waits for COMMAND, removes\n"        \
+    "the temporary and exits with COMMAND's exit code.\n"
+#else
+#define TOOL_OS_RUN_HELP                                                               \
+    "and exit with COMMAND's status (128+N if it died of signal N).\n"                 \
+    "COMMAND is run directly, not through a shell. SIGINT, SIGTERM and\n"              \
+    "SIGHUP are passed on to COMMAND; the temporary is removed and tmpf then\n"        \
+    "dies of the same signal. A guard process removes it even if tmpf is\n"            \
+    "killed with SIGKILL; the directory is locked (flock) while COMMAND runs.\n"
+#endif
 void tool_os_run_prepare(void);
 int tool_os_run_command(char **cmd, const char *path, bool set_tmpdir, int *ret_status);
 int tool_os_run_finish(int rc);
 
 /* tmpf publish's moves. tool_os_dir_open opens the directory DIR (not
- * through a symlink) and gives its permission bits; tool_os_copy_mode sets
- * them on the directory open as to; tool_os_move_entries moves every entry
- * of the directory open as from into to (same file system), putting back
- * what it moved if one fails. Windows: ENOSYS. */
-int tool_os_dir_open(const char *path, unsigned *ret_mode);
-int tool_os_set_mode(int dir_fd, unsigned mode);
+ * through a symlink or junction); tool_os_copy_access gives the directory
+ * open as to the access rights of the one open as from (POSIX: permission
+ * bits; Windows: the DACL, and whether it inherits); tool_os_move_entries
+ * moves every entry of the directory open as from into to (same file
+ * system), putting back what it moved if one fails. */
+int tool_os_dir_open(const char *path);
+int tool_os_copy_access(int from, int to);
 int tool_os_move_entries(int from, int to);
 
 #endif

@@ -139,7 +139,7 @@ int tool_write_atomic(int argc, char **argv)
     size_t len;
     tool_os_stdin_binary();
     if (read_all(stdin, &data, &len) != 0) {
-        tool_error("write-atomic: cannot read standard input: %s", strerror(errno));
+        tool_error("write-atomic: cannot read standard input: %s", tool_os_strerror(errno));
         return TOOL_EXIT_FAILURE;
     }
     int rc = tmpf_write_atomic(target, data, len, flags);
@@ -153,7 +153,7 @@ int tool_write_atomic(int argc, char **argv)
                 return TOOL_EXIT_FAILURE;
             }
         }
-        tool_error("write-atomic: cannot replace '%s': %s", target, strerror(err));
+        tool_error("write-atomic: cannot replace '%s': %s", target, tool_os_strerror(err));
         return TOOL_EXIT_FAILURE;
     }
     return EXIT_SUCCESS;
