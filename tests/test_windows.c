@@ -1384,6 +1384,93 @@ static void test_api_plain_reader_blocks(void)
     CHECK(!wexists(wide(path)));
 }
 
+/* Writes text to path (UTF-8 name). */
+static bool put_file(const char *path, const char *text)
+{
+    FILE *w = _wfopen(wide(path), L"wb");
+    if (!w)
+        return false;
+    bool ok = fputs(text, w) >= 0;
+    return fclose(w) == 0 && ok;
+}
+
+/* A temporary directory in base holding a file, a subdirectory with a
+ * read-only file. */
+static tmpf_dir *make_tree(const char *base)
+{
+    tmpf_opts o = {.dir = base};
+    tmpf_dir *d = tmpf_temporary_directory(&o);
+    if (!d)
+        return NULL;
+    char p[2048];
+    snprintf(p, sizeof p, "%s\\a.txt", tmpf_dir_path(d));
+    bool ok = put_file(p, "alpha");
+    snprintf(p, sizeof p, "%s\\sub", tmpf_dir_path(d));
+    ok = ok && CreateDirectoryW(wide(p), NULL);
+    snprintf(p, sizeof p, "%s\\sub\\b.txt", tmpf_dir_path(d));
+    ok = ok && put_file(p, "beta") && SetFileAttributesW(wide(p), FILE_ATTRIBUTE_READONLY);
+    if (!ok) {
+        tmpf_dir_cleanup(d);
+        return NULL;
+    }
+    return d;
+}
+
+static bool tree_is_there(const char *root)
+{
+    char p[2048];
+    snprintf(p, sizeof p, "%s\\a.txt", root);
+    bool ok = file_has(p, "alpha");
+    snprintf(p, sizeof p, "%s\\sub\\b.txt", root);
+    return ok && file_has(p, "beta") &&
+           (GetFileAttributesW(wide(p)) & FILE_ATTRIBUTE_READONLY);
+}
+
+static void test_api_dir_persist(void)
+{
+    /* TMPF_DURABLE: every file below flushed (a read-only one too), then
+     * the tree renamed into place. */
+    tmpf_dir *d = make_tree(scratch);
+    CHECK(d != NULL);
+    if (!d)
+        return;
+    const char *target = in_scratch("published");
+    CHECK_EQ_INT(tmpf_dir_persist(d, target, TMPF_DURABLE), 0);
+    CHECK(!strcmp(tmpf_dir_path(d), target));
+    CHECK_EQ_INT(tmpf_dir_cleanup(d), 0);
+    CHECK(tree_is_there(target));
+    CHECK_EQ_INT(tmpf_rmtree(target, 0), 0);
+
+    /* Another volume: Wine's Z: is the Unix root, and /dev/shm a tmpfs
+     * there, so a rename from C: says EXDEV; TMPF_ACROSS_FS copies. */
+    const char *other = "Z:\\dev\\shm";
+    if (!under_wine() || !wexists(wide(other))) {
+        printf("  note: no second volume here: TMPF_ACROSS_FS not checked\n");
+        return;
+    }
+    char remote[256];
+    unsigned char r[4];
+    tmpf__os_random(r, sizeof r);
+    snprintf(remote, sizeof remote, "%s\\tmpf-win-%02x%02x%02x%02x", other, r[0], r[1], r[2], r[3]);
+    d = make_tree(scratch);
+    CHECK(d != NULL);
+    if (!d)
+        return;
+    char src[2048];
+    snprintf(src, sizeof src, "%s", tmpf_dir_path(d));
+    errno = 0;
+    CHECK_EQ_INT(tmpf_dir_persist(d, remote, 0), -1);
+    CHECK_EQ_INT(errno, EXDEV);
+    CHECK(!wexists(wide(remote)) && tree_is_there(src));
+    CHECK_EQ_INT(tmpf_dir_persist(d, remote, TMPF_ACROSS_FS | TMPF_DURABLE), 0);
+    CHECK(tree_is_there(remote));
+    CHECK(!wexists(wide(src)));
+    CHECK_EQ_INT(tmpf_dir_cleanup(d), 0);
+    CHECK(tree_is_there(remote));
+    CHECK_EQ_INT(tmpf_rmtree(remote, 0), 0);
+    CHECK(!wexists(wide(remote)));
+}
+
 /* ---- main ------------------------------------------------------------------ */
 
 struct test {
@@ -1430,6 +1517,7 @@ static const struct test tests[] = {
     TEST(test_api_emergency),
     TEST(test_api_keep_dacl),
     TEST(test_api_plain_reader_blocks),
+    TEST(test_api_dir_persist),
 };
 
 int main(int argc, char **argv)

@@ -268,15 +268,6 @@ void tmpf__os_sync_files(const int *fds, int *errs, size_t n)
         errs[i] = tmpf__os_fsync(fds[i], false) == 0 ? 0 : errno;
 }
 
-int tmpf__os_sync_tree(int dir_fd)
-{
-    /* Not written yet: FlushFileBuffers needs a handle opened for writing
-     * on each file (docs/windows-status.md). */
-    (void)dir_fd;
-    errno = ENOSYS;
-    return -1;
-}
-
 int tmpf__os_copy_data(int from, int to)
 {
     HANDLE src = tmpf__win_handle(from), dst = tmpf__win_handle(to);
@@ -309,13 +300,6 @@ int tmpf__os_copy_data(int from, int to)
     CloseHandle(r);
     errno = saved;
     return rc;
-}
-
-int tmpf__os_copy_tree(int from_dir_fd, int to_dir_fd)
-{
-    (void)from_dir_fd, (void)to_dir_fd;
-    errno = ENOSYS; /* not written yet (docs/windows-status.md) */
-    return -1;
 }
 
 int tmpf__os_copy_xattrs(int dir_fd, const char *name, int to_fd)

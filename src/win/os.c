@@ -121,8 +121,7 @@ static wchar_t *verbatim(const wchar_t *full)
     return w;
 }
 
-/* The final path of an open directory, "\\?\C:\..." (no trailing '\'). */
-static wchar_t *handle_path(HANDLE h)
+wchar_t *tmpf__win_handle_path(HANDLE h)
 {
     DWORD n = GetFinalPathNameByHandleW(h, NULL, 0, FILE_NAME_NORMALIZED | VOLUME_NAME_DOS);
     if (n == 0) {
@@ -162,7 +161,7 @@ wchar_t *tmpf__win_wpath_at(int dir_fd, const char *path)
         return w;
     if (dir_fd != AT_FDCWD && !is_absolute(w)) {
         HANDLE h = tmpf__win_handle(dir_fd);
-        wchar_t *dir = h == INVALID_HANDLE_VALUE ? NULL : handle_path(h);
+        wchar_t *dir = h == INVALID_HANDLE_VALUE ? NULL : tmpf__win_handle_path(h);
         if (!dir) {
             free(w);
             return NULL;
@@ -251,12 +250,37 @@ int tmpf__win_fd(HANDLE h, int crt_flags)
     return fd;
 }
 
+/* The serial number of the volume h is on, found through its path: Wine 8
+ * answers 0 for a handle whose directory was renamed after it was opened
+ * (its path is stale then, but still names the right volume). 0 if not
+ * found either. */
+static DWORD serial_by_path(HANDLE h)
+{
+    wchar_t *p = tmpf__win_handle_path(h);
+    if (!p)
+        return 0;
+    size_t n = wcslen(p) + 2;
+    wchar_t *root = tmpf__malloc(n * sizeof *root);
+    DWORD serial = 0;
+    if (root && GetVolumePathNameW(p, root, (DWORD)n) &&
+        !GetVolumeInformationW(root, NULL, 0, &serial, NULL, NULL, NULL, 0))
+        serial = 0;
+    free(root);
+    free(p);
+    return serial;
+}
+
 int tmpf__win_facts(HANDLE h, struct tmpf__os_facts *ret, DWORD *attrs)
 {
     BY_HANDLE_FILE_INFORMATION fi;
     if (!GetFileInformationByHandle(h, &fi))
         return tmpf__win_fail();
     if (ret) {
+        if (fi.dwVolumeSerialNumber == 0) {
+            int saved = errno;
+            fi.dwVolumeSerialNumber = serial_by_path(h);
+            errno = saved;
+        }
         ret->id.dev = fi.dwVolumeSerialNumber;
         ret->id.ino = ((uint64_t)fi.nFileIndexHigh << 32) | fi.nFileIndexLow;
         bool dir = fi.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY;

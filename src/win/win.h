@@ -28,6 +28,9 @@ int tmpf__win_fail(void);
  * path, GetFinalPathNameByHandleW). malloc'd, NULL with errno. */
 wchar_t *tmpf__win_wpath_at(int dir_fd, const char *path);
 wchar_t *tmpf__win_wpath(const char *path);
+/* The final path of an open file or directory, "\\?\C:\..." (no trailing
+ * '\'), malloc'd; NULL with errno. */
+wchar_t *tmpf__win_handle_path(HANDLE h);
 /* UTF-16 to UTF-8, malloc'd (n: wide characters, or -1 for a NUL-ended
  * string); a "\\?\" prefix is removed ("\\?\UNC\" gives "\\"). */
 char *tmpf__win_utf8(const wchar_t *w, int n);
