@@ -1186,6 +1186,24 @@ static void test_api_sweep(void)
     }
     CHECK(_wunlink(wide(young)) == 0);
     CHECK(_wunlink(wide(other)) == 0);
+    /* Directories: a TMPF_LOCK holder's handle keeps a live one; once
+     * released it goes. */
+    tmpf_opts dl = {.dir = scratch, .prefix = "sw-", .flags = TMPF_LOCK};
+    tmpf_dir *live = tmpf_temporary_directory(&dl);
+    CHECK(live != NULL);
+    if (live) {
+        CHECK(make_old(tmpf_dir_path(live), 7200));
+        so.flags = 0;
+        CHECK_EQ_INT(tmpf_sweep(&so, 3600), 0);
+        CHECK(wexists(wide(tmpf_dir_path(live))));
+        char kept[2048];
+        snprintf(kept, sizeof kept, "%s", tmpf_dir_path(live));
+        CHECK_EQ_INT(tmpf_dir_keep(live), 0);
+        CHECK_EQ_INT(tmpf_dir_cleanup(live), 0);
+        CHECK(wexists(wide(kept)) && make_old(kept, 7200));
+        CHECK_EQ_INT(tmpf_sweep(&so, 3600), 1);
+        CHECK(!wexists(wide(kept)));
+    }
 }
 
 /* The child of test_api_emergency: a named file and a directory with a

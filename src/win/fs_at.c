@@ -61,9 +61,18 @@ int tmpf__os_lock_shared(int fd)
     OVERLAPPED ov = {0};
     ov.Offset = 0xfffffffeu;
     ov.OffsetHigh = 0x7fffffffu;
-    if (!LockFileEx(h, 0, 0, 1, 0, &ov))
-        return tmpf__win_fail();
-    return 0;
+    if (LockFileEx(h, 0, 0, 1, 0, &ov))
+        return 0;
+    DWORD err = GetLastError();
+    /* A directory takes no byte lock: the handle held on it for the
+     * directory's life (FILE_LIST_DIRECTORY) is what tmpf_sweep sees
+     * instead, as an open that shares nothing is refused while it lasts. */
+    FILE_BASIC_INFO bi;
+    if (GetFileInformationByHandleEx(h, FileBasicInfo, &bi, sizeof bi) &&
+        (bi.FileAttributes & FILE_ATTRIBUTE_DIRECTORY))
+        return 0;
+    errno = tmpf__win_errno(err);
+    return -1;
 }
 
 int tmpf__os_make_dir_at(int dir_fd, const char *name, unsigned perm)
