@@ -117,7 +117,7 @@ typedef struct tmpf_opts {
     const char *dir;    /* NULL: tmpf_gettempdir() */
     const char *prefix; /* NULL: "tmp"; must not contain '/' (EINVAL) */
     const char *suffix; /* NULL: ""; must not contain '/' (EINVAL) */
-    /* Windows: neither may contain '/', '\\' or ':', nor the suffix end in
+    /* Windows: neither may contain '/', '\' or ':', nor the suffix end in
      * '.' or ' ' (EINVAL). */
     unsigned flags;     /* TMPF_* above; unknown bits are EINVAL */
     unsigned perm;      /* 0: 0600 for files, 0700 for directories; umask applies */
