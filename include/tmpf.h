@@ -151,8 +151,10 @@ TMPF_API const char *tmpf_version(void);
  * %SYSTEMROOT%\Temp, C:\TEMP, C:\TMP, \TEMP, \TMP, then the current
  * directory, each probed by a real write; a directory whose DACL lets
  * Everyone, Users, Authenticated Users, Interactive, Guests or Anonymous
- * add or delete entries is passed over (owners are not checked); the path
- * has backslashes and a drive or UNC root.
+ * delete or rename entries they did not make (FILE_DELETE_CHILD, or DELETE
+ * inherited by new files) is passed over, one where they may only add
+ * entries is not (owners are not checked); the path has backslashes and a
+ * drive or UNC root.
  * Errors: NULL with ENOENT when no candidate works.
  */
 TMPF_API const char *tmpf_gettempdir(void);

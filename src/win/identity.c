@@ -39,10 +39,14 @@ static HANDLE open_attrs(const char *path, bool follow)
 }
 
 /* Whether the DACL of the directory open as h lets a broad group (Everyone,
- * Users, Authenticated Users, Interactive, Guests, Anonymous) add or remove
- * entries: then others can rename or replace what tmpf creates there, as
- * in a POSIX directory writable by others without the sticky bit (Windows
- * has no sticky bit). A DACL that cannot be read counts as not shared. */
+ * Users, Authenticated Users, Interactive, Guests, Anonymous) remove or
+ * rename entries it did not make: FILE_DELETE_CHILD (or full control, or
+ * the right to rewrite the DACL or owner) on the directory itself, or
+ * DELETE (or the same) inherited by the files made in it. Then others can
+ * rename or replace what tmpf creates there, as in a POSIX directory
+ * writable by others without the sticky bit. The right to add entries
+ * alone (C:\Windows\Temp grants Users that) is the sticky case: fine.
+ * A DACL that cannot be read counts as not shared. */
 static bool broad_write(HANDLE h)
 {
     PACL dacl = NULL;
@@ -54,16 +58,18 @@ static bool broad_write(HANDLE h)
         WinWorldSid,       WinBuiltinUsersSid, WinAuthenticatedUserSid,
         WinInteractiveSid, WinBuiltinGuestsSid, WinAnonymousSid,
     };
-    const DWORD writes = FILE_ADD_FILE | FILE_ADD_SUBDIRECTORY | FILE_DELETE_CHILD | DELETE |
-                         WRITE_DAC | WRITE_OWNER | GENERIC_WRITE | GENERIC_ALL;
+    const DWORD takeover = WRITE_DAC | WRITE_OWNER | GENERIC_ALL;
     bool broad = !dacl; /* a NULL DACL grants everything to everyone */
     for (DWORD i = 0; dacl && !broad && i < dacl->AceCount; i++) {
         ACE_HEADER *ace = NULL;
-        if (!GetAce(dacl, i, (void **)&ace) || ace->AceType != ACCESS_ALLOWED_ACE_TYPE ||
-            (ace->AceFlags & INHERIT_ONLY_ACE))
+        if (!GetAce(dacl, i, (void **)&ace) || ace->AceType != ACCESS_ALLOWED_ACE_TYPE)
             continue;
         ACCESS_ALLOWED_ACE *allow = (ACCESS_ALLOWED_ACE *)ace;
-        if (!(allow->Mask & writes))
+        bool on_dir = !(ace->AceFlags & INHERIT_ONLY_ACE) &&
+                      (allow->Mask & (FILE_DELETE_CHILD | takeover));
+        bool on_files = (ace->AceFlags & OBJECT_INHERIT_ACE) &&
+                        (allow->Mask & (DELETE | takeover));
+        if (!on_dir && !on_files)
             continue;
         for (size_t k = 0; k < sizeof broad_sids / sizeof broad_sids[0] && !broad; k++)
             broad = IsWellKnownSid((PSID)&allow->SidStart, broad_sids[k]);
