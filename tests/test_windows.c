@@ -680,6 +680,30 @@ static void test_path_syntax(void)
           strchr(TMPF__OS_NAME_FORBIDDEN, '/'));
 }
 
+/* The *_at calls resolve a name from the directory handle itself (POSIX
+ * *at): a directory renamed after it was opened still receives the file. */
+static void test_create_at_follows_renamed_directory(void)
+{
+    const char *d1 = in_scratch("at-before");
+    const char *d2 = in_scratch("at-after");
+    CHECK(CreateDirectoryW(wide(d1), NULL));
+    int dfd = tmpf__os_open_dir(d1);
+    CHECK(dfd >= 0);
+    if (dfd < 0)
+        return;
+    CHECK(MoveFileExW(wide(d1), wide(d2), 0));
+    int fd = tmpf__os_create_file_at(dfd, "inside", 0600, 0);
+    CHECK(fd >= 0);
+    if (fd >= 0)
+        tmpf__os_close(fd);
+    char p[2048];
+    snprintf(p, sizeof p, "%s\\inside", d2);
+    CHECK(wexists(wide(p)));
+    CHECK_EQ_INT(tmpf__os_unlink(p), 0);
+    tmpf__os_close(dfd);
+    CHECK(RemoveDirectoryW(wide(d2)));
+}
+
 /* ---- the public API (tmpf.h) ---------------------------------------------- */
 
 /* What every path the library hands out looks like on Windows: absolute
@@ -1522,6 +1546,7 @@ static const struct test tests[] = {
     TEST(test_path_forms),
     TEST(test_path_syntax),
     TEST(test_environment_in_utf8),
+    TEST(test_create_at_follows_renamed_directory),
     TEST(test_api_mkstemp),
     TEST(test_api_names_refused),
     TEST(test_api_named_file),

@@ -16,15 +16,8 @@
 /* name from dir_fd, followed or not, with access. */
 static HANDLE open_at_how(int dir_fd, const char *name, DWORD access, bool follow)
 {
-    wchar_t *w = tmpf__win_wpath_at(dir_fd, name);
-    if (!w)
-        return INVALID_HANDLE_VALUE;
     DWORD flags = FILE_FLAG_BACKUP_SEMANTICS | (follow ? 0 : FILE_FLAG_OPEN_REPARSE_POINT);
-    HANDLE h = CreateFileW(w, access, SHARE_ALL, NULL, OPEN_EXISTING, flags, NULL);
-    if (h == INVALID_HANDLE_VALUE)
-        tmpf__win_fail();
-    free(w);
-    return h;
+    return tmpf__win_open_at(dir_fd, name, access, SHARE_ALL, OPEN_EXISTING, flags, NULL);
 }
 
 /* name (not followed) from dir_fd, for reading attributes only. */

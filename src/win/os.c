@@ -12,6 +12,7 @@
 #include <sddl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <winternl.h>
 
 int tmpf__win_errno(DWORD err)
 {
@@ -482,6 +483,112 @@ char *tmpf__os_getcwd(void)
     return s;
 }
 
+/* ---- opens relative to a directory handle ---------------------------------- */
+
+/* NtCreateFile from ntdll (always loaded): an open relative to a directory
+ * handle (RootDirectory), the race-free *at of POSIX. */
+typedef LONG(NTAPI *nt_create_file_fn)(PHANDLE, ACCESS_MASK, POBJECT_ATTRIBUTES,
+                                       PIO_STATUS_BLOCK, PLARGE_INTEGER, ULONG, ULONG, ULONG,
+                                       ULONG, PVOID, ULONG);
+typedef ULONG(NTAPI *nt_status_fn)(LONG);
+static nt_create_file_fn nt_create_file;
+static nt_status_fn nt_status_to_dos;
+static INIT_ONCE nt_once = INIT_ONCE_STATIC_INIT;
+
+static BOOL CALLBACK find_nt(PINIT_ONCE once, PVOID param, PVOID *ctx)
+{
+    (void)once, (void)param, (void)ctx;
+    HMODULE nt = GetModuleHandleW(L"ntdll.dll");
+    if (nt) {
+        nt_create_file = (nt_create_file_fn)(void (*)(void))GetProcAddress(nt, "NtCreateFile");
+        nt_status_to_dos =
+            (nt_status_fn)(void (*)(void))GetProcAddress(nt, "RtlNtStatusToDosError");
+    }
+    return TRUE;
+}
+
+/* A name the relative open takes as is: one or more components, none
+ * empty, "." or "..", no drive or stream colon. */
+static bool plain_relative(const char *name)
+{
+    if (!*name || tmpf__os_root_len(name) || strchr(name, ':'))
+        return false;
+    for (const char *c = name; *c;) {
+        const char *end = c;
+        while (*end && !tmpf__os_is_sep(*end))
+            end++;
+        size_t n = (size_t)(end - c);
+        if (n == 0 || (n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.'))
+            return false;
+        c = *end ? end + 1 : end;
+        if (*end && !*c)
+            return false; /* a trailing separator */
+    }
+    return true;
+}
+
+HANDLE tmpf__win_open_at(int dir_fd, const char *name, DWORD access, DWORD share,
+                         DWORD disposition, DWORD flags, SECURITY_ATTRIBUTES *sa)
+{
+    InitOnceExecuteOnce(&nt_once, find_nt, NULL, NULL);
+    HANDLE dir = INVALID_HANDLE_VALUE;
+    if (dir_fd != AT_FDCWD && nt_create_file && nt_status_to_dos && plain_relative(name))
+        dir = tmpf__win_handle(dir_fd);
+    if (dir == INVALID_HANDLE_VALUE) {
+        /* By path: the current directory's, or a name the relative open
+         * does not take. */
+        wchar_t *w = tmpf__win_wpath_at(dir_fd, name);
+        if (!w)
+            return INVALID_HANDLE_VALUE;
+        HANDLE h = CreateFileW(w, access, share, sa, disposition, flags, NULL);
+        DWORD err = GetLastError();
+        free(w);
+        if (h == INVALID_HANDLE_VALUE)
+            errno = tmpf__win_errno(err);
+        SetLastError(err);
+        return h;
+    }
+    wchar_t *w = widen(name);
+    if (!w)
+        return INVALID_HANDLE_VALUE;
+    for (wchar_t *c = w; *c; c++)
+        if (*c == L'/')
+            *c = L'\\';
+    UNICODE_STRING us;
+    us.Length = (USHORT)(wcslen(w) * sizeof *w);
+    us.MaximumLength = us.Length;
+    us.Buffer = w;
+    OBJECT_ATTRIBUTES oa;
+    InitializeObjectAttributes(&oa, &us, OBJ_CASE_INSENSITIVE, dir,
+                               sa ? sa->lpSecurityDescriptor : NULL);
+    /* What CreateFileW adds and maps. */
+    ULONG options = FILE_SYNCHRONOUS_IO_NONALERT;
+    options |= flags & FILE_FLAG_BACKUP_SEMANTICS ? FILE_OPEN_FOR_BACKUP_INTENT
+                                                  : FILE_NON_DIRECTORY_FILE;
+    if (flags & FILE_FLAG_OPEN_REPARSE_POINT)
+        options |= FILE_OPEN_REPARSE_POINT;
+    if (flags & FILE_FLAG_DELETE_ON_CLOSE)
+        options |= FILE_DELETE_ON_CLOSE;
+    if (flags & FILE_FLAG_WRITE_THROUGH)
+        options |= FILE_WRITE_THROUGH;
+    ULONG create = disposition == CREATE_NEW      ? FILE_CREATE
+                   : disposition == CREATE_ALWAYS ? FILE_OVERWRITE_IF
+                   : disposition == OPEN_ALWAYS   ? FILE_OPEN_IF
+                                                  : FILE_OPEN;
+    IO_STATUS_BLOCK io;
+    HANDLE h = INVALID_HANDLE_VALUE;
+    LONG status = nt_create_file(&h, access | SYNCHRONIZE | FILE_READ_ATTRIBUTES, &oa, &io, NULL,
+                                 flags & 0xffff, share, create, options, NULL, 0);
+    free(w);
+    if (status < 0) {
+        DWORD err = nt_status_to_dos(status);
+        errno = tmpf__win_errno(err);
+        SetLastError(err);
+        return INVALID_HANDLE_VALUE;
+    }
+    return h;
+}
+
 /* ---- files ------------------------------------------------------------------- */
 
 static SECURITY_ATTRIBUTES no_inherit = {sizeof(SECURITY_ATTRIBUTES), NULL, FALSE};
@@ -494,21 +601,17 @@ int tmpf__os_create_file(const char *path, unsigned perm, unsigned flags)
 int tmpf__os_create_file_at(int dir_fd, const char *name, unsigned perm,
                             unsigned flags)
 {
-    wchar_t *w = tmpf__win_wpath_at(dir_fd, name);
-    if (!w)
-        return -1;
     /* No DELETE access on the handle: another program can then open the
      * file by name with a plain fopen (SPEC 7). Others may read, write and
      * delete it while it is open. perm without owner-write: read-only. */
     DWORD attrs = FILE_ATTRIBUTE_TEMPORARY;
     if (!(perm & 0200))
         attrs |= FILE_ATTRIBUTE_READONLY;
-    HANDLE h = CreateFileW(w, GENERIC_READ | GENERIC_WRITE,
-                           FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
-                           &no_inherit, CREATE_NEW, attrs, NULL);
-    free(w);
+    HANDLE h = tmpf__win_open_at(dir_fd, name, GENERIC_READ | GENERIC_WRITE,
+                                 FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+                                 CREATE_NEW, attrs, &no_inherit);
     if (h == INVALID_HANDLE_VALUE)
-        return tmpf__win_fail();
+        return -1;
     return tmpf__win_fd(h, _O_RDWR | (flags & TMPF_TEXT ? _O_TEXT : _O_BINARY));
 }
 

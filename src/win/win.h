@@ -35,6 +35,14 @@ wchar_t *tmpf__win_handle_path(HANDLE h);
  * string); a "\\?\" prefix is removed ("\\?\UNC\" gives "\\"). */
 char *tmpf__win_utf8(const wchar_t *w, int n);
 
+/* CreateFileW of name resolved from the directory open as dir_fd: a
+ * relative name is opened relative to the directory's handle (NtCreateFile
+ * with RootDirectory: race-free, as POSIX *at), anything else (AT_FDCWD,
+ * an absolute name, "." or ".." components) by path. The Win32 access,
+ * share, disposition and flags; INVALID_HANDLE_VALUE with errno and the
+ * Win32 error set. */
+HANDLE tmpf__win_open_at(int dir_fd, const char *name, DWORD access, DWORD share,
+                         DWORD disposition, DWORD flags, SECURITY_ATTRIBUTES *sa);
 /* The handle behind a CRT descriptor (INVALID_HANDLE_VALUE, errno EBADF). */
 HANDLE tmpf__win_handle(int fd);
 /* A CRT descriptor owning h (closed on failure): -1 with errno. */
