@@ -11,7 +11,6 @@
 
 #include <aclapi.h>
 #include <errno.h>
-#include <stdlib.h>
 
 #define SHARE_ALL (FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE)
 
@@ -31,13 +30,10 @@ static long long unix_seconds(FILETIME ft)
 int tmpf__os_sweep_entry(int dir_fd, const char *dir, const char *name,
                          long long now, unsigned min_age, bool dry_run)
 {
-    wchar_t *w = tmpf__win_wpath_at(dir_fd, name);
-    if (!w)
-        return 0;
-    HANDLE h = CreateFileW(w, GENERIC_READ | DELETE | READ_CONTROL | FILE_WRITE_ATTRIBUTES,
-                           SHARE_ALL, NULL, OPEN_EXISTING,
-                           FILE_FLAG_BACKUP_SEMANTICS | FILE_FLAG_OPEN_REPARSE_POINT, NULL);
-    free(w);
+    HANDLE h = tmpf__win_open_at(dir_fd, name,
+                                 GENERIC_READ | DELETE | READ_CONTROL | FILE_WRITE_ATTRIBUTES,
+                                 SHARE_ALL, OPEN_EXISTING,
+                                 FILE_FLAG_BACKUP_SEMANTICS | FILE_FLAG_OPEN_REPARSE_POINT, NULL);
     if (h == INVALID_HANDLE_VALUE)
         return 0; /* gone, or held without shared deletion: a live user */
     int result = 0;
@@ -60,13 +56,10 @@ int tmpf__os_sweep_entry(int dir_fd, const char *dir, const char *name,
          * walk holds each directory without shared deletion, which a
          * handle with DELETE access would refuse: ours goes first. */
         CloseHandle(h);
-        wchar_t *again = tmpf__win_wpath_at(dir_fd, name);
-        if (!again)
-            return 0;
-        HANDLE probe = CreateFileW(again, FILE_LIST_DIRECTORY, 0, NULL, OPEN_EXISTING,
-                                   FILE_FLAG_BACKUP_SEMANTICS | FILE_FLAG_OPEN_REPARSE_POINT,
-                                   NULL);
-        free(again);
+        HANDLE probe = tmpf__win_open_at(dir_fd, name, FILE_LIST_DIRECTORY, 0, OPEN_EXISTING,
+                                         FILE_FLAG_BACKUP_SEMANTICS |
+                                             FILE_FLAG_OPEN_REPARSE_POINT,
+                                         NULL);
         if (probe == INVALID_HANDLE_VALUE)
             return 0; /* in use (or gone) */
         CloseHandle(probe);
