@@ -491,7 +491,9 @@ typedef LONG(NTAPI *nt_create_file_fn)(PHANDLE, ACCESS_MASK, POBJECT_ATTRIBUTES,
                                        PIO_STATUS_BLOCK, PLARGE_INTEGER, ULONG, ULONG, ULONG,
                                        ULONG, PVOID, ULONG);
 typedef ULONG(NTAPI *nt_status_fn)(LONG);
+typedef LONG(NTAPI *nt_set_info_fn)(HANDLE, PIO_STATUS_BLOCK, PVOID, ULONG, ULONG);
 static nt_create_file_fn nt_create_file;
+static nt_set_info_fn nt_set_info;
 static nt_status_fn nt_status_to_dos;
 static INIT_ONCE nt_once = INIT_ONCE_STATIC_INIT;
 
@@ -503,6 +505,8 @@ static BOOL CALLBACK find_nt(PINIT_ONCE once, PVOID param, PVOID *ctx)
         nt_create_file = (nt_create_file_fn)(void (*)(void))GetProcAddress(nt, "NtCreateFile");
         nt_status_to_dos =
             (nt_status_fn)(void (*)(void))GetProcAddress(nt, "RtlNtStatusToDosError");
+        nt_set_info =
+            (nt_set_info_fn)(void (*)(void))GetProcAddress(nt, "NtSetInformationFile");
     }
     return TRUE;
 }
@@ -587,6 +591,59 @@ HANDLE tmpf__win_open_at(int dir_fd, const char *name, DWORD access, DWORD share
         return INVALID_HANDLE_VALUE;
     }
     return h;
+}
+
+int tmpf__win_rename_at(int from_dir, const char *from, int to_dir, const char *to,
+                        bool replace)
+{
+    InitOnceExecuteOnce(&nt_once, find_nt, NULL, NULL);
+    if (from_dir == AT_FDCWD || to_dir == AT_FDCWD || !plain_relative(from) ||
+        !plain_relative(to) || !nt_create_file || !nt_set_info || !nt_status_to_dos) {
+        errno = ENOTSUP;
+        return -1;
+    }
+    HANDLE root = tmpf__win_handle(to_dir);
+    if (root == INVALID_HANDLE_VALUE)
+        return -1;
+    /* The entry itself (never a link's target), opened relative to its
+     * directory, renamed through its handle to a name relative to the
+     * other directory's handle (FILE_RENAME_INFORMATION has the layout of
+     * FILE_RENAME_INFO): no path is looked up. */
+    HANDLE h = tmpf__win_open_at(from_dir, from, DELETE, FILE_SHARE_READ | FILE_SHARE_WRITE |
+                                 FILE_SHARE_DELETE, OPEN_EXISTING,
+                                 FILE_FLAG_BACKUP_SEMANTICS | FILE_FLAG_OPEN_REPARSE_POINT, NULL);
+    if (h == INVALID_HANDLE_VALUE)
+        return -1;
+    wchar_t *w = widen(to);
+    size_t n = w ? wcslen(w) : 0;
+    size_t size = sizeof(FILE_RENAME_INFO) + n * sizeof(wchar_t);
+    FILE_RENAME_INFO *info = w ? tmpf__calloc(1, size) : NULL;
+    int rc = -1;
+    if (info) {
+        for (size_t i = 0; i < n; i++)
+            info->FileName[i] = w[i] == L'/' ? L'\\' : w[i];
+        info->ReplaceIfExists = replace;
+        info->RootDirectory = root;
+        info->FileNameLength = (DWORD)(n * sizeof(wchar_t));
+        /* NtSetInformationFile(FileRenameInformation = 10): the Win32
+         * wrapper would resolve a relative name from the current
+         * directory (Wine's does). */
+        IO_STATUS_BLOCK io;
+        LONG status = nt_set_info(h, &io, info, (ULONG)size, 10);
+        if (status >= 0) {
+            rc = 0;
+        } else {
+            DWORD err = nt_status_to_dos(status);
+            errno = tmpf__win_errno(err);
+            SetLastError(err);
+        }
+    }
+    int saved = errno;
+    free(info);
+    free(w);
+    CloseHandle(h);
+    errno = saved;
+    return rc;
 }
 
 /* ---- files ------------------------------------------------------------------- */

@@ -43,6 +43,13 @@ char *tmpf__win_utf8(const wchar_t *w, int n);
  * Win32 error set. */
 HANDLE tmpf__win_open_at(int dir_fd, const char *name, DWORD access, DWORD share,
                          DWORD disposition, DWORD flags, SECURITY_ATTRIBUTES *sa);
+/* Renames from (from from_dir) to `to` (from to_dir) through a handle on the
+ * entry opened relative to from_dir, with to_dir's handle as the root of
+ * the new name (FileRenameInfo): no path is looked up. replace: an
+ * existing `to` is replaced, else EEXIST. ENOTSUP (nothing done) when
+ * either directory is AT_FDCWD or a name is not plainly relative. */
+int tmpf__win_rename_at(int from_dir, const char *from, int to_dir, const char *to,
+                        bool replace);
 /* The handle behind a CRT descriptor (INVALID_HANDLE_VALUE, errno EBADF). */
 HANDLE tmpf__win_handle(int fd);
 /* A CRT descriptor owning h (closed on failure): -1 with errno. */
