@@ -1331,7 +1331,8 @@ static void test_api_emergency(void)
     /* Ctrl-Break: the console control routine runs it. */
     code = run_emergency_child("break");
     if (code == 77) {
-        printf("  note: no console here (GenerateConsoleCtrlEvent failed): Ctrl-Break not checked\n");
+        printf("  note: no console here (GenerateConsoleCtrlEvent failed): "
+               "Ctrl-Break not checked\n");
     } else {
         CHECK(code != 78);
         CHECK_EQ_INT(count_entries(wscratch), 0);
