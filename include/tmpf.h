@@ -117,7 +117,7 @@ typedef struct tmpf_opts {
     const char *dir;    /* NULL: tmpf_gettempdir() */
     const char *prefix; /* NULL: "tmp"; must not contain '/' (EINVAL) */
     const char *suffix; /* NULL: ""; must not contain '/' (EINVAL) */
-    /* Windows: neither may contain '/', '\\' or ':', nor the suffix end in
+    /* Windows: neither may contain '/', '\' or ':', nor the suffix end in
      * '.' or ' ' (EINVAL). */
     unsigned flags;     /* TMPF_* above; unknown bits are EINVAL */
     unsigned perm;      /* 0: 0600 for files, 0700 for directories; umask applies */
@@ -149,8 +149,12 @@ TMPF_API const char *tmpf_version(void);
  * environment is ignored. Windows: $TMPDIR, $TEMP, $TMP, the system's
  * temp path (GetTempPath2W where present, else GetTempPathW),
  * %SYSTEMROOT%\Temp, C:\TEMP, C:\TMP, \TEMP, \TMP, then the current
- * directory, each probed by a real write; no owner vetting yet; the path
- * has backslashes and a drive or UNC root.
+ * directory, each probed by a real write; a directory whose DACL lets
+ * Everyone, Users, Authenticated Users, Interactive, Guests or Anonymous
+ * delete or rename entries they did not make (FILE_DELETE_CHILD, or DELETE
+ * inherited by new files) is passed over, one where they may only add
+ * entries is not (owners are not checked); the path has backslashes and a
+ * drive or UNC root.
  * Errors: NULL with ENOENT when no candidate works.
  */
 TMPF_API const char *tmpf_gettempdir(void);
@@ -586,7 +590,14 @@ TMPF_API int tmpf_emergency_cleanup(void);
  * one deep per signal). Not thread-safe against other sigaction calls for
  * the same signals. Errors: -1 with EINVAL (a signal that cannot be
  * caught or that does not end the process by default: SIGKILL, SIGSTOP,
- * SIGCHLD, ...; n > 0 with NULL), nothing installed.
+ * SIGCHLD, ...; n > 0 with NULL), nothing installed. Windows (NULL, 0:
+ * SIGINT, SIGTERM, SIGBREAK, SIGABRT): SIGINT, SIGBREAK and SIGTERM are
+ * console control events (Ctrl-C, Ctrl-Break; closing the console, logoff
+ * and shutdown for SIGTERM) caught with SetConsoleCtrlHandler: the cleanup
+ * runs, then the next handler (the program's own, else the default, which
+ * ends the process) still sees the event. SIGABRT is the C runtime's
+ * (abort). ENOSYS if no console handler can be added. TerminateProcess
+ * runs no handler: only anonymous files (delete-on-close) go then.
  */
 TMPF_API int tmpf_cleanup_on_signals(const int *signals, size_t n);
 
@@ -602,7 +613,7 @@ TMPF_API int tmpf_cleanup_on_signals(const int *signals, size_t n);
  * loop sees it. TMPF_CRASH_GUARD=1 in the environment starts it at the
  * first creation. Call it before creating threads where you can (it
  * forks). Errors: -1 with errno (EAGAIN, ENOMEM, ENOSYS where
- * unsupported).
+ * unsupported: Windows for now).
  */
 TMPF_API int tmpf_crash_guard(void);
 

@@ -680,6 +680,54 @@ static void test_path_syntax(void)
           strchr(TMPF__OS_NAME_FORBIDDEN, '/'));
 }
 
+/* The *_at calls resolve a name from the directory handle itself (POSIX
+ * *at): a directory renamed after it was opened still receives the file,
+ * and renames in it still work. */
+static void test_create_at_follows_renamed_directory(void)
+{
+    const char *d1 = in_scratch("at-before");
+    const char *d2 = in_scratch("at-after");
+    CHECK(CreateDirectoryW(wide(d1), NULL));
+    int dfd = tmpf__os_open_dir(d1);
+    CHECK(dfd >= 0);
+    if (dfd < 0)
+        return;
+    CHECK(MoveFileExW(wide(d1), wide(d2), 0));
+    int fd = tmpf__os_create_file_at(dfd, "inside", 0600, 0);
+    CHECK(fd >= 0);
+    if (fd >= 0)
+        tmpf__os_close(fd);
+    char p[2048];
+    snprintf(p, sizeof p, "%s\\inside", d2);
+    CHECK(wexists(wide(p)));
+    /* Renames too: names relative to the handles, EEXIST kept. Wine 8
+     * resolves a rename's root directory by its path, stale once the
+     * directory moved: real Windows only. */
+    if (under_wine()) {
+        printf("  note: Wine renames by the directory's old path: renames in a moved "
+               "directory not checked\n");
+        CHECK_EQ_INT(tmpf__os_unlink(p), 0);
+        tmpf__os_close(dfd);
+        CHECK(RemoveDirectoryW(wide(d2)));
+        return;
+    }
+    fd = tmpf__os_create_file_at(dfd, "other", 0600, 0);
+    CHECK(fd >= 0);
+    if (fd >= 0)
+        tmpf__os_close(fd);
+    errno = 0;
+    CHECK_EQ_INT(tmpf__os_rename_noreplace(dfd, "inside", dfd, "other"), -1);
+    CHECK_EQ_INT(errno, EEXIST);
+    CHECK_EQ_INT(tmpf__os_rename_noreplace(dfd, "inside", dfd, "moved"), 0);
+    CHECK_EQ_INT(tmpf__os_rename(dfd, "moved", dfd, "other"), 0);
+    snprintf(p, sizeof p, "%s\\other", d2);
+    CHECK(wexists(wide(p)));
+    CHECK_EQ_INT(count_entries(wide(d2)), 1);
+    CHECK_EQ_INT(tmpf__os_unlink(p), 0);
+    tmpf__os_close(dfd);
+    CHECK(RemoveDirectoryW(wide(d2)));
+}
+
 /* ---- the public API (tmpf.h) ---------------------------------------------- */
 
 /* What every path the library hands out looks like on Windows: absolute
@@ -1062,6 +1110,32 @@ static void test_api_gettempdir_order(void)
             *c = '/';
     SetEnvironmentVariableW(L"TEMP", wide(rel));
     CHECK_EQ_INT(run_tempdir_child(t2), 0);
+    /* A directory whose DACL lets Everyone add and delete entries is
+     * passed over (others could rename what tmpf creates there). */
+    char shared[2048];
+    snprintf(shared, sizeof shared, "%s", in_scratch("shared"));
+    PSECURITY_DESCRIPTOR sd = NULL;
+    if (ConvertStringSecurityDescriptorToSecurityDescriptorW(
+            L"D:P(A;OICI;FA;;;WD)", SDDL_REVISION_1, &sd, NULL)) {
+        /* Set after creation: Wine ignores a creation DACL, but maps a set
+         * one onto the Unix mode (Everyone's write: o+w). */
+        CHECK(CreateDirectoryW(wide(shared), NULL));
+        BOOL present = FALSE, defaulted = FALSE;
+        PACL dacl = NULL;
+        CHECK(GetSecurityDescriptorDacl(sd, &present, &dacl, &defaulted));
+        CHECK_EQ_INT(SetNamedSecurityInfoW(wide(shared), SE_FILE_OBJECT,
+                                           DACL_SECURITY_INFORMATION |
+                                               PROTECTED_DACL_SECURITY_INFORMATION,
+                                           NULL, NULL, dacl, NULL),
+                     ERROR_SUCCESS);
+        LocalFree(sd);
+        SetEnvironmentVariableW(L"TEMP", wide(shared));
+        SetEnvironmentVariableW(L"TMP", wide(t2));
+        CHECK_EQ_INT(run_tempdir_child(t2), 0);
+        CHECK(RemoveDirectoryW(wide(shared)));
+    } else {
+        CHECK(!"ConvertStringSecurityDescriptorToSecurityDescriptorW");
+    }
     /* TEMP and TMP both missing: the system's temp path is built from them
      * and is missing too; next comes %SYSTEMROOT%\Temp. */
     SetEnvironmentVariableW(L"TEMP", wide(missing));
@@ -1160,6 +1234,24 @@ static void test_api_sweep(void)
     }
     CHECK(_wunlink(wide(young)) == 0);
     CHECK(_wunlink(wide(other)) == 0);
+    /* Directories: a TMPF_LOCK holder's handle keeps a live one; once
+     * released it goes. */
+    tmpf_opts dl = {.dir = scratch, .prefix = "sw-", .flags = TMPF_LOCK};
+    tmpf_dir *live = tmpf_temporary_directory(&dl);
+    CHECK(live != NULL);
+    if (live) {
+        CHECK(make_old(tmpf_dir_path(live), 7200));
+        so.flags = 0;
+        CHECK_EQ_INT(tmpf_sweep(&so, 3600), 0);
+        CHECK(wexists(wide(tmpf_dir_path(live))));
+        char kept[2048];
+        snprintf(kept, sizeof kept, "%s", tmpf_dir_path(live));
+        CHECK_EQ_INT(tmpf_dir_keep(live), 0);
+        CHECK_EQ_INT(tmpf_dir_cleanup(live), 0);
+        CHECK(wexists(wide(kept)) && make_old(kept, 7200));
+        CHECK_EQ_INT(tmpf_sweep(&so, 3600), 1);
+        CHECK(!wexists(wide(kept)));
+    }
 }
 
 /* The child of test_api_emergency: a named file and a directory with a
@@ -1239,7 +1331,8 @@ static void test_api_emergency(void)
     /* Ctrl-Break: the console control routine runs it. */
     code = run_emergency_child("break");
     if (code == 77) {
-        printf("  note: no console here (GenerateConsoleCtrlEvent failed): Ctrl-Break not checked\n");
+        printf("  note: no console here (GenerateConsoleCtrlEvent failed): "
+               "Ctrl-Break not checked\n");
     } else {
         CHECK(code != 78);
         CHECK_EQ_INT(count_entries(wscratch), 0);
@@ -1358,6 +1451,93 @@ static void test_api_plain_reader_blocks(void)
     CHECK(!wexists(wide(path)));
 }
 
+/* Writes text to path (UTF-8 name). */
+static bool put_file(const char *path, const char *text)
+{
+    FILE *w = _wfopen(wide(path), L"wb");
+    if (!w)
+        return false;
+    bool ok = fputs(text, w) >= 0;
+    return fclose(w) == 0 && ok;
+}
+
+/* A temporary directory in base holding a file, a subdirectory with a
+ * read-only file. */
+static tmpf_dir *make_tree(const char *base)
+{
+    tmpf_opts o = {.dir = base};
+    tmpf_dir *d = tmpf_temporary_directory(&o);
+    if (!d)
+        return NULL;
+    char p[2048];
+    snprintf(p, sizeof p, "%s\\a.txt", tmpf_dir_path(d));
+    bool ok = put_file(p, "alpha");
+    snprintf(p, sizeof p, "%s\\sub", tmpf_dir_path(d));
+    ok = ok && CreateDirectoryW(wide(p), NULL);
+    snprintf(p, sizeof p, "%s\\sub\\b.txt", tmpf_dir_path(d));
+    ok = ok && put_file(p, "beta") && SetFileAttributesW(wide(p), FILE_ATTRIBUTE_READONLY);
+    if (!ok) {
+        tmpf_dir_cleanup(d);
+        return NULL;
+    }
+    return d;
+}
+
+static bool tree_is_there(const char *root)
+{
+    char p[2048];
+    snprintf(p, sizeof p, "%s\\a.txt", root);
+    bool ok = file_has(p, "alpha");
+    snprintf(p, sizeof p, "%s\\sub\\b.txt", root);
+    return ok && file_has(p, "beta") &&
+           (GetFileAttributesW(wide(p)) & FILE_ATTRIBUTE_READONLY);
+}
+
+static void test_api_dir_persist(void)
+{
+    /* TMPF_DURABLE: every file below flushed (a read-only one too), then
+     * the tree renamed into place. */
+    tmpf_dir *d = make_tree(scratch);
+    CHECK(d != NULL);
+    if (!d)
+        return;
+    const char *target = in_scratch("published");
+    CHECK_EQ_INT(tmpf_dir_persist(d, target, TMPF_DURABLE), 0);
+    CHECK(!strcmp(tmpf_dir_path(d), target));
+    CHECK_EQ_INT(tmpf_dir_cleanup(d), 0);
+    CHECK(tree_is_there(target));
+    CHECK_EQ_INT(tmpf_rmtree(target, 0), 0);
+
+    /* Another volume: Wine's Z: is the Unix root, and /dev/shm a tmpfs
+     * there, so a rename from C: says EXDEV; TMPF_ACROSS_FS copies. */
+    const char *other = "Z:\\dev\\shm";
+    if (!under_wine() || !wexists(wide(other))) {
+        printf("  note: no second volume here: TMPF_ACROSS_FS not checked\n");
+        return;
+    }
+    char remote[256];
+    unsigned char r[4];
+    tmpf__os_random(r, sizeof r);
+    snprintf(remote, sizeof remote, "%s\\tmpf-win-%02x%02x%02x%02x", other, r[0], r[1], r[2], r[3]);
+    d = make_tree(scratch);
+    CHECK(d != NULL);
+    if (!d)
+        return;
+    char src[2048];
+    snprintf(src, sizeof src, "%s", tmpf_dir_path(d));
+    errno = 0;
+    CHECK_EQ_INT(tmpf_dir_persist(d, remote, 0), -1);
+    CHECK_EQ_INT(errno, EXDEV);
+    CHECK(!wexists(wide(remote)) && tree_is_there(src));
+    CHECK_EQ_INT(tmpf_dir_persist(d, remote, TMPF_ACROSS_FS | TMPF_DURABLE), 0);
+    CHECK(tree_is_there(remote));
+    CHECK(!wexists(wide(src)));
+    CHECK_EQ_INT(tmpf_dir_cleanup(d), 0);
+    CHECK(tree_is_there(remote));
+    CHECK_EQ_INT(tmpf_rmtree(remote, 0), 0);
+    CHECK(!wexists(wide(remote)));
+}
+
 /* ---- main ------------------------------------------------------------------ */
 
 struct test {
@@ -1391,6 +1571,7 @@ static const struct test tests[] = {
     TEST(test_path_forms),
     TEST(test_path_syntax),
     TEST(test_environment_in_utf8),
+    TEST(test_create_at_follows_renamed_directory),
     TEST(test_api_mkstemp),
     TEST(test_api_names_refused),
     TEST(test_api_named_file),
@@ -1404,6 +1585,7 @@ static const struct test tests[] = {
     TEST(test_api_emergency),
     TEST(test_api_keep_dacl),
     TEST(test_api_plain_reader_blocks),
+    TEST(test_api_dir_persist),
 };
 
 int main(int argc, char **argv)

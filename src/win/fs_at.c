@@ -16,15 +16,8 @@
 /* name from dir_fd, followed or not, with access. */
 static HANDLE open_at_how(int dir_fd, const char *name, DWORD access, bool follow)
 {
-    wchar_t *w = tmpf__win_wpath_at(dir_fd, name);
-    if (!w)
-        return INVALID_HANDLE_VALUE;
     DWORD flags = FILE_FLAG_BACKUP_SEMANTICS | (follow ? 0 : FILE_FLAG_OPEN_REPARSE_POINT);
-    HANDLE h = CreateFileW(w, access, SHARE_ALL, NULL, OPEN_EXISTING, flags, NULL);
-    if (h == INVALID_HANDLE_VALUE)
-        tmpf__win_fail();
-    free(w);
-    return h;
+    return tmpf__win_open_at(dir_fd, name, access, SHARE_ALL, OPEN_EXISTING, flags, NULL);
 }
 
 /* name (not followed) from dir_fd, for reading attributes only. */
@@ -61,9 +54,18 @@ int tmpf__os_lock_shared(int fd)
     OVERLAPPED ov = {0};
     ov.Offset = 0xfffffffeu;
     ov.OffsetHigh = 0x7fffffffu;
-    if (!LockFileEx(h, 0, 0, 1, 0, &ov))
-        return tmpf__win_fail();
-    return 0;
+    if (LockFileEx(h, 0, 0, 1, 0, &ov))
+        return 0;
+    DWORD err = GetLastError();
+    /* A directory takes no byte lock: the handle held on it for the
+     * directory's life (FILE_LIST_DIRECTORY) is what tmpf_sweep sees
+     * instead, as an open that shares nothing is refused while it lasts. */
+    FILE_BASIC_INFO bi;
+    if (GetFileInformationByHandleEx(h, FileBasicInfo, &bi, sizeof bi) &&
+        (bi.FileAttributes & FILE_ATTRIBUTE_DIRECTORY))
+        return 0;
+    errno = tmpf__win_errno(err);
+    return -1;
 }
 
 int tmpf__os_make_dir_at(int dir_fd, const char *name, unsigned perm)
@@ -268,15 +270,6 @@ void tmpf__os_sync_files(const int *fds, int *errs, size_t n)
         errs[i] = tmpf__os_fsync(fds[i], false) == 0 ? 0 : errno;
 }
 
-int tmpf__os_sync_tree(int dir_fd)
-{
-    /* Not written yet: FlushFileBuffers needs a handle opened for writing
-     * on each file (docs/windows-status.md). */
-    (void)dir_fd;
-    errno = ENOSYS;
-    return -1;
-}
-
 int tmpf__os_copy_data(int from, int to)
 {
     HANDLE src = tmpf__win_handle(from), dst = tmpf__win_handle(to);
@@ -309,13 +302,6 @@ int tmpf__os_copy_data(int from, int to)
     CloseHandle(r);
     errno = saved;
     return rc;
-}
-
-int tmpf__os_copy_tree(int from_dir_fd, int to_dir_fd)
-{
-    (void)from_dir_fd, (void)to_dir_fd;
-    errno = ENOSYS; /* not written yet (docs/windows-status.md) */
-    return -1;
 }
 
 int tmpf__os_copy_xattrs(int dir_fd, const char *name, int to_fd)

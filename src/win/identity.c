@@ -1,9 +1,11 @@
 /* System primitives of the identity checks on Windows: a file's identity
  * is its volume serial number and file index (what Go's os.SameFile and
  * Rust's same-file compare); a POSIX-like mode is made up from the
- * attributes (directory, read-only, reparse point). */
+ * attributes (directory, read-only, reparse point) and, for a directory
+ * looked up by path, its DACL (broad groups allowed to write: 0022). */
 #include "win.h"
 
+#include <aclapi.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <io.h>
@@ -17,20 +19,63 @@ int tmpf__os_facts_fd(int fd, struct tmpf__os_facts *ret)
     return tmpf__win_facts(h, ret, NULL);
 }
 
-/* A handle for reading attributes only: it blocks nobody. */
+/* A handle for reading attributes (and, where allowed, the DACL): it
+ * blocks nobody. */
 static HANDLE open_attrs(const char *path, bool follow)
 {
     wchar_t *w = tmpf__win_wpath(path);
     if (!w)
         return INVALID_HANDLE_VALUE;
     DWORD flags = FILE_FLAG_BACKUP_SEMANTICS | (follow ? 0 : FILE_FLAG_OPEN_REPARSE_POINT);
-    HANDLE h = CreateFileW(w, FILE_READ_ATTRIBUTES,
-                           FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL,
-                           OPEN_EXISTING, flags, NULL);
+    DWORD share = FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE;
+    HANDLE h = CreateFileW(w, FILE_READ_ATTRIBUTES | READ_CONTROL, share, NULL, OPEN_EXISTING,
+                           flags, NULL);
+    if (h == INVALID_HANDLE_VALUE && GetLastError() == ERROR_ACCESS_DENIED)
+        h = CreateFileW(w, FILE_READ_ATTRIBUTES, share, NULL, OPEN_EXISTING, flags, NULL);
     if (h == INVALID_HANDLE_VALUE)
         tmpf__win_fail();
     free(w);
     return h;
+}
+
+/* Whether the DACL of the directory open as h lets a broad group (Everyone,
+ * Users, Authenticated Users, Interactive, Guests, Anonymous) remove or
+ * rename entries it did not make: FILE_DELETE_CHILD (or full control, or
+ * the right to rewrite the DACL or owner) on the directory itself, or
+ * DELETE (or the same) inherited by the files made in it. Then others can
+ * rename or replace what tmpf creates there, as in a POSIX directory
+ * writable by others without the sticky bit. The right to add entries
+ * alone (C:\Windows\Temp grants Users that) is the sticky case: fine.
+ * A DACL that cannot be read counts as not shared. */
+static bool broad_write(HANDLE h)
+{
+    PACL dacl = NULL;
+    PSECURITY_DESCRIPTOR sd = NULL;
+    if (GetSecurityInfo(h, SE_FILE_OBJECT, DACL_SECURITY_INFORMATION, NULL, NULL, &dacl, NULL,
+                        &sd) != ERROR_SUCCESS)
+        return false;
+    static const WELL_KNOWN_SID_TYPE broad_sids[] = {
+        WinWorldSid,       WinBuiltinUsersSid, WinAuthenticatedUserSid,
+        WinInteractiveSid, WinBuiltinGuestsSid, WinAnonymousSid,
+    };
+    const DWORD takeover = WRITE_DAC | WRITE_OWNER | GENERIC_ALL;
+    bool broad = !dacl; /* a NULL DACL grants everything to everyone */
+    for (DWORD i = 0; dacl && !broad && i < dacl->AceCount; i++) {
+        ACE_HEADER *ace = NULL;
+        if (!GetAce(dacl, i, (void **)&ace) || ace->AceType != ACCESS_ALLOWED_ACE_TYPE)
+            continue;
+        ACCESS_ALLOWED_ACE *allow = (ACCESS_ALLOWED_ACE *)ace;
+        bool on_dir = !(ace->AceFlags & INHERIT_ONLY_ACE) &&
+                      (allow->Mask & (FILE_DELETE_CHILD | takeover));
+        bool on_files = (ace->AceFlags & OBJECT_INHERIT_ACE) &&
+                        (allow->Mask & (DELETE | takeover));
+        if (!on_dir && !on_files)
+            continue;
+        for (size_t k = 0; k < sizeof broad_sids / sizeof broad_sids[0] && !broad; k++)
+            broad = IsWellKnownSid((PSID)&allow->SidStart, broad_sids[k]);
+    }
+    LocalFree(sd);
+    return broad;
 }
 
 int tmpf__os_facts_path(const char *path, bool follow, struct tmpf__os_facts *ret)
@@ -39,6 +84,10 @@ int tmpf__os_facts_path(const char *path, bool follow, struct tmpf__os_facts *re
     if (h == INVALID_HANDLE_VALUE)
         return -1;
     int rc = tmpf__win_facts(h, ret, NULL);
+    /* A directory's group/other write bits say what its DACL grants to
+     * broad groups (tmpf__os_facts_shared_writable reads them). */
+    if (rc == 0 && tmpf__os_facts_is_dir(ret) && broad_write(h))
+        ret->mode |= 0022;
     int saved = errno;
     CloseHandle(h);
     errno = saved;
@@ -52,11 +101,8 @@ bool tmpf__os_facts_is_dir(const struct tmpf__os_facts *f)
 
 bool tmpf__os_facts_shared_writable(const struct tmpf__os_facts *f)
 {
-    /* Who may rename entries is a matter of the directory's DACL (an
-     * Everyone/Users/Authenticated Users ACE with FILE_ADD_FILE or
-     * FILE_DELETE_CHILD): not read yet (docs/windows-status.md). */
-    (void)f;
-    return false;
+    /* Set by tmpf__os_facts_path from the DACL (no sticky bit here). */
+    return (f->mode & 0022) != 0;
 }
 
 unsigned tmpf__os_euid(void) { return 0; }

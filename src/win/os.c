@@ -12,6 +12,7 @@
 #include <sddl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <winternl.h>
 
 int tmpf__win_errno(DWORD err)
 {
@@ -121,8 +122,7 @@ static wchar_t *verbatim(const wchar_t *full)
     return w;
 }
 
-/* The final path of an open directory, "\\?\C:\..." (no trailing '\'). */
-static wchar_t *handle_path(HANDLE h)
+wchar_t *tmpf__win_handle_path(HANDLE h)
 {
     DWORD n = GetFinalPathNameByHandleW(h, NULL, 0, FILE_NAME_NORMALIZED | VOLUME_NAME_DOS);
     if (n == 0) {
@@ -162,7 +162,7 @@ wchar_t *tmpf__win_wpath_at(int dir_fd, const char *path)
         return w;
     if (dir_fd != AT_FDCWD && !is_absolute(w)) {
         HANDLE h = tmpf__win_handle(dir_fd);
-        wchar_t *dir = h == INVALID_HANDLE_VALUE ? NULL : handle_path(h);
+        wchar_t *dir = h == INVALID_HANDLE_VALUE ? NULL : tmpf__win_handle_path(h);
         if (!dir) {
             free(w);
             return NULL;
@@ -251,12 +251,37 @@ int tmpf__win_fd(HANDLE h, int crt_flags)
     return fd;
 }
 
+/* The serial number of the volume h is on, found through its path: Wine 8
+ * answers 0 for a handle whose directory was renamed after it was opened
+ * (its path is stale then, but still names the right volume). 0 if not
+ * found either. */
+static DWORD serial_by_path(HANDLE h)
+{
+    wchar_t *p = tmpf__win_handle_path(h);
+    if (!p)
+        return 0;
+    size_t n = wcslen(p) + 2;
+    wchar_t *root = tmpf__malloc(n * sizeof *root);
+    DWORD serial = 0;
+    if (root && GetVolumePathNameW(p, root, (DWORD)n) &&
+        !GetVolumeInformationW(root, NULL, 0, &serial, NULL, NULL, NULL, 0))
+        serial = 0;
+    free(root);
+    free(p);
+    return serial;
+}
+
 int tmpf__win_facts(HANDLE h, struct tmpf__os_facts *ret, DWORD *attrs)
 {
     BY_HANDLE_FILE_INFORMATION fi;
     if (!GetFileInformationByHandle(h, &fi))
         return tmpf__win_fail();
     if (ret) {
+        if (fi.dwVolumeSerialNumber == 0) {
+            int saved = errno;
+            fi.dwVolumeSerialNumber = serial_by_path(h);
+            errno = saved;
+        }
         ret->id.dev = fi.dwVolumeSerialNumber;
         ret->id.ino = ((uint64_t)fi.nFileIndexHigh << 32) | fi.nFileIndexLow;
         bool dir = fi.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY;
@@ -458,6 +483,169 @@ char *tmpf__os_getcwd(void)
     return s;
 }
 
+/* ---- opens relative to a directory handle ---------------------------------- */
+
+/* NtCreateFile from ntdll (always loaded): an open relative to a directory
+ * handle (RootDirectory), the race-free *at of POSIX. */
+typedef LONG(NTAPI *nt_create_file_fn)(PHANDLE, ACCESS_MASK, POBJECT_ATTRIBUTES,
+                                       PIO_STATUS_BLOCK, PLARGE_INTEGER, ULONG, ULONG, ULONG,
+                                       ULONG, PVOID, ULONG);
+typedef ULONG(NTAPI *nt_status_fn)(LONG);
+typedef LONG(NTAPI *nt_set_info_fn)(HANDLE, PIO_STATUS_BLOCK, PVOID, ULONG, ULONG);
+static nt_create_file_fn nt_create_file;
+static nt_set_info_fn nt_set_info;
+static nt_status_fn nt_status_to_dos;
+static INIT_ONCE nt_once = INIT_ONCE_STATIC_INIT;
+
+static BOOL CALLBACK find_nt(PINIT_ONCE once, PVOID param, PVOID *ctx)
+{
+    (void)once, (void)param, (void)ctx;
+    HMODULE nt = GetModuleHandleW(L"ntdll.dll");
+    if (nt) {
+        nt_create_file = (nt_create_file_fn)(void (*)(void))GetProcAddress(nt, "NtCreateFile");
+        nt_status_to_dos =
+            (nt_status_fn)(void (*)(void))GetProcAddress(nt, "RtlNtStatusToDosError");
+        nt_set_info =
+            (nt_set_info_fn)(void (*)(void))GetProcAddress(nt, "NtSetInformationFile");
+    }
+    return TRUE;
+}
+
+/* A name the relative open takes as is: one or more components, none
+ * empty, "." or "..", no drive or stream colon. */
+static bool plain_relative(const char *name)
+{
+    if (!*name || tmpf__os_root_len(name) || strchr(name, ':'))
+        return false;
+    for (const char *c = name; *c;) {
+        const char *end = c;
+        while (*end && !tmpf__os_is_sep(*end))
+            end++;
+        size_t n = (size_t)(end - c);
+        if (n == 0 || (n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.'))
+            return false;
+        c = *end ? end + 1 : end;
+        if (*end && !*c)
+            return false; /* a trailing separator */
+    }
+    return true;
+}
+
+HANDLE tmpf__win_open_at(int dir_fd, const char *name, DWORD access, DWORD share,
+                         DWORD disposition, DWORD flags, SECURITY_ATTRIBUTES *sa)
+{
+    InitOnceExecuteOnce(&nt_once, find_nt, NULL, NULL);
+    HANDLE dir = INVALID_HANDLE_VALUE;
+    if (dir_fd != AT_FDCWD && nt_create_file && nt_status_to_dos && plain_relative(name))
+        dir = tmpf__win_handle(dir_fd);
+    if (dir == INVALID_HANDLE_VALUE) {
+        /* By path: the current directory's, or a name the relative open
+         * does not take. */
+        wchar_t *w = tmpf__win_wpath_at(dir_fd, name);
+        if (!w)
+            return INVALID_HANDLE_VALUE;
+        HANDLE h = CreateFileW(w, access, share, sa, disposition, flags, NULL);
+        DWORD err = GetLastError();
+        free(w);
+        if (h == INVALID_HANDLE_VALUE)
+            errno = tmpf__win_errno(err);
+        SetLastError(err);
+        return h;
+    }
+    wchar_t *w = widen(name);
+    if (!w)
+        return INVALID_HANDLE_VALUE;
+    for (wchar_t *c = w; *c; c++)
+        if (*c == L'/')
+            *c = L'\\';
+    UNICODE_STRING us;
+    us.Length = (USHORT)(wcslen(w) * sizeof *w);
+    us.MaximumLength = us.Length;
+    us.Buffer = w;
+    OBJECT_ATTRIBUTES oa;
+    InitializeObjectAttributes(&oa, &us, OBJ_CASE_INSENSITIVE, dir,
+                               sa ? sa->lpSecurityDescriptor : NULL);
+    /* What CreateFileW adds and maps. */
+    ULONG options = FILE_SYNCHRONOUS_IO_NONALERT;
+    options |= flags & FILE_FLAG_BACKUP_SEMANTICS ? FILE_OPEN_FOR_BACKUP_INTENT
+                                                  : FILE_NON_DIRECTORY_FILE;
+    if (flags & FILE_FLAG_OPEN_REPARSE_POINT)
+        options |= FILE_OPEN_REPARSE_POINT;
+    if (flags & FILE_FLAG_DELETE_ON_CLOSE)
+        options |= FILE_DELETE_ON_CLOSE;
+    if (flags & FILE_FLAG_WRITE_THROUGH)
+        options |= FILE_WRITE_THROUGH;
+    ULONG create = disposition == CREATE_NEW      ? FILE_CREATE
+                   : disposition == CREATE_ALWAYS ? FILE_OVERWRITE_IF
+                   : disposition == OPEN_ALWAYS   ? FILE_OPEN_IF
+                                                  : FILE_OPEN;
+    IO_STATUS_BLOCK io;
+    HANDLE h = INVALID_HANDLE_VALUE;
+    LONG status = nt_create_file(&h, access | SYNCHRONIZE | FILE_READ_ATTRIBUTES, &oa, &io, NULL,
+                                 flags & 0xffff, share, create, options, NULL, 0);
+    free(w);
+    if (status < 0) {
+        DWORD err = nt_status_to_dos(status);
+        errno = tmpf__win_errno(err);
+        SetLastError(err);
+        return INVALID_HANDLE_VALUE;
+    }
+    return h;
+}
+
+int tmpf__win_rename_at(int from_dir, const char *from, int to_dir, const char *to,
+                        bool replace)
+{
+    InitOnceExecuteOnce(&nt_once, find_nt, NULL, NULL);
+    if (from_dir == AT_FDCWD || to_dir == AT_FDCWD || !plain_relative(from) ||
+        !plain_relative(to) || !nt_create_file || !nt_set_info || !nt_status_to_dos) {
+        errno = ENOTSUP;
+        return -1;
+    }
+    HANDLE root = tmpf__win_handle(to_dir);
+    if (root == INVALID_HANDLE_VALUE)
+        return -1;
+    /* The entry itself (never a link's target), opened relative to its
+     * directory, renamed through its handle to a name relative to the
+     * other directory's handle (FILE_RENAME_INFORMATION has the layout of
+     * FILE_RENAME_INFO): no path is looked up. */
+    HANDLE h = tmpf__win_open_at(from_dir, from, DELETE, FILE_SHARE_READ | FILE_SHARE_WRITE |
+                                 FILE_SHARE_DELETE, OPEN_EXISTING,
+                                 FILE_FLAG_BACKUP_SEMANTICS | FILE_FLAG_OPEN_REPARSE_POINT, NULL);
+    if (h == INVALID_HANDLE_VALUE)
+        return -1;
+    wchar_t *w = widen(to);
+    size_t n = w ? wcslen(w) : 0;
+    size_t size = sizeof(FILE_RENAME_INFO) + n * sizeof(wchar_t);
+    FILE_RENAME_INFO *info = w ? tmpf__calloc(1, size) : NULL;
+    int rc = -1;
+    if (info) {
+        for (size_t i = 0; i < n; i++)
+            info->FileName[i] = w[i] == L'/' ? L'\\' : w[i];
+        info->ReplaceIfExists = replace;
+        info->RootDirectory = root;
+        info->FileNameLength = (DWORD)(n * sizeof(wchar_t));
+        /* NtSetInformationFile(FileRenameInformation = 10): the Win32
+         * wrapper would resolve a relative name from the current
+         * directory (Wine's does). */
+        IO_STATUS_BLOCK io;
+        LONG status = nt_set_info(h, &io, info, (ULONG)size, 10);
+        if (status >= 0) {
+            rc = 0;
+        } else {
+            DWORD err = nt_status_to_dos(status);
+            errno = tmpf__win_errno(err);
+            SetLastError(err);
+        }
+    }
+    int saved = errno;
+    free(info);
+    free(w);
+    CloseHandle(h);
+    errno = saved;
+    return rc;
+}
+
 /* ---- files ------------------------------------------------------------------- */
 
 static SECURITY_ATTRIBUTES no_inherit = {sizeof(SECURITY_ATTRIBUTES), NULL, FALSE};
@@ -470,21 +658,17 @@ int tmpf__os_create_file(const char *path, unsigned perm, unsigned flags)
 int tmpf__os_create_file_at(int dir_fd, const char *name, unsigned perm,
                             unsigned flags)
 {
-    wchar_t *w = tmpf__win_wpath_at(dir_fd, name);
-    if (!w)
-        return -1;
     /* No DELETE access on the handle: another program can then open the
      * file by name with a plain fopen (SPEC 7). Others may read, write and
      * delete it while it is open. perm without owner-write: read-only. */
     DWORD attrs = FILE_ATTRIBUTE_TEMPORARY;
     if (!(perm & 0200))
         attrs |= FILE_ATTRIBUTE_READONLY;
-    HANDLE h = CreateFileW(w, GENERIC_READ | GENERIC_WRITE,
-                           FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
-                           &no_inherit, CREATE_NEW, attrs, NULL);
-    free(w);
+    HANDLE h = tmpf__win_open_at(dir_fd, name, GENERIC_READ | GENERIC_WRITE,
+                                 FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+                                 CREATE_NEW, attrs, &no_inherit);
     if (h == INVALID_HANDLE_VALUE)
-        return tmpf__win_fail();
+        return -1;
     return tmpf__win_fd(h, _O_RDWR | (flags & TMPF_TEXT ? _O_TEXT : _O_BINARY));
 }
 

@@ -24,6 +24,12 @@ unsigned long tmpf__test_fsync_count(void)
 static int move_file(int from_dir, const char *from, int to_dir, const char *to,
                      DWORD flags)
 {
+    /* Relative to the directory handles where both names are (the *at
+     * case: src/win/os.c), else by path. */
+    if (tmpf__win_rename_at(from_dir, from, to_dir, to, flags & MOVEFILE_REPLACE_EXISTING) == 0)
+        return 0;
+    if (errno != ENOTSUP)
+        return -1;
     wchar_t *a = tmpf__win_wpath_at(from_dir, from);
     wchar_t *b = a ? tmpf__win_wpath_at(to_dir, to) : NULL;
     int rc = -1;

@@ -2,15 +2,15 @@
  * link, and everything decided and done through that handle: owned by
  * this user (the owner SID is the token's user or its default owner),
  * not written for min_age seconds, not locked by a live holder (TMPF_LOCK
- * holds a shared lock on a byte far past the data: the sweep must get it
- * exclusively without waiting, and deletes while holding it). A link
+ * holds a shared lock on a byte far past a file's data: the sweep must get
+ * it exclusively without waiting, and deletes while holding it; on a
+ * directory it holds a handle, so an open that shares nothing fails). A link
  * (symlink, junction) is removed itself; a directory goes through the
  * removal walk (walk.c). */
 #include "win.h"
 
 #include <aclapi.h>
 #include <errno.h>
-#include <stdlib.h>
 
 #define SHARE_ALL (FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE)
 
@@ -30,13 +30,10 @@ static long long unix_seconds(FILETIME ft)
 int tmpf__os_sweep_entry(int dir_fd, const char *dir, const char *name,
                          long long now, unsigned min_age, bool dry_run)
 {
-    wchar_t *w = tmpf__win_wpath_at(dir_fd, name);
-    if (!w)
-        return 0;
-    HANDLE h = CreateFileW(w, GENERIC_READ | DELETE | READ_CONTROL | FILE_WRITE_ATTRIBUTES,
-                           SHARE_ALL, NULL, OPEN_EXISTING,
-                           FILE_FLAG_BACKUP_SEMANTICS | FILE_FLAG_OPEN_REPARSE_POINT, NULL);
-    free(w);
+    HANDLE h = tmpf__win_open_at(dir_fd, name,
+                                 GENERIC_READ | DELETE | READ_CONTROL | FILE_WRITE_ATTRIBUTES,
+                                 SHARE_ALL, OPEN_EXISTING,
+                                 FILE_FLAG_BACKUP_SEMANTICS | FILE_FLAG_OPEN_REPARSE_POINT, NULL);
     if (h == INVALID_HANDLE_VALUE)
         return 0; /* gone, or held without shared deletion: a live user */
     int result = 0;
@@ -45,23 +42,34 @@ int tmpf__os_sweep_entry(int dir_fd, const char *dir, const char *name,
         now - unix_seconds(fi.ftLastWriteTime) < (long long)min_age)
         goto out;
     DWORD a = fi.dwFileAttributes;
-    if (!(a & FILE_ATTRIBUTE_REPARSE_POINT)) {
+    if (!(a & (FILE_ATTRIBUTE_REPARSE_POINT | FILE_ATTRIBUTE_DIRECTORY))) {
         OVERLAPPED ov = {0};
         ov.Offset = LOCK_AT_LOW;
         ov.OffsetHigh = LOCK_AT_HIGH;
         if (!LockFileEx(h, LOCKFILE_EXCLUSIVE_LOCK | LOCKFILE_FAIL_IMMEDIATELY, 0, 1, 0, &ov) &&
-            (GetLastError() == ERROR_LOCK_VIOLATION || !(a & FILE_ATTRIBUTE_DIRECTORY)))
-            goto out; /* a live holder (a directory may refuse byte locks) */
+            GetLastError() == ERROR_LOCK_VIOLATION)
+            goto out; /* a live holder */
+    }
+    if ((a & FILE_ATTRIBUTE_DIRECTORY) && !(a & FILE_ATTRIBUTE_REPARSE_POINT)) {
+        /* A directory takes no byte lock: a live TMPF_LOCK holder keeps a
+         * handle on it, so an open that shares nothing is refused. The
+         * walk holds each directory without shared deletion, which a
+         * handle with DELETE access would refuse: ours goes first. */
+        CloseHandle(h);
+        HANDLE probe = tmpf__win_open_at(dir_fd, name, FILE_LIST_DIRECTORY, 0, OPEN_EXISTING,
+                                         FILE_FLAG_BACKUP_SEMANTICS |
+                                             FILE_FLAG_OPEN_REPARSE_POINT,
+                                         NULL);
+        if (probe == INVALID_HANDLE_VALUE)
+            return 0; /* in use (or gone) */
+        CloseHandle(probe);
+        if (dry_run)
+            return 1;
+        return tmpf__os_rmtree(dir, name) == 0 ? 1 : 0;
     }
     if (dry_run) {
         result = 1;
         goto out;
-    }
-    if ((a & FILE_ATTRIBUTE_DIRECTORY) && !(a & FILE_ATTRIBUTE_REPARSE_POINT)) {
-        /* The walk holds each directory without shared deletion, which a
-         * handle with DELETE access would refuse: ours goes first. */
-        CloseHandle(h);
-        return tmpf__os_rmtree(dir, name) == 0 ? 1 : 0;
     }
     result = tmpf__win_delete_handle(h) == 0 ? 1 : 0;
 out:

@@ -28,10 +28,28 @@ int tmpf__win_fail(void);
  * path, GetFinalPathNameByHandleW). malloc'd, NULL with errno. */
 wchar_t *tmpf__win_wpath_at(int dir_fd, const char *path);
 wchar_t *tmpf__win_wpath(const char *path);
+/* The final path of an open file or directory, "\\?\C:\..." (no trailing
+ * '\'), malloc'd; NULL with errno. */
+wchar_t *tmpf__win_handle_path(HANDLE h);
 /* UTF-16 to UTF-8, malloc'd (n: wide characters, or -1 for a NUL-ended
  * string); a "\\?\" prefix is removed ("\\?\UNC\" gives "\\"). */
 char *tmpf__win_utf8(const wchar_t *w, int n);
 
+/* CreateFileW of name resolved from the directory open as dir_fd: a
+ * relative name is opened relative to the directory's handle (NtCreateFile
+ * with RootDirectory: race-free, as POSIX *at), anything else (AT_FDCWD,
+ * an absolute name, "." or ".." components) by path. The Win32 access,
+ * share, disposition and flags; INVALID_HANDLE_VALUE with errno and the
+ * Win32 error set. */
+HANDLE tmpf__win_open_at(int dir_fd, const char *name, DWORD access, DWORD share,
+                         DWORD disposition, DWORD flags, SECURITY_ATTRIBUTES *sa);
+/* Renames from (from from_dir) to `to` (from to_dir) through a handle on the
+ * entry opened relative to from_dir, with to_dir's handle as the root of
+ * the new name (FileRenameInfo): no path is looked up. replace: an
+ * existing `to` is replaced, else EEXIST. ENOTSUP (nothing done) when
+ * either directory is AT_FDCWD or a name is not plainly relative. */
+int tmpf__win_rename_at(int from_dir, const char *from, int to_dir, const char *to,
+                        bool replace);
 /* The handle behind a CRT descriptor (INVALID_HANDLE_VALUE, errno EBADF). */
 HANDLE tmpf__win_handle(int fd);
 /* A CRT descriptor owning h (closed on failure): -1 with errno. */
