@@ -380,8 +380,8 @@ static int persist_copy(const tmpf_file *f, int fd, const char *target,
  * tmp->name set); ESTALE if it does not. Between that check and the
  * rename someone who may write the temporary's directory could still
  * swap the name: the residual window, closed only where the descriptor
- * itself can be linked. An anonymous file (created and unlinked there)
- * goes on to tmpf__os_link_fd, which says ENOENT.
+ * itself can be linked. An anonymous file is copied instead (copy_anon in
+ * tmpf_file_persist) and never comes here.
  */
 static int by_name_if_unlinkable(const tmpf_file *f, int fd, struct named *tmp)
 {
@@ -464,9 +464,15 @@ int tmpf_file_persist(tmpf_file *f, const char *target, unsigned flags)
             goto fail;
         already = same == 1;
     }
+    /* An anonymous file where no open file can be given a name (generic
+     * POSIX, macOS, Windows): target becomes a copy of its content, made
+     * beside it and renamed into place (persist_copy). The caller's object
+     * keeps its own file and descriptor, and any lock on it; writes made
+     * through it afterwards do not reach target. */
+    bool copy_anon = !named && !tmpf__os_can_link_fd();
     /* Replacing: target's owner and group, and its permission bits unless
-     * the caller chose the temporary's. */
-    if (exists && !already &&
+     * the caller chose the temporary's (the copy is given them itself). */
+    if (exists && !already && !copy_anon &&
         adopt(fd, &st, &have, f->perm_chosen ? -1 : (int)(st.mode & 0777),
               &t, target, flags) != 0)
         goto fail;
@@ -481,7 +487,7 @@ int tmpf_file_persist(tmpf_file *f, const char *target, unsigned flags)
      * neither taken over nor released; closed after the move, which
      * releases it. Without one, a random side name is used. */
     int lock_fd = -1;
-    if (!(flags & TMPF_NOCLOBBER))
+    if (!(flags & TMPF_NOCLOBBER) && !copy_anon)
         lock_fd = tmpf__os_reopen_read(fd);
     bool moved = already;
     bool by_name = false;
@@ -490,7 +496,7 @@ int tmpf_file_persist(tmpf_file *f, const char *target, unsigned flags)
         rc = tmpf__os_fsync(fd, false) == 0 && tmpf__os_fsync(t.at, true) == 0
                  ? 0
                  : -1;
-    else if (!already) {
+    else if (!already && !copy_anon) {
         /* Durable and on another device: straight to the copy, without
          * an fsync of the temporary that is about to go. */
         if ((flags & (TMPF_ACROSS_FS | TMPF_DURABLE)) ==
@@ -504,16 +510,24 @@ int tmpf_file_persist(tmpf_file *f, const char *target, unsigned flags)
             if (rc == 0)
                 rc = place(tmp, fd, fd, lock_fd, target, &t, flags, &moved);
             by_name = moved && tmp.name != NULL;
+            /* Linux, a file system that refuses O_TMPFILE: the anonymous
+             * file was created and unlinked, and such a file cannot be
+             * linked again (ENOENT). Copied as above (a missing
+             * directory says ENOENT again, at the copy's creation). */
+            if (!moved && !named && errno == ENOENT)
+                copy_anon = true;
         }
     }
     int copy_fd = -1;
-    if (!moved && errno == EXDEV && (flags & TMPF_ACROSS_FS))
+    if (!moved && (copy_anon || (errno == EXDEV && (flags & TMPF_ACROSS_FS))))
         rc = persist_copy(f, fd, target, &t, exists, &st, flags, &moved, &copy_fd);
     int err = errno;
     /* The temporary's name goes, only while it still designates it. */
     if (moved && named && !by_name && fd >= 0 && strcmp(f->path, abs) != 0)
         tmpf__os_unlink_if_file(tmpf__os_cwd_fd, f->path, fd);
-    if (copy_fd >= 0) {
+    if (copy_fd >= 0 && copy_anon) {
+        tmpf__os_close(copy_fd); /* f keeps its own file */
+    } else if (copy_fd >= 0) {
         /* f is the copy at target from now on (same descriptor number,
          * same offset); the temporary goes with its last descriptor. */
         if (f->fd < 0 || tmpf__os_replace_fd(f->fd, copy_fd) != 0)
@@ -532,7 +546,8 @@ int tmpf_file_persist(tmpf_file *f, const char *target, unsigned flags)
     bool was_kept = f->kept;
     free(f->path);
     f->path = abs;
-    f->on_disk_name = true;
+    /* A copy is no name of f's file: nothing f may delete or reopen. */
+    f->on_disk_name = !copy_anon;
     f->kept = true;
     tmpf__reg_end(&f->reg, TMPF__REG_PERSISTED);
     tmpf__scope_forget(f->scope_entry);

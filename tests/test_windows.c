@@ -943,6 +943,31 @@ static void test_api_rmtree_read_only_tree(void)
     CHECK(!wexists(wide(root)));
     CHECK_EQ_INT(tmpf_rmtree(root, 0), 0); /* missing: success */
 
+    /* A tree right below a drive root: the root's text is the parent. A
+     * root alone is refused. */
+    char top[64];
+    unsigned char r[4];
+    tmpf__os_random(r, sizeof r);
+    snprintf(top, sizeof top, "%c:\\tmpf-rmtree-%02x%02x%02x%02x", scratch[0], r[0], r[1], r[2],
+             r[3]);
+    if (CreateDirectoryW(wide(top), NULL)) {
+        snprintf(p, sizeof p, "%s\\f", top);
+        w = _wfopen(wide(p), L"wb");
+        if (w)
+            fclose(w);
+        CHECK_EQ_INT(tmpf_rmtree(top, 0), 0);
+        CHECK(!wexists(wide(top)));
+    } else {
+        printf("  note: cannot create %s: drive-root case not checked\n", top);
+    }
+    char drive[4] = {scratch[0], ':', '\\', 0};
+    errno = 0;
+    CHECK_EQ_INT(tmpf_rmtree(drive, 0), -1);
+    CHECK_EQ_INT(errno, EINVAL);
+    errno = 0;
+    CHECK_EQ_INT(tmpf_rmtree("\\", 0), -1);
+    CHECK_EQ_INT(errno, EINVAL);
+
     /* A temporary directory goes with its tree at cleanup. */
     o.flags = 0;
     d = tmpf_temporary_directory(&o);
@@ -1064,6 +1089,275 @@ static void test_api_gettempdir_order(void)
     CHECK(RemoveDirectoryW(wide(t3)));
 }
 
+/* Sets path's last-write time to age seconds ago. */
+static bool make_old(const char *path, unsigned age)
+{
+    HANDLE h = CreateFileW(wide(path), FILE_WRITE_ATTRIBUTES,
+                           FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL,
+                           OPEN_EXISTING, FILE_FLAG_BACKUP_SEMANTICS, NULL);
+    if (h == INVALID_HANDLE_VALUE)
+        return false;
+    FILETIME ft;
+    GetSystemTimeAsFileTime(&ft);
+    ULARGE_INTEGER t = {.LowPart = ft.dwLowDateTime, .HighPart = ft.dwHighDateTime};
+    t.QuadPart -= (ULONGLONG)age * 10000000ULL;
+    ft.dwLowDateTime = t.LowPart;
+    ft.dwHighDateTime = t.HighPart;
+    BOOL ok = SetFileTime(h, NULL, NULL, &ft);
+    CloseHandle(h);
+    return ok;
+}
+
+static void test_api_sweep(void)
+{
+    /* Three orphans of the shape (old file, old directory with a file, a
+     * young file), one old file held with TMPF_LOCK by a live holder, and
+     * an old file of another shape. */
+    tmpf_opts o = {.dir = scratch, .prefix = "sw-", .flags = TMPF_KEEP};
+    char old_file[2048], old_dir[2048], young[2048], other[2048];
+    char *p = NULL;
+    int fd = tmpf_mkstemp(&o, &p);
+    CHECK(fd >= 0);
+    if (fd >= 0)
+        _close(fd);
+    snprintf(old_file, sizeof old_file, "%s", p ? p : "");
+    free(p);
+    p = tmpf_mkdtemp(&o);
+    CHECK(p != NULL);
+    snprintf(old_dir, sizeof old_dir, "%s", p ? p : "");
+    free(p);
+    char inner[2100];
+    snprintf(inner, sizeof inner, "%s\\inner", old_dir);
+    FILE *w = _wfopen(wide(inner), L"wb");
+    if (w)
+        fclose(w);
+    fd = tmpf_mkstemp(&o, &p);
+    if (fd >= 0)
+        _close(fd);
+    snprintf(young, sizeof young, "%s", p ? p : "");
+    free(p);
+    tmpf_opts lo = {.dir = scratch, .prefix = "sw-", .flags = TMPF_LOCK | TMPF_KEEP_AFTER_CLOSE};
+    tmpf_file *held = tmpf_named_temporary_file(&lo);
+    CHECK(held != NULL);
+    snprintf(other, sizeof other, "%s", in_scratch("sw-not-of-the-shape"));
+    w = _wfopen(wide(other), L"wb");
+    if (w)
+        fclose(w);
+    CHECK(make_old(old_file, 7200) && make_old(old_dir, 7200) && make_old(other, 7200));
+    if (held)
+        CHECK(make_old(tmpf_file_path(held), 7200));
+
+    tmpf_opts so = {.dir = scratch, .prefix = "sw-", .flags = TMPF_KEEP};
+    CHECK_EQ_INT(tmpf_sweep(&so, 3600), 2); /* dry run */
+    CHECK(wexists(wide(old_file)) && wexists(wide(old_dir)));
+    so.flags = 0;
+    CHECK_EQ_INT(tmpf_sweep(&so, 3600), 2);
+    CHECK(!wexists(wide(old_file)) && !wexists(wide(old_dir)));
+    CHECK(wexists(wide(young)) && wexists(wide(other)));
+    if (held) {
+        CHECK(wexists(wide(tmpf_file_path(held))));
+        CHECK_EQ_INT(tmpf_file_cleanup(held), 0);
+    }
+    CHECK(_wunlink(wide(young)) == 0);
+    CHECK(_wunlink(wide(other)) == 0);
+}
+
+/* The child of test_api_emergency: a named file and a directory with a
+ * file in dir, then: "call" tmpf_emergency_cleanup and exit with its
+ * count; "exit" exit without any cleanup (the control); "abort" abort()
+ * after tmpf_cleanup_on_signals; "break" a Ctrl-Break to itself after
+ * tmpf_cleanup_on_signals (77: no console to send it on). */
+static int child_emergency(const char *dir, const char *mode)
+{
+    bool handlers = !strcmp(mode, "abort") || !strcmp(mode, "break");
+    if (handlers && tmpf_cleanup_on_signals(NULL, 0) != 0)
+        return 90;
+    tmpf_opts o = {.dir = dir};
+    tmpf_file *f = tmpf_named_temporary_file(&o);
+    tmpf_dir *d = tmpf_temporary_directory(&o);
+    if (!f || !d)
+        return 91;
+    char p[2048];
+    snprintf(p, sizeof p, "%s\\inner", tmpf_dir_path(d));
+    FILE *w = fopen(p, "wb");
+    if (!w)
+        return 92;
+    fclose(w);
+    if (!strcmp(mode, "call"))
+        ExitProcess((UINT)tmpf_emergency_cleanup());
+    if (!strcmp(mode, "abort"))
+        abort();
+    if (!strcmp(mode, "break")) {
+        if (!GenerateConsoleCtrlEvent(CTRL_BREAK_EVENT, 0))
+            ExitProcess(77);
+        Sleep(5000);
+        ExitProcess(78); /* the event never came */
+    }
+    ExitProcess(0); /* "exit": no cleanup of any kind */
+}
+
+static DWORD run_emergency_child(const char *mode)
+{
+    wchar_t args[2048];
+    _snwprintf(args, 2048, L"child-emergency \"%ls\" %hs", wscratch, mode);
+    args[2047] = 0;
+    HANDLE h = spawn_self(args);
+    if (!h)
+        return 99;
+    WaitForSingleObject(h, INFINITE);
+    DWORD code = 99;
+    GetExitCodeProcess(h, &code);
+    CloseHandle(h);
+    return code;
+}
+
+/* Empties the scratch directory (what a failed child left). */
+static void empty_scratch(void)
+{
+    int fd = tmpf__os_open_dir_nofollow(scratch);
+    if (fd >= 0) {
+        tmpf__os_rmtree_contents(fd);
+        tmpf__os_close(fd);
+    }
+}
+
+static void test_api_emergency(void)
+{
+    /* Control: a process that ends without cleanup leaves both. */
+    CHECK_EQ_INT(run_emergency_child("exit"), 0);
+    CHECK_EQ_INT(count_entries(wscratch), 2);
+    empty_scratch();
+    /* tmpf_emergency_cleanup: both removed, counted. */
+    CHECK_EQ_INT(run_emergency_child("call"), 2);
+    CHECK_EQ_INT(count_entries(wscratch), 0);
+    empty_scratch();
+    /* abort() after tmpf_cleanup_on_signals: SIGABRT runs it. */
+    DWORD code = run_emergency_child("abort");
+    CHECK(code != 0 && code < 90);
+    CHECK_EQ_INT(count_entries(wscratch), 0);
+    empty_scratch();
+    /* Ctrl-Break: the console control routine runs it. */
+    code = run_emergency_child("break");
+    if (code == 77) {
+        printf("  note: no console here (GenerateConsoleCtrlEvent failed): Ctrl-Break not checked\n");
+    } else {
+        CHECK(code != 78);
+        CHECK_EQ_INT(count_entries(wscratch), 0);
+    }
+    empty_scratch();
+}
+
+/* Whether path's DACL allows anything to the Guests group, and whether it
+ * is protected from inheritance. */
+static bool grants_guests(const char *path, bool *protected_dacl)
+{
+    PACL dacl = NULL;
+    PSECURITY_DESCRIPTOR sd = NULL;
+    if (GetNamedSecurityInfoW(wide(path), SE_FILE_OBJECT, DACL_SECURITY_INFORMATION, NULL, NULL,
+                              &dacl, NULL, &sd) != ERROR_SUCCESS)
+        return false;
+    SECURITY_DESCRIPTOR_CONTROL control = 0;
+    DWORD revision;
+    GetSecurityDescriptorControl(sd, &control, &revision);
+    *protected_dacl = control & SE_DACL_PROTECTED;
+    bool found = false;
+    for (DWORD i = 0; dacl && i < dacl->AceCount; i++) {
+        void *e = NULL;
+        LPSTR str = NULL;
+        if (!GetAce(dacl, i, &e) || ((ACE_HEADER *)e)->AceType != ACCESS_ALLOWED_ACE_TYPE)
+            continue;
+        if (ConvertSidToStringSidA((PSID)&((ACCESS_ALLOWED_ACE *)e)->SidStart, &str)) {
+            found |= !strcmp(str, "S-1-5-32-546");
+            LocalFree(str);
+        }
+    }
+    LocalFree(sd);
+    return found;
+}
+
+/* TMPF_KEEP_XATTRS on Windows: the replaced target's DACL (here a
+ * protected one granting Guests read access) is kept; without it the new
+ * file has the DACL it inherited. */
+static void test_api_keep_dacl(void)
+{
+    const char *target = in_scratch("acl.txt");
+    CHECK_EQ_INT(tmpf_write_atomic(target, "v1", 2, 0), 0);
+    HANDLE token;
+    union {
+        TOKEN_USER user;
+        unsigned char bytes[sizeof(TOKEN_USER) + SECURITY_MAX_SID_SIZE];
+    } u;
+    DWORD len;
+    LPWSTR me = NULL;
+    CHECK(OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &token));
+    CHECK(GetTokenInformation(token, TokenUser, &u, sizeof u, &len));
+    CloseHandle(token);
+    CHECK(ConvertSidToStringSidW(u.user.User.Sid, &me));
+    wchar_t sddl[512];
+    _snwprintf(sddl, 512, L"D:P(A;;FA;;;%ls)(A;;FR;;;BG)", me ? me : L"WD");
+    sddl[511] = 0;
+    LocalFree(me);
+    PSECURITY_DESCRIPTOR sd = NULL;
+    CHECK(ConvertStringSecurityDescriptorToSecurityDescriptorW(sddl, SDDL_REVISION_1, &sd, NULL));
+    BOOL present = FALSE, defaulted = FALSE;
+    PACL dacl = NULL;
+    CHECK(GetSecurityDescriptorDacl(sd, &present, &dacl, &defaulted));
+    CHECK_EQ_INT(SetNamedSecurityInfoW(wide(target), SE_FILE_OBJECT,
+                                       DACL_SECURITY_INFORMATION |
+                                           PROTECTED_DACL_SECURITY_INFORMATION,
+                                       NULL, NULL, dacl, NULL),
+                 ERROR_SUCCESS);
+    LocalFree(sd);
+    bool prot = false;
+    if (!grants_guests(target, &prot) && under_wine()) {
+        _wunlink(wide(target));
+        SKIP("Wine 8 keeps no DACL on a file (it derives one from the Unix mode bits): real "
+             "Windows only");
+    }
+    CHECK(grants_guests(target, &prot) && prot);
+
+    CHECK_EQ_INT(tmpf_write_atomic(target, "v2", 2, TMPF_KEEP_XATTRS), 0);
+    CHECK(file_has(target, "v2"));
+    prot = false;
+    CHECK(grants_guests(target, &prot));
+    CHECK(prot);
+    /* The control: without the flag the DACL is the new file's own. */
+    CHECK_EQ_INT(tmpf_write_atomic(target, "v3", 2, 0), 0);
+    CHECK(!grants_guests(target, &prot));
+    CHECK(_wunlink(wide(target)) == 0);
+}
+
+/* A reader that opened the name with plain fopen (no shared deletion)
+ * blocks persist and cleanup alike: a clear error, never a crash; once it
+ * closes, both work. */
+static void test_api_plain_reader_blocks(void)
+{
+    tmpf_opts o = {.dir = scratch};
+    tmpf_file *f = tmpf_named_temporary_file(&o);
+    CHECK(f != NULL);
+    if (!f)
+        return;
+    char path[2048];
+    snprintf(path, sizeof path, "%s", tmpf_file_path(f));
+    CHECK_EQ_INT(tmpf_file_write(f, "data", 4), 4);
+    FILE *reader = fopen(path, "rb");
+    CHECK(reader != NULL);
+    const char *target = in_scratch("published.txt");
+    errno = 0;
+    CHECK_EQ_INT(tmpf_file_persist(f, target, 0), -1);
+    CHECK(errno == EACCES || errno == EBUSY);
+    CHECK(!wexists(wide(target)) && wexists(wide(path)));
+    errno = 0;
+    CHECK_EQ_INT(tmpf_file_close(f), -1);
+    CHECK(errno == EACCES || errno == EBUSY);
+    CHECK(wexists(wide(path)));
+    if (reader)
+        fclose(reader);
+    /* The reader gone: cleanup removes the name it could not remove. */
+    CHECK_EQ_INT(tmpf_file_cleanup(f), 0);
+    CHECK(!wexists(wide(path)));
+}
+
 /* ---- main ------------------------------------------------------------------ */
 
 struct test {
@@ -1106,6 +1400,10 @@ static const struct test tests[] = {
     TEST(test_api_rmtree_read_only_tree),
     TEST(test_api_utf8_names),
     TEST(test_api_gettempdir_order),
+    TEST(test_api_sweep),
+    TEST(test_api_emergency),
+    TEST(test_api_keep_dacl),
+    TEST(test_api_plain_reader_blocks),
 };
 
 int main(int argc, char **argv)
@@ -1114,6 +1412,8 @@ int main(int argc, char **argv)
         return child_anonymous(argv[2]);
     if (argc == 3 && strcmp(argv[1], "child-tempdir") == 0)
         return child_tempdir(argv[2]);
+    if (argc == 4 && strcmp(argv[1], "child-emergency") == 0)
+        return child_emergency(argv[2], argv[3]);
     /* A scratch directory of our own under the Windows temporary path. */
     wchar_t tmp[MAX_PATH];
     DWORD n = GetTempPathW(MAX_PATH, tmp);

@@ -3,6 +3,7 @@
  * (_open_osfhandle) where the layer speaks of descriptors. */
 #include "win.h"
 
+#include <aclapi.h>
 #include <bcrypt.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -681,7 +682,27 @@ static int delete_path(const char *path, bool want_dir)
     return rc;
 }
 
-int tmpf__os_unlink(const char *path) { return delete_path(path, false); }
+int tmpf__os_unlink(const char *path)
+{
+    /* The common case in one call: DeleteFileW removes a file, or a file
+     * link itself (never its target), POSIX-style where the system has it.
+     * It refuses a read-only file, a directory (or directory link) and a
+     * file someone holds without shared deletion with ERROR_ACCESS_DENIED
+     * (or a sharing violation): the handle path below sorts those out. */
+    wchar_t *w = tmpf__win_wpath(path);
+    if (!w)
+        return -1;
+    BOOL ok = DeleteFileW(w);
+    DWORD err = GetLastError();
+    free(w);
+    if (ok)
+        return 0;
+    if (err == ERROR_FILE_NOT_FOUND || err == ERROR_PATH_NOT_FOUND) {
+        errno = ENOENT;
+        return -1;
+    }
+    return delete_path(path, false);
+}
 
 int tmpf__os_rmdir(const char *path) { return delete_path(path, true); }
 
@@ -815,4 +836,56 @@ const char *const *tmpf__os_tempdir_candidates(void)
 {
     InitOnceExecuteOnce(&candidates_once, find_candidates, NULL, NULL);
     return candidates;
+}
+
+/* ---- owners ------------------------------------------------------------------ */
+
+/* The token's user and default owner SIDs, copied once. */
+static union sid_buf {
+    SID sid;
+    unsigned char bytes[SECURITY_MAX_SID_SIZE];
+} my_user, my_owner;
+static INIT_ONCE my_sids_once = INIT_ONCE_STATIC_INIT;
+static bool my_sids_ok;
+
+static BOOL CALLBACK find_my_sids(PINIT_ONCE once, PVOID param, PVOID *ctx)
+{
+    (void)once, (void)param, (void)ctx;
+    HANDLE token;
+    if (!OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &token))
+        return TRUE;
+    union {
+        TOKEN_USER user;
+        TOKEN_OWNER owner;
+        unsigned char bytes[sizeof(TOKEN_USER) + SECURITY_MAX_SID_SIZE];
+    } u;
+    DWORD len;
+    bool ok = GetTokenInformation(token, TokenUser, &u, sizeof u, &len) &&
+              CopySid(sizeof my_user, &my_user.sid, u.user.User.Sid);
+    if (ok)
+        ok = GetTokenInformation(token, TokenOwner, &u, sizeof u, &len) &&
+             CopySid(sizeof my_owner, &my_owner.sid, u.owner.Owner);
+    CloseHandle(token);
+    my_sids_ok = ok;
+    return TRUE;
+}
+
+int tmpf__win_owned_by_me(HANDLE h)
+{
+    InitOnceExecuteOnce(&my_sids_once, find_my_sids, NULL, NULL);
+    if (!my_sids_ok) {
+        errno = EACCES;
+        return -1;
+    }
+    PSID owner = NULL;
+    PSECURITY_DESCRIPTOR sd = NULL;
+    DWORD err = GetSecurityInfo(h, SE_FILE_OBJECT, OWNER_SECURITY_INFORMATION, &owner, NULL,
+                                NULL, NULL, &sd);
+    if (err != ERROR_SUCCESS) {
+        errno = tmpf__win_errno(err);
+        return -1;
+    }
+    int mine = owner && (EqualSid(owner, &my_user.sid) || EqualSid(owner, &my_owner.sid));
+    LocalFree(sd);
+    return mine;
 }

@@ -53,6 +53,12 @@ int tmpf__win_delete_handle(HANDLE h);
  * not keep its name, and its directory, in place. */
 int tmpf__win_delete_handle_aside(HANDLE h, const wchar_t *aside_dir);
 
+/* Whether the object open as h (with READ_CONTROL) belongs to this user:
+ * its owner SID is the token's user or the token's default owner (an
+ * elevated administrator's files belong to the Administrators group). 1,
+ * 0, or -1 with errno. */
+int tmpf__win_owned_by_me(HANDLE h);
+
 /* A security descriptor whose DACL grants the calling user alone full
  * access, inherited by what is created inside (the meaning of 0700 and
  * 0600): LocalFree it. NULL with errno. */
