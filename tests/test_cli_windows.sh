@@ -227,6 +227,10 @@ printf 'a\r\nb\0c\032d\ne\r' >"$W/in.bin"
 win "$W/in.bin" "$TOOL" write-atomic "$DW\\out.bin"
 check "write-atomic: 0" [ $rc = 0 ]
 check "write-atomic: binary standard input byte for byte" cmp -s "$W/in.bin" "$D/out.bin"
+head -c 300000 /dev/urandom >"$W/big.bin" # past the first 64 KiB buffer
+win "$W/big.bin" "$TOOL" write-atomic "$DW\\out.bin"
+check "write-atomic, 300 KB of random bytes: 0" [ $rc = 0 ]
+check "write-atomic, 300 KB of random bytes: byte for byte" cmp -s "$W/big.bin" "$D/out.bin"
 printf 'second\r\n' >"$W/in2.bin"
 win "$W/in2.bin" "$TOOL" write-atomic "$DW\\out.bin"
 check "write-atomic over an existing file: 0" [ $rc = 0 ]
