@@ -14,6 +14,7 @@
 #include <tmpf.h>
 
 
+#ifndef _WIN32
 /* LeakSanitizer checks at exit like valgrind does. */
 static bool under_lsan(void)
 {
@@ -26,6 +27,7 @@ static bool under_lsan(void)
 #endif
     return false;
 }
+#endif
 
 static int cmp_str(const void *a, const void *b)
 {
@@ -101,6 +103,7 @@ static void test_two_threads_one_directory(void)
             2 * n);
 }
 
+#ifndef _WIN32
 /* ---- creation racing fork() ------------------------------------------- */
 
 static char pdir[4096], cdir[4096];
@@ -245,10 +248,11 @@ static void test_creation_racing_fork(void)
     parent_count = parent_cap = 0;
     CHECK(tmpf_file_cleanup(keeper) == 0);
 }
+#endif
 
 static const struct test tests[] = {
     TEST(test_two_threads_one_directory),
-    TEST(test_creation_racing_fork),
+    TEST_POSIX(test_creation_racing_fork, "fork() racing creation: Windows has no fork"),
 };
 
 TEST_MAIN(tests)

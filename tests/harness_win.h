@@ -1,0 +1,303 @@
+/* tests/harness.h's Windows side (mingw-w64; run under Wine in the cross
+ * build): no fork, no uids, no nftw. Scratch directories go to %TEMP% (or
+ * $TMPF_TEST_DIR) and are removed by a small walk of our own; run_child
+ * re-runs this executable (CreateProcessW); run_in_child and
+ * run_as_nobody skip the calling test with the reason; count_open_fds
+ * counts the C runtime's open descriptors (Wine's GetProcessHandleCount
+ * always says 0, docs/windows-status.md). A few POSIX spellings the tests
+ * use are given their Windows meaning below. Included by harness.h only. */
+#ifndef TMPF_TEST_HARNESS_WIN_H
+#define TMPF_TEST_HARNESS_WIN_H
+
+#include <dirent.h>
+#include <direct.h>
+#include <io.h>
+#include <process.h>
+#include <unistd.h>
+#include <wchar.h>
+#include <windows.h>
+
+/* POSIX spellings, test-side only. Descriptors are never inherited by
+ * run_child's process; links are never made, so there is nothing to
+ * follow; directories have no mode; stat and lstat agree. */
+#ifndef O_CLOEXEC
+#define O_CLOEXEC _O_NOINHERIT
+#endif
+#ifndef O_NOFOLLOW
+#define O_NOFOLLOW 0
+#endif
+#ifndef S_ISLNK
+#define S_ISLNK(m) 0
+#endif
+#ifndef ESTALE
+#define ESTALE 10070 /* as src/internal.h: WSAESTALE */
+#endif
+#define lstat stat
+#define mkdir(path, mode) ((void)(mode), _mkdir(path))
+#define fsync _commit
+
+static inline int setenv(const char *name, const char *value, int overwrite)
+{
+    if (!overwrite && getenv(name))
+        return 0;
+    return _putenv_s(name, value) == 0 ? 0 : -1;
+}
+
+static inline int unsetenv(const char *name)
+{
+    return _putenv_s(name, "") == 0 ? 0 : -1;
+}
+
+/* Skips the running test from any depth, printing why it cannot run on
+ * Windows (harness_skip_test's Windows form). */
+static inline void harness_skip_windows(const char *why)
+{
+    fprintf(stderr, "  skipped on Windows: %s\n", why);
+    longjmp(harness_skip_jump, 1);
+}
+
+static void harness_ignore_invalid_parameter(const wchar_t *expr,
+                                             const wchar_t *func,
+                                             const wchar_t *file,
+                                             unsigned line, uintptr_t reserved)
+{
+    (void)expr, (void)func, (void)file, (void)line, (void)reserved;
+}
+
+static inline void harness_platform_init(void)
+{
+    /* Files in binary mode, as on POSIX (no CR/LF translation). */
+    _set_fmode(_O_BINARY);
+    /* count_open_fds asks about descriptors that may be closed: an
+     * answer, not a crash. No crash dialogs either. */
+    _set_invalid_parameter_handler(harness_ignore_invalid_parameter);
+    SetErrorMode(SEM_FAILCRITICALERRORS | SEM_NOGPFAULTERRORBOX);
+}
+
+/* The C runtime's open descriptors (the library hands out descriptors
+ * made with _open_osfhandle, so a leaked file shows here). Handles that
+ * never got a descriptor are not counted. */
+static inline int count_open_fds(void)
+{
+    int n = 0;
+    for (int fd = 0; fd < 2048; fd++)
+        if (_get_osfhandle(fd) != -1)
+            n++;
+    return n;
+}
+
+/* UTF-8 to UTF-16 and back, malloc'd; NULL on error. */
+static inline wchar_t *harness_wide(const char *s)
+{
+    int n = MultiByteToWideChar(CP_UTF8, 0, s, -1, NULL, 0);
+    wchar_t *w = n > 0 ? malloc((size_t)n * sizeof *w) : NULL;
+    if (w && MultiByteToWideChar(CP_UTF8, 0, s, -1, w, n) != n) {
+        free(w);
+        w = NULL;
+    }
+    return w;
+}
+
+static inline char *harness_narrow(const wchar_t *w)
+{
+    int n = WideCharToMultiByte(CP_UTF8, 0, w, -1, NULL, 0, NULL, NULL);
+    char *s = n > 0 ? malloc((size_t)n) : NULL;
+    if (s && WideCharToMultiByte(CP_UTF8, 0, w, -1, s, n, NULL, NULL) != n) {
+        free(s);
+        s = NULL;
+    }
+    return s;
+}
+
+/* scratch/sticky: Windows has no sticky bit, so here it is only a
+ * directory of its own (see harness_posix.h for what it means there). */
+static inline const char *sticky_dir(void)
+{
+    static char buf[4200];
+    snprintf(buf, sizeof buf, "%s/sticky", scratch);
+    if (_mkdir(buf) != 0 && errno != EEXIST)
+        return NULL;
+    return buf;
+}
+
+/* Removes the tree at w (UTF-16): read-only attributes cleared, links and
+ * junctions removed as themselves, never entered. */
+static void harness_rmrf_w(const wchar_t *w)
+{
+    DWORD attr = GetFileAttributesW(w);
+    if (attr == INVALID_FILE_ATTRIBUTES)
+        return;
+    if (attr & FILE_ATTRIBUTE_READONLY)
+        SetFileAttributesW(w, attr & ~(DWORD)FILE_ATTRIBUTE_READONLY);
+    if (!(attr & FILE_ATTRIBUTE_DIRECTORY)) {
+        DeleteFileW(w);
+        return;
+    }
+    if (!(attr & FILE_ATTRIBUTE_REPARSE_POINT)) {
+        size_t len = wcslen(w);
+        wchar_t *pat = malloc((len + 3) * sizeof *pat);
+        if (!pat)
+            return;
+        _snwprintf(pat, len + 3, L"%ls\\*", w);
+        pat[len + 2] = L'\0';
+        WIN32_FIND_DATAW fd;
+        HANDLE h = FindFirstFileW(pat, &fd);
+        if (h != INVALID_HANDLE_VALUE) {
+            do {
+                if (!wcscmp(fd.cFileName, L".") || !wcscmp(fd.cFileName, L".."))
+                    continue;
+                size_t cl = len + 2 + wcslen(fd.cFileName);
+                wchar_t *child = malloc(cl * sizeof *child);
+                if (!child)
+                    continue;
+                _snwprintf(child, cl, L"%ls\\%ls", w, fd.cFileName);
+                child[cl - 1] = L'\0';
+                harness_rmrf_w(child);
+                free(child);
+            } while (FindNextFileW(h, &fd));
+            FindClose(h);
+        }
+        free(pat);
+    }
+    RemoveDirectoryW(w);
+}
+
+/* The harness's own rm -rf (deliberately not the library's). */
+static inline void harness_rmrf(const char *path)
+{
+    wchar_t *w = harness_wide(path);
+    if (w) {
+        for (wchar_t *p = w; *p; p++)
+            if (*p == L'/')
+                *p = L'\\';
+        harness_rmrf_w(w);
+        free(w);
+    }
+}
+
+/* Where scratch directories go: $TMPF_TEST_DIR, else the user's temporary
+ * directory (GetTempPathW: %TMP%, %TEMP%, ...), without its trailing
+ * separator. */
+static inline const char *harness_scratch_base(void)
+{
+    static char *base;
+    const char *env = getenv("TMPF_TEST_DIR");
+    if (env)
+        return env;
+    if (!base) {
+        wchar_t w[MAX_PATH + 1];
+        DWORD n = GetTempPathW(MAX_PATH + 1, w);
+        if (n == 0 || n > MAX_PATH)
+            return ".";
+        if (n > 3 && (w[n - 1] == L'\\' || w[n - 1] == L'/'))
+            w[n - 1] = L'\0';
+        base = harness_narrow(w);
+    }
+    return base ? base : ".";
+}
+
+/* mkdtemp: the trailing XXXXXX replaced until a new directory is made. */
+static inline char *harness_mkdtemp(char *templ)
+{
+    static const char chars[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+    size_t len = strlen(templ);
+    if (len < 6 || strcmp(templ + len - 6, "XXXXXX") != 0) {
+        errno = EINVAL;
+        return NULL;
+    }
+    static unsigned long long state;
+    if (!state)
+        state = ((unsigned long long)GetCurrentProcessId() << 32) ^
+                GetTickCount64() ^ (uintptr_t)templ;
+    for (int tries = 0; tries < 1000; tries++) {
+        for (size_t i = len - 6; i < len; i++) {
+            state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+            templ[i] = chars[(state >> 33) % (sizeof chars - 1)];
+        }
+        wchar_t *w = harness_wide(templ);
+        if (!w)
+            return NULL;
+        BOOL made = CreateDirectoryW(w, NULL);
+        DWORD err = GetLastError();
+        free(w);
+        if (made)
+            return templ;
+        if (err != ERROR_ALREADY_EXISTS) {
+            errno = EACCES;
+            return NULL;
+        }
+    }
+    errno = EEXIST;
+    return NULL;
+}
+
+/* fork has no Windows form, and fn's argument is a C pointer that cannot
+ * reach another process: the calling test is skipped (run_child is the
+ * portable form). */
+static inline int run_in_child(int (*fn)(void *), void *arg)
+{
+    (void)fn, (void)arg;
+    if (!harness_in_child)
+        harness_skip_windows("run_in_child needs fork (a pointer argument "
+                             "cannot reach a re-run process)");
+    return -1;
+}
+
+static inline int run_as_nobody(int (*fn)(void *), void *arg)
+{
+    (void)fn, (void)arg;
+    if (!harness_in_child)
+        harness_skip_windows("no uid to drop to (run_as_nobody needs "
+                             "setuid and fork)");
+    return -1;
+}
+
+/* run_child's process: this executable with "--harness-child NAME ARG
+ * SCRATCH" (the last two in hex), sharing our standard handles; its exit
+ * code, or -1 if it could not start or crashed (an exception code). */
+static inline int harness_spawn_child(const struct test_child *c,
+                                      const char *arg)
+{
+    wchar_t exe[MAX_PATH * 4];
+    DWORD n = GetModuleFileNameW(NULL, exe, sizeof exe / sizeof exe[0]);
+    if (n == 0 || n >= sizeof exe / sizeof exe[0])
+        return -1;
+    char *harg = harness_hex(arg);
+    char *hdir = harness_hex(scratch);
+    wchar_t *wname = harness_wide(c->name);
+    int rc = -1;
+    if (harg && hdir && wname) {
+        size_t len = wcslen(exe) + wcslen(wname) + strlen(harg) +
+                     strlen(hdir) + 64;
+        wchar_t *cmd = malloc(len * sizeof *cmd);
+        if (cmd) {
+            _snwprintf(cmd, len, L"\"%ls\" --harness-child %ls %hs %hs", exe,
+                       wname, harg, hdir);
+            cmd[len - 1] = L'\0';
+            STARTUPINFOW si;
+            memset(&si, 0, sizeof si);
+            si.cb = sizeof si;
+            si.dwFlags = STARTF_USESTDHANDLES;
+            si.hStdInput = GetStdHandle(STD_INPUT_HANDLE);
+            si.hStdOutput = GetStdHandle(STD_OUTPUT_HANDLE);
+            si.hStdError = GetStdHandle(STD_ERROR_HANDLE);
+            PROCESS_INFORMATION pi;
+            if (CreateProcessW(NULL, cmd, NULL, NULL, TRUE, 0, NULL, NULL,
+                               &si, &pi)) {
+                DWORD code;
+                WaitForSingleObject(pi.hProcess, INFINITE);
+                if (GetExitCodeProcess(pi.hProcess, &code) && code <= 255)
+                    rc = (int)code;
+                CloseHandle(pi.hThread);
+                CloseHandle(pi.hProcess);
+            }
+            free(cmd);
+        }
+    }
+    free(harg);
+    free(hdir);
+    free(wname);
+    return rc;
+}
+
+#endif
