@@ -72,6 +72,12 @@ struct test_child {
 };
 #define CHILD(fn) {#fn, fn}
 
+#ifdef _WIN32
+#define HARNESS_WINDOWS 1
+#else
+#define HARNESS_WINDOWS 0
+#endif
+
 /* CTest's SKIP_RETURN_CODE (tests/CMakeLists.txt), automake's value. */
 #define HARNESS_SKIP_CODE 77
 
@@ -278,6 +284,17 @@ static inline char *path_join(const char *dir, const char *name)
     memmove(b, dir, dl);
     b[dl] = '/';
     memcpy(b + dl + 1, name, nl + 1);
+    return b;
+}
+
+/* The last component of p: after its last '/' (on Windows '/' or '\\',
+ * the library writes '\\'). p itself if it has no separator. */
+static inline const char *path_base(const char *p)
+{
+    const char *b = p;
+    for (const char *c = p; *c; c++)
+        if (*c == '/' || (HARNESS_WINDOWS && *c == '\\'))
+            b = c + 1;
     return b;
 }
 

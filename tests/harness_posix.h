@@ -108,6 +108,13 @@ static inline void harness_rmrf(const char *path)
     nftw(path, harness_rm_entry, 64, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
 }
 
+/* Whether fd is closed on exec (not inherited by children). */
+static inline bool fd_cloexec(int fd)
+{
+    int f = fcntl(fd, F_GETFD);
+    return f >= 0 && (f & FD_CLOEXEC);
+}
+
 /* Where scratch directories go: $TMPF_TEST_DIR, else /dev/shm, else /tmp. */
 static inline const char *harness_scratch_base(void)
 {

@@ -86,6 +86,67 @@ static inline int count_open_fds(void)
     return n;
 }
 
+/* Whether fd's handle is kept from child processes (FD_CLOEXEC's
+ * meaning here: not inheritable). */
+static inline bool fd_cloexec(int fd)
+{
+    DWORD flags;
+    HANDLE h = (HANDLE)_get_osfhandle(fd);
+    return h != INVALID_HANDLE_VALUE && GetHandleInformation(h, &flags) &&
+           !(flags & HANDLE_FLAG_INHERIT);
+}
+
+/* pread/pwrite for the tests: the read or write at offset, then the
+ * descriptor's offset put back (not atomic: the tests that use them are
+ * single-threaded there). */
+static inline ssize_t pread(int fd, void *buf, size_t n, off_t off)
+{
+    long long was = _lseeki64(fd, 0, SEEK_CUR);
+    if (was < 0 || _lseeki64(fd, off, SEEK_SET) < 0)
+        return -1;
+    int r = _read(fd, buf, n > 0x7fffffff ? 0x7fffffff : (unsigned)n);
+    int e = errno;
+    _lseeki64(fd, was, SEEK_SET);
+    errno = e;
+    return r;
+}
+
+static inline ssize_t pwrite(int fd, const void *buf, size_t n, off_t off)
+{
+    long long was = _lseeki64(fd, 0, SEEK_CUR);
+    if (was < 0 || _lseeki64(fd, off, SEEK_SET) < 0)
+        return -1;
+    int r = _write(fd, buf, n > 0x7fffffff ? 0x7fffffff : (unsigned)n);
+    int e = errno;
+    _lseeki64(fd, was, SEEK_SET);
+    errno = e;
+    return r;
+}
+
+/* getline (POSIX 2008; not in the Windows C runtime). */
+static inline ssize_t getline(char **line, size_t *cap, FILE *s)
+{
+    size_t n = 0;
+    int c;
+    while ((c = fgetc(s)) != EOF) {
+        if (n + 2 > *cap) {
+            size_t want = *cap ? *cap * 2 : 128;
+            char *p = realloc(*line, want);
+            if (!p)
+                return -1;
+            *line = p;
+            *cap = want;
+        }
+        (*line)[n++] = (char)c;
+        if (c == '\n')
+            break;
+    }
+    if (n == 0)
+        return -1;
+    (*line)[n] = '\0';
+    return (ssize_t)n;
+}
+
 /* UTF-8 to UTF-16 and back, malloc'd; NULL on error. */
 static inline wchar_t *harness_wide(const char *s)
 {

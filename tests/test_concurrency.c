@@ -136,7 +136,7 @@ static void *create_until_stopped(void *arg)
             parent_cap = parent_cap ? parent_cap * 2 : 1024;
             parent_names = realloc(parent_names, parent_cap * sizeof *parent_names);
         }
-        parent_names[parent_count++] = strdup(strrchr(tmpf_file_path(f), '/') + 1);
+        parent_names[parent_count++] = strdup(path_base(tmpf_file_path(f)));
         tmpf_file_cleanup(f); /* also leaves the scope: its lock again */
     }
     tmpf_scope_cleanup(s);
@@ -159,7 +159,7 @@ static void child(int wfd)
             _exit(3);
         char line[256];
         int len = snprintf(line, sizeof line, "%s\n",
-                           strrchr(tmpf_file_path(f), '/') + 1);
+                           path_base(tmpf_file_path(f)));
         if (write(wfd, line, (size_t)len) != len)
             _exit(4);
         if (i % 2 || by_hand)

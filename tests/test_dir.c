@@ -30,7 +30,7 @@ static void test_dir_perm_prefix_suffix(void)
     CHECK(d != NULL);
     if (!d)
         return;
-    const char *name = strrchr(tmpf_dir_path(d), '/') + 1;
+    const char *name = path_base(tmpf_dir_path(d));
     CHECK(strncmp(name, "job-", 4) == 0);
     CHECK_EQ_STR(name + strlen(name) - 2, ".d");
     CHECK_EQ_INT(mode_of(tmpf_dir_path(d)), 0755);
@@ -113,7 +113,7 @@ static void test_dir_fd_survives_rename(void)
     int fd = tmpf_dir_fd(d);
     CHECK(fd >= 0);
     CHECK_EQ_INT(tmpf_dir_fd(d), fd); /* the same, owned by d */
-    CHECK(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+    CHECK(fd_cloexec(fd));
     CHECK(fcntl(fd, F_GETFL) & O_DIRECTORY);
     CHECK_EQ_INT(rename(tmpf_dir_path(d), P("%s/moved", scratch)), 0);
     int f = openat(fd, "inside", O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);

@@ -8,9 +8,15 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
+#ifndef _WIN32
 #include <sys/file.h>
+#endif
+#ifndef _WIN32
 #include <sys/mount.h>
+#endif
+#ifndef _WIN32
 #include <sys/resource.h>
+#endif
 
 /* Internal: fsync calls made by the library so far (src/unix/persist_os.c). */
 extern unsigned long tmpf__test_fsync_count(void);
@@ -1189,7 +1195,9 @@ static void test_without_o_tmpfile(void)
  * first; fsync notes the directory it syncs. */
 #ifdef __linux__
 #include <stdarg.h>
+#ifndef _WIN32
 #include <sys/syscall.h>
+#endif
 #define HAVE_RENAME_HOOK 1
 
 static void (*_Atomic after_dir_open)(void);

@@ -3,10 +3,14 @@
 #include "harness.h"
 #include <tmpf.h>
 
+#ifndef _WIN32
 #include <dlfcn.h>
+#endif
 #include <pthread.h>
 #include <stdatomic.h>
+#ifndef _WIN32
 #include <sys/syscall.h>
+#endif
 
 /* ---- helpers ----------------------------------------------------------- */
 

@@ -7,8 +7,12 @@
 
 #include <pthread.h>
 #include <stdint.h>
+#ifndef _WIN32
 #include <sys/mount.h>
+#endif
+#ifndef _WIN32
 #include <sys/resource.h>
+#endif
 
 /* The ENOMEM test asks for a petabyte: under ASan that must fail like
  * malloc, not abort. */
@@ -159,7 +163,7 @@ static void test_fileno(void)
     int fd = tmpf_file_fileno(f);
     CHECK(fd >= 0);
     CHECK(tmpf_file_rolled(f));
-    CHECK(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+    CHECK(fd_cloexec(fd));
     char buf[8] = {0};
     CHECK_EQ_INT(pread(fd, buf, sizeof buf, 0), 5);
     CHECK_EQ_STR(buf, "hello");

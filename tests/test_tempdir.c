@@ -7,7 +7,9 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
+#ifndef _WIN32
 #include <sys/mount.h>
+#endif
 #include <tmpf.h>
 
 static const char *const env_names[] = {"TMPDIR", "TEMP", "TMP"};
