@@ -72,10 +72,13 @@ struct test_child {
 };
 #define CHILD(fn) {#fn, fn}
 
+/* The separator path_join writes: the one the library writes. */
 #ifdef _WIN32
 #define HARNESS_WINDOWS 1
+#define HARNESS_SEP '\\'
 #else
 #define HARNESS_WINDOWS 0
+#define HARNESS_SEP '/'
 #endif
 
 /* CTest's SKIP_RETURN_CODE (tests/CMakeLists.txt), automake's value. */
@@ -272,7 +275,7 @@ static inline int test_scale_div(void)
 
 /* dir + "/" + name in one of eight rotating static buffers, so a few
  * results can be used at once (dir may itself be an earlier result).
- * Windows reads '/' as a separator too. */
+ * On Windows the separator is '\\', as the library writes it. */
 static inline char *path_join(const char *dir, const char *name)
 {
     static char buf[8][4096];
@@ -282,9 +285,15 @@ static inline char *path_join(const char *dir, const char *name)
     if (dl + 1 + nl + 1 > sizeof buf[0])
         abort();
     memmove(b, dir, dl);
-    b[dl] = '/';
+    b[dl] = HARNESS_SEP;
     memcpy(b + dl + 1, name, nl + 1);
     return b;
+}
+
+/* Whether c separates path components ('/', on Windows also '\\'). */
+static inline bool is_sep(char c)
+{
+    return c == '/' || (HARNESS_WINDOWS && c == '\\');
 }
 
 /* The last component of p: after its last '/' (on Windows '/' or '\\',
@@ -293,7 +302,7 @@ static inline const char *path_base(const char *p)
 {
     const char *b = p;
     for (const char *c = p; *c; c++)
-        if (*c == '/' || (HARNESS_WINDOWS && *c == '\\'))
+        if (is_sep(*c))
             b = c + 1;
     return b;
 }
@@ -391,7 +400,8 @@ static inline int run_tests(const struct test *tests, size_t count, int argc,
             skipped++;
             continue;
         }
-        snprintf(scratch, sizeof scratch, "%s/tmpf-test-XXXXXX", base);
+        snprintf(scratch, sizeof scratch, "%s%ctmpf-test-XXXXXX", base,
+                 HARNESS_SEP);
         if (!harness_mkdtemp(scratch)) {
             perror("mkdtemp");
             return 2;

@@ -115,6 +115,19 @@ static inline bool fd_cloexec(int fd)
     return f >= 0 && (f & FD_CLOEXEC);
 }
 
+/* The path of the file fd is open on (/proc/self/fd's link): false if
+ * it cannot be told. */
+static inline bool fd_path(int fd, char *buf, size_t n)
+{
+    char link[64];
+    snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+    ssize_t got = readlink(link, buf, n - 1);
+    if (got <= 0)
+        return false;
+    buf[got] = '\0';
+    return true;
+}
+
 /* Where scratch directories go: $TMPF_TEST_DIR, else /dev/shm, else /tmp. */
 static inline const char *harness_scratch_base(void)
 {

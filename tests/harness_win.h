@@ -170,12 +170,40 @@ static inline char *harness_narrow(const wchar_t *w)
     return s;
 }
 
+/* The path of the file fd is open on (GetFinalPathNameByHandleW, without
+ * its \\?\ prefix), UTF-8: false if it cannot be told. */
+static inline bool fd_path(int fd, char *buf, size_t n)
+{
+    HANDLE h = (HANDLE)_get_osfhandle(fd);
+    wchar_t w[4096];
+    if (h == INVALID_HANDLE_VALUE)
+        return false;
+    DWORD len = GetFinalPathNameByHandleW(h, w, 4096, FILE_NAME_NORMALIZED);
+    if (len == 0 || len >= 4096)
+        return false;
+    const wchar_t *p = w;
+    if (wcsncmp(p, L"\\\\?\\UNC\\", 8) == 0) {
+        p += 6;
+        w[6] = L'\\';
+    } else if (wcsncmp(p, L"\\\\?\\", 4) == 0) {
+        p += 4;
+    }
+    char *u = harness_narrow(p);
+    if (!u || strlen(u) >= n) {
+        free(u);
+        return false;
+    }
+    strcpy(buf, u);
+    free(u);
+    return true;
+}
+
 /* scratch/sticky: Windows has no sticky bit, so here it is only a
  * directory of its own (see harness_posix.h for what it means there). */
 static inline const char *sticky_dir(void)
 {
     static char buf[4200];
-    snprintf(buf, sizeof buf, "%s/sticky", scratch);
+    snprintf(buf, sizeof buf, "%s\\sticky", scratch);
     if (_mkdir(buf) != 0 && errno != EEXIST)
         return NULL;
     return buf;

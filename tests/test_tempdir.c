@@ -101,7 +101,11 @@ static void test_missing_and_file_skipped(void)
     env_set("", good, NULL);
     CHECK_EQ_STR(tmpf_gettempdir(), good);
     env_set(missing, file, path_join(file, "sub"));
+#ifndef _WIN32
     CHECK_EQ_STR(tmpf_gettempdir(), "/tmp");
+#else /* the system's temporary directory (GetTempPathW's list) */
+    CHECK(tmpf_gettempdir() != NULL);
+#endif
     CHECK(!path_exists(missing));
     CHECK_EQ_INT(count_entries(scratch), 2);
     env_restore(&b);
@@ -207,6 +211,7 @@ static void test_probe_without_o_tmpfile(void)
     CHECK_EQ_INT(count_entries(a), 1);
 }
 
+#ifndef _WIN32
 /* A file system with no room: the probe's create fails and the dir is
  * skipped, and nothing is left (root: a full tiny tmpfs). */
 static void test_full_tmpdir_skipped(void)
@@ -229,6 +234,7 @@ static void test_full_tmpdir_skipped(void)
     CHECK(umount(mnt) == 0);
     env_restore(&b);
 }
+#endif
 
 static void test_settempdir_wins_and_null_restores(void)
 {
@@ -315,6 +321,7 @@ static void test_concurrent_first_calls(void)
     env_restore(&b);
 }
 
+#ifndef _WIN32
 static atomic_bool churn_stop;
 
 static void *churn_main(void *arg)
@@ -364,7 +371,9 @@ static void test_fork_while_choosing(void)
     CHECK_EQ_INT(count_entries(a), 0);
     env_restore(&b);
 }
+#endif
 
+#ifndef _WIN32
 /* No candidate works: NULL with ENOENT. A child in its own mount
  * namespace covers /tmp, /var/tmp, /usr/tmp and its cwd with read-only
  * mounts. */
@@ -491,6 +500,8 @@ static void test_setuid_ignores_environment(void)
     CHECK_EQ_INT(count_entries(envdir), 0);
 }
 
+#endif
+
 /* ---- vetting: who else could rename or remove what tmpf creates there -- */
 
 struct seen {
@@ -526,6 +537,7 @@ static const char *choose_with_events(const char *a, const char *b, const char *
     return got;
 }
 
+#ifndef _WIN32
 /* As root: mode rules (world- or group-writable without the sticky bit is
  * passed over; with it, or not writable by others, is taken) and the
  * owner rule (a directory of uid 65534 is passed over by root). */
@@ -614,6 +626,7 @@ static void test_vetting_owner_as_nobody(void)
     CHECK_EQ_INT(count_entries(others), 0);
     env_restore(&b);
 }
+#endif
 
 /* A TMPDIR so long that no name fits (4085 bytes: the directory opens, an
  * unnamed file can be made in it, but dir/tmpXXXXXXXX is 4097 bytes with
@@ -663,14 +676,14 @@ static const struct test tests[] = {
     TEST(test_relative_tmpdir_made_absolute),
     TEST(test_probe_leaves_nothing),
     TEST(test_probe_without_o_tmpfile),
-    TEST(test_full_tmpdir_skipped),
+    TEST_POSIX(test_full_tmpdir_skipped, "a mounted tmpfs"),
     TEST(test_settempdir_wins_and_null_restores),
     TEST(test_concurrent_first_calls),
-    TEST(test_fork_while_choosing),
-    TEST(test_no_candidate_enoent),
-    TEST(test_setuid_ignores_environment),
-    TEST(test_vetting_modes_and_owner),
-    TEST(test_vetting_owner_as_nobody),
+    TEST_POSIX(test_fork_while_choosing, "fork"),
+    TEST_POSIX(test_no_candidate_enoent, "unshare(CLONE_NEWNS) and read-only mounts over /tmp, /var/tmp, /usr/tmp"),
+    TEST_POSIX(test_setuid_ignores_environment, "a setuid copy run as uid 65534"),
+    TEST_POSIX(test_vetting_modes_and_owner, "POSIX modes and owners (owners are not checked on Windows yet: docs/windows-status.md gap 2)"),
+    TEST_POSIX(test_vetting_owner_as_nobody, "uid 65534"),
     TEST(test_long_tmpdir_skipped),
 };
 
