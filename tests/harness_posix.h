@@ -128,6 +128,14 @@ static inline bool fd_path(int fd, char *buf, size_t n)
     return true;
 }
 
+/* What names the file at path (its inode number, the link itself for a
+ * symlink); 0 if there is nothing there. */
+static inline uint64_t path_id(const char *path)
+{
+    struct stat st;
+    return lstat(path, &st) == 0 ? (uint64_t)st.st_ino : 0;
+}
+
 /* Where scratch directories go: $TMPF_TEST_DIR, else /dev/shm, else /tmp. */
 static inline const char *harness_scratch_base(void)
 {

@@ -198,6 +198,29 @@ static inline bool fd_path(int fd, char *buf, size_t n)
     return true;
 }
 
+/* What names the file at path (its file index on its volume; a link
+ * itself, not its target); 0 if there is nothing there. */
+static inline uint64_t path_id(const char *path)
+{
+    wchar_t *w = harness_wide(path);
+    if (!w)
+        return 0;
+    HANDLE h = CreateFileW(w, FILE_READ_ATTRIBUTES,
+                           FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+                           NULL, OPEN_EXISTING,
+                           FILE_FLAG_BACKUP_SEMANTICS | FILE_FLAG_OPEN_REPARSE_POINT,
+                           NULL);
+    free(w);
+    if (h == INVALID_HANDLE_VALUE)
+        return 0;
+    BY_HANDLE_FILE_INFORMATION info;
+    uint64_t id = 0;
+    if (GetFileInformationByHandle(h, &info))
+        id = ((uint64_t)info.nFileIndexHigh << 32) | info.nFileIndexLow;
+    CloseHandle(h);
+    return id;
+}
+
 /* scratch/sticky: Windows has no sticky bit, so here it is only a
  * directory of its own (see harness_posix.h for what it means there). */
 static inline const char *sticky_dir(void)
