@@ -136,6 +136,13 @@ static inline uint64_t path_id(const char *path)
     return lstat(path, &st) == 0 ? (uint64_t)st.st_ino : 0;
 }
 
+/* What names the file fd is open on (its inode number); 0 on error. */
+static inline uint64_t fd_id(int fd)
+{
+    struct stat st;
+    return fstat(fd, &st) == 0 ? (uint64_t)st.st_ino : 0;
+}
+
 /* Where scratch directories go: $TMPF_TEST_DIR, else /dev/shm, else /tmp. */
 static inline const char *harness_scratch_base(void)
 {

@@ -67,7 +67,7 @@ static void harness_ignore_invalid_parameter(const wchar_t *expr,
 static inline void harness_platform_init(void)
 {
     /* Files in binary mode, as on POSIX (no CR/LF translation). */
-    _set_fmode(_O_BINARY);
+    _fmode = _O_BINARY;
     /* count_open_fds asks about descriptors that may be closed: an
      * answer, not a crash. No crash dialogs either. */
     _set_invalid_parameter_handler(harness_ignore_invalid_parameter);
@@ -196,6 +196,17 @@ static inline bool fd_path(int fd, char *buf, size_t n)
     strcpy(buf, u);
     free(u);
     return true;
+}
+
+/* What names the file fd is open on (its file index on its volume; st_ino
+ * is always 0 there); 0 on error. */
+static inline uint64_t fd_id(int fd)
+{
+    BY_HANDLE_FILE_INFORMATION info;
+    HANDLE h = (HANDLE)_get_osfhandle(fd);
+    if (h == INVALID_HANDLE_VALUE || !GetFileInformationByHandle(h, &info))
+        return 0;
+    return ((uint64_t)info.nFileIndexHigh << 32) | info.nFileIndexLow;
 }
 
 /* What names the file at path (its file index on its volume; a link

@@ -387,6 +387,7 @@ static tmpf_file *anon_in(const char *dir, const char *content)
 
 /* ---- Side names: .#<target>.tmpf ---------------------------------------- */
 
+#ifndef _WIN32
 /* Writes target t once through each path (named and O_TMPFILE, plain and
  * durable) and persists an anonymous file over it; each must succeed
  * with t holding the new content. */
@@ -408,6 +409,7 @@ static void replace_every_way(const char *t)
     CHECK(content_is(t, "persisted"));
     free(big);
 }
+#endif
 
 /* What a crash leaves: a file at the fixed side name that no writer holds.
  * The next write of the target removes it, whichever path either took. */
