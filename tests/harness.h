@@ -76,9 +76,20 @@ struct test_child {
 #ifdef _WIN32
 #define HARNESS_WINDOWS 1
 #define HARNESS_SEP '\\'
+#define HARNESS_SEP_STR "\\"
 #else
 #define HARNESS_WINDOWS 0
 #define HARNESS_SEP '/'
+#define HARNESS_SEP_STR "/"
+#endif
+
+/* The errno for a path through a regular file ("file/x", or a file given
+ * as the directory): ENOTDIR on POSIX; Win32 says ERROR_PATH_NOT_FOUND
+ * there, which is ENOENT (Python's FileNotFoundError). */
+#ifdef _WIN32
+#define HARNESS_ENOTDIR ENOENT
+#else
+#define HARNESS_ENOTDIR ENOTDIR
 #endif
 
 /* CTest's SKIP_RETURN_CODE (tests/CMakeLists.txt), automake's value. */
@@ -143,6 +154,21 @@ static size_t harness_child_count;
                     #expr, p_, err_, strerror(err_), (want_errno),             \
                     strerror(want_errno));                                     \
     } while (0)
+
+/* A file's permission bits: all of them on POSIX; on Windows only the
+ * owner-write bit means something there (the read-only attribute; the
+ * rest is a DACL, checked by test_windows.c), so only it is compared. */
+#ifdef _WIN32
+#define CHECK_MODE(got, want)                                                  \
+    do {                                                                       \
+        long long mg_ = (long long)(got), mw_ = (long long)(want);             \
+        if ((mg_ & 0200) != (mw_ & 0200))                                      \
+            FAIL_AT("%s: mode %llo, want owner-write as in %llo", #got, mg_,    \
+                    mw_);                                                      \
+    } while (0)
+#else
+#define CHECK_MODE(got, want) CHECK_EQ_INT(got, want)
+#endif
 
 /* Skips the rest of a test with a message (counted as skipped unless a
  * check failed before). Returns from the calling function, which must be

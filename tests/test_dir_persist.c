@@ -17,7 +17,7 @@ extern unsigned long tmpf__test_fsync_count(void);
  * buffers rotate). */
 #define IN_SCRATCH(var, name)                                                  \
     char var[4400];                                                            \
-    snprintf(var, sizeof var, "%s/%s", scratch, name)
+    snprintf(var, sizeof var, "%s" HARNESS_SEP_STR "%s", scratch, name)
 
 /* A temporary directory in scratch holding files tag0..tag<n-1> ("tag"). */
 static tmpf_dir *tree_of(const char *tag, int n)

@@ -54,7 +54,7 @@ static void test_mkstemp_defaults_in_dir(void)
     if (fd < 0 || !path)
         return;
     size_t dl = strlen(scratch);
-    CHECK(strncmp(path, scratch, dl) == 0 && path[dl] == '/');
+    CHECK(strncmp(path, scratch, dl) == 0 && is_sep(path[dl]));
     const char *name = path + dl + 1;
     CHECK(strncmp(name, "tmp", 3) == 0);
     CHECK_EQ_INT(strlen(name), 3 + 8);
@@ -93,7 +93,7 @@ static void test_prefix_suffix_dir_honoured(void)
         if (!paths[k])
             continue;
         size_t dl = strlen(sub);
-        CHECK(strncmp(paths[k], sub, dl) == 0 && paths[k][dl] == '/');
+        CHECK(strncmp(paths[k], sub, dl) == 0 && is_sep(paths[k][dl]));
         const char *name = paths[k] + dl + 1;
         CHECK_EQ_INT(strlen(name), 4 + 8 + 5);
         CHECK(strncmp(name, "pre-", 4) == 0);
@@ -129,7 +129,8 @@ static void test_null_opts_and_null_path(void)
     CHECK(d != NULL);
     if (d) {
         CHECK(strncmp(d, scratch, strlen(scratch)) == 0);
-        CHECK(strncmp(d + strlen(scratch), "/tmp", 4) == 0);
+        CHECK(is_sep(d[strlen(scratch)]) &&
+              strncmp(d + strlen(scratch) + 1, "tmp", 3) == 0);
     }
     free(d);
     char *path = NULL;
@@ -270,21 +271,14 @@ static void squat(enum squatter s, const char *at, const char *target)
     }
 }
 
-#ifndef _WIN32
-#define MODE_0644 0644
-#define MODE_0755 0755
-#else /* what stat reports there: a writable file, a directory */
-#define MODE_0644 0666
-#define MODE_0755 0777
-#endif
-
 static void check_squatter_intact(enum squatter s, const char *at, const char *target)
 {
     struct stat st;
     CHECK(lstat(at, &st) == 0);
     switch (s) {
     case SQUAT_FILE: {
-        CHECK(S_ISREG(st.st_mode) && (st.st_mode & 07777) == MODE_0644);
+        CHECK(S_ISREG(st.st_mode));
+        CHECK_MODE(st.st_mode & 07777, 0644);
         CHECK_EQ_INT(st.st_size, 8);
         char buf[16] = {0};
         int fd = open(at, O_RDONLY | O_CLOEXEC);
@@ -295,7 +289,8 @@ static void check_squatter_intact(enum squatter s, const char *at, const char *t
         break;
     }
     case SQUAT_DIR:
-        CHECK(S_ISDIR(st.st_mode) && (st.st_mode & 07777) == MODE_0755);
+        CHECK(S_ISDIR(st.st_mode));
+        CHECK_MODE(st.st_mode & 07777, 0755);
         CHECK_EQ_INT(count_entries(at), 0);
         break;
     case SQUAT_SYMLINK:
@@ -388,8 +383,8 @@ static void test_bad_dir_fails_at_once(void)
     } cases[] = {
         {"missing", ENOENT},
         {"missing/deeper", ENOENT},
-        {"file", ENOTDIR},
-        {"file/sub", ENOTDIR},
+        {"file", HARNESS_ENOTDIR},
+        {"file/sub", HARNESS_ENOTDIR},
     };
     for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
         tmpf_opts o = {.dir = path_join(scratch, cases[k].name)};
@@ -539,12 +534,15 @@ static void test_relative_dir_normalized(void)
     static const struct {
         const char *dir, *want;
     } cases[] = {
-        {".", ""},          {"./", ""},     {"sub/../sub", "/sub"},
-        {"sub/", "/sub"},   {"./sub/.", "/sub"}, {"sub//", "/sub"},
+#define SUB HARNESS_SEP_STR "sub"
+        {".", ""},          {"./", ""},     {"sub/../sub", SUB},
+        {"sub/", SUB},      {"./sub/.", SUB}, {"sub//", SUB},
+#undef SUB
     };
     for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
         char want[4200];
-        snprintf(want, sizeof want, "%s%s/tmp", here, cases[k].want);
+        snprintf(want, sizeof want, "%s%s" HARNESS_SEP_STR "tmp", here,
+                 cases[k].want);
         char *path = NULL;
         int fd = tmpf_mkstemp(&(tmpf_opts){.dir = cases[k].dir}, &path);
         CHECK(fd >= 0);
@@ -568,14 +566,21 @@ static void test_relative_dir_normalized(void)
     snprintf(messy, sizeof messy, "%s//sub/./../sub", here);
     char *d = tmpf_mkdtemp(&(tmpf_opts){.dir = messy});
     char want[4200];
-    snprintf(want, sizeof want, "%s/sub/tmp", here);
+    snprintf(want, sizeof want, "%s" HARNESS_SEP_STR "sub" HARNESS_SEP_STR "tmp",
+             here);
     CHECK(d && strncmp(d, want, strlen(want)) == 0);
     if (d)
         rmdir(d);
     free(d);
-    /* "/" is "/name", never "//name". */
+    /* "/" is "/name", never "//name" (Windows: the current drive's root,
+     * "C:\\name"). */
     char *root = tmpf_mktemp(&(tmpf_opts){.dir = "/"});
+#ifndef _WIN32
     CHECK(root && strncmp(root, "/tmp", 4) == 0 && strlen(root) == 1 + 3 + 8);
+#else
+    CHECK(root && root[1] == ':' && strncmp(root + 2, "\\tmp", 4) == 0 &&
+          strlen(root) == 3 + 3 + 8);
+#endif
     free(root);
     CHECK(chdir(old) == 0);
 }

@@ -26,7 +26,7 @@ static char *path_in(const char *name)
     static char buf[8][4200];
     static int next;
     char *p = buf[next++ % 8];
-    snprintf(p, sizeof buf[0], "%s/%s", scratch, name);
+    snprintf(p, sizeof buf[0], "%s" HARNESS_SEP_STR "%s", scratch, name);
     return p;
 }
 
@@ -148,7 +148,7 @@ static void test_write_atomic_creates_new(void)
         umask(old);
         CHECK_EQ_INT(rc, 0);
         CHECK(content_is(t, "fresh"));
-        CHECK_EQ_INT(mode_of(t), 0666 & ~masks[i]);
+        CHECK_MODE(mode_of(t), 0666 & ~masks[i]);
     }
     CHECK_EQ_INT(count_entries(scratch), 3);
     /* A relative target. */
@@ -214,7 +214,7 @@ static void test_write_atomic_preserves_mode(void)
                 CHECK(chmod(t, modes[i]) == 0);
                 CHECK_EQ_INT(tmpf_write_atomic(t, big, sizes[z], 0), 0);
                 umask(old);
-                CHECK_EQ_INT(mode_of(t), modes[i]);
+                CHECK_MODE(mode_of(t), modes[i]);
                 char *got = slurp(t, NULL);
                 CHECK(got && strlen(got) == sizes[z]);
                 free(got);
@@ -225,7 +225,7 @@ static void test_write_atomic_preserves_mode(void)
     for (size_t z = 0; z < 2; z++) {
         CHECK(chmod(t, 06755) == 0);
         CHECK_EQ_INT(tmpf_write_atomic(t, big, sizes[z], 0), 0);
-        CHECK_EQ_INT(mode_of(t), 0755);
+        CHECK_MODE(mode_of(t), 0755);
     }
     umask(old);
     free(big);
@@ -244,7 +244,7 @@ static void test_write_atomic_symlink_replaced_as_link(void)
     CHECK(lstat(link, &st) == 0 && S_ISREG(st.st_mode));
     CHECK(content_is(link, "new"));
     CHECK(content_is(real, "pointee"));  /* the pointee is untouched */
-    CHECK_EQ_INT(mode_of(link), 0640);    /* bits of what it pointed to */
+    CHECK_MODE(mode_of(link), 0640);    /* bits of what it pointed to */
     CHECK_EQ_INT(count_entries(scratch), 2);
 }
 #endif
@@ -285,7 +285,7 @@ static void test_write_atomic_missing_dir(void)
                 ENOENT);
     /* A file where a directory should be. */
     CHECK(write_file(path_in("file"), "f", 0644) == 0);
-    CHECK_ERRNO(tmpf_write_atomic(path_in("file/x"), "x", 1, 0), -1, ENOTDIR);
+    CHECK_ERRNO(tmpf_write_atomic(path_in("file/x"), "x", 1, 0), -1, HARNESS_ENOTDIR);
     CHECK_EQ_INT(count_entries(scratch), 1);
 }
 
@@ -546,7 +546,7 @@ static void test_write_atomic_racing_writers(void)
     CHECK_EQ_INT(torn, 0);
     CHECK(reads > 0);
     CHECK_LISTING(scratch, "t/");
-    CHECK_EQ_INT(mode_of(t), 0644);
+    CHECK_MODE(mode_of(t), 0644);
     fprintf(stderr, "  %d writers x %d replaces, %d whole reads\n",
             RACE_WRITERS, w[0].writes, reads);
 }
@@ -1357,7 +1357,7 @@ static void durable_write_across_swap(int how)
     CHECK(content_is(t2, "old2"));
     CHECK(atomic_load(&dir_synced_ino) == (unsigned long long)ino_of(d1));
     if (how == 0)
-        CHECK_EQ_INT(mode_of(t1), 0640); /* the mode of the file it replaced */
+        CHECK_MODE(mode_of(t1), 0640); /* the mode of the file it replaced */
     CHECK_EQ_INT(count_entries(d1), 1);
     CHECK_EQ_INT(count_entries(d2), 1);
     if (f)

@@ -25,7 +25,7 @@ static char *path_in(const char *name)
     static char buf[4][4400];
     static int i;
     i = (i + 1) % 4;
-    snprintf(buf[i], sizeof buf[i], "%s/%s", scratch, name);
+    snprintf(buf[i], sizeof buf[i], "%s" HARNESS_SEP_STR "%s", scratch, name);
     return buf[i];
 }
 
