@@ -176,6 +176,39 @@ tmpf_feature(STATFS_F_TYPE ON TMPF_PROBE_STATFS_F_TYPE "fstatfs f_type (Linux: t
 tmpf_feature(SYS_RANDOM_H OFF TMPF_PROBE_SYS_RANDOM_H "<sys/random.h> (getrandom, getentropy on macOS)")
 tmpf_feature(MAP_ANONYMOUS OFF TMPF_PROBE_MAP_ANONYMOUS "mmap(MAP_ANONYMOUS)")
 
+# TMPF_KEEP_XATTRS (src/unix/attrs_os.c): extended attributes through a
+# descriptor, in one of three dialects, and ACLs where they are not xattrs.
+# None is POSIX: the generic build has none (TMPF_KEEP_XATTRS then fails
+# with ENOTSUP on an existing target).
+check_c_source_compiles("
+#include <sys/types.h>
+#include <sys/xattr.h>
+int main(void) { char b[8]; return (int)fgetxattr(0, \"user.a\", b, sizeof b) +
+    (int)flistxattr(0, b, sizeof b) + fsetxattr(0, \"user.a\", b, 1, 0); }"
+  TMPF_PROBE_XATTR)
+check_c_source_compiles("
+#include <sys/types.h>
+#include <sys/xattr.h>
+int main(void) { char b[8]; return (int)fgetxattr(0, \"a\", b, sizeof b, 0, XATTR_NOFOLLOW) +
+    (int)flistxattr(0, b, sizeof b, XATTR_NOFOLLOW) + fsetxattr(0, \"a\", b, 1, 0, 0); }"
+  TMPF_PROBE_XATTR_OPTIONS)
+check_c_source_compiles("
+#include <sys/types.h>
+#include <sys/extattr.h>
+int main(void) { char b[8]; return (int)extattr_list_fd(0, EXTATTR_NAMESPACE_USER, b, sizeof b) +
+    (int)extattr_get_fd(0, EXTATTR_NAMESPACE_USER, \"a\", b, sizeof b) +
+    (int)extattr_set_fd(0, EXTATTR_NAMESPACE_USER, \"a\", b, 1); }"
+  TMPF_PROBE_EXTATTR)
+check_c_source_compiles("
+#include <sys/types.h>
+#include <sys/acl.h>
+int main(void) { acl_t a = acl_get_fd(0); return acl_set_fd(0, a) + acl_free(a); }"
+  TMPF_PROBE_ACL_FD)
+tmpf_feature(XATTR ON TMPF_PROBE_XATTR "fgetxattr/fsetxattr/flistxattr (Linux): xattrs and the POSIX ACL")
+tmpf_feature(XATTR_OPTIONS ON TMPF_PROBE_XATTR_OPTIONS "fgetxattr(..., position, options), XATTR_NOFOLLOW (macOS)")
+tmpf_feature(EXTATTR ON TMPF_PROBE_EXTATTR "extattr_get_fd/extattr_set_fd/extattr_list_fd (FreeBSD, NetBSD)")
+tmpf_feature(ACL_FD ON TMPF_PROBE_ACL_FD "acl_get_fd/acl_set_fd in the C library (FreeBSD, macOS)")
+
 check_symbol_exists(O_TEXT fcntl.h TMPF_PROBE_O_TEXT)
 tmpf_feature(O_TEXT OFF TMPF_PROBE_O_TEXT "O_TEXT open flag (Windows C runtimes: TMPF_TEXT)")
 
@@ -214,11 +247,5 @@ foreach(name ${TMPF_FEATURES})
   endif()
 endforeach()
 message(STATUS "tmpf features:${tmpf_summary}")
-# As TMPF_CAN_PERSIST_ANONYMOUS in the header (for CMake's own choices).
-if(TMPF_HAVE_O_TMPFILE_VALUE AND (TMPF_HAVE_PROC_SELF_FD_VALUE OR TMPF_HAVE_AT_EMPTY_PATH_VALUE))
-  set(TMPF_CAN_PERSIST_ANONYMOUS ON)
-else()
-  set(TMPF_CAN_PERSIST_ANONYMOUS OFF)
-endif()
 configure_file(${PROJECT_SOURCE_DIR}/src/unix/features.h.in
   ${PROJECT_BINARY_DIR}/gen/tmpf_features.h @ONLY)

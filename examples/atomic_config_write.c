@@ -15,12 +15,17 @@
 #include <tmpf.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#ifdef _WIN32
+#define PATH_SEP '\\'
+#else
+#define PATH_SEP '/'
+#endif
 
 static int failures;
 
@@ -36,14 +41,16 @@ static int failures;
 /* Reads a whole small file into buf; -1 on error. */
 static ssize_t read_file(const char *path, char *buf, size_t size)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
         return -1;
-    ssize_t n = read(fd, buf, size - 1);
-    close(fd);
-    if (n >= 0)
-        buf[n] = '\0';
-    return n;
+    size_t n = fread(buf, 1, size - 1, fp);
+    int failed = ferror(fp);
+    fclose(fp);
+    if (failed)
+        return -1;
+    buf[n] = '\0';
+    return (ssize_t)n;
 }
 
 static void write_config(const char *path, int version, unsigned workers)
@@ -72,17 +79,21 @@ int main(void)
         return 1;
     }
     char path[4096], report[4096];
-    snprintf(path, sizeof path, "%s/app.json", dir);
-    snprintf(report, sizeof report, "%s/report.txt", dir);
+    snprintf(path, sizeof path, "%s%capp.json", dir, PATH_SEP);
+    snprintf(report, sizeof report, "%s%creport.txt", dir, PATH_SEP);
 
     /* 1. Create, then replace: the config is never missing or torn. */
     write_config(path, 1, 4);
+#ifndef _WIN32 /* POSIX permission bits: Windows has none to keep */
     if (chmod(path, 0640) != 0)
         EXPECT(0, "chmod: %s", strerror(errno));
+#endif
     write_config(path, 2, 8);
+#ifndef _WIN32
     struct stat st;
     EXPECT(stat(path, &st) == 0 && (st.st_mode & 0777) == 0640,
            "permission bits not kept (0%o)", (unsigned)(st.st_mode & 0777));
+#endif
 
     /* 2. Refuse to clobber: a first-run default must not overwrite. */
     errno = 0;
@@ -120,7 +131,7 @@ int main(void)
     char probe[4200];
     int others = 0;
     for (int i = 0; i < 2; i++) {
-        snprintf(probe, sizeof probe, "%s/%s", dir, i ? "report.txt" : "app.json");
+        snprintf(probe, sizeof probe, "%s%c%s", dir, PATH_SEP, i ? "report.txt" : "app.json");
         if (unlink(probe) != 0)
             others++;
     }

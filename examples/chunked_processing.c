@@ -9,9 +9,10 @@
  *   finally:
  *       shutil.rmtree(temp_dir)
  *
- * In C the directory is a tmpf_dir: chunk files are made with openat()
- * relative to tmpf_dir_fd(), so they land in the right place even if the
- * directory's path is renamed, and tmpf_dir_cleanup() removes the whole tree
+ * In C the directory is a tmpf_dir: on POSIX chunk files are made with
+ * openat() relative to tmpf_dir_fd(), so they land in the right place even
+ * if the directory's path is renamed (Windows has no openat: there they are
+ * opened by path below tmpf_dir_path()), and tmpf_dir_cleanup() removes the whole tree
  * without ever following a symlink out of it. The program processes a
  * generated CSV of ROWS rows (doubling every value), combines the processed
  * chunks, checks the combined result against the input, and checks that the
@@ -35,6 +36,37 @@ static void fail(const char *what)
     fprintf(stderr, "chunked_processing: %s: %s\n", what, strerror(errno));
 }
 
+#ifdef _WIN32
+#define PATH_SEP '\\'
+#define CLOEXEC_MODE ""
+/* Windows: a directory descriptor cannot anchor an open, so the working
+ * directory is named by its path (tmpf_dir_path) and name opened below it. */
+static const char *work_dir;
+
+static FILE *open_in(int dfd, const char *name, int flags, const char *mode)
+{
+    (void)dfd;
+    char path[4096];
+    snprintf(path, sizeof path, "%s\\%s", work_dir, name);
+    int fd = open(path, flags | O_BINARY, 0600);
+    if (fd < 0)
+        return NULL;
+    FILE *fp = fdopen(fd, mode);
+    if (!fp)
+        close(fd);
+    return fp;
+}
+
+static int unlink_in(int dfd, const char *name)
+{
+    (void)dfd;
+    char path[4096];
+    snprintf(path, sizeof path, "%s\\%s", work_dir, name);
+    return unlink(path);
+}
+#else
+#define PATH_SEP '/'
+#define CLOEXEC_MODE "e" /* glibc, musl and the BSDs: O_CLOEXEC */
 /* Opens name inside the directory dfd as a stdio stream. */
 static FILE *open_in(int dfd, const char *name, int flags, const char *mode)
 {
@@ -47,10 +79,16 @@ static FILE *open_in(int dfd, const char *name, int flags, const char *mode)
     return fp;
 }
 
+static int unlink_in(int dfd, const char *name)
+{
+    return unlinkat(dfd, name, 0);
+}
+#endif
+
 /* Writes the input: a header and ROWS lines "id,value". */
 static int make_input(const char *path)
 {
-    FILE *fp = fopen(path, "we");
+    FILE *fp = fopen(path, "w" CLOEXEC_MODE);
     if (!fp)
         return -1;
     fputs(header, fp);
@@ -63,7 +101,7 @@ static int make_input(const char *path)
  * starting with the header. Returns the number of chunks, or -1. */
 static int split(const char *input, int dfd)
 {
-    FILE *in = fopen(input, "re");
+    FILE *in = fopen(input, "r" CLOEXEC_MODE);
     if (!in)
         return -1;
     char line[256];
@@ -87,7 +125,7 @@ static int split(const char *input, int dfd)
         if (fclose(chunk) != 0)
             goto out;
         if (written == 0) { /* no more data: drop the empty chunk */
-            if (unlinkat(dfd, name, 0) != 0)
+            if (unlink_in(dfd, name) != 0)
                 goto out;
             chunks = n;
             break;
@@ -188,10 +226,13 @@ int main(void)
         goto out;
     }
     printf("working in %s\n", where);
+#ifdef _WIN32
+    work_dir = where;
+#endif
 
     /* The "large input" sits next to the work; in real code it is yours. */
     char input[4096];
-    snprintf(input, sizeof input, "%s/input.csv", where);
+    snprintf(input, sizeof input, "%s%cinput.csv", where, PATH_SEP);
     if (make_input(input) != 0) {
         fail("writing the input");
         goto out;

@@ -17,12 +17,22 @@
 #include <tmpf.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#ifdef _WIN32
+#include <direct.h>
+#define PATH_SEP '\\'
+#define PATH_SEP_STR "\\"
+#define make_dir(path) _mkdir(path)
+#else
+#define PATH_SEP '/'
+#define PATH_SEP_STR "/"
+#define make_dir(path) mkdir(path, 0700)
+#endif
 
 #define FAIL(...)                                                           \
     do {                                                                    \
@@ -70,15 +80,17 @@ static char *use_dir(void)
     if (!copy)
         FAIL("out of memory");
 
-    int dfd = tmpf_dir_fd(d); /* owned by d: not closed here */
-    int ok = dfd >= 0 && mkdirat(dfd, "sub", 0700) == 0;
-    const char *names[] = {"a.txt", "b.txt", "sub/c.txt"};
+    /* os.path.join(d, name): the separator is the system's. */
+    char path[4096];
+    snprintf(path, sizeof path, "%s%csub", copy, PATH_SEP);
+    int ok = make_dir(path) == 0;
+    const char *names[] = {"a.txt", "b.txt", "sub" PATH_SEP_STR "c.txt"};
     for (size_t i = 0; ok && i < sizeof names / sizeof names[0]; i++) {
-        int fd = openat(dfd, names[i], O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-        ok = fd >= 0 && write(fd, names[i], strlen(names[i])) ==
-                            (ssize_t)strlen(names[i]);
-        if (fd >= 0)
-            ok = close(fd) == 0 && ok;
+        snprintf(path, sizeof path, "%s%c%s", copy, PATH_SEP, names[i]);
+        FILE *fp = fopen(path, "wb");
+        ok = fp && fputs(names[i], fp) >= 0;
+        if (fp)
+            ok = fclose(fp) == 0 && ok;
     }
     if (!ok) {
         free(copy);

@@ -2,7 +2,6 @@
  * step says what Python would write, does it in C and shows the result. */
 #include <tmpf.h>
 
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +17,37 @@ static int fail(const char *what)
 static const char *exists(const char *path)
 {
     return access(path, F_OK) == 0 ? "still exists" : "is gone";
+}
+
+#ifdef _WIN32
+#include <direct.h>
+#define PATH_SEP '\\'
+/* Making a link needs a privilege on Windows: no link there. */
+static const char *const outside_link = NULL;
+#else
+#define PATH_SEP '/'
+static const char *const outside_link = "/etc";
+#endif
+
+/* A small tree in d: sub/data.bin, and on POSIX a symlink out of it that
+ * the cleanup removes without following. */
+static void make_tree(tmpf_dir *d)
+{
+    char sub[4096], data[4200];
+    snprintf(sub, sizeof sub, "%s%csub", tmpf_dir_path(d), PATH_SEP);
+    snprintf(data, sizeof data, "%s%cdata.bin", sub, PATH_SEP);
+#ifdef _WIN32
+    _mkdir(sub);
+#else
+    mkdir(sub, 0700);
+    char link[4200];
+    snprintf(link, sizeof link, "%s%clink-outside", tmpf_dir_path(d), PATH_SEP);
+    if (symlink(outside_link, link) != 0)
+        perror("symlink");
+#endif
+    FILE *fp = fopen(data, "wb");
+    if (fp)
+        fclose(fp);
 }
 
 int main(void)
@@ -79,16 +109,16 @@ int main(void)
         TMPF_AUTO_DIR d = tmpf_temporary_directory(&(tmpf_opts){.prefix = "demo_dir_"});
         if (!d)
             return fail("tmpf_temporary_directory");
-        int dfd = tmpf_dir_fd(d);
-        mkdirat(dfd, "sub", 0700);
-        close(openat(dfd, "sub/data.bin", O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
-        symlinkat("/etc", dfd, "link-outside"); /* removed, never followed */
-        printf("TemporaryDirectory():    %s with sub/data.bin and a symlink to /etc\n",
-               tmpf_dir_path(d));
+        make_tree(d);
+        printf("TemporaryDirectory():    %s with sub%cdata.bin%s%s\n", tmpf_dir_path(d),
+               PATH_SEP, outside_link ? " and a symlink to " : "",
+               outside_link ? outside_link : "");
         path = strdup(tmpf_dir_path(d));
     }
-    printf("                         at the end of its block it %s; /etc %s\n",
-           exists(path), exists("/etc"));
+    printf("                         at the end of its block it %s", exists(path));
+    if (outside_link)
+        printf("; %s %s", outside_link, exists(outside_link));
+    printf("\n");
 
     /* atomic_write(path, data): the target holds the old or the new bytes */
     char target[4096];

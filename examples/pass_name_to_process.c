@@ -9,11 +9,26 @@
  * name, then cleanup removes it. */
 #include <tmpf.h>
 
-#include <spawn.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
+
+#ifdef _WIN32
+/* Runs `type "path"` (cmd.exe's cat) and collects what it prints. */
+static int run_cat(const char *path, char *out, size_t cap)
+{
+    char command[4200];
+    snprintf(command, sizeof command, "type \"%s\"", path);
+    FILE *child = _popen(command, "rb");
+    if (!child)
+        return -1;
+    size_t got = fread(out, 1, cap - 1, child);
+    out[got] = '\0';
+    return _pclose(child) == 0 ? 0 : -1;
+}
+#else
+#include <spawn.h>
+#include <sys/wait.h>
 
 extern char **environ;
 
@@ -44,6 +59,7 @@ static int run_cat(const char *path, char *out, size_t cap)
         return -1;
     return 0;
 }
+#endif
 
 int main(void)
 {

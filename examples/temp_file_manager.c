@@ -111,12 +111,12 @@ static char *create_temp_file(tmpf_scope *tm, const char *base, const char *suff
 
 static int write_bytes(const char *path, const char *data)
 {
-    int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
-    if (fd < 0)
+    FILE *fp = fopen(path, "wb");
+    if (!fp)
         return fail(path);
-    ssize_t n = (ssize_t)strlen(data);
-    int rc = write(fd, data, (size_t)n) == n ? 0 : fail(path);
-    close(fd);
+    int rc = fputs(data, fp) >= 0 ? 0 : fail(path);
+    if (fclose(fp) != 0 && rc == 0)
+        rc = fail(path);
     return rc;
 }
 
@@ -185,7 +185,7 @@ int main(void)
 
     for (int i = 0; i < seen_count; i++) {
         struct stat st;
-        if (lstat(seen[i], &st) == 0) {
+        if (stat(seen[i], &st) == 0) {
             fprintf(stderr, "temp_file_manager: %s was left behind\n", seen[i]);
             rc = 1;
         }

@@ -23,6 +23,22 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+/*
+ * Windows (mingw-w64; MSVC unverified): the C runtime has no ESTALE, which
+ * tmpf returns when a name no longer designates the file it holds; tmpf
+ * defines it as Winsock's WSAESTALE (10070), the same meaning, so callers
+ * can compare errno with it. There ENOTSUP (129) and EOPNOTSUPP (130) are
+ * two values (one on Linux): tmpf says EOPNOTSUPP where the POSIX build
+ * does (no anonymous file of that kind), ENOTSUP where a feature is missing
+ * (no atomic exchange); compare with both to be safe.
+ */
+#ifdef _WIN32
+#include <errno.h>
+#ifndef ESTALE
+#define ESTALE 10070
+#endif
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -79,7 +95,8 @@ enum {
      * to a side name beside target, then rename: still all-or-nothing. */
     TMPF_ACROSS_FS = 1u << 8,
     /* persist / write_atomic: also keep the replaced target's POSIX ACL and
-     * user.* / security.* extended attributes; failing to is an error. */
+     * user.* / security.* extended attributes; failing to is an error
+     * (ENOTSUP in a build that cannot read them: generic POSIX). */
     TMPF_KEEP_XATTRS = 1u << 9,
     /* persist / write_atomic: allow replacing an existing target that is
      * not a regular file (a device, FIFO or socket); else EPERM. */
@@ -100,6 +117,8 @@ typedef struct tmpf_opts {
     const char *dir;    /* NULL: tmpf_gettempdir() */
     const char *prefix; /* NULL: "tmp"; must not contain '/' (EINVAL) */
     const char *suffix; /* NULL: ""; must not contain '/' (EINVAL) */
+    /* Windows: neither may contain '/', '\\' or ':', nor the suffix end in
+     * '.' or ' ' (EINVAL). */
     unsigned flags;     /* TMPF_* above; unknown bits are EINVAL */
     unsigned perm;      /* 0: 0600 for files, 0700 for directories; umask applies */
     size_t max_size;    /* spooled: roll to disk past this; 0: only when asked */
@@ -127,7 +146,11 @@ TMPF_API const char *tmpf_version(void);
  * (TMPF_EVENT_TEMPDIR_SKIPPED). An explicit opts.dir or tmpf_settempdir is
  * not vetted. Chosen once per process (thread-safe) and returned as an
  * absolute path owned by the library. In a setuid/setgid process the
- * environment is ignored.
+ * environment is ignored. Windows: $TMPDIR, $TEMP, $TMP, the system's
+ * temp path (GetTempPath2W where present, else GetTempPathW),
+ * %SYSTEMROOT%\Temp, C:\TEMP, C:\TMP, \TEMP, \TMP, then the current
+ * directory, each probed by a real write; no owner vetting yet; the path
+ * has backslashes and a drive or UNC root.
  * Errors: NULL with ENOENT when no candidate works.
  */
 TMPF_API const char *tmpf_gettempdir(void);
@@ -270,6 +293,8 @@ TMPF_API bool tmpf_file_rolled(const tmpf_file *f);
  * rolls over first. Errors: -1 with EINVAL (other flags), EBADF (closed),
  * ENOENT (the name was removed or now leads to another file, or /proc is
  * not mounted), EOPNOTSUPP (anonymous file, not Linux), EMFILE, ...
+ * Windows: _O_NOINHERIT stands for O_CLOEXEC (the new handle is never
+ * inherited anyway); an anonymous file is reopened with ReOpenFile.
  */
 TMPF_API int tmpf_file_reopen(tmpf_file *f, int flags);
 
@@ -330,14 +355,22 @@ TMPF_API int tmpf_file_cleanup(tmpf_file *f);
  * with TMPF_DURABLE and renamed over target; then the temporary is
  * removed and f is that new file (same descriptor number and offset). A
  * failed copy (ENOSPC midway) leaves no side file and target untouched.
+ * An anonymous f where the system cannot give an unnamed open file a name
+ * (the generic POSIX build, macOS, FreeBSD, Windows; on Linux a file
+ * system without O_TMPFILE): target becomes a copy of f's content at the
+ * moment of persist (from offset 0), made at the side name, synced with
+ * TMPF_DURABLE and renamed into place (TMPF_NOCLOBBER: a rename that does
+ * not replace). f keeps its own file, descriptor, offset and locks: later
+ * writes through f do not reach target, and persisting f again makes
+ * another copy.
  * On success f is no longer temporary (close and cleanup leave it) and
  * tmpf_file_path reports target made absolute. On failure f and target
  * are as before (except the attributes already given to f). Errors: -1
  * with EINVAL (NULL, unknown flags), ENOENT (empty target), EISDIR (target
  * ends in "/", "." or "..", or is a directory), EPERM, EEXIST, EXDEV
  * (other file system, without TMPF_ACROSS_FS), EBADF (anonymous and
- * closed), ENOENT (deleted on close, missing directory, or an anonymous
- * file made without O_TMPFILE, which cannot be named), EACCES, ENOSPC, ...
+ * closed), ENOENT (deleted on close, missing directory), EACCES, ENOSPC,
+ * ...
  * One exception: if only the final directory fsync fails, the file is
  * already at target (f says so) and -1 reports that the move may not be
  * durable.
@@ -437,7 +470,11 @@ TMPF_API const char *tmpf_dir_path(const tmpf_dir *d);
  * call (a directory never asked for one costs no open); later calls return
  * the same descriptor. Errors: -1 with EINVAL for NULL, or the first
  * open's errno (EMFILE, ENFILE, ENOENT or ELOOP if the path was removed or
- * replaced before that call, ...); a later call tries again.
+ * replaced before that call, ...); a later call tries again. Windows: a C
+ * runtime descriptor (_open_osfhandle) of a handle on the directory itself
+ * (never a link's target), which _get_osfhandle turns back into the HANDLE
+ * for handle-relative calls (the C runtime cannot read or write through
+ * it); ELOOP if the path is now a link or junction.
  */
 TMPF_API int tmpf_dir_fd(tmpf_dir *d);
 

@@ -38,12 +38,7 @@
 #define TMPF__HOT
 #endif
 
-/* Windows C runtimes have no ESTALE (cleanup by name returns it): the
- * value of Winsock's WSAESTALE, the same meaning. include/tmpf.h should
- * offer it to callers on Windows (docs/windows-status.md). */
-#if defined(_WIN32) && !defined(ESTALE)
-#define ESTALE 10070
-#endif
+/* ESTALE on Windows: include/tmpf.h defines it for callers too. */
 
 #define TMPF__ALL_FLAGS                                                        \
     (TMPF_KEEP | TMPF_KEEP_AFTER_CLOSE | TMPF_IGNORE_CLEANUP_ERRORS |           \
@@ -511,7 +506,7 @@ int tmpf__os_rmtree_contents(int dir_fd);
  * temporary directory's vetting need it. */
 struct tmpf__os_facts {
     struct tmpf__ident id;
-    unsigned mode, uid;
+    unsigned mode, uid, gid; /* mode: POSIX type and permission bits */
     unsigned long nlink;
 };
 /* fstat / stat (follow) or lstat: 0, or -1 with errno. */
@@ -592,11 +587,11 @@ int tmpf__os_is_dir_at(int dir_fd, const char *name);
 
 /* ---- Platform: what a replaced file keeps (src/unix/attrs_os.c) --------- */
 
-struct stat;
 /* Gives the file open as fd (whose status is *have) the owner and group of
  * *want where the writer may: both (root), else the group alone (a group
  * the writer belongs to), else nothing (0: not permitted is no error). */
-int tmpf__os_take_owner(int fd, const struct stat *want, const struct stat *have);
+int tmpf__os_take_owner(int fd, const struct tmpf__os_facts *want,
+                        const struct tmpf__os_facts *have);
 /* Copies the user.* and security.* extended attributes (not
  * security.capability) and the POSIX access ACL of name (followed,
  * resolved from dir_fd) onto the file open as to_fd. A file system
@@ -613,6 +608,30 @@ int tmpf__os_same_device(int fd1, int fd2);
 /* 1 if name (not followed, from dir_fd) is on another device than the
  * file open as fd, 0 if on the same, -1 with errno. */
 int tmpf__os_other_device_at(int fd, int dir_fd, const char *name);
+
+/* ---- Platform: the rest of persist.c's system calls (issue 18) ---------- */
+
+/* The status of name resolved from dir_fd (followed like open(2) when
+ * follow, else the entry itself): 0, or -1 with errno. */
+int tmpf__os_facts_at(int dir_fd, const char *name, bool follow,
+                      struct tmpf__os_facts *ret);
+/* Whether the file is a regular file (not a directory, link, device, FIFO
+ * or socket). */
+bool tmpf__os_facts_is_regular(const struct tmpf__os_facts *f);
+/* fchmod(2): the permission bits perm (07777) of the file open as fd. */
+int tmpf__os_chmod_fd(int fd, unsigned perm);
+/* rename(2) that replaces an existing `to` atomically (renameat). */
+int tmpf__os_rename(int from_dir, const char *from, int to_dir, const char *to);
+/* unlinkat(2) of a file (not a directory). */
+int tmpf__os_unlink_at(int dir_fd, const char *name);
+/* path opened for reading without following a symlink in its last
+ * component (O_RDONLY|O_NOFOLLOW|O_CLOEXEC), retrying EINTR. */
+int tmpf__os_open_read_nofollow(const char *path);
+/* A read-only descriptor of the file open as fd with an open file
+ * description of its own (for tmpf__os_side_lock, so that a lock the
+ * caller holds on fd is neither taken over nor released): as
+ * tmpf__os_reopen_fd(fd, O_RDONLY); -1 with errno where the system cannot. */
+int tmpf__os_reopen_read(int fd);
 
 
 /* ---- Platform: crash safety (src/unix/crash_os.c, emergency_os.c) ------- */

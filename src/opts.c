@@ -19,6 +19,7 @@ int tmpf__opts_resolve(const tmpf_opts *opts, tmpf__opts *r)
     r->prefix_len = strcspn(r->prefix, TMPF__OS_NAME_FORBIDDEN);
     r->suffix_len = strcspn(r->suffix, TMPF__OS_NAME_FORBIDDEN);
     if (r->prefix[r->prefix_len] || r->suffix[r->suffix_len] ||
+        (r->suffix_len && !tmpf__os_name_end_ok(r->suffix[r->suffix_len - 1])) ||
         o->rand_len > TMPF_RAND_LEN_MAX || (o->flags & ~TMPF__ALL_FLAGS) ||
         o->perm > 07777) {
         errno = EINVAL;

@@ -22,8 +22,12 @@ static bool real_component(const char *c)
 bool tmpf__is_normal_abspath(const char *p)
 {
     size_t root = tmpf__os_root_len(p);
-    if (!root)
+    if (!root || tmpf__os_root_on_current_drive(p) || !tmpf__os_is_sep(p[root - 1]))
         return false;
+    /* Separators as written (Windows: '\\', never '/'). */
+    for (const char *c = p; *c; c++)
+        if (tmpf__os_is_sep(*c) && *c != TMPF__OS_SEP)
+            return false;
     if (p[root] == '\0')
         return true;
     if (!real_component(p + root))
@@ -41,15 +45,21 @@ char *tmpf__abspath(const char *path)
         errno = ENOENT;
         return NULL;
     }
+    /* A relative path goes below the current directory; a root that is
+     * only the current drive's (Windows' "\x") gets that drive. */
+    size_t root = tmpf__os_root_len(path);
+    bool borrow = root && tmpf__os_root_on_current_drive(path);
     char *cwd = NULL;
     size_t cwd_len = 0;
-    if (!tmpf__os_root_len(path)) {
+    if (!root || borrow) {
         cwd = tmpf__os_getcwd();
         if (!cwd)
             return NULL;
-        cwd_len = strlen(cwd);
+        cwd_len = borrow ? tmpf__os_drive_len(cwd) : strlen(cwd);
     }
-    size_t n = cwd_len + 1 + strlen(path) + 1;
+    /* +3: the separator after cwd, one closing a root that lacks it
+     * ("\\server\share"), and the NUL. */
+    size_t n = cwd_len + strlen(path) + 3;
     char *joined = tmpf__malloc(n);
     if (!joined) {
         free(cwd);
@@ -57,16 +67,30 @@ char *tmpf__abspath(const char *path)
     }
     if (cwd) {
         memcpy(joined, cwd, cwd_len);
-        joined[cwd_len] = TMPF__OS_SEP;
-        strcpy(joined + cwd_len + 1, path);
+        size_t at = cwd_len;
+        if (!borrow)
+            joined[at++] = TMPF__OS_SEP;
+        strcpy(joined + at, path);
         free(cwd);
     } else {
         strcpy(joined, path);
     }
 
-    /* Rewrite in place: out never overtakes in. */
-    char *out = joined;
-    const char *in = joined;
+    /* The root as it is, its separators written as TMPF__OS_SEP and one
+     * closing it; then the components, rewritten in place (out never
+     * overtakes in), ".." never climbing above the root. */
+    root = tmpf__os_root_len(joined);
+    for (size_t i = 0; i < root; i++)
+        if (tmpf__os_is_sep(joined[i]))
+            joined[i] = TMPF__OS_SEP;
+    if (root == 0 || !tmpf__os_is_sep(joined[root - 1])) {
+        /* Only at the end of the string: a root ends at a separator. */
+        memmove(joined + root + 1, joined + root, strlen(joined + root) + 1);
+        joined[root++] = TMPF__OS_SEP;
+    }
+    char *base = joined + root;
+    char *out = base;
+    const char *in = base;
     while (*in) {
         while (tmpf__os_is_sep(*in))
             in++;
@@ -77,17 +101,16 @@ char *tmpf__abspath(const char *path)
         if (len == 0 || (len == 1 && in[0] == '.')) {
             /* nothing */
         } else if (len == 2 && in[0] == '.' && in[1] == '.') {
-            while (out > joined && !tmpf__os_is_sep(*--out))
+            while (out > base && !tmpf__os_is_sep(*--out))
                 ;
         } else {
-            *out++ = TMPF__OS_SEP;
+            if (out > base)
+                *out++ = TMPF__OS_SEP;
             memmove(out, in, len);
             out += len;
         }
         in = end;
     }
-    if (out == joined)
-        *out++ = TMPF__OS_SEP;
     *out = '\0';
     return joined;
 }

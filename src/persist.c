@@ -28,12 +28,9 @@
 #include "internal.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #define PERSIST_FLAGS                                                          \
     (TMPF_NOCLOBBER | TMPF_DURABLE | TMPF_ACROSS_FS | TMPF_KEEP_XATTRS |       \
@@ -52,7 +49,7 @@
  * last component, and the fixed side name beside it (dir and fixed share
  * one allocation, freed with dir; NULL if it would be target itself).
  *
- * at is AT_FDCWD, names are paths; or, for TMPF_DURABLE, a descriptor of
+ * at is tmpf__os_cwd_fd, names are paths; or, for TMPF_DURABLE, a descriptor of
  * dir opened first and used for everything: the directory is looked up
  * once instead of at each step (a microsecond each on tmpfs, where the
  * whole replace costs about 15), and the directory fsync'd is the one the
@@ -71,57 +68,56 @@ struct target {
  * relative to t->at take it. */
 static const char *at_name(const struct target *t, const char *side)
 {
-    return t->at == AT_FDCWD ? side : side + t->leaf_at;
+    return t->at == tmpf__os_cwd_fd ? side : side + t->leaf_at;
 }
 
 static const char *at_target(const struct target *t, const char *target)
 {
-    return t->at == AT_FDCWD ? target : t->base;
+    return t->at == tmpf__os_cwd_fd ? target : t->base;
 }
 
 static void target_free(struct target *t)
 {
     free(t->dir);
-    if (t->at != AT_FDCWD)
+    if (t->at != tmpf__os_cwd_fd)
         tmpf__os_close(t->at);
 }
 
 /* Splits target; with TMPF_DURABLE also opens its directory (t->at). */
 static int target_split(const char *target, unsigned flags, struct target *t)
 {
-    t->at = AT_FDCWD;
+    t->at = tmpf__os_cwd_fd;
     if (!*target) {
         errno = ENOENT; /* as rename(2) says for "" */
         return -1;
     }
-    const char *slash = strrchr(target, '/');
-    t->base = slash ? slash + 1 : target;
+    /* target = dir + separator + base; the root ("/", "C:\\") is a
+     * directory of its own, and a bare name lives in ".". */
+    size_t root = tmpf__os_root_len(target);
+    size_t cut = strlen(target);
+    while (cut > root && !tmpf__os_is_sep(target[cut - 1]))
+        cut--;
+    t->base = target + cut;
     if (!*t->base || !strcmp(t->base, ".") || !strcmp(t->base, "..")) {
         errno = EISDIR; /* "dir/", "." and ".." name directories */
         return -1;
     }
-    size_t dir_len = slash ? (size_t)(slash - target) : 1;
-    if (slash && dir_len == 0)
-        dir_len = 1; /* "/name" */
+    size_t dir_len = cut == 0 ? 1 : cut == root ? root : cut - 1;
     int prefix_len = snprintf(t->side_prefix, sizeof t->side_prefix, ".#%.*s.",
                               SIDE_BASE_MAX, t->base);
     size_t fixed_len = dir_len + 1 + (size_t)prefix_len + strlen(SIDE_FIXED);
     t->dir = tmpf__malloc(dir_len + 1 + fixed_len + 1);
     if (!t->dir)
         return -1;
-    if (!slash)
-        memcpy(t->dir, ".", 2);
-    else {
-        memcpy(t->dir, slash == target ? "/" : target, dir_len);
-        t->dir[dir_len] = '\0';
-    }
-    /* dir + "/" + side_prefix + SIDE_FIXED; "/" + name when dir is "/"
-     * must not give "//name". */
+    memcpy(t->dir, cut == 0 ? "." : target, dir_len);
+    t->dir[dir_len] = '\0';
+    /* dir + separator + side_prefix + SIDE_FIXED; no second separator
+     * after a dir that ends in one (the root: "/" + name, not "//name"). */
     char *p = t->fixed = t->dir + dir_len + 1;
     memcpy(p, t->dir, dir_len);
     p += dir_len;
-    if (strcmp(t->dir, "/") != 0)
-        *p++ = '/';
+    if (!tmpf__os_is_sep(t->dir[dir_len - 1]))
+        *p++ = TMPF__OS_SEP;
     t->leaf_at = (size_t)(p - t->fixed);
     memcpy(p, t->side_prefix, (size_t)prefix_len);
     memcpy(p + prefix_len, SIDE_FIXED, sizeof SIDE_FIXED);
@@ -133,7 +129,7 @@ static int target_split(const char *target, unsigned flags, struct target *t)
         t->at = tmpf__os_open_dir(t->dir);
         if (t->at < 0) {
             int saved = errno;
-            t->at = AT_FDCWD;
+            t->at = tmpf__os_cwd_fd;
             free(t->dir);
             errno = saved;
             return -1;
@@ -212,17 +208,17 @@ static int link_beside(int fd, int lock_fd, const struct target *t,
  * regular file (a device, FIFO, socket) unless TMPF_REPLACE_SPECIAL.
  */
 static int probe_target(const struct target *t, const char *target,
-                        unsigned flags, struct stat *st)
+                        unsigned flags, struct tmpf__os_facts *st)
 {
     if (flags & TMPF_NOCLOBBER)
         return 0;
-    if (fstatat(t->at, at_target(t, target), st, 0) != 0)
+    if (tmpf__os_facts_at(t->at, at_target(t, target), true, st) != 0)
         return errno == ENOENT ? 0 : -1;
-    if (S_ISDIR(st->st_mode)) {
+    if (tmpf__os_facts_is_dir(st)) {
         errno = EISDIR;
         return -1;
     }
-    if (!S_ISREG(st->st_mode) && !(flags & TMPF_REPLACE_SPECIAL)) {
+    if (!tmpf__os_facts_is_regular(st) && !(flags & TMPF_REPLACE_SPECIAL)) {
         errno = EPERM;
         return -1;
     }
@@ -235,32 +231,32 @@ static int probe_target(const struct target *t, const char *target,
  * extended attributes, and the permission bits mode (-1: keep fd's own).
  * *have: fd's status if known, else NULL.
  */
-static int adopt(int fd, const struct stat *st, const struct stat *have,
+static int adopt(int fd, const struct tmpf__os_facts *st, const struct tmpf__os_facts *have,
                  int mode, const struct target *t, const char *target,
                  unsigned flags)
 {
-    struct stat own;
+    struct tmpf__os_facts own;
     if (!have) {
-        if (fstat(fd, &own) != 0)
+        if (tmpf__os_facts_fd(fd, &own) != 0)
             return -1;
         have = &own;
     }
     if (mode < 0)
-        mode = (int)(have->st_mode & 07777);
+        mode = (int)(have->mode & 07777);
     if (tmpf__os_take_owner(fd, st, have) != 0)
         return -1;
-    bool chmod = (have->st_mode & 07777) != (unsigned)mode;
+    bool chmod = (have->mode & 07777) != (unsigned)mode;
     if (flags & TMPF_KEEP_XATTRS) {
         if (tmpf__os_copy_xattrs(t->at, at_target(t, target), fd) != 0)
             return -1;
         chmod = true; /* an ACL sets the group bits from its mask */
     }
-    if (chmod && fchmod(fd, (mode_t)mode) != 0)
+    if (chmod && tmpf__os_chmod_fd(fd, (unsigned)mode) != 0)
         return -1;
     return 0;
 }
 
-/* A named temporary: name, resolved from the directory at (or AT_FDCWD). */
+/* A named temporary: name, resolved from the directory at (or tmpf__os_cwd_fd). */
 struct named {
     int at;
     const char *name;
@@ -277,7 +273,7 @@ static int move_into_place(struct named tmp, int fd, int lock_fd,
     if (tmp.name)
         return (flags & TMPF_NOCLOBBER)
                    ? tmpf__os_rename_noreplace(tmp.at, tmp.name, t->at, to)
-                   : renameat(tmp.at, tmp.name, t->at, to);
+                   : tmpf__os_rename(tmp.at, tmp.name, t->at, to);
     if (flags & TMPF_NOCLOBBER) {
         if (tmpf__os_link_fd(fd, t->at, to) == 0)
             return 0;
@@ -294,11 +290,11 @@ static int move_into_place(struct named tmp, int fd, int lock_fd,
     tmpf__reg reg; /* crash layers: the side name until the rename */
     tmpf__reg_add(&reg, TMPF__REG_SIDE, side, fd);
     /* The fixed name is still ours to remove: we hold its lock. */
-    int rc = renameat(t->at, at_name(t, side), t->at, to);
+    int rc = tmpf__os_rename(t->at, at_name(t, side), t->at, to);
     tmpf__reg_end(&reg, TMPF__REG_REMOVED);
     if (rc != 0) {
         int saved = errno;
-        unlinkat(t->at, at_name(t, side), 0);
+        tmpf__os_unlink_at(t->at, at_name(t, side));
         errno = saved;
     }
     free(random);
@@ -328,7 +324,7 @@ static int place(struct named tmp, int fd, int sync_fd, int lock_fd,
 }
 
 static int create_named(const struct target *t, unsigned perm, char **random,
-                        struct stat *st, bool *st_ok);
+                        struct tmpf__os_facts *st, bool *st_ok);
 
 /*
  * TMPF_ACROSS_FS, after the move met EXDEV: copies the data of f (open as
@@ -340,26 +336,26 @@ static int create_named(const struct target *t, unsigned perm, char **random,
  */
 static int persist_copy(const tmpf_file *f, int fd, const char *target,
                         const struct target *t, int exists,
-                        const struct stat *st, unsigned flags, bool *moved,
+                        const struct tmpf__os_facts *st, unsigned flags, bool *moved,
                         int *ret_fd)
 {
     *moved = false;
     char *random = NULL;
-    struct stat made, src;
+    struct tmpf__os_facts made, src;
     bool made_ok;
     int nfd = create_named(t, 0600, &random, &made, &made_ok);
     if (nfd < 0)
         return -1;
     const char *side = random ? random : t->fixed;
-    int rc = fstat(fd, &src);
+    int rc = tmpf__os_facts_fd(fd, &src);
     if (rc == 0)
         rc = tmpf__os_copy_data(fd, nfd);
     if (rc == 0) {
-        int mode = exists && !f->perm_chosen ? (int)(st->st_mode & 0777)
-                                             : (int)(src.st_mode & 07777);
+        int mode = exists && !f->perm_chosen ? (int)(st->mode & 0777)
+                                             : (int)(src.mode & 07777);
         rc = exists ? adopt(nfd, st, made_ok ? &made : NULL, mode, t, target,
                             flags)
-                    : fchmod(nfd, (mode_t)mode);
+                    : tmpf__os_chmod_fd(nfd, (unsigned)mode);
     }
     if (rc == 0) {
         struct named tmp = {t->at, at_name(t, side)};
@@ -367,7 +363,7 @@ static int persist_copy(const tmpf_file *f, int fd, const char *target,
     }
     int saved = errno;
     if (!*moved) {
-        unlinkat(t->at, at_name(t, side), 0);
+        tmpf__os_unlink_at(t->at, at_name(t, side));
         tmpf__os_close(nfd);
         nfd = -1;
     }
@@ -384,14 +380,14 @@ static int persist_copy(const tmpf_file *f, int fd, const char *target,
  * tmp->name set); ESTALE if it does not. Between that check and the
  * rename someone who may write the temporary's directory could still
  * swap the name: the residual window, closed only where the descriptor
- * itself can be linked. An anonymous file (created and unlinked there)
- * goes on to tmpf__os_link_fd, which says ENOENT.
+ * itself can be linked. An anonymous file is copied instead (copy_anon in
+ * tmpf_file_persist) and never comes here.
  */
 static int by_name_if_unlinkable(const tmpf_file *f, int fd, struct named *tmp)
 {
     if (tmpf__os_can_link_fd() || !(f->path && f->on_disk_name))
         return 0;
-    int same = tmpf__os_is_file_at(AT_FDCWD, f->path, fd);
+    int same = tmpf__os_is_file_at(tmpf__os_cwd_fd, f->path, fd);
     if (same < 0)
         return -1;
     if (same == 0) {
@@ -433,7 +429,7 @@ int tmpf_file_persist(tmpf_file *f, const char *target, unsigned flags)
     int own_fd = -1;
     if (!abs)
         goto fail;
-    struct stat st;
+    struct tmpf__os_facts st;
     int exists = probe_target(&t, target, flags, &st);
     if (exists < 0)
         goto fail;
@@ -442,9 +438,7 @@ int tmpf_file_persist(tmpf_file *f, const char *target, unsigned flags)
         /* A closed named file (kept after close): moved through a
          * descriptor of its own like an open one, once proved to be the
          * file tmpf made where others could rename it (its identity). */
-        do
-            own_fd = open(f->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-        while (own_fd < 0 && errno == EINTR);
+        own_fd = tmpf__os_open_read_nofollow(f->path);
         if (own_fd < 0)
             goto fail;
         fd = own_fd;
@@ -456,24 +450,30 @@ int tmpf_file_persist(tmpf_file *f, const char *target, unsigned flags)
             goto fail;
         }
     }
-    struct stat have;
-    if (exists && fstat(fd, &have) != 0)
+    struct tmpf__os_facts have;
+    if (exists && tmpf__os_facts_fd(fd, &have) != 0)
         goto fail;
     /* Persisting onto a name the file already has (its own path, say):
      * rename(2) between two links of one file does nothing, so there is
      * nothing to move; the name itself, not a symlink to the file. */
     bool already = false;
-    if (exists && named && have.st_dev == st.st_dev &&
-        have.st_ino == st.st_ino) {
+    if (exists && named && have.id.dev == st.id.dev &&
+        have.id.ino == st.id.ino) {
         int same = tmpf__os_is_file_at(t.at, at_target(&t, target), fd);
         if (same < 0)
             goto fail;
         already = same == 1;
     }
+    /* An anonymous file where no open file can be given a name (generic
+     * POSIX, macOS, Windows): target becomes a copy of its content, made
+     * beside it and renamed into place (persist_copy). The caller's object
+     * keeps its own file and descriptor, and any lock on it; writes made
+     * through it afterwards do not reach target. */
+    bool copy_anon = !named && !tmpf__os_can_link_fd();
     /* Replacing: target's owner and group, and its permission bits unless
-     * the caller chose the temporary's. */
-    if (exists && !already &&
-        adopt(fd, &st, &have, f->perm_chosen ? -1 : (int)(st.st_mode & 0777),
+     * the caller chose the temporary's (the copy is given them itself). */
+    if (exists && !already && !copy_anon &&
+        adopt(fd, &st, &have, f->perm_chosen ? -1 : (int)(st.mode & 0777),
               &t, target, flags) != 0)
         goto fail;
     /* An open file is moved through its descriptor, named or not: linked
@@ -487,8 +487,8 @@ int tmpf_file_persist(tmpf_file *f, const char *target, unsigned flags)
      * neither taken over nor released; closed after the move, which
      * releases it. Without one, a random side name is used. */
     int lock_fd = -1;
-    if (!(flags & TMPF_NOCLOBBER))
-        lock_fd = tmpf__os_reopen_fd(fd, O_RDONLY);
+    if (!(flags & TMPF_NOCLOBBER) && !copy_anon)
+        lock_fd = tmpf__os_reopen_read(fd);
     bool moved = already;
     bool by_name = false;
     int rc = 0;
@@ -496,7 +496,7 @@ int tmpf_file_persist(tmpf_file *f, const char *target, unsigned flags)
         rc = tmpf__os_fsync(fd, false) == 0 && tmpf__os_fsync(t.at, true) == 0
                  ? 0
                  : -1;
-    else if (!already) {
+    else if (!already && !copy_anon) {
         /* Durable and on another device: straight to the copy, without
          * an fsync of the temporary that is about to go. */
         if ((flags & (TMPF_ACROSS_FS | TMPF_DURABLE)) ==
@@ -505,21 +505,29 @@ int tmpf_file_persist(tmpf_file *f, const char *target, unsigned flags)
             rc = -1;
             errno = EXDEV;
         } else {
-            struct named tmp = {AT_FDCWD, NULL};
+            struct named tmp = {tmpf__os_cwd_fd, NULL};
             rc = by_name_if_unlinkable(f, fd, &tmp);
             if (rc == 0)
                 rc = place(tmp, fd, fd, lock_fd, target, &t, flags, &moved);
             by_name = moved && tmp.name != NULL;
+            /* Linux, a file system that refuses O_TMPFILE: the anonymous
+             * file was created and unlinked, and such a file cannot be
+             * linked again (ENOENT). Copied as above (a missing
+             * directory says ENOENT again, at the copy's creation). */
+            if (!moved && !named && errno == ENOENT)
+                copy_anon = true;
         }
     }
     int copy_fd = -1;
-    if (!moved && errno == EXDEV && (flags & TMPF_ACROSS_FS))
+    if (!moved && (copy_anon || (errno == EXDEV && (flags & TMPF_ACROSS_FS))))
         rc = persist_copy(f, fd, target, &t, exists, &st, flags, &moved, &copy_fd);
     int err = errno;
     /* The temporary's name goes, only while it still designates it. */
     if (moved && named && !by_name && fd >= 0 && strcmp(f->path, abs) != 0)
-        tmpf__os_unlink_if_file(AT_FDCWD, f->path, fd);
-    if (copy_fd >= 0) {
+        tmpf__os_unlink_if_file(tmpf__os_cwd_fd, f->path, fd);
+    if (copy_fd >= 0 && copy_anon) {
+        tmpf__os_close(copy_fd); /* f keeps its own file */
+    } else if (copy_fd >= 0) {
         /* f is the copy at target from now on (same descriptor number,
          * same offset); the temporary goes with its last descriptor. */
         if (f->fd < 0 || tmpf__os_replace_fd(f->fd, copy_fd) != 0)
@@ -538,7 +546,8 @@ int tmpf_file_persist(tmpf_file *f, const char *target, unsigned flags)
     bool was_kept = f->kept;
     free(f->path);
     f->path = abs;
-    f->on_disk_name = true;
+    /* A copy is no name of f's file: nothing f may delete or reopen. */
+    f->on_disk_name = !copy_anon;
     f->kept = true;
     tmpf__reg_end(&f->reg, TMPF__REG_PERSISTED);
     tmpf__scope_forget(f->scope_entry);
@@ -566,7 +575,7 @@ fail: {
  * the fixed name only (*st_ok).
  */
 static int create_named(const struct target *t, unsigned perm, char **random,
-                        struct stat *st, bool *st_ok)
+                        struct tmpf__os_facts *st, bool *st_ok)
 {
     *random = NULL;
     *st_ok = false;
@@ -586,13 +595,13 @@ static int create_named(const struct target *t, unsigned perm, char **random,
          * removes the name: EWOULDBLOCK) or already removed it (no link
          * left); then the name is no longer ours. */
         if (tmpf__os_side_lock(fd) == 0) {
-            if (fstat(fd, st) == 0 && st->st_nlink == 1) {
+            if (tmpf__os_facts_fd(fd, st) == 0 && st->nlink == 1) {
                 *st_ok = true;
                 return fd;
             }
         } else if (errno != EWOULDBLOCK) {
             /* No locks here: nobody sweeps, the name is ours to remove. */
-            unlinkat(t->at, fixed, 0);
+            tmpf__os_unlink_at(t->at, fixed);
         }
         tmpf__os_close(fd);
     }
@@ -615,7 +624,7 @@ static void abandon(struct pending *p)
 {
     int saved = errno;
     if (p->tmp_path)
-        unlinkat(p->t.at, at_name(&p->t, p->tmp_path), 0);
+        tmpf__os_unlink_at(p->t.at, at_name(&p->t, p->tmp_path));
     tmpf__reg_end(&p->side_reg, TMPF__REG_REMOVED);
     free(p->random);
     if (p->fd >= 0)
@@ -642,17 +651,17 @@ static int stage(struct pending *p, const char *target, const void *data,
      * symlink: of the file it points to). A new file is created 0666 so
      * the kernel applies the umask (and a default ACL) exactly as for any
      * new file: no umask(2) dance, which would race with other threads. */
-    struct stat st;
+    struct tmpf__os_facts st;
     int exists = probe_target(t, target, flags, &st);
     if (exists < 0)
         goto fail;
     /* Setuid, setgid and sticky bits are not carried over to new content. */
-    unsigned perm = exists ? (unsigned)(st.st_mode & 0777) : 0666;
+    unsigned perm = exists ? (unsigned)(st.mode & 0777) : 0666;
 
-    struct stat made;
+    struct tmpf__os_facts made;
     bool made_ok = false;
     if ((flags & TMPF_NOCLOBBER) || n > SMALL_WRITE) {
-        p->fd = tmpf__os_open_tmpfile(t->at, t->at == AT_FDCWD ? t->dir : ".", perm);
+        p->fd = tmpf__os_open_tmpfile(t->at, t->at == tmpf__os_cwd_fd ? t->dir : ".", perm);
         /* No O_TMPFILE here (kernel or file system): a named temporary.
          * Not cached: support differs from one file system to the next. */
         if (p->fd < 0 && !tmpf__os_tmpfile_unsupported(errno))
@@ -698,7 +707,7 @@ static int commit(struct pending *p, const char *target, unsigned flags,
     if (!*moved) {
         int saved = errno;
         if (p->tmp_path)
-            unlinkat(p->t.at, at_name(&p->t, p->tmp_path), 0);
+            tmpf__os_unlink_at(p->t.at, at_name(&p->t, p->tmp_path));
         errno = saved;
     }
     int err = errno;

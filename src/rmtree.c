@@ -6,8 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char root_sep[] = {TMPF__OS_SEP, '\0'};
-
 int tmpf_rmtree(const char *path, unsigned flags)
 {
     if (!path || (flags & ~(unsigned)TMPF_IGNORE_CLEANUP_ERRORS)) {
@@ -21,31 +19,43 @@ int tmpf_rmtree(const char *path, unsigned flags)
     char *copy = tmpf__strdup(path);
     if (!copy)
         return -1;
-    /* "a/b//" names b in "a"; "b" names b in "."; "/b" names b in "/".
-     * (A root longer than one separator, a drive or UNC root, comes with
-     * the Windows port.) */
+    /* "a/b//" names b in "a"; "b" names b in "."; "/b" names b in "/";
+     * on Windows "C:\b" names b in "C:\" and "\\srv\share\b" b in the
+     * share's root: the root's own text is the parent (a root alone is
+     * refused). */
+    size_t root = tmpf__os_root_len(copy);
     size_t len = strlen(copy);
-    while (len > 1 && tmpf__os_is_sep(copy[len - 1]))
+    while (len > root && len > 1 && tmpf__os_is_sep(copy[len - 1]))
         copy[--len] = '\0';
     char *slash = NULL;
-    for (char *c = copy; *c; c++)
+    for (char *c = copy + root; *c; c++)
         if (tmpf__os_is_sep(*c))
             slash = c;
-    const char *name = slash ? slash + 1 : copy;
+    const char *name = slash ? slash + 1 : copy + root;
     const char *parent = ".";
-    if (slash == copy)
-        parent = root_sep;
-    else if (slash) {
+    char *root_text = NULL;
+    if (slash) {
         *slash = '\0';
         parent = copy;
+    } else if (root) {
+        root_text = tmpf__malloc(root + 1);
+        if (!root_text) {
+            free(copy);
+            return -1;
+        }
+        memcpy(root_text, copy, root);
+        root_text[root] = '\0';
+        parent = root_text;
     }
-    /* Like rm(1): refuse "/", "." and ".." as the thing to remove. */
+    /* Like rm(1): refuse a root, "." and ".." as the thing to remove. */
     if (!*name || strcmp(name, ".") == 0 || strcmp(name, "..") == 0) {
+        free(root_text);
         free(copy);
         errno = EINVAL;
         return -1;
     }
     int err = tmpf__os_rmtree(parent, name);
+    free(root_text);
     free(copy);
     if (err == 0 || (flags & TMPF_IGNORE_CLEANUP_ERRORS))
         return 0;

@@ -10,7 +10,7 @@
 #define LINUX_ONLY(X)                                                          \
     X(O_TMPFILE) X(O_PATH) X(AT_EMPTY_PATH) X(PROC_SELF_FD) X(RENAMEAT2)     \
     X(STATX) X(GETRANDOM) X(MADV_WIPEONFORK) X(FOPENCOOKIE) X(SECURE_GETENV)   \
-    X(GETDENTS64) X(CLOSE_RANGE) X(PDEATHSIG)
+    X(GETDENTS64) X(CLOSE_RANGE) X(PDEATHSIG) X(XATTR)
 
 /* Which assertion holds depends on how the build chose (no skip: each
  * build checks what it promises). */
@@ -31,14 +31,14 @@ static void test_features_match_the_build(void)
         FAIL_AT("TMPF_HAVE_" #name " is 0 in a default Linux build");
         LINUX_ONLY(HAVE)
 #undef HAVE
-        CHECK(TMPF_CAN_PERSIST_ANONYMOUS && TMPF_CAN_REOPEN_FD &&
+        CHECK(TMPF_CAN_LINK_ANONYMOUS && TMPF_CAN_REOPEN_FD &&
               TMPF_CAN_COOKIE_STREAM && TMPF_CAN_WIPE_ON_FORK);
         return;
     }
 #endif
     /* Features turned off by hand (-DTMPF_HAVE_*=OFF, TMPF_GNU_SOURCE=OFF)
      * or another system: the derived capabilities agree with the parts. */
-    CHECK(TMPF_CAN_PERSIST_ANONYMOUS == (TMPF_HAVE_O_TMPFILE && TMPF_CAN_LINK_FD));
+    CHECK(TMPF_CAN_LINK_ANONYMOUS == (TMPF_HAVE_O_TMPFILE && TMPF_CAN_LINK_FD));
 }
 
 /* Every build: some source of random bytes without a descriptor (on

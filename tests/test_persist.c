@@ -428,19 +428,12 @@ static void test_side_stale_is_swept(void)
                          0);
             CHECK_LISTING(scratch, "t/");
         }
-    /* A persist of an anonymous file sweeps too, a read-only leftover too.
-     * Where an open unnamed file cannot be named (generic POSIX), the
-     * persist fails as on Linux for a created-then-unlinked file. */
+    /* A persist of an anonymous file sweeps too, a read-only leftover too
+     * (linked there, or copied there where it cannot be linked). */
     CHECK(write_file(side, "stale", 0444) == 0);
     tmpf_file *f = anon_in(scratch, "anon");
-    if (TMPF_CAN_PERSIST_ANONYMOUS) {
-        CHECK_EQ_INT(tmpf_file_persist(f, t, 0), 0);
-        CHECK(content_is(t, "anon"));
-    } else {
-        CHECK_ERRNO(tmpf_file_persist(f, t, 0), -1, ENOENT);
-        CHECK(unlink(side) == 0);
-        CHECK(write_file(t, "anon", 0644) == 0);
-    }
+    CHECK_EQ_INT(tmpf_file_persist(f, t, 0), 0);
+    CHECK(content_is(t, "anon"));
     CHECK_EQ_INT(tmpf_file_cleanup(f), 0);
     CHECK_LISTING(scratch, "t/");
     /* A long name: the side name keeps its first 64 bytes. */
@@ -553,31 +546,9 @@ static void test_write_atomic_racing_writers(void)
 
 /* A side name whose lock is held belongs to a live writer: left alone,
  * the write goes through a random side name and leaves nothing else. */
-/* Where an open unnamed file cannot be given a name (a generic POSIX
- * build: no O_TMPFILE, no /proc or AT_EMPTY_PATH link), persisting an
- * anonymous file fails with ENOENT, as on Linux for a file created and
- * then unlinked. The tests of anonymous persists check that and stop. */
-static bool anon_persist_absent(void)
-{
-    if (TMPF_CAN_PERSIST_ANONYMOUS)
-        return false;
-    tmpf_file *f = anon_in(scratch, "x");
-    CHECK_ERRNO(tmpf_file_persist(f, path_in("never"), 0), -1, ENOENT);
-    CHECK_ERRNO(tmpf_file_persist(f, path_in("never"), TMPF_NOCLOBBER), -1, ENOENT);
-    CHECK_EQ_INT(tmpf_file_cleanup(f), 0);
-    CHECK_EQ_INT(count_entries(scratch), 0);
-    return true;
-}
-#define REQUIRE_ANON_PERSIST()                                                 \
-    do {                                                                       \
-        if (anon_persist_absent())                                             \
-            return;                                                            \
-    } while (0)
-
 #ifndef _WIN32
 static void test_side_held_is_left(void)
 {
-    REQUIRE_ANON_PERSIST();
     const char *t = path_in("t");
     const char *side = path_in(".#t.tmpf");
     CHECK(write_file(t, "old", 0644) == 0);
@@ -599,7 +570,6 @@ static void test_side_held_is_left(void)
 /* Never swept: anything but a plain file of ours known by that name alone. */
 static void test_side_not_ours_is_left(void)
 {
-    REQUIRE_ANON_PERSIST();
     const char *t = path_in("t");
     const char *side = path_in(".#t.tmpf");
     const char *other = path_in("other");
@@ -650,11 +620,24 @@ static void test_persist_anonymous_keeps_callers_lock(void)
     CHECK(write_file(t, "old", 0644) == 0);
     tmpf_file *f = anon_in(scratch, "locked");
     CHECK(flock(tmpf_file_fileno(f), LOCK_SH) == 0);
-    if (!TMPF_CAN_PERSIST_ANONYMOUS) {
-        /* No unnamed file can be named here: nothing to lock across. */
-        CHECK_ERRNO(tmpf_file_persist(f, t, 0), -1, ENOENT);
+    if (!TMPF_CAN_LINK_ANONYMOUS) {
+        /* target is a copy: the lock stays on f's own file, which a new
+         * open file description of it (the test runs on Linux: /proc)
+         * cannot lock exclusively; target is another file, unlocked. */
+        CHECK_EQ_INT(tmpf_file_persist(f, t, 0), 0);
+        CHECK(content_is(t, "locked"));
+        char proc[64];
+        snprintf(proc, sizeof proc, "/proc/self/fd/%d", tmpf_file_fileno(f));
+        int mine = open(proc, O_RDONLY | O_CLOEXEC);
+        CHECK(mine >= 0);
+        CHECK_ERRNO(flock(mine, LOCK_EX | LOCK_NB), -1, EWOULDBLOCK);
+        int other = open(t, O_RDONLY | O_CLOEXEC);
+        CHECK(other >= 0 && flock(other, LOCK_EX | LOCK_NB) == 0);
+        close(other);
         CHECK_EQ_INT(tmpf_file_cleanup(f), 0);
-        CHECK(content_is(t, "old"));
+        CHECK(flock(mine, LOCK_EX | LOCK_NB) == 0);
+        close(mine);
+        CHECK_LISTING(scratch, "t/");
         return;
     }
     CHECK_EQ_INT(tmpf_file_persist(f, t, 0), 0);
@@ -730,7 +713,6 @@ static void test_persist_named_noclobber(void)
 
 static void test_persist_anonymous(void)
 {
-    REQUIRE_ANON_PERSIST();
     const char *t = path_in("anon");
     tmpf_file *f = anon_in(scratch, "unnamed");
     CHECK(tmpf_file_path(f) == NULL);
@@ -739,8 +721,17 @@ static void test_persist_anonymous(void)
     CHECK_EQ_STR(tmpf_file_path(f), t);
     CHECK(content_is(t, "unnamed"));
     CHECK_EQ_INT(count_entries(scratch), 1); /* no side name left */
+    /* Linked: f is the file at t, later writes reach it. Copied (where no
+     * open file can be named): t holds the content of the moment, f keeps
+     * its own file (and its offset), later writes stay there. */
+    CHECK_EQ_INT(tmpf_file_write(f, "+", 1), 1);
+    CHECK(content_is(t, TMPF_CAN_LINK_ANONYMOUS ? "unnamed+" : "unnamed"));
+    CHECK_EQ_INT(tmpf_file_seek(f, 0, SEEK_SET), 0);
+    char back[16] = "";
+    CHECK_EQ_INT(tmpf_file_read(f, back, sizeof back - 1), 8);
+    CHECK_EQ_STR(back, "unnamed+");
     CHECK_EQ_INT(tmpf_file_cleanup(f), 0);
-    CHECK(content_is(t, "unnamed"));
+    CHECK(content_is(t, TMPF_CAN_LINK_ANONYMOUS ? "unnamed+" : "unnamed"));
 
     /* Replacing an existing file. */
     f = anon_in(scratch, "second");
@@ -769,7 +760,6 @@ static void test_persist_anonymous(void)
 
 static void test_persist_durable_two_fsyncs(void)
 {
-    REQUIRE_ANON_PERSIST();
     struct {
         bool anonymous;
         unsigned flags;
@@ -846,7 +836,6 @@ static void test_persist_twice_and_onto_itself(void)
 
 static void test_persist_relative_target(void)
 {
-    REQUIRE_ANON_PERSIST();
     char cwd[4096];
     CHECK(getcwd(cwd, sizeof cwd) != NULL);
     CHECK(chdir(scratch) == 0);
@@ -883,13 +872,22 @@ static void test_persist_exdev(void)
     CHECK(!path_exists(tmp));
     free(tmp);
 
-    /* Where an anonymous file cannot be named at all, ENOENT. */
-    int want = TMPF_CAN_PERSIST_ANONYMOUS ? EXDEV : ENOENT;
     f = anon_in(other, "anon");
-    CHECK_ERRNO(tmpf_file_persist(f, t, 0), -1, want);
-    CHECK_ERRNO(tmpf_file_persist(f, t, TMPF_DURABLE), -1, want);
-    CHECK_ERRNO(tmpf_file_persist(f, path_in("new"), TMPF_NOCLOBBER), -1, want);
-    CHECK(tmpf_file_path(f) == NULL);
+    if (TMPF_CAN_LINK_ANONYMOUS) {
+        CHECK_ERRNO(tmpf_file_persist(f, t, 0), -1, EXDEV);
+        CHECK_ERRNO(tmpf_file_persist(f, t, TMPF_DURABLE), -1, EXDEV);
+        CHECK_ERRNO(tmpf_file_persist(f, path_in("new"), TMPF_NOCLOBBER), -1, EXDEV);
+        CHECK(tmpf_file_path(f) == NULL);
+    } else {
+        /* Where it cannot be linked it is copied beside target anyway:
+         * the file system it lives on makes no difference. */
+        char *was = slurp(t, NULL);
+        CHECK_EQ_INT(tmpf_file_persist(f, t, TMPF_DURABLE), 0);
+        CHECK(content_is(t, "anon"));
+        CHECK_EQ_STR(tmpf_file_path(f), t);
+        CHECK(write_file(t, was, 0644) == 0);
+        free(was);
+    }
     CHECK_EQ_INT(tmpf_file_cleanup(f), 0);
 
     CHECK(content_is(t, "old"));
@@ -927,7 +925,6 @@ static int nobody_persist(void *arg)
 
 static void test_persist_unwritable_dir(void)
 {
-    REQUIRE_ANON_PERSIST();
     char *dir = path_in("locked");
     CHECK(mkdir(dir, 0755) == 0);
     char t[4400];
@@ -1007,7 +1004,6 @@ static void hook(const tmpf_event *ev, void *ctx)
 
 static void test_persist_audit(void)
 {
-    REQUIRE_ANON_PERSIST();
     tmpf_stats s0, s1, s2;
     tmpf_set_event_hook(hook, NULL);
     persist_events = 0;
@@ -1021,9 +1017,13 @@ static void test_persist_audit(void)
     CHECK_EQ_STR(persist_last_path, path_in("t"));
     CHECK_EQ_INT(tmpf_get_stats(&s2), 0);
     CHECK_EQ_INT(s2.live[TMPF_KIND_ANONYMOUS], s0.live[TMPF_KIND_ANONYMOUS]);
-    /* Moving it again is not a second "stops being temporary". */
+    /* Moving it again is not a second "stops being temporary". Where it
+     * was copied, persisting it again is another copy: t stays. */
     CHECK_EQ_INT(tmpf_file_persist(f, path_in("u"), 0), 0);
     CHECK_EQ_INT(persist_events, 1);
+    CHECK(path_exists(path_in("t")) == !TMPF_CAN_LINK_ANONYMOUS);
+    if (!TMPF_CAN_LINK_ANONYMOUS)
+        CHECK(unlink(path_in("t")) == 0);
     CHECK_EQ_INT(tmpf_file_cleanup(f), 0);
     CHECK_EQ_INT(tmpf_get_stats(&s2), 0);
     CHECK_EQ_INT(s2.live[TMPF_KIND_ANONYMOUS], s0.live[TMPF_KIND_ANONYMOUS]);
@@ -1038,7 +1038,6 @@ static void test_persist_audit(void)
 
 static void test_persist_spooled(void)
 {
-    REQUIRE_ANON_PERSIST();
     tmpf_file *f = tmpf_spooled_temporary_file(
         &(tmpf_opts){.dir = scratch, .max_size = 1 << 20});
     if (!f)
@@ -1069,10 +1068,7 @@ static void test_persist_in_scope(void)
      * test must not free it again (it did, a double free, wherever an
      * anonymous file cannot be named). */
     int rc = tmpf_file_persist(g, path_in("kept2"), 0);
-    if (TMPF_CAN_PERSIST_ANONYMOUS)
-        CHECK_EQ_INT(rc, 0);
-    else
-        CHECK(rc == -1 && errno == ENOENT);
+    CHECK_EQ_INT(rc, 0); /* linked, or copied where it cannot be */
     CHECK_EQ_INT(tmpf_file_cleanup(f), 0);
     CHECK_EQ_INT(tmpf_scope_cleanup(s), 0);
     /* A persisted file left the scope, like a kept one: freeing the object
@@ -1108,19 +1104,22 @@ static int child_without_o_tmpfile(void *arg)
         return 44;
     if (count_entries(dir) != 1)
         return 45;
-    /* An anonymous file made by create + unlink cannot be named again. */
+    /* An anonymous file made by create + unlink cannot be named again:
+     * target becomes a copy of its content, as where no descriptor can be
+     * linked; later writes stay in the object's own file. */
     tmpf_file *f = tmpf_temporary_file(&(tmpf_opts){.dir = dir});
-    if (!f)
+    if (!f || tmpf_file_write(f, "four", 4) != 4)
         return 46;
     int rc = 0;
     errno = 0;
-    if (tmpf_file_persist(f, t, 0) != -1 || errno != ENOENT)
-        rc = 47;
-    errno = 0;
     if (tmpf_file_persist(f, t, TMPF_NOCLOBBER) != -1 || errno != EEXIST)
         rc = 48;
+    if (tmpf_file_persist(f, t, 0) != 0 || !content_is(t, "four"))
+        rc = 47;
+    if (tmpf_file_write(f, "+", 1) != 1 || !content_is(t, "four"))
+        rc = 50;
     tmpf_file_cleanup(f);
-    if (count_entries(dir) != 1 || !content_is(t, "two"))
+    if (count_entries(dir) != 1 || !content_is(t, "four"))
         rc = 49;
     return rc;
 }
@@ -1377,7 +1376,6 @@ static void test_durable_persist_named_dir_swapped(void)
 
 static void test_durable_persist_anonymous_dir_swapped(void)
 {
-    REQUIRE_ANON_PERSIST();
     durable_write_across_swap(2);
 }
 

@@ -39,7 +39,7 @@ static tmpf_file *file_in(const char *dir, bool named, const char *content)
     tmpf_opts o = {.dir = dir};
     /* Where an anonymous file cannot be persisted at all (ENOENT,
      * test_persist), the copy is tested with named ones. */
-    named = named || !TMPF_CAN_PERSIST_ANONYMOUS;
+    named = named || !TMPF_CAN_LINK_ANONYMOUS;
     tmpf_file *f = named ? tmpf_named_temporary_file(&o) : tmpf_temporary_file(&o);
     if (f && tmpf_file_write(f, content, strlen(content)) < 0) {
         tmpf_file_cleanup(f);

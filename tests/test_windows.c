@@ -1,9 +1,7 @@
-/* Windows-only behaviour of the platform layer (src/win/), run under Wine
- * in the cross build (cmake/mingw-w64-x86_64.cmake). It calls the
- * tmpf__os_* layer directly: the library as a whole does not build for
- * Windows yet (five portable files still call POSIX: docs/windows-status.md);
- * once it does, these cases move to the public API and tests/harness.h
- * (which needs fork, ftw and grp today) gets a Windows side.
+/* Windows-only behaviour, run under Wine in the cross build
+ * (cmake/mingw-w64-x86_64.cmake): the platform layer (src/win/) through the
+ * tmpf__os_* functions, then the public API (test_api_*) as a program
+ * linking libtmpf.a uses it. Own small harness (tests/harness.h is POSIX).
  *
  * Children are this executable re-run with arguments (no fork here).
  * Links (symlinks, junctions) cannot be made under Wine 8, so the
@@ -614,11 +612,23 @@ static void count_once(void) { once_runs++; }
 
 static void test_once_runs_once(void)
 {
-    tmpf__os_once(TMPF__ONCE_LEAK_REPORT, count_once);
-    tmpf__os_once(TMPF__ONCE_LEAK_REPORT, count_once);
-    CHECK_EQ_INT(once_runs, 1);
+    /* The library's own once slots are real now: gettempdir has run the
+     * temp-dir one, so another function given it never runs. */
+    CHECK(tmpf_gettempdir() != NULL);
+    tmpf__os_once(TMPF__ONCE_TEMPDIR_ATFORK, count_once);
+    tmpf__os_once(TMPF__ONCE_TEMPDIR_ATFORK, count_once);
+    CHECK_EQ_INT(once_runs, 0);
     tmpf__os_lock(TMPF__LOCK_AUDIT_HOOK);
     tmpf__os_unlock(TMPF__LOCK_AUDIT_HOOK);
+    /* A scope's mutex: storage from the caller, aligned as max_align_t. */
+    size_t n = tmpf__os_mutex_size();
+    CHECK(n > 0 && n <= 64);
+    max_align_t storage[8];
+    struct tmpf__os_mutex *m = (struct tmpf__os_mutex *)storage;
+    CHECK_EQ_INT(tmpf__os_mutex_init(m), 0);
+    tmpf__os_mutex_lock(m);
+    tmpf__os_mutex_unlock(m);
+    tmpf__os_mutex_destroy(m);
 }
 
 static void test_path_forms(void)
@@ -670,6 +680,684 @@ static void test_path_syntax(void)
           strchr(TMPF__OS_NAME_FORBIDDEN, '/'));
 }
 
+/* ---- the public API (tmpf.h) ---------------------------------------------- */
+
+/* What every path the library hands out looks like on Windows: absolute
+ * (a drive or UNC root), '\' only, no "." or ".." component. */
+static bool windows_abspath(const char *p)
+{
+    if (!p)
+        return false;
+    bool rooted = (p[0] && p[1] == ':' && p[2] == '\\') || (p[0] == '\\' && p[1] == '\\');
+    return rooted && !strchr(p, '/') && !strstr(p, "\\.\\") && !strstr(p, "\\..\\");
+}
+
+static void test_api_mkstemp(void)
+{
+    /* dir given with '/' and a "." and ".." in it: the path comes back
+     * normalized, with backslashes. */
+    char dir[2048];
+    snprintf(dir, sizeof dir, "%s/./sub/..", scratch);
+    for (char *c = dir; *c; c++)
+        if (*c == '\\')
+            *c = '/';
+    tmpf_opts o = {.dir = dir, .prefix = "mk-", .suffix = ".dat"};
+    char *path = NULL;
+    int fd = tmpf_mkstemp(&o, &path);
+    CHECK(fd >= 0);
+    CHECK(windows_abspath(path));
+    CHECK(path && strncmp(path, scratch, strlen(scratch)) == 0 &&
+          path[strlen(scratch)] == '\\' && strstr(path, "\\mk-") && strstr(path, ".dat"));
+    CHECK_EQ_INT(_write(fd, "abc", 3), 3);
+    CHECK_EQ_INT(_close(fd), 0);
+    CHECK(path && wexists(wide(path)));
+    /* The caller's to remove (Python's mkstemp): plain CRT unlink works. */
+    CHECK(path && _wunlink(wide(path)) == 0);
+    free(path);
+}
+
+static void test_api_names_refused(void)
+{
+    /* '/', '\' and ':' anywhere in prefix or suffix; a suffix ending in
+     * '.' or ' ' (Win32 strips them: two spellings of one name). */
+    static const char *const bad_prefix[] = {"a/b", "a\\b", "a:b"};
+    static const char *const bad_suffix[] = {"x/", "\\x", ":x", ".txt.", "x ", "."};
+    for (size_t i = 0; i < sizeof bad_prefix / sizeof *bad_prefix; i++) {
+        tmpf_opts o = {.dir = scratch, .prefix = bad_prefix[i]};
+        char *p = NULL;
+        errno = 0;
+        CHECK_EQ_INT(tmpf_mkstemp(&o, &p), -1);
+        CHECK_EQ_INT(errno, EINVAL);
+    }
+    for (size_t i = 0; i < sizeof bad_suffix / sizeof *bad_suffix; i++) {
+        tmpf_opts o = {.dir = scratch, .suffix = bad_suffix[i]};
+        char *p = NULL;
+        errno = 0;
+        CHECK_EQ_INT(tmpf_mkstemp(&o, &p), -1);
+        CHECK_EQ_INT(errno, EINVAL);
+    }
+    /* A dot inside the suffix, or a prefix ending in a dot, is fine. */
+    tmpf_opts ok = {.dir = scratch, .prefix = "p.", .suffix = ".tar.gz"};
+    char *p = NULL;
+    int fd = tmpf_mkstemp(&ok, &p);
+    CHECK(fd >= 0);
+    if (fd >= 0) {
+        _close(fd);
+        CHECK(_wunlink(wide(p)) == 0);
+    }
+    free(p);
+}
+
+static void test_api_named_file(void)
+{
+    tmpf_opts o = {.dir = scratch};
+    tmpf_file *f = tmpf_named_temporary_file(&o);
+    CHECK(f != NULL);
+    if (!f)
+        return;
+    const char *p = tmpf_file_path(f);
+    CHECK(windows_abspath(p));
+    CHECK_EQ_INT(tmpf_file_write(f, "hello", 5), 5);
+    /* Another program opens the name with plain fopen while tmpf holds it. */
+    FILE *other = fopen(p, "rb");
+    CHECK(other != NULL);
+    if (other) {
+        char buf[8] = {0};
+        CHECK_EQ_INT(fread(buf, 1, 5, other), 5);
+        CHECK(memcmp(buf, "hello", 5) == 0);
+        fclose(other);
+    }
+    CHECK_EQ_INT(tmpf_file_close(f), 0);
+    CHECK(!wexists(wide(p)));
+    CHECK_EQ_INT(tmpf_file_cleanup(f), 0);
+
+    /* delete_on_close=False: close keeps it, a reader opens it, cleanup
+     * deletes it. */
+    o.flags = TMPF_KEEP_AFTER_CLOSE;
+    f = tmpf_named_temporary_file(&o);
+    CHECK(f != NULL);
+    if (!f)
+        return;
+    p = tmpf_file_path(f);
+    CHECK_EQ_INT(tmpf_file_write(f, "kept", 4), 4);
+    CHECK_EQ_INT(tmpf_file_close(f), 0);
+    CHECK(wexists(wide(p)));
+    other = fopen(p, "rb");
+    CHECK(other != NULL);
+    if (other)
+        fclose(other);
+    char copy[2048];
+    snprintf(copy, sizeof copy, "%s", p);
+    CHECK_EQ_INT(tmpf_file_cleanup(f), 0);
+    CHECK(!wexists(wide(copy)));
+}
+
+static void test_api_anonymous_file(void)
+{
+    tmpf_opts o = {.dir = scratch};
+    tmpf_file *f = tmpf_temporary_file(&o);
+    CHECK(f != NULL);
+    if (!f)
+        return;
+    CHECK(tmpf_file_path(f) == NULL);
+    CHECK_EQ_INT(tmpf_file_write(f, "abcdef", 6), 6);
+    CHECK_EQ_INT(tmpf_file_seek(f, 1, SEEK_SET), 1);
+    char buf[8] = {0};
+    CHECK_EQ_INT(tmpf_file_read(f, buf, 5), 5);
+    CHECK(memcmp(buf, "bcdef", 5) == 0);
+    CHECK_EQ_INT(tmpf_file_truncate(f, 2), 0);
+    CHECK_EQ_INT(tmpf_file_seek(f, 0, SEEK_END), 2);
+    /* reopen: ReOpenFile, its own offset. */
+    int fd2 = tmpf_file_reopen(f, O_RDONLY);
+    CHECK(fd2 >= 0);
+    if (fd2 >= 0) {
+        CHECK_EQ_INT(_read(fd2, buf, 8), 2);
+        _close(fd2);
+    }
+    CHECK_EQ_INT(tmpf_file_cleanup(f), 0);
+    CHECK_EQ_INT(count_entries(wscratch), 0);
+}
+
+static void test_api_spooled_rollover(void)
+{
+    tmpf_opts o = {.dir = scratch, .max_size = 10};
+    tmpf_file *f = tmpf_spooled_temporary_file(&o);
+    CHECK(f != NULL);
+    if (!f)
+        return;
+    CHECK_EQ_INT(tmpf_file_write(f, "12345", 5), 5);
+    CHECK(!tmpf_file_rolled(f));
+    CHECK_EQ_INT(count_entries(wscratch), 0);
+    CHECK_EQ_INT(tmpf_file_write(f, "6789abcdef", 10), 10);
+    CHECK(tmpf_file_rolled(f));
+    CHECK_EQ_INT(tmpf_file_seek(f, 0, SEEK_SET), 0);
+    char buf[16] = {0};
+    CHECK_EQ_INT(tmpf_file_read(f, buf, 15), 15);
+    CHECK(memcmp(buf, "123456789abcdef", 15) == 0);
+    CHECK_EQ_INT(tmpf_file_cleanup(f), 0);
+    CHECK_EQ_INT(count_entries(wscratch), 0);
+
+    /* No cookie streams on Windows: the stdio view rolls a spooled file to
+     * disk and sits on a duplicate of its descriptor. */
+    tmpf_opts big = {.dir = scratch, .max_size = 1 << 20};
+    f = tmpf_spooled_temporary_file(&big);
+    CHECK(f != NULL);
+    if (!f)
+        return;
+    CHECK_EQ_INT(tmpf_file_write(f, "head ", 5), 5);
+    CHECK(!tmpf_file_rolled(f));
+    FILE *s = tmpf_file_stream(f);
+    CHECK(s != NULL);
+    CHECK(tmpf_file_rolled(f));
+    if (s) {
+        CHECK(fprintf(s, "line %d\n", 42) > 0);
+        CHECK_EQ_INT(tmpf_file_seek(f, 0, SEEK_SET), 0);
+        memset(buf, 0, sizeof buf);
+        CHECK_EQ_INT(tmpf_file_read(f, buf, 13), 13);
+        CHECK(memcmp(buf, "head line 42\n", 13) == 0);
+    }
+    CHECK_EQ_INT(tmpf_file_cleanup(f), 0);
+    CHECK_EQ_INT(count_entries(wscratch), 0);
+}
+
+static bool file_has(const char *path, const char *want)
+{
+    FILE *r = _wfopen(wide(path), L"rb");
+    if (!r)
+        return false;
+    char buf[256] = {0};
+    size_t n = fread(buf, 1, sizeof buf - 1, r);
+    fclose(r);
+    return n == strlen(want) && memcmp(buf, want, n) == 0;
+}
+
+static void test_api_write_atomic_and_persist(void)
+{
+    const char *target = in_scratch("config.txt");
+    CHECK_EQ_INT(tmpf_write_atomic(target, "one", 3, 0), 0);
+    CHECK(file_has(target, "one"));
+    /* Replacing an existing file, then refusing to with NOCLOBBER. */
+    CHECK_EQ_INT(tmpf_write_atomic(target, "two!", 4, 0), 0);
+    CHECK(file_has(target, "two!"));
+    errno = 0;
+    CHECK_EQ_INT(tmpf_write_atomic(target, "three", 5, TMPF_NOCLOBBER), -1);
+    CHECK_EQ_INT(errno, EEXIST);
+    CHECK(file_has(target, "two!"));
+    CHECK_EQ_INT(count_entries(wscratch), 1);
+
+    /* A named file persisted over the target. */
+    tmpf_opts o = {.dir = scratch};
+    tmpf_file *f = tmpf_named_temporary_file(&o);
+    CHECK(f != NULL);
+    if (f) {
+        CHECK_EQ_INT(tmpf_file_write(f, "named", 5), 5);
+        errno = 0;
+        CHECK_EQ_INT(tmpf_file_persist(f, target, TMPF_NOCLOBBER), -1);
+        CHECK_EQ_INT(errno, EEXIST);
+        CHECK_EQ_INT(tmpf_file_persist(f, target, TMPF_DURABLE), 0);
+        const char *now = tmpf_file_path(f);
+        CHECK(now && !strcmp(now, target));
+        CHECK_EQ_INT(tmpf_file_cleanup(f), 0);
+        CHECK(file_has(target, "named"));
+    }
+    /* An anonymous file persisted: a copy of its content under the name. */
+    const char *t2 = in_scratch("anon.txt");
+    f = tmpf_temporary_file(&o);
+    CHECK(f != NULL);
+    if (f) {
+        CHECK_EQ_INT(tmpf_file_write(f, "anon", 4), 4);
+        CHECK_EQ_INT(tmpf_file_persist(f, t2, 0), 0);
+        CHECK_EQ_INT(tmpf_file_cleanup(f), 0);
+        CHECK(file_has(t2, "anon"));
+    }
+    CHECK(_wunlink(wide(t2)) == 0);
+    CHECK(_wunlink(wide(target)) == 0);
+    CHECK_EQ_INT(count_entries(wscratch), 0);
+}
+
+static void test_api_rmtree_read_only_tree(void)
+{
+    tmpf_opts o = {.dir = scratch, .flags = TMPF_KEEP};
+    tmpf_dir *d = tmpf_temporary_directory(&o);
+    CHECK(d != NULL);
+    if (!d)
+        return;
+    char root[2048];
+    snprintf(root, sizeof root, "%s", tmpf_dir_path(d));
+    CHECK(windows_abspath(root));
+    CHECK(tmpf_dir_fd(d) >= 0);
+    char p[2048];
+    snprintf(p, sizeof p, "%s\\sub", root);
+    CHECK(CreateDirectoryW(wide(p), NULL));
+    snprintf(p, sizeof p, "%s\\sub\\ro.txt", root);
+    FILE *w = _wfopen(wide(p), L"wb");
+    CHECK(w != NULL);
+    if (w)
+        fclose(w);
+    CHECK(SetFileAttributesW(wide(p), FILE_ATTRIBUTE_READONLY));
+    snprintf(p, sizeof p, "%s\\sub", root);
+    CHECK(SetFileAttributesW(wide(p), FILE_ATTRIBUTE_READONLY));
+    CHECK_EQ_INT(tmpf_dir_cleanup(d), 0); /* KEEP: the tree stays */
+    CHECK(wexists(wide(root)));
+    CHECK_EQ_INT(tmpf_rmtree(root, 0), 0);
+    CHECK(!wexists(wide(root)));
+    CHECK_EQ_INT(tmpf_rmtree(root, 0), 0); /* missing: success */
+
+    /* A tree right below a drive root: the root's text is the parent. A
+     * root alone is refused. */
+    char top[64];
+    unsigned char r[4];
+    tmpf__os_random(r, sizeof r);
+    snprintf(top, sizeof top, "%c:\\tmpf-rmtree-%02x%02x%02x%02x", scratch[0], r[0], r[1], r[2],
+             r[3]);
+    if (CreateDirectoryW(wide(top), NULL)) {
+        snprintf(p, sizeof p, "%s\\f", top);
+        w = _wfopen(wide(p), L"wb");
+        if (w)
+            fclose(w);
+        CHECK_EQ_INT(tmpf_rmtree(top, 0), 0);
+        CHECK(!wexists(wide(top)));
+    } else {
+        printf("  note: cannot create %s: drive-root case not checked\n", top);
+    }
+    char drive[4] = {scratch[0], ':', '\\', 0};
+    errno = 0;
+    CHECK_EQ_INT(tmpf_rmtree(drive, 0), -1);
+    CHECK_EQ_INT(errno, EINVAL);
+    errno = 0;
+    CHECK_EQ_INT(tmpf_rmtree("\\", 0), -1);
+    CHECK_EQ_INT(errno, EINVAL);
+
+    /* A temporary directory goes with its tree at cleanup. */
+    o.flags = 0;
+    d = tmpf_temporary_directory(&o);
+    CHECK(d != NULL);
+    if (!d)
+        return;
+    snprintf(root, sizeof root, "%s", tmpf_dir_path(d));
+    snprintf(p, sizeof p, "%s\\f", root);
+    w = _wfopen(wide(p), L"wb");
+    if (w)
+        fclose(w);
+    CHECK_EQ_INT(tmpf_dir_cleanup(d), 0);
+    CHECK(!wexists(wide(root)));
+}
+
+static void test_api_utf8_names(void)
+{
+    /* Cyrillic prefix, CJK suffix, in UTF-8 at the API. */
+    tmpf_opts o = {.dir = scratch, .prefix = "\xd1\x84\xd0\xb0\xd0\xb9\xd0\xbb-",
+                   .suffix = "-\xe6\x96\x87\xe4\xbb\xb6"};
+    tmpf_file *f = tmpf_named_temporary_file(&o);
+    CHECK(f != NULL);
+    if (!f)
+        return;
+    const char *p = tmpf_file_path(f);
+    CHECK(p && strstr(p, "\\\xd1\x84\xd0\xb0\xd0\xb9\xd0\xbb-"));
+    wchar_t *w = wide(p);
+    CHECK(wexists(w));
+    CHECK(wcsstr(w, L"\\\x0444\x0430\x0439\x043b-") != NULL && wcsstr(w, L"-\x6587\x4ef6") != NULL);
+    CHECK_EQ_INT(tmpf_file_close(f), 0);
+    CHECK(!wexists(w));
+    CHECK_EQ_INT(tmpf_file_cleanup(f), 0);
+}
+
+/* The child of test_api_gettempdir_order: 0 if tmpf_gettempdir() is want. */
+static int child_tempdir(const char *want)
+{
+    const char *got = tmpf_gettempdir();
+    if (got && !strcmp(got, want))
+        return 0;
+    fprintf(stderr, "  child: gettempdir %s, expected %s\n", got ? got : "NULL", want);
+    return 1;
+}
+
+static DWORD run_tempdir_child(const char *want)
+{
+    wchar_t args[2048];
+    _snwprintf(args, 2048, L"child-tempdir \"%ls\"", wide(want));
+    args[2047] = 0;
+    HANDLE h = spawn_self(args);
+    if (!h)
+        return 99;
+    WaitForSingleObject(h, INFINITE);
+    DWORD code = 99;
+    GetExitCodeProcess(h, &code);
+    CloseHandle(h);
+    return code;
+}
+
+static void test_api_gettempdir_order(void)
+{
+    /* The order: TMPDIR, TEMP, TMP, the system's temp path (which reads
+     * TMP and TEMP again), %SYSTEMROOT%\Temp, ... Each case in a child:
+     * the choice is made once per process. */
+    char t1[2048], t2[2048], t3[2048], missing[2048];
+    snprintf(t1, sizeof t1, "%s", in_scratch("t1"));
+    snprintf(t2, sizeof t2, "%s", in_scratch("t2"));
+    snprintf(t3, sizeof t3, "%s", in_scratch("t3"));
+    snprintf(missing, sizeof missing, "%s", in_scratch("missing"));
+    CHECK(CreateDirectoryW(wide(t1), NULL));
+    CHECK(CreateDirectoryW(wide(t2), NULL));
+    CHECK(CreateDirectoryW(wide(t3), NULL));
+    wchar_t old_temp[1024] = L"", old_tmp[1024] = L"", old_tmpdir[1024] = L"";
+    bool had_temp = GetEnvironmentVariableW(L"TEMP", old_temp, 1024) > 0;
+    bool had_tmp = GetEnvironmentVariableW(L"TMP", old_tmp, 1024) > 0;
+    bool had_tmpdir = GetEnvironmentVariableW(L"TMPDIR", old_tmpdir, 1024) > 0;
+
+    SetEnvironmentVariableW(L"TMPDIR", NULL);
+    SetEnvironmentVariableW(L"TEMP", wide(t1));
+    SetEnvironmentVariableW(L"TMP", wide(t2));
+    CHECK_EQ_INT(run_tempdir_child(t1), 0);
+    SetEnvironmentVariableW(L"TMPDIR", wide(t3));
+    CHECK_EQ_INT(run_tempdir_child(t3), 0);
+    SetEnvironmentVariableW(L"TMPDIR", NULL);
+    SetEnvironmentVariableW(L"TEMP", wide(missing));
+    CHECK_EQ_INT(run_tempdir_child(t2), 0);
+    /* A relative spelling with '/' comes back absolute with backslashes. */
+    char rel[2048];
+    snprintf(rel, sizeof rel, "%s/t1/../t2/.", scratch);
+    for (char *c = rel; *c; c++)
+        if (*c == '\\')
+            *c = '/';
+    SetEnvironmentVariableW(L"TEMP", wide(rel));
+    CHECK_EQ_INT(run_tempdir_child(t2), 0);
+    /* TEMP and TMP both missing: the system's temp path is built from them
+     * and is missing too; next comes %SYSTEMROOT%\Temp. */
+    SetEnvironmentVariableW(L"TEMP", wide(missing));
+    SetEnvironmentVariableW(L"TMP", wide(missing));
+    wchar_t sysroot[1024];
+    DWORD n = GetEnvironmentVariableW(L"SYSTEMROOT", sysroot, 1000);
+    if (n > 0 && n < 1000) {
+        wchar_t wt[1100], full[1100];
+        _snwprintf(wt, 1100, L"%ls\\Temp", sysroot);
+        wt[1099] = 0;
+        DWORD fn = GetFullPathNameW(wt, 1100, full, NULL);
+        char want[2048];
+        WideCharToMultiByte(CP_UTF8, 0, full, -1, want, sizeof want, NULL, NULL);
+        if (fn > 0 && fn < 1100 && wexists(full))
+            CHECK_EQ_INT(run_tempdir_child(want), 0);
+        else
+            printf("  note: no %s here, the SYSTEMROOT step is not checked\n", want);
+    }
+
+    SetEnvironmentVariableW(L"TEMP", had_temp ? old_temp : NULL);
+    SetEnvironmentVariableW(L"TMP", had_tmp ? old_tmp : NULL);
+    SetEnvironmentVariableW(L"TMPDIR", had_tmpdir ? old_tmpdir : NULL);
+    CHECK(RemoveDirectoryW(wide(t1)));
+    CHECK(RemoveDirectoryW(wide(t2)));
+    CHECK(RemoveDirectoryW(wide(t3)));
+}
+
+/* Sets path's last-write time to age seconds ago. */
+static bool make_old(const char *path, unsigned age)
+{
+    HANDLE h = CreateFileW(wide(path), FILE_WRITE_ATTRIBUTES,
+                           FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL,
+                           OPEN_EXISTING, FILE_FLAG_BACKUP_SEMANTICS, NULL);
+    if (h == INVALID_HANDLE_VALUE)
+        return false;
+    FILETIME ft;
+    GetSystemTimeAsFileTime(&ft);
+    ULARGE_INTEGER t = {.LowPart = ft.dwLowDateTime, .HighPart = ft.dwHighDateTime};
+    t.QuadPart -= (ULONGLONG)age * 10000000ULL;
+    ft.dwLowDateTime = t.LowPart;
+    ft.dwHighDateTime = t.HighPart;
+    BOOL ok = SetFileTime(h, NULL, NULL, &ft);
+    CloseHandle(h);
+    return ok;
+}
+
+static void test_api_sweep(void)
+{
+    /* Three orphans of the shape (old file, old directory with a file, a
+     * young file), one old file held with TMPF_LOCK by a live holder, and
+     * an old file of another shape. */
+    tmpf_opts o = {.dir = scratch, .prefix = "sw-", .flags = TMPF_KEEP};
+    char old_file[2048], old_dir[2048], young[2048], other[2048];
+    char *p = NULL;
+    int fd = tmpf_mkstemp(&o, &p);
+    CHECK(fd >= 0);
+    if (fd >= 0)
+        _close(fd);
+    snprintf(old_file, sizeof old_file, "%s", p ? p : "");
+    free(p);
+    p = tmpf_mkdtemp(&o);
+    CHECK(p != NULL);
+    snprintf(old_dir, sizeof old_dir, "%s", p ? p : "");
+    free(p);
+    char inner[2100];
+    snprintf(inner, sizeof inner, "%s\\inner", old_dir);
+    FILE *w = _wfopen(wide(inner), L"wb");
+    if (w)
+        fclose(w);
+    fd = tmpf_mkstemp(&o, &p);
+    if (fd >= 0)
+        _close(fd);
+    snprintf(young, sizeof young, "%s", p ? p : "");
+    free(p);
+    tmpf_opts lo = {.dir = scratch, .prefix = "sw-", .flags = TMPF_LOCK | TMPF_KEEP_AFTER_CLOSE};
+    tmpf_file *held = tmpf_named_temporary_file(&lo);
+    CHECK(held != NULL);
+    snprintf(other, sizeof other, "%s", in_scratch("sw-not-of-the-shape"));
+    w = _wfopen(wide(other), L"wb");
+    if (w)
+        fclose(w);
+    CHECK(make_old(old_file, 7200) && make_old(old_dir, 7200) && make_old(other, 7200));
+    if (held)
+        CHECK(make_old(tmpf_file_path(held), 7200));
+
+    tmpf_opts so = {.dir = scratch, .prefix = "sw-", .flags = TMPF_KEEP};
+    CHECK_EQ_INT(tmpf_sweep(&so, 3600), 2); /* dry run */
+    CHECK(wexists(wide(old_file)) && wexists(wide(old_dir)));
+    so.flags = 0;
+    CHECK_EQ_INT(tmpf_sweep(&so, 3600), 2);
+    CHECK(!wexists(wide(old_file)) && !wexists(wide(old_dir)));
+    CHECK(wexists(wide(young)) && wexists(wide(other)));
+    if (held) {
+        CHECK(wexists(wide(tmpf_file_path(held))));
+        CHECK_EQ_INT(tmpf_file_cleanup(held), 0);
+    }
+    CHECK(_wunlink(wide(young)) == 0);
+    CHECK(_wunlink(wide(other)) == 0);
+}
+
+/* The child of test_api_emergency: a named file and a directory with a
+ * file in dir, then: "call" tmpf_emergency_cleanup and exit with its
+ * count; "exit" exit without any cleanup (the control); "abort" abort()
+ * after tmpf_cleanup_on_signals; "break" a Ctrl-Break to itself after
+ * tmpf_cleanup_on_signals (77: no console to send it on). */
+static int child_emergency(const char *dir, const char *mode)
+{
+    bool handlers = !strcmp(mode, "abort") || !strcmp(mode, "break");
+    if (handlers && tmpf_cleanup_on_signals(NULL, 0) != 0)
+        return 90;
+    tmpf_opts o = {.dir = dir};
+    tmpf_file *f = tmpf_named_temporary_file(&o);
+    tmpf_dir *d = tmpf_temporary_directory(&o);
+    if (!f || !d)
+        return 91;
+    char p[2048];
+    snprintf(p, sizeof p, "%s\\inner", tmpf_dir_path(d));
+    FILE *w = fopen(p, "wb");
+    if (!w)
+        return 92;
+    fclose(w);
+    if (!strcmp(mode, "call"))
+        ExitProcess((UINT)tmpf_emergency_cleanup());
+    if (!strcmp(mode, "abort"))
+        abort();
+    if (!strcmp(mode, "break")) {
+        if (!GenerateConsoleCtrlEvent(CTRL_BREAK_EVENT, 0))
+            ExitProcess(77);
+        Sleep(5000);
+        ExitProcess(78); /* the event never came */
+    }
+    ExitProcess(0); /* "exit": no cleanup of any kind */
+}
+
+static DWORD run_emergency_child(const char *mode)
+{
+    wchar_t args[2048];
+    _snwprintf(args, 2048, L"child-emergency \"%ls\" %hs", wscratch, mode);
+    args[2047] = 0;
+    HANDLE h = spawn_self(args);
+    if (!h)
+        return 99;
+    WaitForSingleObject(h, INFINITE);
+    DWORD code = 99;
+    GetExitCodeProcess(h, &code);
+    CloseHandle(h);
+    return code;
+}
+
+/* Empties the scratch directory (what a failed child left). */
+static void empty_scratch(void)
+{
+    int fd = tmpf__os_open_dir_nofollow(scratch);
+    if (fd >= 0) {
+        tmpf__os_rmtree_contents(fd);
+        tmpf__os_close(fd);
+    }
+}
+
+static void test_api_emergency(void)
+{
+    /* Control: a process that ends without cleanup leaves both. */
+    CHECK_EQ_INT(run_emergency_child("exit"), 0);
+    CHECK_EQ_INT(count_entries(wscratch), 2);
+    empty_scratch();
+    /* tmpf_emergency_cleanup: both removed, counted. */
+    CHECK_EQ_INT(run_emergency_child("call"), 2);
+    CHECK_EQ_INT(count_entries(wscratch), 0);
+    empty_scratch();
+    /* abort() after tmpf_cleanup_on_signals: SIGABRT runs it. */
+    DWORD code = run_emergency_child("abort");
+    CHECK(code != 0 && code < 90);
+    CHECK_EQ_INT(count_entries(wscratch), 0);
+    empty_scratch();
+    /* Ctrl-Break: the console control routine runs it. */
+    code = run_emergency_child("break");
+    if (code == 77) {
+        printf("  note: no console here (GenerateConsoleCtrlEvent failed): Ctrl-Break not checked\n");
+    } else {
+        CHECK(code != 78);
+        CHECK_EQ_INT(count_entries(wscratch), 0);
+    }
+    empty_scratch();
+}
+
+/* Whether path's DACL allows anything to the Guests group, and whether it
+ * is protected from inheritance. */
+static bool grants_guests(const char *path, bool *protected_dacl)
+{
+    PACL dacl = NULL;
+    PSECURITY_DESCRIPTOR sd = NULL;
+    if (GetNamedSecurityInfoW(wide(path), SE_FILE_OBJECT, DACL_SECURITY_INFORMATION, NULL, NULL,
+                              &dacl, NULL, &sd) != ERROR_SUCCESS)
+        return false;
+    SECURITY_DESCRIPTOR_CONTROL control = 0;
+    DWORD revision;
+    GetSecurityDescriptorControl(sd, &control, &revision);
+    *protected_dacl = control & SE_DACL_PROTECTED;
+    bool found = false;
+    for (DWORD i = 0; dacl && i < dacl->AceCount; i++) {
+        void *e = NULL;
+        LPSTR str = NULL;
+        if (!GetAce(dacl, i, &e) || ((ACE_HEADER *)e)->AceType != ACCESS_ALLOWED_ACE_TYPE)
+            continue;
+        if (ConvertSidToStringSidA((PSID)&((ACCESS_ALLOWED_ACE *)e)->SidStart, &str)) {
+            found |= !strcmp(str, "S-1-5-32-546");
+            LocalFree(str);
+        }
+    }
+    LocalFree(sd);
+    return found;
+}
+
+/* TMPF_KEEP_XATTRS on Windows: the replaced target's DACL (here a
+ * protected one granting Guests read access) is kept; without it the new
+ * file has the DACL it inherited. */
+static void test_api_keep_dacl(void)
+{
+    const char *target = in_scratch("acl.txt");
+    CHECK_EQ_INT(tmpf_write_atomic(target, "v1", 2, 0), 0);
+    HANDLE token;
+    union {
+        TOKEN_USER user;
+        unsigned char bytes[sizeof(TOKEN_USER) + SECURITY_MAX_SID_SIZE];
+    } u;
+    DWORD len;
+    LPWSTR me = NULL;
+    CHECK(OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &token));
+    CHECK(GetTokenInformation(token, TokenUser, &u, sizeof u, &len));
+    CloseHandle(token);
+    CHECK(ConvertSidToStringSidW(u.user.User.Sid, &me));
+    wchar_t sddl[512];
+    _snwprintf(sddl, 512, L"D:P(A;;FA;;;%ls)(A;;FR;;;BG)", me ? me : L"WD");
+    sddl[511] = 0;
+    LocalFree(me);
+    PSECURITY_DESCRIPTOR sd = NULL;
+    CHECK(ConvertStringSecurityDescriptorToSecurityDescriptorW(sddl, SDDL_REVISION_1, &sd, NULL));
+    BOOL present = FALSE, defaulted = FALSE;
+    PACL dacl = NULL;
+    CHECK(GetSecurityDescriptorDacl(sd, &present, &dacl, &defaulted));
+    CHECK_EQ_INT(SetNamedSecurityInfoW(wide(target), SE_FILE_OBJECT,
+                                       DACL_SECURITY_INFORMATION |
+                                           PROTECTED_DACL_SECURITY_INFORMATION,
+                                       NULL, NULL, dacl, NULL),
+                 ERROR_SUCCESS);
+    LocalFree(sd);
+    bool prot = false;
+    if (!grants_guests(target, &prot) && under_wine()) {
+        _wunlink(wide(target));
+        SKIP("Wine 8 keeps no DACL on a file (it derives one from the Unix mode bits): real "
+             "Windows only");
+    }
+    CHECK(grants_guests(target, &prot) && prot);
+
+    CHECK_EQ_INT(tmpf_write_atomic(target, "v2", 2, TMPF_KEEP_XATTRS), 0);
+    CHECK(file_has(target, "v2"));
+    prot = false;
+    CHECK(grants_guests(target, &prot));
+    CHECK(prot);
+    /* The control: without the flag the DACL is the new file's own. */
+    CHECK_EQ_INT(tmpf_write_atomic(target, "v3", 2, 0), 0);
+    CHECK(!grants_guests(target, &prot));
+    CHECK(_wunlink(wide(target)) == 0);
+}
+
+/* A reader that opened the name with plain fopen (no shared deletion)
+ * blocks persist and cleanup alike: a clear error, never a crash; once it
+ * closes, both work. */
+static void test_api_plain_reader_blocks(void)
+{
+    tmpf_opts o = {.dir = scratch};
+    tmpf_file *f = tmpf_named_temporary_file(&o);
+    CHECK(f != NULL);
+    if (!f)
+        return;
+    char path[2048];
+    snprintf(path, sizeof path, "%s", tmpf_file_path(f));
+    CHECK_EQ_INT(tmpf_file_write(f, "data", 4), 4);
+    FILE *reader = fopen(path, "rb");
+    CHECK(reader != NULL);
+    const char *target = in_scratch("published.txt");
+    errno = 0;
+    CHECK_EQ_INT(tmpf_file_persist(f, target, 0), -1);
+    CHECK(errno == EACCES || errno == EBUSY);
+    CHECK(!wexists(wide(target)) && wexists(wide(path)));
+    errno = 0;
+    CHECK_EQ_INT(tmpf_file_close(f), -1);
+    CHECK(errno == EACCES || errno == EBUSY);
+    CHECK(wexists(wide(path)));
+    if (reader)
+        fclose(reader);
+    /* The reader gone: cleanup removes the name it could not remove. */
+    CHECK_EQ_INT(tmpf_file_cleanup(f), 0);
+    CHECK(!wexists(wide(path)));
+}
+
 /* ---- main ------------------------------------------------------------------ */
 
 struct test {
@@ -703,12 +1391,29 @@ static const struct test tests[] = {
     TEST(test_path_forms),
     TEST(test_path_syntax),
     TEST(test_environment_in_utf8),
+    TEST(test_api_mkstemp),
+    TEST(test_api_names_refused),
+    TEST(test_api_named_file),
+    TEST(test_api_anonymous_file),
+    TEST(test_api_spooled_rollover),
+    TEST(test_api_write_atomic_and_persist),
+    TEST(test_api_rmtree_read_only_tree),
+    TEST(test_api_utf8_names),
+    TEST(test_api_gettempdir_order),
+    TEST(test_api_sweep),
+    TEST(test_api_emergency),
+    TEST(test_api_keep_dacl),
+    TEST(test_api_plain_reader_blocks),
 };
 
 int main(int argc, char **argv)
 {
     if (argc == 3 && strcmp(argv[1], "child-anonymous") == 0)
         return child_anonymous(argv[2]);
+    if (argc == 3 && strcmp(argv[1], "child-tempdir") == 0)
+        return child_tempdir(argv[2]);
+    if (argc == 4 && strcmp(argv[1], "child-emergency") == 0)
+        return child_emergency(argv[2], argv[3]);
     /* A scratch directory of our own under the Windows temporary path. */
     wchar_t tmp[MAX_PATH];
     DWORD n = GetTempPathW(MAX_PATH, tmp);

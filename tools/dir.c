@@ -1,5 +1,6 @@
 /* tmpf dir: prints the directory tmpf_gettempdir() chooses. */
 #include "tool.h"
+#include "tool_os.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -37,7 +38,7 @@ static void explain_hook(const tmpf_event *ev, void *ctx)
     if (ev->type != TMPF_EVENT_TEMPDIR_SKIPPED)
         return;
     if (ev->error && ev->error != EPERM && ev->error != ENOENT)
-        printf("%s: passed over: %s (%s)\n", ev->path, ev->reason, strerror(ev->error));
+        printf("%s: passed over: %s (%s)\n", ev->path, ev->reason, tool_os_strerror(ev->error));
     else
         printf("%s: passed over: %s\n", ev->path, ev->reason);
 }
@@ -46,7 +47,7 @@ static int explain(void)
 {
     static const char *const env_names[] = {"TMPDIR", "TEMP", "TMP"};
     for (size_t i = 0; i < sizeof env_names / sizeof *env_names; i++) {
-        const char *v = getenv(env_names[i]);
+        const char *v = tool_os_getenv(env_names[i]);
         if (v && *v)
             printf("$%s=%s\n", env_names[i], v);
         else
@@ -59,7 +60,7 @@ static int explain(void)
     if (dir)
         printf("%s: taken\n", dir);
     else
-        printf("no usable temporary directory: %s\n", strerror(err));
+        printf("no usable temporary directory: %s\n", tool_os_strerror(err));
     bool ok = tool_close_stdout();
     return dir && ok ? EXIT_SUCCESS : TOOL_EXIT_FAILURE;
 }
@@ -88,7 +89,7 @@ int tool_dir(int argc, char **argv)
         return explain();
     const char *dir = tmpf_gettempdir();
     if (!dir) {
-        tool_error("dir: no usable temporary directory: %s", strerror(errno));
+        tool_error("dir: no usable temporary directory: %s", tool_os_strerror(errno));
         return TOOL_EXIT_FAILURE;
     }
     puts(dir);

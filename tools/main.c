@@ -5,43 +5,15 @@
  * than 3 X's), so no working mktemp command line changes meaning.
  */
 #include "tool.h"
+#include "tool_os.h"
 
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <tmpf.h>
-#include <unistd.h>
 
 const char *tool_name = "tmpf";
-
-void tool_write_stderr(const char *msg, size_t n)
-{
-    sigset_t pipe_only, old, pending;
-    sigemptyset(&pipe_only);
-    sigaddset(&pipe_only, SIGPIPE);
-    sigprocmask(SIG_BLOCK, &pipe_only, &old);
-    bool was_pending = sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE);
-    int saved = errno;
-    while (n > 0) {
-        ssize_t w = write(STDERR_FILENO, msg, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            /* EPIPE raised a SIGPIPE, held by the mask: take it back, so
-             * that it never reaches us nor changes what COMMAND gets. */
-            if (w < 0 && errno == EPIPE && !was_pending)
-                sigtimedwait(&pipe_only, NULL, &(struct timespec){0, 0});
-            break;
-        }
-        msg += w;
-        n -= (size_t)w;
-    }
-    sigprocmask(SIG_SETMASK, &old, NULL);
-    errno = saved;
-}
 
 void tool_error(const char *fmt, ...)
 {
@@ -52,7 +24,7 @@ void tool_error(const char *fmt, ...)
     vsnprintf(msg + len, sizeof msg - (size_t)len - 1, fmt, ap);
     va_end(ap);
     strcat(msg, "\n");
-    tool_write_stderr(msg, strlen(msg));
+    tool_os_write_stderr(msg, strlen(msg));
 }
 
 int tool_usage_error(const char *command, const char *fmt, ...)
@@ -71,7 +43,7 @@ int tool_usage_error(const char *command, const char *fmt, ...)
     else
         snprintf(line, sizeof line, "tmpf%s%s: %s (try 'tmpf%s%s --help')\n", space,
                  command, msg, space, command);
-    tool_write_stderr(line, strlen(line));
+    tool_os_write_stderr(line, strlen(line));
     return TOOL_EXIT_FAILURE;
 }
 
@@ -83,7 +55,7 @@ bool tool_close_stdout(void)
     if (fclose(stdout) != 0)
         failed = true;
     if (failed) {
-        tool_error("write error%s%s", errno ? ": " : "", errno ? strerror(errno) : "");
+        tool_error("write error%s%s", errno ? ": " : "", errno ? tool_os_strerror(errno) : "");
         return false;
     }
     return true;
@@ -186,8 +158,8 @@ int tool_help(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-    const char *base = argc > 0 && argv[0] ? strrchr(argv[0], '/') : NULL;
-    base = base ? base + 1 : (argc > 0 && argv[0] ? argv[0] : "tmpf");
+    tool_os_init(&argc, &argv);
+    const char *base = argc > 0 && argv[0] ? tool_os_base_name(argv[0]) : "tmpf";
     /* Run as mktemp (a symlink): mktemp alone, under its own name. */
     if (strcmp(base, "mktemp") == 0) {
         tool_name = argv[0]; /* as coreutils prints it */

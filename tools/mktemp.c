@@ -12,6 +12,7 @@
  */
 #include "template.h"
 #include "tool.h"
+#include "tool_os.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -19,9 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <tmpf.h>
-#include <unistd.h>
 
 static const char help_text[] =
     "Usage: tmpf [OPTION]... [TEMPLATE]\n"
@@ -94,10 +93,21 @@ int tool_getopt_error(const char *command, int c, char **argv)
 static bool has_dotdot(const char *dir)
 {
     for (const char *p = dir; (p = strstr(p, "..")) != NULL; p += 2) {
-        if ((p == dir || p[-1] == '/') && (p[2] == '\0' || p[2] == '/'))
+        if ((p == dir || TOOL_OS_IS_SEP(p[-1])) && (p[2] == '\0' || TOOL_OS_IS_SEP(p[2])))
             return true;
     }
     return false;
+}
+
+/* The first n bytes of s, malloc'd (strndup is POSIX, not C11). */
+static char *copy_n(const char *s, size_t n)
+{
+    char *copy = malloc(n + 1);
+    if (copy) {
+        memcpy(copy, s, n);
+        copy[n] = '\0';
+    }
+    return copy;
 }
 
 /* The pieces the library wants; NULL members on allocation failure. */
@@ -110,14 +120,15 @@ struct split {
 static int split_template(const struct template *t, bool dry_run, struct split *s)
 {
     memset(s, 0, sizeof *s);
-    if (t->base == 0)
-        s->dir = strdup(".");
-    else if (t->base == 1)
-        s->dir = strdup("/");
-    else
-        s->dir = strndup(t->name, t->base - 1);
-    s->prefix = strndup(t->name + t->base, t->x_start - t->base);
-    s->suffix = strndup(t->name + t->suffix, t->len - t->suffix - t->suffix_slashes);
+    /* The directory without the separator before the name, except where
+     * that is a root: "/" (and "C:\\" on Windows, not drive-relative "C:"). */
+    size_t dir_len = t->base ? t->base - 1 : 0;
+    if (t->base > 0 && (dir_len == 0 || (dir_len == 2 && t->name[1] == ':' &&
+                                         TOOL_OS_IS_ABSOLUTE(t->name))))
+        dir_len = t->base;
+    s->dir = t->base == 0 ? strdup(".") : copy_n(t->name, dir_len);
+    s->prefix = copy_n(t->name + t->base, t->x_start - t->base);
+    s->suffix = copy_n(t->name + t->suffix, t->len - t->suffix - t->suffix_slashes);
     if (!s->dir || !s->prefix || !s->suffix) {
         errno = ENOMEM;
         return -1;
@@ -126,7 +137,7 @@ static int split_template(const struct template *t, bool dry_run, struct split *
      * the kernel resolve it, which differs after a symlink. Resolve it the
      * kernel's way while the directory exists. */
     if (has_dotdot(s->dir)) {
-        char *real = realpath(s->dir, NULL);
+        char *real = tool_os_resolve_dir(s->dir);
         if (real) {
             free(s->dir);
             s->dir = real;
@@ -164,13 +175,13 @@ static char *create(const struct template *t, const struct split *s, bool direct
                 return NULL;
             /* mktemp -u fails where lstat fails for another reason than
              * ENOENT (ENOTDIR, EACCES, ELOOP), as gnulib's GT_NOCREATE. */
-            struct stat st;
-            if (lstat(path, &st) != 0 && errno == ENOENT)
+            int is_free = tool_os_name_is_free(path);
+            if (is_free == 1)
                 return path;
             int err = errno;
             free(path);
             path = NULL;
-            if (err != 0 && err != ENOENT && err != EOVERFLOW) {
+            if (is_free < 0 && err != EOVERFLOW) {
                 errno = err;
                 return NULL;
             }
@@ -188,7 +199,7 @@ static char *create(const struct template *t, const struct split *s, bool direct
     int fd = tmpf_mkstemp(&o, &path);
     if (fd < 0)
         return NULL;
-    close(fd);
+    tool_os_close(fd);
     return path;
 }
 
@@ -237,7 +248,15 @@ int tool_mktemp(int argc, char **argv)
         return tool_usage_error(NULL, "too many templates");
     if (argc - optind == 1)
         a.template = argv[optind];
-    a.tmpdir = getenv("TMPDIR");
+    a.tmpdir = tool_os_getenv("TMPDIR");
+    /* Neither -p DIR nor $TMPDIR: the system's default ("/tmp" on POSIX,
+     * as template.c's own; Windows asks the library, a real write, so only
+     * when needed). */
+    if (!(a.tmpdir && *a.tmpdir) && !(a.dest_dir && *a.dest_dir)) {
+        const char *dflt = tool_os_default_tmpdir();
+        if (dflt)
+            a.tmpdir = dflt;
+    }
 
     struct template t;
     const char *bad = "";
@@ -258,20 +277,22 @@ int tool_mktemp(int argc, char **argv)
     if (!path) {
         if (!quiet)
             tool_error("failed to create %s via template '%s': %s",
-                       directory ? "directory" : "file", t.name, strerror(errno));
+                       directory ? "directory" : "file", t.name, tool_os_strerror(errno));
         status = TOOL_EXIT_FAILURE;
     } else {
-        const char *base = strrchr(path, '/') + 1;
+        const char *base = path + strlen(path);
+        while (base > path && !TOOL_OS_IS_SEP(base[-1]))
+            base--;
         memcpy(t.name + t.x_start, base + strlen(s.prefix), t.rand_len);
         puts(t.name);
         /* Like mktemp: a name nobody saw must not stay behind. */
         bool ok = !ferror(stdout) && fflush(stdout) == 0;
         int err = errno;
         if (!ok && !dry_run)
-            (directory ? rmdir : unlink)(path);
+            tool_os_remove(path, directory);
         if (!ok) {
             if (!quiet)
-                tool_error("write error: %s", strerror(err));
+                tool_error("write error: %s", tool_os_strerror(err));
             status = TOOL_EXIT_FAILURE;
         } else if (!tool_close_stdout()) {
             status = TOOL_EXIT_FAILURE;

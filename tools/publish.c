@@ -4,18 +4,15 @@
  * at TARGET (a copy if TARGET is on another file system). On failure the
  * entries go back to DIR and TARGET is untouched. */
 #include "tool.h"
+#include "tool_os.h"
 
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <tmpf.h>
-#include <unistd.h>
 
 static const char help_text[] =
     "Usage: tmpf publish [--durable] [--no-clobber] DIR TARGET\n"
@@ -42,43 +39,6 @@ static const struct option longopts[] = {
     {NULL, 0, NULL, 0},
 };
 
-/* Moves every entry of the directory open as from into to; on a failure
- * moves back what it had moved and returns -1 with errno. */
-static int move_entries(int from, int to)
-{
-    int dup_fd = fcntl(from, F_DUPFD_CLOEXEC, 0);
-    DIR *dir = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
-    if (!dir) {
-        int saved = errno;
-        if (dup_fd >= 0)
-            close(dup_fd);
-        errno = saved;
-        return -1;
-    }
-    /* The duplicate shares from's offset, which an earlier reading of the
-     * directory (tmpf_dir_persist's durable sync) may have left at the
-     * end: from the start, or nothing is moved (and cleanup removes it). */
-    rewinddir(dir);
-    int rc = 0;
-    struct dirent *e;
-    while ((errno = 0, e = readdir(dir)) != NULL) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-            continue;
-        if (renameat(from, e->d_name, to, e->d_name) != 0) {
-            rc = -1;
-            break;
-        }
-    }
-    if (!e && errno)
-        rc = -1;
-    int saved = errno;
-    closedir(dir);
-    if (rc != 0)
-        move_entries(to, from);
-    errno = saved;
-    return rc;
-}
-
 /* DIR's parent, for the temporary directory: "." for a bare name. */
 static char *parent_of(const char *path)
 {
@@ -86,13 +46,17 @@ static char *parent_of(const char *path)
     if (!copy)
         return NULL;
     size_t len = strlen(copy);
-    while (len > 1 && copy[len - 1] == '/')
+    while (len > 1 && TOOL_OS_IS_SEP(copy[len - 1]))
         copy[--len] = '\0';
-    char *slash = strrchr(copy, '/');
+    char *slash = NULL;
+    for (char *p = copy; *p; p++)
+        if (TOOL_OS_IS_SEP(*p))
+            slash = p;
     if (!slash)
         strcpy(copy, ".");
-    else if (slash == copy)
-        copy[1] = '\0';
+    else if (slash == copy || (slash == copy + 2 && copy[1] == ':' &&
+                               TOOL_OS_IS_ABSOLUTE(copy)))
+        slash[1] = '\0'; /* a root: "/", or "C:\\" on Windows */
     else
         *slash = '\0';
     return copy;
@@ -127,12 +91,9 @@ int tool_publish(int argc, char **argv)
     if (!*src || !*target)
         return tool_usage_error("publish", "DIR and TARGET must not be empty");
 
-    int from = open(src, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    struct stat st;
-    if (from < 0 || fstat(from, &st) != 0) {
-        tool_error("publish: cannot open directory '%s': %s", src, strerror(errno));
-        if (from >= 0)
-            close(from);
+    int from = tool_os_dir_open(src);
+    if (from < 0) {
+        tool_error("publish: cannot open directory '%s': %s", src, tool_os_strerror(errno));
         return TOOL_EXIT_FAILURE;
     }
     char *parent = parent_of(src);
@@ -142,15 +103,15 @@ int tool_publish(int argc, char **argv)
     free(parent);
     int rc = -1, err = errno;
     bool published = false;
-    if (d && fchmod(tmpf_dir_fd(d), st.st_mode & 07777) == 0 &&
-        move_entries(from, tmpf_dir_fd(d)) == 0) {
+    if (d && tool_os_copy_access(from, tmpf_dir_fd(d)) == 0 &&
+        tool_os_move_entries(from, tmpf_dir_fd(d)) == 0) {
         char *before = strdup(tmpf_dir_path(d));
         rc = before ? tmpf_dir_persist(d, target, flags) : -1;
         err = errno;
         /* A failure after the swap (a directory fsync, removing the old
          * tree) leaves it published: tmpf_dir_path says where d is. */
         published = before && strcmp(before, tmpf_dir_path(d)) != 0;
-        if (before && !published && move_entries(tmpf_dir_fd(d), from) != 0) {
+        if (before && !published && tool_os_move_entries(tmpf_dir_fd(d), from) != 0) {
             /* Cannot put DIR's entries back: never remove them. */
             tmpf_dir_keep(d);
             tool_error("publish: the entries of '%s' are in '%s'", src,
@@ -160,19 +121,19 @@ int tool_publish(int argc, char **argv)
     } else {
         err = errno;
     }
-    close(from);
+    tool_os_close(from);
     if (d)
         tmpf_dir_cleanup(d);
     if (rc != 0) {
         tool_error("publish: %s '%s' at '%s': %s",
                    published ? "published, but not cleanly," : "cannot publish",
-                   src, target, strerror(err));
+                   src, target, tool_os_strerror(err));
         if (!published)
             return TOOL_EXIT_FAILURE;
     }
-    if (rmdir(src) != 0) {
+    if (tool_os_remove(src, true) != 0) {
         tool_error("publish: '%s' published, but '%s' stays: %s", target, src,
-                   strerror(errno));
+                   tool_os_strerror(errno));
         return TOOL_EXIT_FAILURE;
     }
     return rc == 0 ? EXIT_SUCCESS : TOOL_EXIT_FAILURE;

@@ -1,39 +1,25 @@
 /*
  * tmpf run: CMD gets a temporary directory (or file) for its lifetime.
- *
- * Signals: SIGINT, SIGTERM, SIGHUP and SIGCHLD stay blocked except inside
- * sigsuspend(), so a handler only ever runs while CMD is unreaped (its pid
- * cannot have been reused when we forward to it) and never during creation
- * or cleanup (one that comes then is acted on right after). A signal that
- * arrived for tmpf is forwarded to CMD, tmpf waits for CMD, removes the
- * temporary and then dies of that same signal.
- * Signals the terminal sent (si_code > 0) already reached CMD, which is in
- * our process group, so they are not sent twice. Signals ignored when tmpf
- * started stay ignored, for tmpf and for CMD (as shells do for "cmd &").
+ * Starting CMD, waiting for it and what signals (POSIX) or console events
+ * (Windows) do meanwhile are the system's part: tool_os_run_* in
+ * tools/os_unix.c and tools/os_win.c.
  */
 #include "tool.h"
+#include "tool_os.h"
 
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/types.h>
-#include <sys/wait.h>
 #include <tmpf.h>
-#include <unistd.h>
 
 static const char help_text[] =
     "Usage: tmpf run [OPTION]... [--] COMMAND [ARG]...\n"
     "Create a temporary directory (or file), run COMMAND with its path in\n"
     "$TMPF_PATH (a directory is also $TMPDIR), remove it when COMMAND ends,\n"
-    "and exit with COMMAND's status (128+N if it died of signal N).\n"
-    "COMMAND is run directly, not through a shell. SIGINT, SIGTERM and\n"
-    "SIGHUP are passed on to COMMAND; the temporary is removed and tmpf then\n"
-    "dies of the same signal. A guard process removes it even if tmpf is\n"
-    "killed with SIGKILL; the directory is locked (flock) while COMMAND runs.\n"
+    TOOL_OS_RUN_HELP
     "\n"
     "  -d, --directory     a temporary directory (the default)\n"
     "  -f, --file          a temporary file (empty, mode 0600)\n"
@@ -63,30 +49,6 @@ static const struct option longopts[] = {
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
 };
-
-static const int forwarded[] = {SIGINT, SIGTERM, SIGHUP};
-#define N_FORWARDED (sizeof forwarded / sizeof forwarded[0])
-
-static volatile sig_atomic_t got_signal;
-static volatile sig_atomic_t child_pid;
-
-static void on_signal(int sig, siginfo_t *info, void *uctx)
-{
-    (void)uctx;
-    if (!got_signal)
-        got_signal = sig;
-    if (child_pid > 0 && info->si_code <= 0) {
-        int saved = errno;
-        kill((pid_t)child_pid, sig);
-        errno = saved;
-    }
-}
-
-/* Only there so that sigsuspend() returns when CMD ends. */
-static void on_child(int sig)
-{
-    (void)sig;
-}
 
 struct run_opts {
     bool file, keep, verbose;
@@ -134,7 +96,8 @@ static int make_temporary(const struct run_opts *ro, struct temporary *t)
     (void)tmpf_crash_guard();
     if (!ro->file) {
         tmpf_opts o = ro->lib;
-        o.flags |= TMPF_LOCK;
+        if (TOOL_OS_RUN_LOCKS_DIR)
+            o.flags |= TMPF_LOCK;
         t->dir = tmpf_temporary_directory(&o);
         if (!t->dir)
             return -1;
@@ -171,55 +134,15 @@ static int finish_temporary(const struct run_opts *ro, struct temporary *t)
     if (ro->keep && path) {
         size_t n = strlen(path);
         path[n] = '\n'; /* one write: path and newline */
-        tool_write_stderr(path, n + 1);
+        tool_os_write_stderr(path, n + 1);
         path[n] = '\0';
     }
     int rc = t->dir ? tmpf_dir_cleanup(t->dir) : tmpf_file_cleanup(t->file);
     int err = errno;
     if (rc != 0)
         tool_error("run: cannot remove %s '%s': %s", kind_name(ro), path ? path : "?",
-                   strerror(err));
+                   tool_os_strerror(err));
     free(path);
-    return rc;
-}
-
-/* In the child: back to the signal state tmpf started with, then exec. */
-static void exec_command(char **cmd, const struct temporary *t,
-                         const struct sigaction *old, const struct sigaction *old_chld,
-                         const sigset_t *old_mask)
-{
-    for (size_t i = 0; i < N_FORWARDED; i++)
-        sigaction(forwarded[i], &old[i], NULL);
-    sigaction(SIGCHLD, old_chld, NULL);
-    sigprocmask(SIG_SETMASK, old_mask, NULL);
-    if (setenv("TMPF_PATH", t->path, 1) != 0 ||
-        (t->dir && setenv("TMPDIR", t->path, 1) != 0)) {
-        tool_error("run: %s", strerror(errno));
-        _exit(TOOL_EXIT_CANNOT_EXEC);
-    }
-    execvp(cmd[0], cmd);
-    int err = errno;
-    tool_error("run: %s: %s", cmd[0], strerror(err));
-    _exit(err == ENOENT || err == ENOTDIR ? TOOL_EXIT_NOT_FOUND
-                                          : TOOL_EXIT_CANNOT_EXEC);
-}
-
-/*
- * tmpf's exit: the signal mask goes back, which runs the handler of a
- * signal that arrived during creation or cleanup; if a signal came at any
- * point, tmpf dies of it as it would have without us: the caller (a shell,
- * make) sees "killed by SIGTERM", not an exit status.
- */
-static int finish(int rc, const sigset_t *old_mask)
-{
-    sigprocmask(SIG_SETMASK, old_mask, NULL);
-    int sig = got_signal;
-    if (sig) {
-        fflush(NULL);
-        signal(sig, SIG_DFL);
-        raise(sig);
-        rc = 128 + sig; /* reached only if tmpf started with sig blocked */
-    }
     return rc;
 }
 
@@ -285,79 +208,23 @@ int tool_run(int argc, char **argv)
         return parse_status;
     char **cmd = argv + first;
 
-    sigset_t block, old_mask, wait_mask;
-    sigemptyset(&block);
-    for (size_t i = 0; i < N_FORWARDED; i++)
-        sigaddset(&block, forwarded[i]);
-    sigaddset(&block, SIGCHLD);
-    sigprocmask(SIG_BLOCK, &block, &old_mask);
-    wait_mask = old_mask;
-    for (size_t i = 0; i < N_FORWARDED; i++)
-        sigdelset(&wait_mask, forwarded[i]);
-    sigdelset(&wait_mask, SIGCHLD);
-
-    struct sigaction old[N_FORWARDED], old_chld, sa;
-    memset(&sa, 0, sizeof sa);
-    sigfillset(&sa.sa_mask);
-    for (size_t i = 0; i < N_FORWARDED; i++) {
-        sigaction(forwarded[i], NULL, &old[i]);
-        if (old[i].sa_handler == SIG_IGN)
-            continue;
-        sa.sa_flags = SA_SIGINFO;
-        sa.sa_sigaction = on_signal;
-        sigaction(forwarded[i], &sa, NULL);
-    }
-    sa.sa_flags = SA_NOCLDSTOP;
-    sa.sa_handler = on_child;
-    sigaction(SIGCHLD, &sa, &old_chld);
-
+    tool_os_run_prepare();
     if (ro.verbose)
         tmpf_set_event_hook(verbose_hook, NULL);
     struct temporary t;
     if (make_temporary(&ro, &t) != 0) {
         tool_error("run: cannot create temporary %s: %s", kind_name(&ro),
-                   strerror(errno));
-        return finish(TOOL_EXIT_FAILURE, &old_mask);
+                   tool_os_strerror(errno));
+        return tool_os_run_finish(TOOL_EXIT_FAILURE);
     }
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid == 0)
-        exec_command(cmd, &t, old, &old_chld, &old_mask);
-    if (pid < 0) {
+    int rc;
+    if (tool_os_run_command(cmd, t.path, t.dir != NULL, &rc) != 0) {
         int err = errno;
         finish_temporary(&ro, &t);
-        tool_error("run: cannot start '%s': %s", cmd[0], strerror(err));
-        return finish(TOOL_EXIT_FAILURE, &old_mask);
-    }
-    child_pid = pid;
-
-    int status = 0;
-    bool reaped = false;
-    for (;;) {
-        pid_t r = waitpid(pid, &status, WNOHANG);
-        if (r == pid) {
-            reaped = true;
-            break;
-        }
-        if (r < 0 && errno != EINTR)
-            break;
-        sigsuspend(&wait_mask);
-    }
-    child_pid = 0;
-
-    int rc;
-    if (!reaped) {
-        tool_error("run: waiting for '%s': %s", cmd[0], strerror(errno));
-        rc = TOOL_EXIT_FAILURE;
-    } else if (WIFEXITED(status)) {
-        rc = WEXITSTATUS(status);
-    } else if (WIFSIGNALED(status)) {
-        rc = 128 + WTERMSIG(status);
-    } else {
-        rc = TOOL_EXIT_FAILURE;
+        tool_error("run: cannot start '%s': %s", cmd[0], tool_os_strerror(err));
+        return tool_os_run_finish(TOOL_EXIT_FAILURE);
     }
     if (finish_temporary(&ro, &t) != 0 && rc == 0)
         rc = TOOL_EXIT_FAILURE;
-
-    return finish(rc, &old_mask);
+    return tool_os_run_finish(rc);
 }

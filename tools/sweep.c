@@ -2,6 +2,7 @@
  * (tmpf_sweep), printing what it removes with -v, or what it would remove
  * with --dry-run. */
 #include "tool.h"
+#include "tool_os.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -101,9 +102,13 @@ int tool_sweep(int argc, char **argv)
     long n = tmpf_sweep(&o, (unsigned)age);
     int err = errno;
     tmpf_set_event_hook(NULL, NULL);
+    if (n < 0 && err == ENOSYS) {
+        tool_error("sweep: not supported on this system");
+        return TOOL_EXIT_FAILURE;
+    }
     if (n < 0) {
         tool_error("sweep: %s: %s", o.dir ? o.dir : "temporary directory",
-                   err == EINVAL ? "invalid prefix or suffix" : strerror(err));
+                   err == EINVAL ? "invalid prefix or suffix" : tool_os_strerror(err));
         return TOOL_EXIT_FAILURE;
     }
     return tool_close_stdout() ? EXIT_SUCCESS : TOOL_EXIT_FAILURE;

@@ -2,6 +2,7 @@
  * name helpers are gnulib's last_component, base_len and
  * file_name_concat semantics, rewritten here. */
 #include "template.h"
+#include "tool_os.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,11 +15,11 @@ static const char default_template[] = "tmp.XXXXXXXXXX";
 static const char *last_component(const char *name)
 {
     const char *base = name;
-    while (*base == '/')
+    while (TOOL_OS_IS_SEP(*base))
         base++;
     bool last_was_slash = false;
     for (const char *p = base; *p; p++) {
-        if (*p == '/') {
+        if (TOOL_OS_IS_SEP(*p)) {
             last_was_slash = true;
         } else if (last_was_slash) {
             base = p;
@@ -32,7 +33,7 @@ static const char *last_component(const char *name)
 static size_t base_len(const char *name)
 {
     size_t len = strlen(name);
-    while (len > 1 && name[len - 1] == '/')
+    while (len > 1 && TOOL_OS_IS_SEP(name[len - 1]))
         len--;
     return len;
 }
@@ -46,9 +47,9 @@ static char *file_name_concat(const char *dir, const char *base)
     size_t baselen = strlen(base);
     char sep = '\0';
     if (dirbaselen) {
-        if (dir[dirlen - 1] != '/' && base[0] != '/')
-            sep = '/';
-    } else if (base[0] == '/') {
+        if (!TOOL_OS_IS_SEP(dir[dirlen - 1]) && !TOOL_OS_IS_SEP(base[0]))
+            sep = TOOL_OS_SEP;
+    } else if (TOOL_OS_IS_SEP(base[0])) {
         sep = '.';
     }
     char *out = malloc(dirlen + 1 + baselen + 1);
@@ -121,7 +122,7 @@ enum template_error template_parse(const struct template_args *args,
             }
         } else {
             dir = have_dest ? args->dest_dir : have_tmpdir ? args->tmpdir : "/tmp";
-            if (work[0] == '/') {
+            if (TOOL_OS_IS_ABSOLUTE(work)) {
                 *badp = work;
                 return TEMPLATE_ABSOLUTE;
             }
@@ -141,13 +142,13 @@ enum template_error template_parse(const struct template_args *args,
     out->x_start = suffix_pos - out->rand_len;
     out->base = 0;
     for (size_t i = out->x_start; i > 0; i--) {
-        if (out->name[i - 1] == '/') {
+        if (TOOL_OS_IS_SEP(out->name[i - 1])) {
             out->base = i;
             break;
         }
     }
     while (out->suffix_slashes < out->len - out->suffix &&
-           out->name[out->len - out->suffix_slashes - 1] == '/')
+           TOOL_OS_IS_SEP(out->name[out->len - out->suffix_slashes - 1]))
         out->suffix_slashes++;
     return TEMPLATE_OK;
 }

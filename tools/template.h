@@ -4,6 +4,10 @@
  *
  *   "tmp.XXXXXXXXXX" with --tmpdir=/var/tmp  ->  "/var/tmp/tmp.XXXXXXXXXX"
  *                                                 base  x_start    suffix
+ *
+ * Separators and absolute names are the system's (tool_os.h): '/' on
+ * POSIX; '\' and '/' on Windows, where "C:\x" is absolute and the
+ * separator written when joining is '\'.
  */
 #ifndef TMPF_TOOL_TEMPLATE_H
 #define TMPF_TOOL_TEMPLATE_H

@@ -28,10 +28,6 @@ int tool_help(int argc, char **argv);
  * the name every message starts with. */
 extern const char *tool_name;
 
-/* Writes n bytes to stderr, never dying of SIGPIPE (a diagnostic whose
- * reader is gone is lost, not fatal) and keeping errno. */
-void tool_write_stderr(const char *msg, size_t n);
-
 /* tool_name + ": " + message + newline on stderr, as one write. */
 void tool_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -2,16 +2,16 @@
  * tmpf_write_atomic replaces FILE in one step: readers see the old or the
  * new contents, never a mix, and any error leaves FILE as it was. */
 #include "tool.h"
+#include "tool_os.h"
 
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <tmpf.h>
-#include <unistd.h>
 
 static const char help_text[] =
     "Usage: tmpf write-atomic [--durable] [--no-clobber] [--across-fs]\n"
@@ -54,8 +54,8 @@ static const struct option longopts[] = {
     {NULL, 0, NULL, 0},
 };
 
-/* All of fd into a malloc'd buffer; -1 with errno on failure. */
-static int read_all(int fd, char **ret, size_t *ret_len)
+/* All of in into a malloc'd buffer; -1 with errno on failure. */
+static int read_all(FILE *in, char **ret, size_t *ret_len)
 {
     size_t cap = 64 * 1024, len = 0;
     char *buf = malloc(cap);
@@ -77,18 +77,19 @@ static int read_all(int fd, char **ret, size_t *ret_len)
             buf = bigger;
             cap *= 2;
         }
-        ssize_t got = read(fd, buf + len, cap - len);
-        if (got < 0) {
-            if (errno == EINTR)
-                continue;
-            int saved = errno;
-            free(buf);
-            errno = saved;
-            return -1;
-        }
-        if (got == 0)
+        size_t want = cap - len;
+        errno = 0;
+        size_t got = fread(buf + len, 1, want, in);
+        len += got;
+        if (got < want) { /* end of input, or an error */
+            if (ferror(in)) {
+                int saved = errno ? errno : EIO;
+                free(buf);
+                errno = saved;
+                return -1;
+            }
             break;
-        len += (size_t)got;
+        }
     }
     *ret = buf;
     *ret_len = len;
@@ -136,8 +137,9 @@ int tool_write_atomic(int argc, char **argv)
 
     char *data;
     size_t len;
-    if (read_all(STDIN_FILENO, &data, &len) != 0) {
-        tool_error("write-atomic: cannot read standard input: %s", strerror(errno));
+    tool_os_stdin_binary();
+    if (read_all(stdin, &data, &len) != 0) {
+        tool_error("write-atomic: cannot read standard input: %s", tool_os_strerror(errno));
         return TOOL_EXIT_FAILURE;
     }
     int rc = tmpf_write_atomic(target, data, len, flags);
@@ -145,14 +147,13 @@ int tool_write_atomic(int argc, char **argv)
     free(data);
     if (rc != 0) {
         if (err == EPERM && !(flags & TMPF_REPLACE_SPECIAL)) {
-            struct stat st;
-            if (stat(target, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+            if (tool_os_is_special(target)) {
                 tool_error("write-atomic: cannot replace '%s': not a regular file "
                            "(--replace-special replaces it)", target);
                 return TOOL_EXIT_FAILURE;
             }
         }
-        tool_error("write-atomic: cannot replace '%s': %s", target, strerror(err));
+        tool_error("write-atomic: cannot replace '%s': %s", target, tool_os_strerror(err));
         return TOOL_EXIT_FAILURE;
     }
     return EXIT_SUCCESS;

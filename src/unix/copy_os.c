@@ -96,7 +96,7 @@ int tmpf__os_copy_data(int from, int to)
     int saved = errno;
     if (pos >= 0)
         lseek(from, pos, SEEK_SET);
-    if (rc == 0 && ftruncate(to, st.st_size) != 0)
+    if (rc == 0 && tmpf__os_truncate(to, (int64_t)st.st_size) != 0)
         return -1; /* a hole at the end */
     errno = saved;
     return rc;

@@ -21,6 +21,7 @@ static void fill(const struct stat *st, struct tmpf__os_facts *ret)
     ret->id.ino = (uint64_t)st->st_ino;
     ret->mode = (unsigned)st->st_mode;
     ret->uid = (unsigned)st->st_uid;
+    ret->gid = (unsigned)st->st_gid;
     ret->nlink = (unsigned long)st->st_nlink;
 }
 
@@ -42,9 +43,24 @@ int tmpf__os_facts_path(const char *path, bool follow, struct tmpf__os_facts *re
     return 0;
 }
 
+int tmpf__os_facts_at(int dir_fd, const char *name, bool follow,
+                      struct tmpf__os_facts *ret)
+{
+    struct stat st;
+    if (fstatat(dir_fd, name, &st, follow ? 0 : AT_SYMLINK_NOFOLLOW) != 0)
+        return -1;
+    fill(&st, ret);
+    return 0;
+}
+
 bool tmpf__os_facts_is_dir(const struct tmpf__os_facts *f)
 {
     return S_ISDIR(f->mode);
+}
+
+bool tmpf__os_facts_is_regular(const struct tmpf__os_facts *f)
+{
+    return S_ISREG(f->mode);
 }
 
 /* Writable by group or others without the sticky bit: others can rename

@@ -340,3 +340,32 @@ int tmpf__os_is_dir_at(int dir_fd, const char *name)
         return -1;
     return S_ISDIR(st.st_mode) ? 1 : 0;
 }
+
+int tmpf__os_chmod_fd(int fd, unsigned perm)
+{
+    return fchmod(fd, (mode_t)perm);
+}
+
+int tmpf__os_rename(int from_dir, const char *from, int to_dir, const char *to)
+{
+    return renameat(from_dir, from, to_dir, to);
+}
+
+int tmpf__os_unlink_at(int dir_fd, const char *name)
+{
+    return unlinkat(dir_fd, name, 0);
+}
+
+int tmpf__os_open_read_nofollow(const char *path)
+{
+    int fd;
+    do
+        fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    while (fd < 0 && errno == EINTR);
+    return fd;
+}
+
+int tmpf__os_reopen_read(int fd)
+{
+    return tmpf__os_reopen_fd(fd, O_RDONLY);
+}

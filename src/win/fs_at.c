@@ -4,6 +4,7 @@
  * path (not race-free like POSIX *at: docs/windows-status.md, gap 1). */
 #include "win.h"
 
+#include <aclapi.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <io.h>
@@ -12,18 +13,24 @@
 
 #define SHARE_ALL (FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE)
 
-/* name (not followed) from dir_fd, for reading attributes only. */
-static HANDLE open_at(int dir_fd, const char *name, DWORD access)
+/* name from dir_fd, followed or not, with access. */
+static HANDLE open_at_how(int dir_fd, const char *name, DWORD access, bool follow)
 {
     wchar_t *w = tmpf__win_wpath_at(dir_fd, name);
     if (!w)
         return INVALID_HANDLE_VALUE;
-    HANDLE h = CreateFileW(w, access, SHARE_ALL, NULL, OPEN_EXISTING,
-                           FILE_FLAG_BACKUP_SEMANTICS | FILE_FLAG_OPEN_REPARSE_POINT, NULL);
+    DWORD flags = FILE_FLAG_BACKUP_SEMANTICS | (follow ? 0 : FILE_FLAG_OPEN_REPARSE_POINT);
+    HANDLE h = CreateFileW(w, access, SHARE_ALL, NULL, OPEN_EXISTING, flags, NULL);
     if (h == INVALID_HANDLE_VALUE)
         tmpf__win_fail();
     free(w);
     return h;
+}
+
+/* name (not followed) from dir_fd, for reading attributes only. */
+static HANDLE open_at(int dir_fd, const char *name, DWORD access)
+{
+    return open_at_how(dir_fd, name, access, false);
 }
 
 static int close_keep_errno(HANDLE h, int rc)
@@ -313,14 +320,50 @@ int tmpf__os_copy_tree(int from_dir_fd, int to_dir_fd)
 
 int tmpf__os_copy_xattrs(int dir_fd, const char *name, int to_fd)
 {
-    /* No POSIX xattrs or ACLs; Windows' alternate data streams, EAs and
-     * DACL of the target are not copied yet (ReplaceFileW would keep the
-     * DACL: docs/windows-status.md). */
-    (void)dir_fd, (void)name, (void)to_fd;
+    /* Windows' counterpart of the POSIX ACL: the target's DACL (and
+     * whether it is protected from inheritance) goes onto the new file, as
+     * ReplaceFileW would keep it. Alternate data streams and extended
+     * attributes are not copied. A second handle asks for WRITE_DAC (the
+     * owner always may): the file's own handle has no such access. */
+    HANDLE to = tmpf__win_handle(to_fd);
+    if (to == INVALID_HANDLE_VALUE)
+        return -1;
+    wchar_t *w = tmpf__win_wpath_at(dir_fd, name);
+    if (!w)
+        return -1;
+    PACL dacl = NULL;
+    PSECURITY_DESCRIPTOR sd = NULL;
+    DWORD err = GetNamedSecurityInfoW(w, SE_FILE_OBJECT, DACL_SECURITY_INFORMATION, NULL, NULL,
+                                      &dacl, NULL, &sd);
+    free(w);
+    if (err != ERROR_SUCCESS) {
+        errno = tmpf__win_errno(err);
+        return -1;
+    }
+    SECURITY_DESCRIPTOR_CONTROL control = 0;
+    DWORD revision;
+    SECURITY_INFORMATION what = DACL_SECURITY_INFORMATION;
+    if (GetSecurityDescriptorControl(sd, &control, &revision))
+        what |= control & SE_DACL_PROTECTED ? PROTECTED_DACL_SECURITY_INFORMATION
+                                            : UNPROTECTED_DACL_SECURITY_INFORMATION;
+    HANDLE h = ReOpenFile(to, WRITE_DAC | READ_CONTROL,
+                          FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, 0);
+    if (h == INVALID_HANDLE_VALUE) {
+        err = GetLastError();
+    } else {
+        err = SetSecurityInfo(h, SE_FILE_OBJECT, what, NULL, NULL, dacl, NULL);
+        CloseHandle(h);
+    }
+    LocalFree(sd);
+    if (err != ERROR_SUCCESS) {
+        errno = tmpf__win_errno(err);
+        return -1;
+    }
     return 0;
 }
 
-int tmpf__os_take_owner(int fd, const struct stat *want, const struct stat *have)
+int tmpf__os_take_owner(int fd, const struct tmpf__os_facts *want,
+                        const struct tmpf__os_facts *have)
 {
     /* Owners are SIDs; taking the target's owner needs SeRestorePrivilege:
      * not done (0: not permitted is no error). */
@@ -328,10 +371,74 @@ int tmpf__os_take_owner(int fd, const struct stat *want, const struct stat *have
     return 0;
 }
 
-int tmpf__os_sweep_entry(int dir_fd, const char *dir, const char *name,
-                         long long now, unsigned min_age, bool dry_run)
+/* ---- persist.c's own calls (issue 18) ------------------------------------ */
+
+int tmpf__os_facts_at(int dir_fd, const char *name, bool follow,
+                      struct tmpf__os_facts *ret)
 {
-    /* tmpf_sweep on Windows is not written yet: nothing is removed. */
-    (void)dir_fd, (void)dir, (void)name, (void)now, (void)min_age, (void)dry_run;
+    HANDLE h = open_at_how(dir_fd, name, FILE_READ_ATTRIBUTES, follow);
+    if (h == INVALID_HANDLE_VALUE)
+        return -1;
+    ret->gid = 0; /* no POSIX group (tmpf__win_facts leaves it) */
+    return close_keep_errno(h, tmpf__win_facts(h, ret, NULL));
+}
+
+bool tmpf__os_facts_is_regular(const struct tmpf__os_facts *f)
+{
+    return (f->mode & 0170000u) == 0100000u; /* tmpf__win_facts' encoding */
+}
+
+int tmpf__os_chmod_fd(int fd, unsigned perm)
+{
+    /* Of the permission bits only "writable by the owner" has a Windows
+     * meaning: the read-only attribute. */
+    HANDLE h = tmpf__win_handle(fd);
+    if (h == INVALID_HANDLE_VALUE)
+        return -1;
+    FILE_BASIC_INFO bi;
+    if (!GetFileInformationByHandleEx(h, FileBasicInfo, &bi, sizeof bi))
+        return tmpf__win_fail();
+    DWORD want = perm & 0200 ? bi.FileAttributes & ~(DWORD)FILE_ATTRIBUTE_READONLY
+                             : bi.FileAttributes | FILE_ATTRIBUTE_READONLY;
+    if (want == bi.FileAttributes)
+        return 0;
+    bi.FileAttributes = want ? want : FILE_ATTRIBUTE_NORMAL;
+    /* Zero times: left as they are. */
+    bi.CreationTime.QuadPart = bi.LastAccessTime.QuadPart = 0;
+    bi.LastWriteTime.QuadPart = bi.ChangeTime.QuadPart = 0;
+    if (!SetFileInformationByHandle(h, FileBasicInfo, &bi, sizeof bi))
+        return tmpf__win_fail();
     return 0;
+}
+
+int tmpf__os_unlink_at(int dir_fd, const char *name)
+{
+    wchar_t *w = tmpf__win_wpath_at(dir_fd, name);
+    if (!w)
+        return -1;
+    int rc = DeleteFileW(w) ? 0 : tmpf__win_fail();
+    free(w);
+    return rc;
+}
+
+int tmpf__os_open_read_nofollow(const char *path)
+{
+    HANDLE h = open_at(AT_FDCWD, path, GENERIC_READ);
+    if (h == INVALID_HANDLE_VALUE)
+        return -1;
+    DWORD attrs;
+    if (tmpf__win_facts(h, NULL, &attrs) != 0)
+        return close_keep_errno(h, -1);
+    if (attrs & (FILE_ATTRIBUTE_REPARSE_POINT | FILE_ATTRIBUTE_DIRECTORY)) {
+        /* As O_NOFOLLOW says for a symlink; open(2) of a directory for
+         * reading would succeed, but persist wants a file. */
+        errno = attrs & FILE_ATTRIBUTE_REPARSE_POINT ? ELOOP : EISDIR;
+        return close_keep_errno(h, -1);
+    }
+    return tmpf__win_fd(h, _O_RDONLY | _O_BINARY);
+}
+
+int tmpf__os_reopen_read(int fd)
+{
+    return tmpf__os_reopen_fd(fd, _O_RDONLY);
 }

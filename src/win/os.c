@@ -3,6 +3,7 @@
  * (_open_osfhandle) where the layer speaks of descriptors. */
 #include "win.h"
 
+#include <aclapi.h>
 #include <bcrypt.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -681,11 +682,210 @@ static int delete_path(const char *path, bool want_dir)
     return rc;
 }
 
-int tmpf__os_unlink(const char *path) { return delete_path(path, false); }
+int tmpf__os_unlink(const char *path)
+{
+    /* The common case in one call: DeleteFileW removes a file, or a file
+     * link itself (never its target), POSIX-style where the system has it.
+     * It refuses a read-only file, a directory (or directory link) and a
+     * file someone holds without shared deletion with ERROR_ACCESS_DENIED
+     * (or a sharing violation): the handle path below sorts those out. */
+    wchar_t *w = tmpf__win_wpath(path);
+    if (!w)
+        return -1;
+    BOOL ok = DeleteFileW(w);
+    DWORD err = GetLastError();
+    free(w);
+    if (ok)
+        return 0;
+    if (err == ERROR_FILE_NOT_FOUND || err == ERROR_PATH_NOT_FOUND) {
+        errno = ENOENT;
+        return -1;
+    }
+    return delete_path(path, false);
+}
 
 int tmpf__os_rmdir(const char *path) { return delete_path(path, true); }
 
 int64_t tmpf__os_seek(int fd, int64_t offset, int whence)
 {
     return (int64_t)_lseeki64(fd, offset, whence);
+}
+
+ssize_t tmpf__os_read_full(int fd, void *buf, size_t n)
+{
+    size_t done = 0;
+    while (done < n) {
+        size_t left = n - done;
+        unsigned chunk = left > (1u << 30) ? 1u << 30 : (unsigned)left;
+        int got = _read(fd, (char *)buf + done, chunk);
+        if (got < 0)
+            return done ? (ssize_t)done : -1;
+        if (got == 0)
+            break;
+        done += (size_t)got;
+    }
+    return (ssize_t)done;
+}
+
+int tmpf__os_truncate(int fd, int64_t size)
+{
+    /* _chsize_s takes a 64-bit size (_chsize stops at 2 GiB) and returns
+     * the error number rather than setting errno. */
+    if (size < 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    errno_t err = _chsize_s(fd, size);
+    if (err != 0) {
+        errno = err;
+        return -1;
+    }
+    return 0;
+}
+
+const int tmpf__os_cwd_fd = AT_FDCWD;
+
+/* ---- the temporary directory's candidates ----------------------------------- */
+
+/* After TMPDIR, TEMP and TMP (portable), Python's list for Windows: the
+ * system's temp path (GetTempPath2W where the system has it: Windows 11
+ * and recent 10, which gives SYSTEM processes a private directory; else
+ * GetTempPathW, which reads TMP, TEMP, USERPROFILE, then the Windows
+ * directory), %SYSTEMROOT%\Temp, C:\TEMP, C:\TMP, \TEMP, \TMP. Each one
+ * made absolute (\TEMP is on the current drive) without a trailing
+ * separator; computed once, kept for the process's life. */
+enum { MAX_CANDIDATES = 7 };
+static const char *candidates[MAX_CANDIDATES + 1];
+static INIT_ONCE candidates_once = INIT_ONCE_STATIC_INIT;
+
+typedef DWORD(WINAPI *temp_path_fn)(DWORD, LPWSTR);
+
+/* The full path of w as UTF-8, no trailing separator (a root keeps it). */
+static char *full_utf8(const wchar_t *w)
+{
+    DWORD n = GetFullPathNameW(w, 0, NULL, NULL);
+    wchar_t *full = n ? tmpf__malloc((size_t)n * sizeof *full) : NULL;
+    if (!full)
+        return NULL;
+    DWORD got = GetFullPathNameW(w, n, full, NULL);
+    char *s = NULL;
+    if (got > 0 && got < n) {
+        while (got > 3 && (full[got - 1] == L'\\' || full[got - 1] == L'/'))
+            got--;
+        s = tmpf__win_utf8(full, (int)got);
+    }
+    free(full);
+    return s;
+}
+
+static char *system_temp_path(void)
+{
+    temp_path_fn fn = NULL;
+    HMODULE k32 = GetModuleHandleW(L"kernel32.dll");
+    if (k32)
+        fn = (temp_path_fn)(void (*)(void))GetProcAddress(k32, "GetTempPath2W");
+    if (!fn)
+        fn = GetTempPathW;
+    wchar_t buf[MAX_PATH + 2];
+    DWORD n = fn(sizeof buf / sizeof buf[0], buf);
+    if (n == 0 || n >= sizeof buf / sizeof buf[0])
+        return NULL;
+    return full_utf8(buf);
+}
+
+static void add_candidate(size_t *count, char *dir)
+{
+    if (!dir)
+        return;
+    for (size_t i = 0; i < *count; i++)
+        if (!strcmp(candidates[i], dir)) {
+            free(dir); /* named twice (TEMP's value and the system's): tried once */
+            return;
+        }
+    candidates[(*count)++] = dir;
+}
+
+static BOOL CALLBACK find_candidates(PINIT_ONCE once, PVOID param, PVOID *ctx)
+{
+    (void)once;
+    (void)param;
+    (void)ctx;
+    int saved = errno;
+    size_t count = 0;
+    add_candidate(&count, system_temp_path());
+    const wchar_t *root = _wgetenv(L"SYSTEMROOT");
+    if (root && *root) {
+        size_t rn = wcslen(root);
+        wchar_t *w = tmpf__malloc((rn + sizeof "\\Temp") * sizeof *w);
+        if (w) {
+            memcpy(w, root, rn * sizeof *w);
+            memcpy(w + rn, L"\\Temp", sizeof L"\\Temp");
+            add_candidate(&count, full_utf8(w));
+            free(w);
+        }
+    }
+    static const wchar_t *const fixed[] = {L"C:\\TEMP", L"C:\\TMP", L"\\TEMP", L"\\TMP"};
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+        add_candidate(&count, full_utf8(fixed[i]));
+    candidates[count] = NULL;
+    errno = saved;
+    return TRUE;
+}
+
+const char *const *tmpf__os_tempdir_candidates(void)
+{
+    InitOnceExecuteOnce(&candidates_once, find_candidates, NULL, NULL);
+    return candidates;
+}
+
+/* ---- owners ------------------------------------------------------------------ */
+
+/* The token's user and default owner SIDs, copied once. */
+static union sid_buf {
+    SID sid;
+    unsigned char bytes[SECURITY_MAX_SID_SIZE];
+} my_user, my_owner;
+static INIT_ONCE my_sids_once = INIT_ONCE_STATIC_INIT;
+static bool my_sids_ok;
+
+static BOOL CALLBACK find_my_sids(PINIT_ONCE once, PVOID param, PVOID *ctx)
+{
+    (void)once, (void)param, (void)ctx;
+    HANDLE token;
+    if (!OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &token))
+        return TRUE;
+    union {
+        TOKEN_USER user;
+        TOKEN_OWNER owner;
+        unsigned char bytes[sizeof(TOKEN_USER) + SECURITY_MAX_SID_SIZE];
+    } u;
+    DWORD len;
+    bool ok = GetTokenInformation(token, TokenUser, &u, sizeof u, &len) &&
+              CopySid(sizeof my_user, &my_user.sid, u.user.User.Sid);
+    if (ok)
+        ok = GetTokenInformation(token, TokenOwner, &u, sizeof u, &len) &&
+             CopySid(sizeof my_owner, &my_owner.sid, u.owner.Owner);
+    CloseHandle(token);
+    my_sids_ok = ok;
+    return TRUE;
+}
+
+int tmpf__win_owned_by_me(HANDLE h)
+{
+    InitOnceExecuteOnce(&my_sids_once, find_my_sids, NULL, NULL);
+    if (!my_sids_ok) {
+        errno = EACCES;
+        return -1;
+    }
+    PSID owner = NULL;
+    PSECURITY_DESCRIPTOR sd = NULL;
+    DWORD err = GetSecurityInfo(h, SE_FILE_OBJECT, OWNER_SECURITY_INFORMATION, &owner, NULL,
+                                NULL, NULL, &sd);
+    if (err != ERROR_SUCCESS) {
+        errno = tmpf__win_errno(err);
+        return -1;
+    }
+    int mine = owner && (EqualSid(owner, &my_user.sid) || EqualSid(owner, &my_owner.sid));
+    LocalFree(sd);
+    return mine;
 }

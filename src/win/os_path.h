@@ -12,10 +12,13 @@
 /* The separator written between components. */
 #define TMPF__OS_SEP '\\'
 /* What a prefix or suffix may not contain: a separator of either kind, or
- * ':' (it would name an alternate data stream). A name ending in '.' or a
- * space (which Win32 strips) is not caught by a character set: to do
- * (docs/windows-status.md). */
+ * ':' (it would name an alternate data stream). A suffix ending in '.' or
+ * a space is refused by tmpf__os_name_end_ok. */
 #define TMPF__OS_NAME_FORBIDDEN "/\\:"
+
+/* Whether a name may end in c: not in '.' or ' ' (Win32 strips them from
+ * a path, a verbatim path keeps them: one name would mean two files). */
+static inline bool tmpf__os_name_end_ok(char c) { return c != '.' && c != ' '; }
 
 /* Whether c separates components. */
 static inline bool tmpf__os_is_sep(char c) { return c == '/' || c == '\\'; }
@@ -61,6 +64,22 @@ static inline size_t tmpf__os_root_len(const char *p)
     if (tmpf__os_is_drive_letter(p[0]) && p[1] == ':' && tmpf__os_is_sep(p[2]))
         return 3;
     return 0;
+}
+
+/* Whether p's root is the current drive's root alone ("\\x"): the drive
+ * comes from the current directory. */
+static inline bool tmpf__os_root_on_current_drive(const char *p)
+{
+    return tmpf__os_root_len(p) == 1;
+}
+
+/* The length of the drive part of absolute path p: "C:", "\\server\share",
+ * "\\?\C:", "\\?\UNC\server\share" (its root without the closing
+ * separator). */
+static inline size_t tmpf__os_drive_len(const char *p)
+{
+    size_t n = tmpf__os_root_len(p);
+    return n && tmpf__os_is_sep(p[n - 1]) ? n - 1 : n;
 }
 
 #endif /* TMPF_OS_PATH_H */

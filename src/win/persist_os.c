@@ -19,16 +19,16 @@ unsigned long tmpf__test_fsync_count(void)
 
 #define SHARE_ALL (FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE)
 
-int tmpf__os_rename_noreplace(int from_dir, const char *from, int to_dir,
-                              const char *to)
+/* MoveFileExW with flags (no MOVEFILE_COPY_ALLOWED: across volumes
+ * ERROR_NOT_SAME_DEVICE, EXDEV, as rename(2); persist.c copies itself). */
+static int move_file(int from_dir, const char *from, int to_dir, const char *to,
+                     DWORD flags)
 {
     wchar_t *a = tmpf__win_wpath_at(from_dir, from);
     wchar_t *b = a ? tmpf__win_wpath_at(to_dir, to) : NULL;
     int rc = -1;
     if (b) {
-        /* No MOVEFILE_COPY_ALLOWED: across volumes ERROR_NOT_SAME_DEVICE
-         * (EXDEV), as rename(2). An existing target: ERROR_ALREADY_EXISTS. */
-        if (MoveFileExW(a, b, MOVEFILE_WRITE_THROUGH))
+        if (MoveFileExW(a, b, flags))
             rc = 0;
         else
             tmpf__win_fail();
@@ -36,6 +36,19 @@ int tmpf__os_rename_noreplace(int from_dir, const char *from, int to_dir,
     free(a);
     free(b);
     return rc;
+}
+
+int tmpf__os_rename_noreplace(int from_dir, const char *from, int to_dir,
+                              const char *to)
+{
+    /* An existing target: ERROR_ALREADY_EXISTS (EEXIST). */
+    return move_file(from_dir, from, to_dir, to, MOVEFILE_WRITE_THROUGH);
+}
+
+int tmpf__os_rename(int from_dir, const char *from, int to_dir, const char *to)
+{
+    return move_file(from_dir, from, to_dir, to,
+                     MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH);
 }
 
 /* Copies everything of src (read through its own handle, so the file's
@@ -183,4 +196,12 @@ bool tmpf__os_side_sweep(int dir_fd, const char *side)
     CloseHandle(h);
     errno = saved;
     return freed;
+}
+
+bool tmpf__os_can_link_fd(void)
+{
+    /* tmpf__os_link_fd copies: it cannot give the open file itself a name,
+     * so a named file is moved by its name (checked first to still be the
+     * file held), as where no descriptor can be linked on POSIX. */
+    return false;
 }

@@ -25,6 +25,15 @@ static int crt_flags(int flags)
     return (flags & (_O_RDONLY | _O_WRONLY | _O_RDWR | _O_APPEND)) | _O_BINARY;
 }
 
+bool tmpf__os_reopen_flags_ok(int flags)
+{
+    /* One access mode, and besides it only _O_APPEND and _O_NOINHERIT (the
+     * C runtime's close-on-exec; the new handle is never inherited anyway). */
+    int acc = flags & (_O_RDONLY | _O_WRONLY | _O_RDWR);
+    return !(flags & ~(_O_RDONLY | _O_WRONLY | _O_RDWR | _O_APPEND | _O_NOINHERIT)) &&
+           (acc == _O_RDONLY || acc == _O_WRONLY || acc == _O_RDWR);
+}
+
 #define SHARE_ALL (FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE)
 
 int tmpf__os_reopen_path(const char *path, int fd, int flags)

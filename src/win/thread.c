@@ -6,10 +6,14 @@
 
 #include <windows.h>
 
-static SRWLOCK locks[] = {SRWLOCK_INIT, SRWLOCK_INIT};
-static INIT_ONCE onces[] = {INIT_ONCE_STATIC_INIT, INIT_ONCE_STATIC_INIT};
-_Static_assert(sizeof locks / sizeof locks[0] == TMPF__LOCK_COUNT, "one per lock");
-_Static_assert(sizeof onces / sizeof onces[0] == TMPF__ONCE_COUNT, "one per once");
+#include <stdalign.h>
+#include <stddef.h>
+
+/* Every SRWLOCK and INIT_ONCE starts as all-zero (SRWLOCK_INIT and
+ * INIT_ONCE_STATIC_INIT are {0}), so the arrays need no list that would
+ * have to grow with the enums. */
+static SRWLOCK locks[TMPF__LOCK_COUNT];
+static INIT_ONCE onces[TMPF__ONCE_COUNT];
 
 void tmpf__os_lock(enum tmpf__lock which) { AcquireSRWLockExclusive(&locks[which]); }
 
@@ -39,3 +43,25 @@ int tmpf__os_atfork(void (*prepare)(void), void (*parent)(void), void (*child)(v
 }
 
 void tmpf__os_yield(void) { SwitchToThread(); }
+
+long tmpf__os_pid(void) { return (long)GetCurrentProcessId(); }
+
+/* A scope's own lock: an SRWLOCK (no resources to free, never fails). */
+struct tmpf__os_mutex {
+    SRWLOCK l;
+};
+_Static_assert(alignof(max_align_t) >= alignof(struct tmpf__os_mutex), "aligned");
+
+size_t tmpf__os_mutex_size(void) { return sizeof(struct tmpf__os_mutex); }
+
+int tmpf__os_mutex_init(struct tmpf__os_mutex *m)
+{
+    InitializeSRWLock(&m->l);
+    return 0;
+}
+
+void tmpf__os_mutex_destroy(struct tmpf__os_mutex *m) { (void)m; }
+
+void tmpf__os_mutex_lock(struct tmpf__os_mutex *m) { AcquireSRWLockExclusive(&m->l); }
+
+void tmpf__os_mutex_unlock(struct tmpf__os_mutex *m) { ReleaseSRWLockExclusive(&m->l); }

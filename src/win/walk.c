@@ -29,9 +29,10 @@ static wchar_t *join(const wchar_t *parent, const wchar_t *name, size_t name_len
     if (!w)
         return NULL;
     memcpy(w, parent, pn * sizeof *w);
-    w[pn] = L'\\';
-    memcpy(w + pn + 1, name, name_len * sizeof *w);
-    w[pn + 1 + name_len] = 0;
+    if (pn == 0 || w[pn - 1] != L'\\')
+        w[pn++] = L'\\'; /* a root such as \\?\C:\ has its own */
+    memcpy(w + pn, name, name_len * sizeof *w);
+    w[pn + name_len] = 0;
     return w;
 }
 

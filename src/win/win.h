@@ -13,17 +13,6 @@
  * <fcntl.h> AT_FDCWD): the same value as Linux's. */
 #ifndef AT_FDCWD
 #define AT_FDCWD (-100)
-/* tmpf__win_delete_handle for the removal walk: where only
- * delete-on-close exists, the file is first renamed to a hidden random
- * name in aside_dir (NULL: not), so that a handle someone else holds does
- * not keep its name, and its directory, in place. */
-int tmpf__win_delete_handle_aside(HANDLE h, const wchar_t *aside_dir);
-
-/* A security descriptor whose DACL grants the calling user alone full
- * access, inherited by what is created inside (the meaning of 0700 and
- * 0600): LocalFree it. NULL with errno. */
-PSECURITY_DESCRIPTOR tmpf__win_owner_only_sd(void);
-
 #endif
 
 /* errno for a Windows error code (GetLastError). */
@@ -63,6 +52,12 @@ int tmpf__win_delete_handle(HANDLE h);
  * name in aside_dir (NULL: not), so that a handle someone else holds does
  * not keep its name, and its directory, in place. */
 int tmpf__win_delete_handle_aside(HANDLE h, const wchar_t *aside_dir);
+
+/* Whether the object open as h (with READ_CONTROL) belongs to this user:
+ * its owner SID is the token's user or the token's default owner (an
+ * elevated administrator's files belong to the Administrators group). 1,
+ * 0, or -1 with errno. */
+int tmpf__win_owned_by_me(HANDLE h);
 
 /* A security descriptor whose DACL grants the calling user alone full
  * access, inherited by what is created inside (the meaning of 0700 and

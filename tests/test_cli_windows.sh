@@ -1,0 +1,280 @@
+#!/usr/bin/env bash
+# tmpf.exe, the Windows build of the tool, run under Wine: mktemp mode,
+# run (CreateProcessW, the MS C runtime's quoting, TMPF_PATH/TMPDIR, cleanup
+# after success, failure and Ctrl-C, exit code passed through), write-atomic on
+# binary standard input, dir, sweep, publish (new TARGET; an existing one
+# refused), help, version, usage errors.
+# Registered by tests/CMakeLists.txt in a Windows build only:
+#   test_cli_windows.sh TOOL.exe EMULATOR
+# EMULATOR is cmake/wine-run.sh; it prepares the Wine prefix. The cases then
+# run wine themselves with the same prefix and settings, because they need
+# what wine-run.sh does not give: standard input from a file, stdout and
+# stderr apart. Scratch files live on /dev/shm, which Wine shows as
+# Z:\dev\shm (its Z: drive is the Unix root).
+set -u
+TOOL=${1:?usage: test_cli_windows.sh TOOL.exe EMULATOR}
+EMU=${2:?usage: test_cli_windows.sh TOOL.exe EMULATOR}
+PREFIX=${TMPF_WINEPREFIX:-${WINEPREFIX:-$HOME/.cache/tmpf-wine}}
+passed=0 failed=0 skipped=0
+
+pass() { passed=$((passed + 1)); }
+fail() { failed=$((failed + 1)); echo "FAIL: $*"; }
+skip() { skipped=$((skipped + 1)); echo "SKIP: $*"; }
+# check NAME COMMAND...: passes when COMMAND succeeds.
+check() { local n=$1; shift; if "$@"; then pass; else fail "$n"; fi; }
+matches() { [[ $1 =~ $2 ]]; } # STRING ERE
+lines() { local n=0; [ -s "$1" ] && n=$(wc -l <"$1"); echo $((n)); }
+
+command -v wine >/dev/null || { echo "SKIP: no wine"; exit 77; }
+[ -f "$TOOL" ] || { echo "SKIP: $TOOL not built"; exit 77; }
+
+W=$(mktemp -d /dev/shm/tmpf-test-cliwin.XXXXXXXX) || exit 1
+trap '[ -n "${KEEP_W:-}" ] || rm -rf "$W"' EXIT
+
+# Unix path -> Windows (Z:\...), and back (Z: and the prefix's drives).
+winpath() { local p=$1; printf 'Z:%s' "${p//\//\\}"; }
+unixpath() {
+    local p=$1 drive rest
+    drive=${p:0:1} rest=${p:2}
+    rest=${rest//\\//}
+    case $drive in
+    Z | z) printf '%s' "$rest" ;;
+    *) printf '%s/dosdevices/%s:%s' "$PREFIX" "${drive,,}" "$rest" ;;
+    esac
+}
+# Text the program wrote: CR-LF -> LF (its stdout and stderr are in text
+# mode, as on Windows).
+text() { tr -d '\r' <"$1"; }
+
+# win IN PROGRAM ARG...: PROGRAM under Wine with IN as standard input;
+# stdout in $W/out, stderr in $W/err, exit status in rc. LC_ALL=C.UTF-8:
+# Wine makes the UTF-16 command line from the Unix arguments by the locale.
+# No TMPDIR: wineserver reads it (a Windows TMPDIR is set through cmd).
+win() {
+    local in=$1
+    shift
+    rc=0
+    env -u TMPDIR -u DISPLAY WINEPREFIX="$PREFIX" WINEDEBUG=-all \
+        WINEDLLOVERRIDES="mscoree,mshtml=" WINEARCH=win64 LC_ALL=C.UTF-8 \
+        wine "$@" <"$in" >"$W/out" 2>"$W/err" || rc=$?
+}
+
+# ---- the emulator (it also makes the prefix and starts the server) --------
+rc=0
+"$EMU" "$TOOL" --version >"$W/out" 2>&1 || rc=$?
+check "emulator: --version exits 0" [ $rc = 0 ]
+check "emulator: --version prints the version" matches "$(text "$W/out")" '^tmpf [0-9]+\.[0-9]+\.[0-9]+$'
+[ -d "$PREFIX/dosdevices/z:/dev/shm" ] || {
+    echo "SKIP: Wine's Z: drive is not the Unix root in $PREFIX"
+    exit 77
+}
+
+TW=$(winpath "$TOOL")
+D=$W/d
+mkdir "$D"
+DW=$(winpath "$D")
+
+# ---- help, version, usage errors --------------------------------------------
+win /dev/null "$TOOL" --version
+check "--version: 0" [ $rc = 0 ]
+check "--version: one line on stdout, nothing on stderr" \
+    [ "$(lines "$W/out")" = 1 -a ! -s "$W/err" ]
+win /dev/null "$TOOL" help
+check "help: 0" [ $rc = 0 ]
+check "help: the usage" grep -q '^Usage: tmpf ' "$W/out"
+win /dev/null "$TOOL" run --help
+check "run --help: 0 and its usage" [ $rc = 0 ]
+check "run --help: its usage" grep -q '^Usage: tmpf run ' "$W/out"
+for args in "--bogus" "run --bogus" "write-atomic" "frobnicate"; do
+    # shellcheck disable=SC2086 # split on purpose
+    win /dev/null "$TOOL" $args
+    check "'$args': exit 1" [ $rc = 1 ]
+    check "'$args': one line on stderr, nothing on stdout" \
+        [ "$(lines "$W/err")" = 1 -a ! -s "$W/out" ]
+done
+
+# ---- mktemp mode --------------------------------------------------------------
+# TMPDIR reaches the program through cmd (not through Wine: see win).
+win /dev/null cmd /c "set TMPDIR=$DW&& $TW"
+p=$(text "$W/out")
+check "mktemp: 0" [ $rc = 0 ]
+check "mktemp: TMPDIR\\tmp.XXXXXXXXXX, backslashes only: '$p'" \
+    matches "$p" "^${DW//\\/\\\\}\\\\tmp\\.[a-z0-9_]{10}$"
+check "mktemp: a regular empty file" [ -f "$(unixpath "$p")" -a ! -s "$(unixpath "$p")" ]
+
+win /dev/null cmd /c "set TMPDIR=$DW&& $TW -d"
+p=$(text "$W/out")
+check "mktemp -d: 0" [ $rc = 0 ]
+check "mktemp -d: TMPDIR\\tmp.XXXXXXXXXX: '$p'" \
+    matches "$p" "^${DW//\\/\\\\}\\\\tmp\\.[a-z0-9_]{10}$"
+check "mktemp -d: a directory" [ -d "$(unixpath "$p")" ]
+
+# Without TMPDIR: the library's choice (Wine's TEMP), absolute.
+win /dev/null "$TOOL" -d
+p=$(text "$W/out")
+check "mktemp -d, no TMPDIR: 0" [ $rc = 0 ]
+check "mktemp -d, no TMPDIR: an absolute path with backslashes: '$p'" \
+    matches "$p" '^[A-Za-z]:\\[^/]*\\tmp\.[a-z0-9_]{10}$'
+check "mktemp -d, no TMPDIR: a directory" [ -d "$(unixpath "$p")" ]
+[ -n "$p" ] && rmdir "$(unixpath "$p")" 2>/dev/null
+
+# UTF-8 arguments: Cyrillic and CJK in the template, the name on disk.
+win /dev/null "$TOOL" -d -p "$DW" 'дир_日本XXXX'
+p=$(text "$W/out")
+check "mktemp UTF-8 template: 0" [ $rc = 0 ]
+check "mktemp UTF-8 template: printed in UTF-8: '$p'" matches "$p" "^${DW//\\/\\\\}\\\\дир_日本[a-z0-9_]{4}$"
+check "mktemp UTF-8 template: that directory" [ -d "$(unixpath "$p")" ]
+
+win /dev/null "$TOOL" -p "$DW" 'x/yXXX'
+check "mktemp -p DIR x/yXXX (no directory x): 1" [ $rc = 1 ]
+check "mktemp -p DIR x/yXXX: one line" [ "$(lines "$W/err")" = 1 ]
+
+# ---- dir ------------------------------------------------------------------------
+win /dev/null cmd /c "set TMPDIR=$DW&& $TW dir"
+check "dir: 0" [ $rc = 0 ]
+check "dir: \$TMPDIR" [ "$(text "$W/out")" = "$DW" ]
+
+# ---- run ------------------------------------------------------------------------
+gone() { [ -n "$1" ] && [ ! -e "$(unixpath "$1")" ]; }
+# The path of --verbose's "created" line.
+created() { text "$W/err" | sed -n 's/^tmpf: run: created [a-z]* //p' | head -1; }
+
+win /dev/null "$TOOL" run -v -p "$DW" -- cmd /c echo %TMPF_PATH% %TMPDIR%
+p=$(created)
+check "run: 0" [ $rc = 0 ]
+check "run: a directory in -p DIR: '$p'" matches "$p" "^${DW//\\/\\\\}\\\\tmp[a-z0-9_]{8}$"
+check "run: TMPF_PATH and TMPDIR are the directory" [ "$(text "$W/out")" = "$p $p" ]
+check "run: removed after success" gone "$p"
+check "run: 'removed' said" grep -q "removed directory" "$W/err"
+
+win /dev/null "$TOOL" run -v -p "$DW" -- cmd /c exit 7
+p=$(created)
+check "run, command exits 7: exit 7" [ $rc = 7 ]
+check "run, command exits 7: removed" gone "$p"
+
+# The command fills the directory (tmpf.exe -d in TMPDIR): all of it goes.
+win /dev/null "$TOOL" run -v -p "$DW" -- "$TW" -d
+p=$(created)
+q=$(text "$W/out")
+check "run tmpf -d: 0" [ $rc = 0 ]
+check "run tmpf -d: the command's TMPDIR is the directory: '$q'" \
+    matches "$q" "^${p//\\/\\\\}\\\\tmp\\.[a-z0-9_]{10}$"
+check "run tmpf -d: removed with what the command made" gone "$p"
+
+win /dev/null "$TOOL" run -f -v -p "$DW" -- cmd /c echo %TMPF_PATH%
+p=$(created)
+check "run -f: 0" [ $rc = 0 ]
+check "run -f: TMPF_PATH is the file" [ -n "$p" -a "$(text "$W/out")" = "$p" ]
+check "run -f: removed" gone "$p"
+
+win /dev/null "$TOOL" run -p "$DW" -- no-such-command-here
+check "run, command not found: 127" [ $rc = 127 ]
+check "run, command not found: one line" [ "$(lines "$W/err")" = 1 ]
+check "run, command not found: nothing left" [ -z "$(ls "$D" | grep '^tmp[a-z0-9_]\{8\}$')" ]
+
+# Arguments reach the command as given (the MS C runtime's rules): tmpf.exe
+# dir quotes an unexpected argument in its message, and exits 1.
+for arg in 'a b"c\' 'x\\"y\' '' "$(printf 'tab\there')" 'кот 猫'; do
+    win /dev/null "$TOOL" run -p "$DW" -- "$TW" dir "$arg"
+    check "run, argument [$arg]: the command's exit 1" [ $rc = 1 ]
+    check "run, argument [$arg]: arrives unchanged" \
+        [ "$(text "$W/err")" = "tmpf dir: unexpected argument '$arg' (try 'tmpf dir --help')" ]
+done
+# A program whose path has a space.
+mkdir "$W/dir with space"
+cp "$TOOL" "$W/dir with space/tmpf copy.exe"
+win /dev/null "$TOOL" run -p "$DW" -- "$(winpath "$W/dir with space/tmpf copy.exe")" --version
+check "run, program path with spaces: 0" [ $rc = 0 ]
+check "run, program path with spaces: ran" matches "$(text "$W/out")" '^tmpf [0-9]'
+check "run: nothing left in DIR" [ -z "$(ls "$D" | grep '^tmp[a-z0-9_]\{8\}$')" ]
+
+# Ctrl-C: Wine turns a SIGINT of a Wine process into CTRL_C_EVENT for its
+# console control handlers. tmpf gets it while its command (tmpf.exe
+# write-atomic) waits for standard input (a FIFO): tmpf must live on, wait
+# for the command (which ends when the FIFO closes), remove the temporary
+# and exit with the command's code. (On Windows the command gets Ctrl-C
+# too; here only tmpf does.)
+if command -v pgrep >/dev/null && mkfifo "$W/fifo"; then
+    (win "$W/fifo" "$TOOL" run -v -p "$DW" -- "$TW" write-atomic "$DW\\ctrlc.out"
+     echo $rc >"$W/ctrlc.rc"
+     cp "$W/err" "$W/ctrlc.err") &
+    job=$!
+    exec 3>"$W/fifo"
+    for _ in $(seq 300); do grep -q created "$W/err" 2>/dev/null && break; sleep 0.1; done
+    sleep 1 # the command started (after "created"): a lower bound, not a result
+    wpid=$(pgrep -P $job | head -1) # wine, now tmpf.exe (run)
+    kill -INT "$wpid" 2>/dev/null
+    sleep 1
+    alive=0
+    kill -0 "$wpid" 2>/dev/null && alive=1
+    printf 'after ctrl-c' >&3
+    exec 3>&-
+    wait $job
+    cp "$W/ctrlc.err" "$W/err"
+    p=$(created)
+    check "run, Ctrl-C: tmpf lives on until the command ends" [ $alive = 1 ]
+    check "run, Ctrl-C: the command's exit code (0)" [ "$(cat "$W/ctrlc.rc")" = 0 ]
+    check "run, Ctrl-C: the command ran to its end" [ "$(cat "$D/ctrlc.out" 2>/dev/null)" = "after ctrl-c" ]
+    check "run, Ctrl-C: the temporary removed" gone "$p"
+    check "run, Ctrl-C: 'removed' said" grep -q "removed directory" "$W/err"
+else
+    skip "run, Ctrl-C (no pgrep or mkfifo)"
+fi
+
+# ---- write-atomic -------------------------------------------------------------
+# Binary: CR-LF, a lone CR, NUL and ^Z (the end of text-mode input) kept.
+printf 'a\r\nb\0c\032d\ne\r' >"$W/in.bin"
+win "$W/in.bin" "$TOOL" write-atomic "$DW\\out.bin"
+check "write-atomic: 0" [ $rc = 0 ]
+check "write-atomic: binary standard input byte for byte" cmp -s "$W/in.bin" "$D/out.bin"
+printf 'second\r\n' >"$W/in2.bin"
+win "$W/in2.bin" "$TOOL" write-atomic "$DW\\out.bin"
+check "write-atomic over an existing file: 0" [ $rc = 0 ]
+check "write-atomic over an existing file: replaced" cmp -s "$W/in2.bin" "$D/out.bin"
+win "$W/in.bin" "$TOOL" write-atomic "$DW\\выход.bin"
+check "write-atomic, UTF-8 name: 0" [ $rc = 0 ]
+check "write-atomic, UTF-8 name: written" cmp -s "$W/in.bin" "$D/выход.bin"
+win "$W/in.bin" "$TOOL" write-atomic --no-clobber "$DW\\out.bin"
+check "write-atomic --no-clobber existing: 1" [ $rc = 1 ]
+check "write-atomic --no-clobber existing: untouched" cmp -s "$W/in2.bin" "$D/out.bin"
+check "write-atomic: nothing else left" [ "$(ls "$D" | grep -c -v -e '^out\.bin$' -e '^выход\.bin$' -e '^ctrlc\.out$' -e '^tmp\.' -e '^дир_')" = 0 ]
+
+# ---- sweep, publish: work, or say in one line that they cannot ---------------
+# A stale entry of the pattern (zz + 8 name characters, two hours old) goes,
+# or tmpf says in one line that sweep is not there; exit 0 with the entry
+# still there is the failure. A name outside the pattern always stays.
+: >"$D/zzkeepme"
+: >"$D/zzabcd_123"
+touch -d '2 hours ago' "$D/zzabcd_123"
+win /dev/null "$TOOL" sweep --prefix=zz --older-than=60 "$DW"
+if [ $rc = 0 ]; then
+    check "sweep: 0 and the stale entry removed" [ ! -e "$D/zzabcd_123" ]
+else
+    check "sweep: 1 and one line (not supported)" [ $rc = 1 -a "$(lines "$W/err")" = 1 ]
+fi
+check "sweep: a name not of the pattern untouched" [ -e "$D/zzkeepme" ]
+rm -f "$D/zzabcd_123"
+
+# publish: to a new TARGET a rename; an existing TARGET cannot be swapped
+# atomically on Windows (no RENAME_EXCHANGE): one line, nothing changed.
+mkdir -p "$W/src/sub" "$W/old"
+echo one >"$W/src/sub/f"
+echo old >"$W/old/g"
+win /dev/null "$TOOL" publish --no-clobber "$(winpath "$W/src")" "$(winpath "$W/old")"
+check "publish --no-clobber, TARGET exists: 1 and one line" [ $rc = 1 -a "$(lines "$W/err")" = 1 ]
+check "publish --no-clobber, TARGET exists: DIR as it was" [ "$(cat "$W/src/sub/f")" = one ]
+check "publish --no-clobber, TARGET exists: TARGET untouched" [ "$(ls "$W/old")" = g ]
+win /dev/null "$TOOL" publish "$(winpath "$W/src")" "$(winpath "$W/old")"
+check "publish over an existing TARGET: 1 and one line" [ $rc = 1 -a "$(lines "$W/err")" = 1 ]
+check "publish over an existing TARGET: DIR as it was" [ "$(cat "$W/src/sub/f")" = one ]
+check "publish over an existing TARGET: TARGET untouched" [ "$(ls "$W/old")" = g ]
+check "publish failed: no side directory left" [ -z "$(ls -A "$W" | grep '^\.')" ]
+win /dev/null "$TOOL" publish "$(winpath "$W/src")" "$(winpath "$W/dst")"
+check "publish to a new TARGET: 0" [ $rc = 0 ]
+check "publish to a new TARGET: the tree at TARGET" [ "$(cat "$W/dst/sub/f" 2>/dev/null)" = one ]
+check "publish to a new TARGET: DIR gone" [ ! -e "$W/src" ]
+check "publish: no side directory left" [ -z "$(ls -A "$W" | grep '^\.')" ]
+
+[ $skipped = 0 ] || echo "$skipped skipped"
+echo "$passed passed, $failed failed"
+[ $failed = 0 ]
