@@ -262,7 +262,9 @@ static inline char *harness_unhex(const char *h)
 
 /* What to divide a test's repetition counts by: TMPF_TEST_SCALE=n, else
  * 25 under valgrind (its preload library is in LD_PRELOAD), 10 under
- * ThreadSanitizer, else 1. */
+ * ThreadSanitizer or Wine (each file operation a round trip to
+ * wineserver: test_concurrency's 100,000 creations took over 600 s), else
+ * 1. */
 #if defined(__SANITIZE_THREAD__)
 #define HARNESS_TSAN 1
 #elif defined(__has_feature)
@@ -293,6 +295,8 @@ static inline int test_scale_div(void)
         return atoi(s);
 #ifdef HARNESS_TSAN
     return 10; /* a fork with threads running costs about a second there */
+#elif defined(_WIN32)
+    return harness_under_wine() ? 10 : 1;
 #else
     const char *p = getenv("LD_PRELOAD");
     return p && strstr(p, "vgpreload") ? 25 : 1;

@@ -48,6 +48,13 @@ static inline int unsetenv(const char *name)
     return _putenv_s(name, "") == 0 ? 0 : -1;
 }
 
+/* Whether this runs under Wine (its ntdll exports wine_get_version). */
+static inline bool harness_under_wine(void)
+{
+    HMODULE ntdll = GetModuleHandleW(L"ntdll.dll");
+    return ntdll && GetProcAddress(ntdll, "wine_get_version");
+}
+
 /* Skips the running test from any depth, printing why it cannot run on
  * Windows (harness_skip_test's Windows form). */
 static inline void harness_skip_windows(const char *why)
