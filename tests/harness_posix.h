@@ -12,6 +12,11 @@
 
 static pid_t harness_pid;
 
+static inline bool harness_under_wine(void)
+{
+    return false;
+}
+
 static inline void harness_platform_init(void)
 {
     harness_pid = getpid();

@@ -72,12 +72,18 @@ static void check_anonymous(bool fallback)
     if (!f)
         return;
     CHECK(tmpf_file_path(f) == NULL);
-    CHECK_EQ_INT(count_entries(scratch), 0); /* no directory entry, ever */
+    /* No directory entry, ever. Wine keeps a name deleted while open until
+     * its last handle closes (no POSIX delete): the fallback's shows. */
+    if (!(fallback && harness_under_wine()))
+        CHECK_EQ_INT(count_entries(scratch), 0);
     int fd = tmpf_file_fileno(f);
     struct stat st;
-    CHECK(fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink == 0);
+    CHECK(fstat(fd, &st) == 0 && S_ISREG(st.st_mode));
+#ifndef _WIN32 /* the C runtime's fstat: st_nlink 1, st_dev the descriptor */
+    CHECK(st.st_nlink == 0);
     struct stat dst;
     CHECK(stat(scratch, &dst) == 0 && dst.st_dev == st.st_dev);
+#endif
     CHECK(fd_cloexec(fd));
     CHECK_MODE(fd_mode(fd), 0600);
     put(f, "anonymous");
@@ -103,7 +109,8 @@ static void test_anonymous_many_fallback_and_fast(void)
         fs[i] = make(&makers[i % 2], &o);
         CHECK(fs[i] != NULL);
     }
-    CHECK_EQ_INT(count_entries(scratch), 0);
+    /* Wine: the fallback's deleted names show until closed (above). */
+    CHECK_EQ_INT(count_entries(scratch), harness_under_wine() ? 4 : 0);
     for (int i = 0; i < 8; i++)
         CHECK_EQ_INT(tmpf_file_cleanup(fs[i]), 0);
 }

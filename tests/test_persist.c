@@ -840,7 +840,9 @@ static void test_persist_relative_target(void)
     CHECK(getcwd(cwd, sizeof cwd) != NULL);
     CHECK(chdir(scratch) == 0);
     tmpf_file *f = anon_in(".", "rel");
+#ifndef _WIN32 /* Win32 removes ".." from the text (GetFullPathNameW) */
     CHECK_EQ_INT(tmpf_file_persist(f, "./sub/../rel.txt", 0), -1); /* no sub */
+#endif
     CHECK(mkdir("sub", 0755) == 0);
     CHECK_EQ_INT(tmpf_file_persist(f, "./sub/../rel.txt", 0), 0);
     CHECK(chdir(cwd) == 0);
@@ -850,6 +852,7 @@ static void test_persist_relative_target(void)
     CHECK_EQ_INT(count_entries(scratch), 2);
 }
 
+#ifndef _WIN32
 static void test_persist_exdev(void)
 {
     struct stat a, b;
@@ -894,6 +897,7 @@ static void test_persist_exdev(void)
     CHECK_LISTING(scratch, before);
     free(before);
 }
+#endif
 
 static int nobody_persist(void *arg)
 {
@@ -1427,7 +1431,7 @@ static const struct test tests[] = {
     TEST(test_persist_closed),
     TEST(test_persist_twice_and_onto_itself),
     TEST(test_persist_relative_target),
-    TEST(test_persist_exdev),
+    TEST_POSIX(test_persist_exdev, "/tmp on another file system, told by st_dev (the C runtime's st_dev is a drive number)"),
     TEST(test_persist_unwritable_dir),
     TEST(test_persist_missing_dir),
     TEST_POSIX(test_persist_emfile, "RLIMIT_NOFILE"),
