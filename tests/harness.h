@@ -372,6 +372,35 @@ static inline int run_child(int (*fn)(const char *), const char *arg)
     return harness_spawn_child(c, arg);
 }
 
+/* Starts the registered child fn with arg without waiting (as run_child);
+ * then child_kill (SIGKILL, TerminateProcess: nothing of the child's own
+ * runs) and/or child_wait, which returns its exit status or -1 if it was
+ * killed or crashed. false if it could not start. */
+static inline bool child_start(int (*fn)(const char *), const char *arg,
+                               struct harness_proc *p)
+{
+    const struct test_child *c = NULL;
+    for (size_t i = 0; i < harness_child_count; i++)
+        if (harness_children[i].fn == fn)
+            c = &harness_children[i];
+    if (!c) {
+        FAIL_AT("child_start: the child is not in TEST_MAIN_CHILDREN's table");
+        return false;
+    }
+    fflush(NULL);
+    return harness_proc_start(c, arg, p);
+}
+
+static inline void child_kill(struct harness_proc *p)
+{
+    harness_proc_kill(p);
+}
+
+static inline int child_wait(struct harness_proc *p)
+{
+    return harness_proc_wait(p);
+}
+
 /* Runs one test; false if harness_skip_test ended it. (A function of its
  * own, so that no local of run_tests lives across the longjmp.) */
 static inline bool harness_run_one(void (*fn)(void))
@@ -382,11 +411,18 @@ static inline bool harness_run_one(void (*fn)(void))
     return true;
 }
 
+/* Whether argv is run_child's re-run of this program (Windows), which
+ * run_tests turns into the child: for a main that prints before it. */
+static inline bool harness_is_child_run(int argc, char **argv)
+{
+    return argc == 5 && strcmp(argv[1], "--harness-child") == 0;
+}
+
 /* "--harness-child NAME ARG SCRATCH" (Windows: run_child's re-run): runs
  * the child with scratch set, returns its value; -1 if not that form. */
 static inline int harness_child_main(int argc, char **argv)
 {
-    if (argc != 5 || strcmp(argv[1], "--harness-child") != 0)
+    if (!harness_is_child_run(argc, argv))
         return -1;
     const struct test_child *c = harness_child_named(argv[2]);
     if (!c) {

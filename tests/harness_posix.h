@@ -165,24 +165,49 @@ static inline char *harness_mkdtemp(char *templ)
     return mkdtemp(templ);
 }
 
-/* run_child's process: a fork that runs the child and exits with its
- * value. */
-static inline int harness_spawn_child(const struct test_child *c,
-                                      const char *arg)
+/* A started child process (harness_child_start). */
+struct harness_proc {
+    pid_t pid;
+};
+
+/* Forks a child that runs c with arg and exits with its value. */
+static inline bool harness_proc_start(const struct test_child *c,
+                                      const char *arg, struct harness_proc *p)
 {
     pid_t pid = fork();
     if (pid < 0)
-        return -1;
+        return false;
     if (pid == 0) {
         harness_in_child = true;
         int rc = c->fn(arg) & 0x7f;
         fflush(NULL);
         _exit(rc);
     }
+    p->pid = pid;
+    return true;
+}
+
+/* Waits for p: its exit status, -1 if it crashed or was killed. */
+static inline int harness_proc_wait(struct harness_proc *p)
+{
     int status;
-    if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status))
+    if (waitpid(p->pid, &status, 0) < 0 || !WIFEXITED(status))
         return -1;
     return WEXITSTATUS(status);
+}
+
+/* Kills p at once (SIGKILL). */
+static inline void harness_proc_kill(struct harness_proc *p)
+{
+    kill(p->pid, SIGKILL);
+}
+
+/* run_child's process: started, then waited for. */
+static inline int harness_spawn_child(const struct test_child *c,
+                                      const char *arg)
+{
+    struct harness_proc p;
+    return harness_proc_start(c, arg, &p) ? harness_proc_wait(&p) : -1;
 }
 
 #endif

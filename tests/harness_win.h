@@ -382,20 +382,28 @@ static inline int run_as_nobody(int (*fn)(void *), void *arg)
     return -1;
 }
 
-/* run_child's process: this executable with "--harness-child NAME ARG
- * SCRATCH" (the last two in hex), sharing our standard handles; its exit
- * code, or -1 if it could not start or crashed (an exception code). */
-static inline int harness_spawn_child(const struct test_child *c,
-                                      const char *arg)
+/* A started child process (harness_child_start). */
+struct harness_proc {
+    HANDLE h;
+};
+
+/* The exit code harness_child_kill's TerminateProcess gives: above any
+ * child's own (0-127). */
+#define HARNESS_KILLED_CODE 0x4b1dU
+
+/* Starts this executable with "--harness-child NAME ARG SCRATCH" (the
+ * last two in hex), sharing our standard handles. false if it could not. */
+static inline bool harness_proc_start(const struct test_child *c,
+                                      const char *arg, struct harness_proc *p)
 {
     wchar_t exe[MAX_PATH * 4];
     DWORD n = GetModuleFileNameW(NULL, exe, sizeof exe / sizeof exe[0]);
     if (n == 0 || n >= sizeof exe / sizeof exe[0])
-        return -1;
+        return false;
     char *harg = harness_hex(arg);
     char *hdir = harness_hex(scratch);
     wchar_t *wname = harness_wide(c->name);
-    int rc = -1;
+    bool started = false;
     if (harg && hdir && wname) {
         size_t len = wcslen(exe) + wcslen(wname) + strlen(harg) +
                      strlen(hdir) + 64;
@@ -414,12 +422,9 @@ static inline int harness_spawn_child(const struct test_child *c,
             PROCESS_INFORMATION pi;
             if (CreateProcessW(NULL, cmd, NULL, NULL, TRUE, 0, NULL, NULL,
                                &si, &pi)) {
-                DWORD code;
-                WaitForSingleObject(pi.hProcess, INFINITE);
-                if (GetExitCodeProcess(pi.hProcess, &code) && code <= 255)
-                    rc = (int)code;
                 CloseHandle(pi.hThread);
-                CloseHandle(pi.hProcess);
+                p->h = pi.hProcess;
+                started = true;
             }
             free(cmd);
         }
@@ -427,7 +432,33 @@ static inline int harness_spawn_child(const struct test_child *c,
     free(harg);
     free(hdir);
     free(wname);
+    return started;
+}
+
+/* Waits for p: its exit code (0-255), -1 if it crashed or was killed. */
+static inline int harness_proc_wait(struct harness_proc *p)
+{
+    DWORD code;
+    int rc = -1;
+    WaitForSingleObject(p->h, INFINITE);
+    if (GetExitCodeProcess(p->h, &code) && code <= 255)
+        rc = (int)code;
+    CloseHandle(p->h);
     return rc;
+}
+
+/* Kills p at once (TerminateProcess: no exit handlers run, as SIGKILL). */
+static inline void harness_proc_kill(struct harness_proc *p)
+{
+    TerminateProcess(p->h, HARNESS_KILLED_CODE);
+}
+
+/* run_child's process: started, then waited for. */
+static inline int harness_spawn_child(const struct test_child *c,
+                                      const char *arg)
+{
+    struct harness_proc p;
+    return harness_proc_start(c, arg, &p) ? harness_proc_wait(&p) : -1;
 }
 
 #endif
