@@ -287,8 +287,63 @@ static int leak_child(const char *dir)
     return 0;
 }
 
-static void run_leak_child(bool by_environment)
+/* A child process (forked on POSIX, this program re-run on Windows) with
+ * its stderr sent to scratch/report: leaks as leak_child does, then
+ * exit() (not _exit: the report is written at exit). how "report" asks
+ * for the report with tmpf_leak_report; "plain" leaves it to TMPF_DEBUG. */
+static int report_child(const char *how)
 {
+    if (!freopen(path_join(scratch, "report"), "w", stderr))
+        return 120;
+    if (strcmp(how, "report") == 0)
+        tmpf_leak_report(NULL);
+    exit(leak_child(scratch));
+}
+
+/* What the child wrote to scratch/report (at most n - 1 bytes). */
+static void read_report(char *out, size_t n)
+{
+    memset(out, 0, n);
+    FILE *in = fopen(path_join(scratch, "report"), "r");
+    CHECK(in != NULL);
+    if (in) {
+        size_t got = fread(out, 1, n - 1, in);
+        out[got] = '\0';
+        fclose(in);
+    }
+}
+
+/* The report names the two leaks and nothing else, one line each. */
+static void check_report(const char *out)
+{
+    int lines = 0;
+    for (const char *c = out; *c; c++)
+        lines += *c == '\n';
+    CHECK_EQ_INT(lines, 2);
+    CHECK(strstr(out, "from tmpf_named_temporary_file: ") &&
+          strstr(out, HARNESS_SEP_STR "leak1_"));
+    CHECK(strstr(out, "from tmpf_temporary_directory: ") &&
+          strstr(out, HARNESS_SEP_STR "leak2_"));
+    CHECK(!strstr(out, "clean_") && !strstr(out, "rmdird_"));
+    if (test_failures_in_current)
+        fprintf(stderr, "  child said:\n%s", out);
+}
+
+static void test_leak_report_names_exactly_the_leaks(void)
+{
+    CHECK_EQ_INT(run_child(report_child, "report"), 0);
+    char out[4096];
+    read_report(out, sizeof out);
+    check_report(out);
+}
+
+/* TMPF_DEBUG=1 in the environment of a new program turns the report on.
+ * On POSIX the child execs this program (a fork would inherit the
+ * parent's already-read setting); on Windows run_child starts it anew. */
+static void test_tmpf_debug_environment(void)
+{
+    char out[4096] = {0};
+#ifndef _WIN32
     int pipefd[2];
     CHECK(pipe(pipefd) == 0);
     pid_t pid = fork();
@@ -296,17 +351,12 @@ static void run_leak_child(bool by_environment)
         dup2(pipefd[1], 2);
         close(pipefd[0]);
         close(pipefd[1]);
-        if (by_environment) {
-            setenv("TMPF_AUDIT_LEAK_CHILD", scratch, 1);
-            setenv("TMPF_DEBUG", "1", 1);
-            execl(self_exe, self_exe, (char *)NULL);
-            _exit(127);
-        }
-        tmpf_leak_report(NULL);
-        exit(leak_child(scratch)); /* exit, not _exit: runs the report */
+        setenv("TMPF_AUDIT_LEAK_CHILD", scratch, 1);
+        setenv("TMPF_DEBUG", "1", 1);
+        execl(self_exe, self_exe, (char *)NULL);
+        _exit(127);
     }
     close(pipefd[1]);
-    char out[4096] = {0};
     size_t got = 0;
     ssize_t n;
     while (got < sizeof out - 1 && (n = read(pipefd[0], out + got, sizeof out - 1 - got)) > 0)
@@ -315,39 +365,28 @@ static void run_leak_child(bool by_environment)
     int status;
     waitpid(pid, &status, 0);
     CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-    int lines = 0;
-    for (char *c = out; *c; c++)
-        lines += *c == '\n';
-    CHECK_EQ_INT(lines, 2);
-    CHECK(strstr(out, "from tmpf_named_temporary_file: ") && strstr(out, "/leak1_"));
-    CHECK(strstr(out, "from tmpf_temporary_directory: ") && strstr(out, "/leak2_"));
-    CHECK(!strstr(out, "clean_") && !strstr(out, "rmdird_"));
-    if (test_failures_in_current)
-        fprintf(stderr, "  child said:\n%s", out);
+#else
+    CHECK_EQ_INT(setenv("TMPF_DEBUG", "1", 1), 0);
+    int rc = run_child(report_child, "plain");
+    unsetenv("TMPF_DEBUG");
+    CHECK_EQ_INT(rc, 0);
+    read_report(out, sizeof out);
+#endif
+    check_report(out);
 }
-
-static void test_leak_report_names_exactly_the_leaks(void) { run_leak_child(false); }
-static void test_tmpf_debug_environment(void) { run_leak_child(true); }
 
 static void test_no_report_without_debug(void)
 {
-    int pipefd[2];
-    CHECK(pipe(pipefd) == 0);
-    pid_t pid = fork();
-    if (pid == 0) {
-        dup2(pipefd[1], 2);
-        close(pipefd[0]);
-        close(pipefd[1]);
-        exit(leak_child(scratch));
-    }
-    close(pipefd[1]);
+    CHECK_EQ_INT(run_child(report_child, "plain"), 0);
     char out[256];
-    ssize_t n = read(pipefd[0], out, sizeof out);
-    close(pipefd[0]);
-    int status;
-    waitpid(pid, &status, 0);
-    CHECK_EQ_INT(n, 0);
+    read_report(out, sizeof out);
+    CHECK_EQ_STR(out, "");
 }
+
+static const struct test_child children[] = {
+    CHILD(report_child),
+};
+
 
 static const struct test tests[] = {
     TEST(test_named_file_create_close_delete),
@@ -367,6 +406,7 @@ static const struct test tests[] = {
 int main(int argc, char **argv)
 {
     self_exe = argv[0];
+    harness_set_children(children, sizeof children / sizeof children[0]);
     const char *child_dir = getenv("TMPF_AUDIT_LEAK_CHILD");
     if (child_dir)
         return leak_child(child_dir);

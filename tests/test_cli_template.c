@@ -66,6 +66,13 @@ static void test_table(void)
         enum template_error e = template_parse(&a, &t, &bad);
         CHECK_EQ_INT(i * 1000 + e, i * 1000 + c->want);
         if (e == TEMPLATE_OK && c->want == TEMPLATE_OK) {
+#ifdef _WIN32
+            /* The tool joins with '\\' there (TOOL_OS_SEP); the table is
+             * written with '/'. */
+            for (char *q = t.name; *q; q++)
+                if (*q == '\\')
+                    *q = '/';
+#endif
             CHECK_EQ_STR(t.name, c->name);
             CHECK_EQ_INT(i * 1000 + t.len, i * 1000 + strlen(c->name));
             CHECK_EQ_INT(i * 1000 + t.base, i * 1000 + c->base);

@@ -17,7 +17,7 @@ extern unsigned long tmpf__test_fsync_count(void);
  * buffers rotate). */
 #define IN_SCRATCH(var, name)                                                  \
     char var[4400];                                                            \
-    snprintf(var, sizeof var, "%s/%s", scratch, name)
+    snprintf(var, sizeof var, "%s" HARNESS_SEP_STR "%s", scratch, name)
 
 /* A temporary directory in scratch holding files tag0..tag<n-1> ("tag"). */
 static tmpf_dir *tree_of(const char *tag, int n)
@@ -124,7 +124,9 @@ static void test_durable_syncs_everything(void)
     tmpf_dir *d = tree_of("f", 4);
     CHECK(mkdir(P("%s/sub", tmpf_dir_path(d)), 0755) == 0);
     CHECK(write_file(P("%s/sub/x", tmpf_dir_path(d)), "x", 0644) == 0);
-    CHECK(symlink("f0", P("%s/link", tmpf_dir_path(d))) == 0);
+#ifndef _WIN32
+    CHECK(symlink("f0", P("%s/link", tmpf_dir_path(d))) == 0); /* not synced */
+#endif
     unsigned long before = tmpf__test_fsync_count();
     CHECK_EQ_INT(tmpf_dir_persist(d, P("%s/t", scratch), TMPF_DURABLE), 0);
     /* 5 files, 2 directories, the parent. */
@@ -222,6 +224,7 @@ static void test_repointed_name_is_estale(void)
 
 /* Readers list target while it is replaced: it is never missing, and one
  * listing never holds entries of two versions. */
+#ifndef _WIN32
 static int reader(void *arg)
 {
     const char *t = arg;
@@ -247,11 +250,15 @@ static int reader(void *arg)
     }
     return bad;
 }
+#endif
 
 static void test_concurrent_readers(void)
 {
     if (!TMPF_CAN_EXCHANGE_DIR)
         SKIP("no atomic exchange in this build (test_existing_dir_exchanged: ENOTSUP)");
+#ifdef _WIN32
+    SKIP_WINDOWS("the readers run in a forked child");
+#else
     IN_SCRATCH(t, "t");
     tmpf_dir *d = tree_of("a", 50);
     CHECK_EQ_INT(tmpf_dir_persist(d, t, 0), 0);
@@ -272,6 +279,7 @@ static void test_concurrent_readers(void)
     CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     CHECK_EQ_INT(count_entries(t), 50);
     CHECK_EQ_INT(count_entries(scratch), 2);
+#endif
 }
 
 static const struct test tests[] = {

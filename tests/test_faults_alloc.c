@@ -52,7 +52,11 @@ static const struct test tests[] = {
 
 int main(int argc, char **argv)
 {
+#ifdef _WIN32
+    report_sink = fopen("NUL", "w");
+#else
     report_sink = fopen("/dev/null", "we");
+#endif
     int r = run_tests(tests, sizeof tests / sizeof tests[0], argc, argv);
     print_fault_summary("allocation", ops_failed, alloc_inj.injected, alloc_inj.absorbed);
     return r;

@@ -3,10 +3,14 @@
 #include "harness.h"
 #include <tmpf.h>
 
+#ifndef _WIN32
 #include <dlfcn.h>
+#endif
 #include <pthread.h>
 #include <stdatomic.h>
+#ifndef _WIN32
 #include <sys/syscall.h>
+#endif
 
 /* ---- helpers ----------------------------------------------------------- */
 
@@ -497,6 +501,50 @@ static void test_undeletable_entry_event(void)
     free(plain), free(d);
 }
 
+/* ---- TMPF_AT_EXIT in a child process (both platforms) ------------------ */
+
+static void *child_objects[2]; /* reachable until exit (leak checkers) */
+
+/* In a child process: one of each kind with TMPF_AT_EXIT in dir and a
+ * file of its own, then exit(), which must remove the temporaries. */
+static int at_exit_child(const char *dir)
+{
+    const tmpf_opts o = {.dir = dir, .flags = TMPF_AT_EXIT};
+    char *p = NULL;
+    int fd = tmpf_mkstemp(&o, &p);
+    char *d = tmpf_mkdtemp(&o);
+    tmpf_file *f = tmpf_named_temporary_file(&o);
+    tmpf_dir *td = tmpf_temporary_directory(&o);
+    if (fd < 0 || !d || !f || !td)
+        return 1;
+    close(fd);
+    free(p);
+    free(d);
+    child_objects[0] = f;
+    child_objects[1] = td;
+    if (write_file(path_join(dir, "mine"), "mine", 0600) != 0)
+        return 2;
+    fflush(NULL);
+    exit(count_entries(dir) == 5 ? 0 : 3); /* runs the atexit handlers */
+}
+
+/* The child (forked on POSIX, this program re-run on Windows) leaves
+ * only its own file behind. */
+static void test_at_exit_in_child_process(void)
+{
+    char dir[4200];
+    snprintf(dir, sizeof dir, "%s", path_join(scratch, "child"));
+    CHECK(mkdir(dir, 0700) == 0);
+    CHECK_EQ_INT(run_child(at_exit_child, dir), 0);
+    CHECK_EQ_INT(count_entries(dir), 1);
+    CHECK(file_holds(path_join(dir, "mine"), "mine"));
+}
+
+static const struct test_child children[] = {
+    CHILD(at_exit_child),
+};
+
+#ifndef _WIN32
 /* ---- TMPF_AT_EXIT ------------------------------------------------------ */
 
 /* Child processes report paths through a pipe, one per line. */
@@ -878,6 +926,7 @@ static void test_at_exit_on_dlclose(void)
     CHECK_EQ_INT(code, 0);
     CHECK_EQ_INT(count_entries(scratch), 0);
 }
+#endif
 
 static const struct test tests[] = {
     TEST(test_scope_new_rejects_unknown_flags),
@@ -893,12 +942,13 @@ static const struct test tests[] = {
     TEST(test_two_threads_one_scope),
     TEST(test_undeletable_entry_reported),
     TEST(test_undeletable_entry_event),
-    TEST(test_at_exit_child_exits),
-    TEST(test_at_exit_and_user_scope),
-    TEST(test_at_exit_grandchild_exits_first),
-    TEST(test_at_exit_raw_clone_grandchild),
-    TEST(test_at_exit_inherited_object_usable_in_child),
-    TEST(test_at_exit_fork_during_registration),
-    TEST(test_at_exit_on_dlclose),
+    TEST(test_at_exit_in_child_process),
+    TEST_POSIX(test_at_exit_child_exits, "fork (the portable at-exit case is test_at_exit_in_child_process)"),
+    TEST_POSIX(test_at_exit_and_user_scope, "fork (the portable at-exit case is test_at_exit_in_child_process)"),
+    TEST_POSIX(test_at_exit_grandchild_exits_first, "fork (the portable at-exit case is test_at_exit_in_child_process)"),
+    TEST_POSIX(test_at_exit_raw_clone_grandchild, "fork (a raw clone)"),
+    TEST_POSIX(test_at_exit_inherited_object_usable_in_child, "fork (the portable at-exit case is test_at_exit_in_child_process)"),
+    TEST_POSIX(test_at_exit_fork_during_registration, "fork (the portable at-exit case is test_at_exit_in_child_process)"),
+    TEST_POSIX(test_at_exit_on_dlclose, "dlopen/dlclose of a shared build, in a forked child"),
 };
-TEST_MAIN(tests)
+TEST_MAIN_CHILDREN(tests, children)

@@ -22,7 +22,7 @@ static char *path_in(const char *name)
     static char buf[8][4400];
     static int next;
     char *b = buf[next++ % 8];
-    snprintf(b, sizeof buf[0], "%s/%s", scratch, name);
+    snprintf(b, sizeof buf[0], "%s" HARNESS_SEP_STR "%s", scratch, name);
     return b;
 }
 
@@ -91,7 +91,8 @@ static void test_replaces_each(void)
         CHECK_EQ_INT(version_of(w[i].target, i), 'A');
     }
     struct stat st;
-    CHECK(stat(w[3].target, &st) == 0 && (st.st_mode & 0777) == 0640);
+    CHECK(stat(w[3].target, &st) == 0);
+    CHECK_MODE(st.st_mode & 0777, 0640);
     CHECK_EQ_INT(count_entries(path_in("d")), FILES);
     batch_free(w);
     batch(w, 'B', "d");
@@ -133,7 +134,13 @@ static void test_errors_per_item(void)
     snprintf(ok2, sizeof ok2, "%s/ok2", scratch);
     snprintf(missing, sizeof missing, "%s/no/such", scratch);
     snprintf(fifo, sizeof fifo, "%s/fifo", scratch);
+#ifndef _WIN32
     CHECK(mkfifo(fifo, 0644) == 0);
+    const int fifo_error = EPERM; /* not a regular file */
+#else
+    CHECK(mkdir(fifo, 0755) == 0); /* no fifos: a directory in its place */
+    const int fifo_error = EISDIR;
+#endif
     tmpf_write w[] = {
         {ok1, "1", 1, -1}, {missing, "m", 1, -1}, {NULL, "n", 1, -1},
         {scratch, "d", 1, -1}, {fifo, "f", 1, -1}, {ok2, NULL, 1, -1},
@@ -146,7 +153,7 @@ static void test_errors_per_item(void)
         CHECK_EQ_INT(w[1].error, ENOENT);
         CHECK_EQ_INT(w[2].error, EINVAL);
         CHECK_EQ_INT(w[3].error, EISDIR);
-        CHECK_EQ_INT(w[4].error, EPERM);
+        CHECK_EQ_INT(w[4].error, fifo_error);
         CHECK_EQ_INT(w[5].error, EINVAL);
         CHECK_EQ_INT(w[6].error, 0);
         CHECK_EQ_INT(w[7].error, ENOENT);
@@ -181,6 +188,7 @@ static void test_durable_fsyncs(void)
     batch_free(w);
 }
 
+#ifndef _WIN32
 /* ---- Crash test --------------------------------------------------------- */
 
 static int rounds(void)
@@ -252,12 +260,13 @@ static void test_crash_durable_batch(void)
     batch_free(wa);
     batch_free(wb);
 }
+#endif
 
 static const struct test tests[] = {
     TEST(test_replaces_each),
     TEST(test_large_and_noclobber),
     TEST(test_errors_per_item),
     TEST(test_durable_fsyncs),
-    TEST(test_crash_durable_batch),
+    TEST_POSIX(test_crash_durable_batch, "a forked writer SIGKILLed mid-batch"),
 };
 TEST_MAIN(tests)

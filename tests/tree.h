@@ -8,7 +8,9 @@
 #include "harness.h"
 
 #include <stdarg.h>
+#ifndef _WIN32
 #include <sys/resource.h>
+#endif
 
 /* printf into one of 8 rotating static buffers (tests are single threaded
  * where they use it). */
@@ -30,6 +32,7 @@ static inline mode_t mode_of(const char *path)
     return lstat(path, &st) == 0 ? st.st_mode & 07777 : (mode_t)-1;
 }
 
+#ifndef _WIN32
 /* An "outside" directory: files f0..f4 (mode 0400 .. 0640), a
  * subdirectory with a file, then the directory's own mode. */
 #define OUTSIDE_FILES 5
@@ -83,11 +86,31 @@ static inline int build_tree(const char *root)
     rc |= link(P("%s/a/one", root), P("%s/a/b/c/hard", root));
     return rc ? -1 : 0;
 }
+#else
+/* Windows: no fifos, and links are not made here (Wine makes none; the
+ * layer's link cases are in test_windows.c): the tree is directories and
+ * files, one of them read-only (what removal must get past there). */
+static inline int build_tree(const char *root)
+{
+    int rc = 0;
+    rc |= mkdir(P("%s/a", root), 0755);
+    rc |= mkdir(P("%s/a/b", root), 0700);
+    rc |= mkdir(P("%s/a/b/c", root), 0700);
+    rc |= mkdir(P("%s/empty", root), 0700);
+    rc |= write_file(P("%s/top.txt", root), "x", 0644);
+    rc |= write_file(P("%s/a/one", root), "1", 0600);
+    rc |= write_file(P("%s/a/b/two", root), "2", 0600);
+    rc |= write_file(P("%s/a/b/c/three", root), "3", 0400);
+    return rc ? -1 : 0;
+}
+#endif
 
+#ifndef _WIN32
 static inline int set_nofile(rlim_t n)
 {
     struct rlimit rl = {n, n};
     return setrlimit(RLIMIT_NOFILE, &rl);
 }
+#endif
 
 #endif
