@@ -266,11 +266,12 @@ int64_t tmpf__file_seek_raw(tmpf_file *f, int64_t offset, int whence)
 }
 
 /* Before a direct operation: the stream's pending output reaches the file
- * and its read-ahead is given back (fflush does both on glibc and musl for
- * a seekable stream, and glibc forgets its cached offset). */
+ * and its read-ahead is given back (tmpf__os_stream_sync: fflush on glibc
+ * and musl; the Windows C runtime's fflush drops the read buffer without
+ * moving the descriptor back, so there the layer repositions). */
 static int sync_stream(tmpf_file *f)
 {
-    return f->stream && fflush(f->stream) != 0 ? -1 : 0;
+    return f->stream && tmpf__os_stream_sync(f->stream) != 0 ? -1 : 0;
 }
 
 /* After a direct operation that may move the position or add content: a

@@ -378,6 +378,10 @@ struct tmpf__stream_io {
     int (*fileno)(void *obj);
 };
 FILE *tmpf__os_stream_open(void *obj, const struct tmpf__stream_io *io);
+/* unix/stream.c: before a direct operation on the object, the stream's
+ * pending output is written and its read-ahead given back (the object's
+ * position is the stream's again). 0, or -1 with errno. */
+int tmpf__os_stream_sync(FILE *s);
 /* unix/reopen.c: a second descriptor, own offset, flags | O_CLOEXEC.
  * _path opens path without following a symlink and checks it is still the
  * file behind fd (else ENOENT); _fd goes through /proc/self/fd (Linux;

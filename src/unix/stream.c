@@ -174,3 +174,11 @@ FILE *tmpf__os_stream_open(void *obj, const struct tmpf__stream_io *io)
 }
 
 #endif
+
+/* fflush gives back the read-ahead of a seekable stream on glibc and musl
+ * (and glibc forgets its cached offset); a cookie stream does it through
+ * io->seek. */
+int tmpf__os_stream_sync(FILE *s)
+{
+    return fflush(s);
+}

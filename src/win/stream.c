@@ -24,3 +24,19 @@ FILE *tmpf__os_stream_open(void *obj, const struct tmpf__stream_io *io)
     }
     return s;
 }
+
+/* ISO C leaves fflush of an input stream undefined, and the C runtime's
+ * just drops the read buffer: the shared offset stays after the
+ * read-ahead. So the stream's own position is taken first and set again
+ * after the flush (which writes pending output), moving the descriptor
+ * back to it. */
+int tmpf__os_stream_sync(FILE *s)
+{
+    int saved = errno;
+    fpos_t pos;
+    int have = fgetpos(s, &pos) == 0;
+    errno = saved;
+    if (fflush(s) != 0)
+        return -1;
+    return have && fsetpos(s, &pos) != 0 ? -1 : 0;
+}
