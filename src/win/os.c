@@ -98,6 +98,28 @@ static wchar_t *widen(const char *s)
     return w;
 }
 
+/* widen for a path or a name: a component longer than Windows allows
+ * (255 UTF-16 units on NTFS, FAT and ReFS) is ENAMETOOLONG at once, as
+ * POSIX's NAME_MAX; Win32 (and Wine) would say "invalid name" or "path not
+ * found". */
+#define TMPF__WIN_NAME_MAX 255
+static wchar_t *widen_path(const char *s)
+{
+    wchar_t *w = widen(s);
+    if (!w)
+        return NULL;
+    size_t run = 0;
+    for (const wchar_t *p = w; *p; p++) {
+        run = *p == L'\\' ? 0 : run + 1;
+        if (run > TMPF__WIN_NAME_MAX) {
+            free(w);
+            errno = ENAMETOOLONG;
+            return NULL;
+        }
+    }
+    return w;
+}
+
 static bool has_prefix(const wchar_t *w, const wchar_t *p)
 {
     return wcsncmp(w, p, wcslen(p)) == 0;
@@ -155,7 +177,7 @@ wchar_t *tmpf__win_wpath_at(int dir_fd, const char *path)
         errno = ENOENT;
         return NULL;
     }
-    wchar_t *w = widen(path);
+    wchar_t *w = widen_path(path);
     if (!w)
         return NULL;
     if (has_prefix(w, L"\\\\?\\"))
@@ -552,7 +574,7 @@ HANDLE tmpf__win_open_at(int dir_fd, const char *name, DWORD access, DWORD share
         SetLastError(err);
         return h;
     }
-    wchar_t *w = widen(name);
+    wchar_t *w = widen_path(name);
     if (!w)
         return INVALID_HANDLE_VALUE;
     for (wchar_t *c = w; *c; c++)
@@ -614,7 +636,7 @@ int tmpf__win_rename_at(int from_dir, const char *from, int to_dir, const char *
                                  FILE_FLAG_BACKUP_SEMANTICS | FILE_FLAG_OPEN_REPARSE_POINT, NULL);
     if (h == INVALID_HANDLE_VALUE)
         return -1;
-    wchar_t *w = widen(to);
+    wchar_t *w = widen_path(to);
     size_t n = w ? wcslen(w) : 0;
     size_t size = sizeof(FILE_RENAME_INFO) + n * sizeof(wchar_t);
     FILE_RENAME_INFO *info = w ? tmpf__calloc(1, size) : NULL;
