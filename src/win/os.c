@@ -102,7 +102,6 @@ static wchar_t *widen(const char *s)
  * (255 UTF-16 units on NTFS, FAT and ReFS) is ENAMETOOLONG at once, as
  * POSIX's NAME_MAX; Win32 (and Wine) would say "invalid name" or "path not
  * found". */
-#define TMPF__WIN_NAME_MAX 255
 static wchar_t *widen_path(const char *s)
 {
     wchar_t *w = widen(s);
@@ -216,6 +215,72 @@ wchar_t *tmpf__win_wpath_at(int dir_fd, const char *path)
 }
 
 wchar_t *tmpf__win_wpath(const char *path) { return tmpf__win_wpath_at(AT_FDCWD, path); }
+
+int tmpf__win_wpath_buf(const char *path, wchar_t *buf, size_t cap)
+{
+    if (!path || !*path) {
+        errno = ENOENT;
+        return -1;
+    }
+    wchar_t rel[TMPF__WIN_WPATH_BUF];
+    int n = MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, path, -1, rel,
+                                TMPF__WIN_WPATH_BUF);
+    if (n <= 0) {
+        errno = GetLastError() == ERROR_INSUFFICIENT_BUFFER ? ERANGE : EINVAL;
+        return -1;
+    }
+    size_t run = 0;
+    for (wchar_t *p = rel; *p; p++) {
+        if (*p == L'/')
+            *p = L'\\';
+        run = *p == L'\\' ? 0 : run + 1;
+        if (run > TMPF__WIN_NAME_MAX) {
+            errno = ENAMETOOLONG;
+            return -1;
+        }
+    }
+    if (has_prefix(rel, L"\\\\?\\")) {
+        if ((size_t)n > cap) {
+            errno = ERANGE;
+            return -1;
+        }
+        memcpy(buf, rel, (size_t)n * sizeof *buf);
+        return 0;
+    }
+    enum { HEAD = 8 }; /* room for the longest head, "\\?\UNC\" */
+    if (cap <= HEAD) {
+        errno = ERANGE;
+        return -1;
+    }
+    wchar_t *full = buf + HEAD;
+    DWORD got = GetFullPathNameW(rel, (DWORD)(cap - HEAD), full, NULL);
+    if (got == 0)
+        return tmpf__win_fail();
+    if (got >= cap - HEAD) {
+        errno = ERANGE;
+        return -1;
+    }
+    /* verbatim's head, in place: the head is never longer than the room
+     * left before the text it goes in front of. */
+    bool unc = full[0] == L'\\' && full[1] == L'\\';
+    const wchar_t *head = unc ? L"\\\\?\\UNC\\" : L"\\\\?\\";
+    if (has_prefix(full, L"\\\\?\\") || has_prefix(full, L"\\\\.\\")) {
+        unc = false;
+        head = L"";
+    }
+    const wchar_t *rest = unc ? full + 2 : full;
+    size_t hn = wcslen(head), rn = wcslen(rest);
+    memmove(buf + hn, rest, (rn + 1) * sizeof *buf);
+    memcpy(buf, head, hn * sizeof *buf);
+    return 0;
+}
+
+wchar_t *tmpf__win_wpath_fast(const char *path, wchar_t *buf, size_t cap)
+{
+    if (tmpf__win_wpath_buf(path, buf, cap) == 0)
+        return buf;
+    return errno == ERANGE ? tmpf__win_wpath(path) : NULL;
+}
 
 char *tmpf__win_utf8(const wchar_t *w, int n)
 {
@@ -844,7 +909,8 @@ int tmpf__os_close(int fd)
 /* Opens path itself (never a link's target) for deletion. */
 static HANDLE open_for_delete(const char *path, DWORD *attrs)
 {
-    wchar_t *w = tmpf__win_wpath(path);
+    wchar_t stack[TMPF__WIN_WPATH_BUF];
+    wchar_t *w = tmpf__win_wpath_fast(path, stack, TMPF__WIN_WPATH_BUF);
     if (!w)
         return INVALID_HANDLE_VALUE;
     HANDLE h = CreateFileW(w, DELETE | FILE_READ_ATTRIBUTES | FILE_WRITE_ATTRIBUTES,
@@ -852,7 +918,8 @@ static HANDLE open_for_delete(const char *path, DWORD *attrs)
                            &no_inherit, OPEN_EXISTING,
                            FILE_FLAG_BACKUP_SEMANTICS | FILE_FLAG_OPEN_REPARSE_POINT, NULL);
     DWORD err = GetLastError();
-    free(w);
+    if (w != stack)
+        free(w);
     if (h == INVALID_HANDLE_VALUE) {
         errno = tmpf__win_errno(err);
         return h;
@@ -895,12 +962,14 @@ int tmpf__os_unlink(const char *path)
      * It refuses a read-only file, a directory (or directory link) and a
      * file someone holds without shared deletion with ERROR_ACCESS_DENIED
      * (or a sharing violation): the handle path below sorts those out. */
-    wchar_t *w = tmpf__win_wpath(path);
+    wchar_t stack[TMPF__WIN_WPATH_BUF];
+    wchar_t *w = tmpf__win_wpath_fast(path, stack, TMPF__WIN_WPATH_BUF);
     if (!w)
         return -1;
     BOOL ok = DeleteFileW(w);
     DWORD err = GetLastError();
-    free(w);
+    if (w != stack)
+        free(w);
     if (ok)
         return 0;
     if (err == ERROR_FILE_NOT_FOUND || err == ERROR_PATH_NOT_FOUND) {

@@ -28,6 +28,15 @@ int tmpf__win_fail(void);
  * path, GetFinalPathNameByHandleW). malloc'd, NULL with errno. */
 wchar_t *tmpf__win_wpath_at(int dir_fd, const char *path);
 wchar_t *tmpf__win_wpath(const char *path);
+/* A path component's limit (NTFS, FAT, ReFS): 255 UTF-16 units. */
+#define TMPF__WIN_NAME_MAX 255
+/* tmpf__win_wpath without allocating, for removal (a cleanup must not be
+ * stopped by a failed allocation): the "\\?\" form in buf (cap units). 0,
+ * or -1 with errno; ERANGE when it does not fit. _fast: buf when it fits,
+ * else tmpf__win_wpath's malloc'd copy (free it if it is not buf). */
+enum { TMPF__WIN_WPATH_BUF = 1024 };
+int tmpf__win_wpath_buf(const char *path, wchar_t *buf, size_t cap);
+wchar_t *tmpf__win_wpath_fast(const char *path, wchar_t *buf, size_t cap);
 /* The final path of an open file or directory, "\\?\C:\..." (no trailing
  * '\'), malloc'd; NULL with errno. */
 wchar_t *tmpf__win_handle_path(HANDLE h);
