@@ -23,7 +23,8 @@ int tmpf__os_facts_fd(int fd, struct tmpf__os_facts *ret)
  * blocks nobody. */
 static HANDLE open_attrs(const char *path, bool follow)
 {
-    wchar_t *w = tmpf__win_wpath(path);
+    wchar_t stack[TMPF__WIN_WPATH_BUF];
+    wchar_t *w = tmpf__win_wpath_fast(path, stack, TMPF__WIN_WPATH_BUF);
     if (!w)
         return INVALID_HANDLE_VALUE;
     DWORD flags = FILE_FLAG_BACKUP_SEMANTICS | (follow ? 0 : FILE_FLAG_OPEN_REPARSE_POINT);
@@ -34,7 +35,8 @@ static HANDLE open_attrs(const char *path, bool follow)
         h = CreateFileW(w, FILE_READ_ATTRIBUTES, share, NULL, OPEN_EXISTING, flags, NULL);
     if (h == INVALID_HANDLE_VALUE)
         tmpf__win_fail();
-    free(w);
+    if (w != stack)
+        free(w);
     return h;
 }
 
@@ -109,7 +111,8 @@ unsigned tmpf__os_euid(void) { return 0; }
 
 int tmpf__os_open_dir_nofollow(const char *path)
 {
-    wchar_t *w = tmpf__win_wpath(path);
+    wchar_t stack[TMPF__WIN_WPATH_BUF];
+    wchar_t *w = tmpf__win_wpath_fast(path, stack, TMPF__WIN_WPATH_BUF);
     if (!w)
         return -1;
     HANDLE h = CreateFileW(w, FILE_LIST_DIRECTORY | FILE_READ_ATTRIBUTES | SYNCHRONIZE,
@@ -117,7 +120,8 @@ int tmpf__os_open_dir_nofollow(const char *path)
                            OPEN_EXISTING,
                            FILE_FLAG_BACKUP_SEMANTICS | FILE_FLAG_OPEN_REPARSE_POINT, NULL);
     DWORD err = GetLastError();
-    free(w);
+    if (w != stack)
+        free(w);
     if (h == INVALID_HANDLE_VALUE) {
         errno = tmpf__win_errno(err);
         return -1;

@@ -872,14 +872,18 @@ bool tmpf__os_tmpfile_unsupported(int err) { return err == EOPNOTSUPP; }
 
 bool tmpf__os_lexists(const char *path)
 {
-    wchar_t *w = tmpf__win_wpath(path);
+    /* No allocation in the common case (as POSIX's lstat): a failed one
+     * would read as "absent" to callers such as the leak report. */
+    wchar_t stack[TMPF__WIN_WPATH_BUF];
+    wchar_t *w = tmpf__win_wpath_fast(path, stack, TMPF__WIN_WPATH_BUF);
     if (!w)
         return false;
     /* The attributes of a link itself, not of its target. */
     DWORD a = GetFileAttributesW(w);
     if (a == INVALID_FILE_ATTRIBUTES)
         tmpf__win_fail();
-    free(w);
+    if (w != stack)
+        free(w);
     return a != INVALID_FILE_ATTRIBUTES;
 }
 
