@@ -459,7 +459,8 @@ int tmpf__os_truncate(int fd, int64_t size);
 extern const int tmpf__os_cwd_fd;
 /* The directories tmpf_gettempdir tries after the environment variables
  * (TMPDIR, TEMP, TMP: portable) and before the current directory, in
- * order; NULL-terminated, static. */
+ * order; NULL-terminated, static. NULL with ENOMEM where the list is
+ * built on first use and memory ran out (tried again next time). */
 const char *const *tmpf__os_tempdir_candidates(void);
 
 /* Fills buf with n bytes from the kernel CSPRNG. */

@@ -114,6 +114,8 @@ static int usable(const char *dir)
 static int consider(const char *dir)
 {
     const char *why = tmpf__dir_unsafe(dir);
+    if (why && errno == ENOMEM)
+        return -1; /* could not examine it (Windows reads its DACL): no verdict */
     if (!why) {
         int u = usable(dir);
         if (u != 0)
@@ -131,11 +133,16 @@ static char *choose(void)
 {
     static const char *const env_names[] = {"TMPDIR", "TEMP", "TMP"};
     /* The platform's own places ("/tmp", "/var/tmp", "/usr/tmp" here). */
-    const char *const *fixed = tmpf__os_tempdir_candidates();
     int saved = errno;
+    const char *const *fixed = tmpf__os_tempdir_candidates();
+    if (!fixed)
+        return NULL; /* ENOMEM (Windows builds the list on first use) */
 
     for (size_t i = 0; i < sizeof env_names / sizeof *env_names; i++) {
+        errno = 0;
         const char *v = tmpf__os_secure_getenv(env_names[i]);
+        if (!v && errno == ENOMEM)
+            return NULL; /* Windows copies the value out: not "unset" */
         if (!v || !*v)
             continue;
         char *abs = tmpf__abspath(v);

@@ -1072,48 +1072,65 @@ static char *system_temp_path(void)
     return full_utf8(buf);
 }
 
-static void add_candidate(size_t *count, char *dir)
+/* Adds dir (from a call that set errno = 0 first); false when it is
+ * missing for want of memory. */
+static bool add_candidate(size_t *count, char *dir)
 {
     if (!dir)
-        return;
+        return errno != ENOMEM;
     for (size_t i = 0; i < *count; i++)
         if (!strcmp(candidates[i], dir)) {
             free(dir); /* named twice (TEMP's value and the system's): tried once */
-            return;
+            return true;
         }
     candidates[(*count)++] = dir;
+    return true;
 }
 
+/* A failed allocation leaves no candidate out for good (the list is kept
+ * for the life of the process): the once is not done, and tried again. */
 static BOOL CALLBACK find_candidates(PINIT_ONCE once, PVOID param, PVOID *ctx)
 {
     (void)once;
     (void)param;
     (void)ctx;
-    int saved = errno;
     size_t count = 0;
-    add_candidate(&count, system_temp_path());
+    errno = 0;
+    bool ok = add_candidate(&count, system_temp_path());
     const wchar_t *root = _wgetenv(L"SYSTEMROOT");
-    if (root && *root) {
+    if (ok && root && *root) {
         size_t rn = wcslen(root);
         wchar_t *w = tmpf__malloc((rn + sizeof "\\Temp") * sizeof *w);
+        ok = w != NULL;
         if (w) {
             memcpy(w, root, rn * sizeof *w);
             memcpy(w + rn, L"\\Temp", sizeof L"\\Temp");
-            add_candidate(&count, full_utf8(w));
+            errno = 0;
+            ok = add_candidate(&count, full_utf8(w));
             free(w);
         }
     }
     static const wchar_t *const fixed[] = {L"C:\\TEMP", L"C:\\TMP", L"\\TEMP", L"\\TMP"};
-    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
-        add_candidate(&count, full_utf8(fixed[i]));
+    for (size_t i = 0; ok && i < sizeof fixed / sizeof fixed[0]; i++) {
+        errno = 0;
+        ok = add_candidate(&count, full_utf8(fixed[i]));
+    }
+    if (!ok) {
+        while (count)
+            free((char *)candidates[--count]);
+    }
     candidates[count] = NULL;
-    errno = saved;
-    return TRUE;
+    return ok;
 }
 
 const char *const *tmpf__os_tempdir_candidates(void)
 {
-    InitOnceExecuteOnce(&candidates_once, find_candidates, NULL, NULL);
+    int saved = errno;
+    if (!InitOnceExecuteOnce(&candidates_once, find_candidates, NULL, NULL)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    errno = saved;
     return candidates;
 }
 
