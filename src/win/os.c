@@ -102,21 +102,41 @@ static wchar_t *widen(const char *s)
  * (255 UTF-16 units on NTFS, FAT and ReFS) is ENAMETOOLONG at once, as
  * POSIX's NAME_MAX; Win32 (and Wine) would say "invalid name" or "path not
  * found". */
+static bool name_lengths_ok(const wchar_t *w)
+{
+    size_t run = 0;
+    for (const wchar_t *p = w; *p; p++) {
+        run = *p == L'\\' || *p == L'/' ? 0 : run + 1;
+        if (run > TMPF__WIN_NAME_MAX) {
+            errno = ENAMETOOLONG;
+            return false;
+        }
+    }
+    return true;
+}
+
 static wchar_t *widen_path(const char *s)
 {
     wchar_t *w = widen(s);
-    if (!w)
+    if (w && !name_lengths_ok(w)) {
+        free(w);
         return NULL;
-    size_t run = 0;
-    for (const wchar_t *p = w; *p; p++) {
-        run = *p == L'\\' ? 0 : run + 1;
-        if (run > TMPF__WIN_NAME_MAX) {
-            free(w);
-            errno = ENAMETOOLONG;
-            return NULL;
-        }
     }
     return w;
+}
+
+/* widen_path into buf (cap units) when it fits, with no allocation; else
+ * malloc'd (free it if it is not buf). '/' is not turned into '\'. */
+static wchar_t *widen_path_fast(const char *s, wchar_t *buf, size_t cap)
+{
+    int n = MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, s, -1, buf, (int)cap);
+    if (n <= 0) {
+        if (GetLastError() == ERROR_INSUFFICIENT_BUFFER)
+            return widen_path(s);
+        errno = EINVAL; /* not UTF-8 */
+        return NULL;
+    }
+    return name_lengths_ok(buf) ? buf : NULL;
 }
 
 static bool has_prefix(const wchar_t *w, const wchar_t *p)
@@ -639,7 +659,10 @@ HANDLE tmpf__win_open_at(int dir_fd, const char *name, DWORD access, DWORD share
         SetLastError(err);
         return h;
     }
-    wchar_t *w = widen_path(name);
+    /* No allocation in the common case, as POSIX's openat (the sweep
+     * would read a failed one as "gone"). */
+    wchar_t stack[TMPF__WIN_WPATH_BUF];
+    wchar_t *w = widen_path_fast(name, stack, TMPF__WIN_WPATH_BUF);
     if (!w)
         return INVALID_HANDLE_VALUE;
     for (wchar_t *c = w; *c; c++)
@@ -670,7 +693,8 @@ HANDLE tmpf__win_open_at(int dir_fd, const char *name, DWORD access, DWORD share
     HANDLE h = INVALID_HANDLE_VALUE;
     LONG status = nt_create_file(&h, access | SYNCHRONIZE | FILE_READ_ATTRIBUTES, &oa, &io, NULL,
                                  flags & 0xffff, share, create, options, NULL, 0);
-    free(w);
+    if (w != stack)
+        free(w);
     if (status < 0) {
         DWORD err = nt_status_to_dos(status);
         errno = tmpf__win_errno(err);
