@@ -47,7 +47,18 @@ static int move_file(int from_dir, const char *from, int to_dir, const char *to,
 int tmpf__os_rename_noreplace(int from_dir, const char *from, int to_dir,
                               const char *to)
 {
-    /* An existing target: ERROR_ALREADY_EXISTS (EEXIST). */
+    /* An existing target: ERROR_ALREADY_EXISTS (EEXIST). Except the
+     * source's own name (persisting a file again onto the name it has):
+     * a move onto itself succeeds, where link(2) and renameat2's
+     * RENAME_NOREPLACE say EEXIST. Any existing entry is refused here
+     * first; one appearing after this check is refused by the move. */
+    struct tmpf__os_facts st;
+    if (tmpf__os_facts_at(to_dir, to, false, &st) == 0) {
+        errno = EEXIST;
+        return -1;
+    }
+    if (errno != ENOENT)
+        return -1;
     return move_file(from_dir, from, to_dir, to, MOVEFILE_WRITE_THROUGH);
 }
 
