@@ -12,6 +12,11 @@
 
 static _Atomic(unsigned long) fsync_calls;
 
+void tmpf__win_count_fsync(void)
+{
+    atomic_fetch_add_explicit(&fsync_calls, 1, memory_order_relaxed);
+}
+
 unsigned long tmpf__test_fsync_count(void)
 {
     return atomic_load_explicit(&fsync_calls, memory_order_relaxed);
@@ -198,7 +203,7 @@ static int flush_readonly_handle(HANDLE h)
 
 int tmpf__os_fsync(int fd, bool is_dir)
 {
-    atomic_fetch_add_explicit(&fsync_calls, 1, memory_order_relaxed);
+    tmpf__win_count_fsync();
     /* A directory: NTFS journals its metadata, and FlushFileBuffers of a
      * directory needs a handle opened for writing: nothing to do
      * (documented: tmpf_file_persist.3 on Windows). */
