@@ -407,8 +407,10 @@ TMPF_API int tmpf_file_persist(tmpf_file *f, const char *target, unsigned flags)
  * target for TMPF_NOCLOBBER (a crash leaves nothing at all), else to the
  * side name (a crash between that link and the rename leaves it, whole).
  * Either leftover is removed by the next write of target (see "Side names"
- * above). Without O_TMPFILE (kernel or file system) the temporary is
- * always named. Permissions: an existing target's permission bits (of the
+ * above). Without O_TMPFILE (kernel or file system), or where an open
+ * file cannot be given a name (macOS, generic POSIX, Windows), the
+ * temporary is always named (TMPF_NOCLOBBER: a rename that never
+ * replaces). Permissions: an existing target's permission bits (of the
  * file a symlink points to) are kept, without setuid/setgid/sticky, and
  * the temporary is created with them; a new file is created 0666 and the
  * kernel applies the umask (and a default ACL) as for any new file, so no

@@ -660,7 +660,10 @@ static int stage(struct pending *p, const char *target, const void *data,
 
     struct tmpf__os_facts made;
     bool made_ok = false;
-    if ((flags & TMPF_NOCLOBBER) || n > SMALL_WRITE) {
+    /* An unnamed file only where an open file can be given a name: else
+     * (Windows) naming it is a copy, neither atomic for TMPF_NOCLOBBER nor
+     * cheaper than writing a named temporary in the first place. */
+    if (((flags & TMPF_NOCLOBBER) || n > SMALL_WRITE) && tmpf__os_can_link_fd()) {
         p->fd = tmpf__os_open_tmpfile(t->at, t->at == tmpf__os_cwd_fd ? t->dir : ".", perm);
         /* No O_TMPFILE here (kernel or file system): a named temporary.
          * Not cached: support differs from one file system to the next. */

@@ -25,9 +25,9 @@
  * on Windows this program re-run and killed with TerminateProcess, after
  * it says it is writing (a new process takes longer to start than a
  * write), with a tenth of the rounds under Wine. There O_TMPFILE does not
- * exist: the anonymous modes take the hidden delete-on-close file of
- * src/win and a copy, so a partial side name is allowed as on a generic
- * POSIX build. */
+ * exist and an open file cannot be given a name: the anonymous modes take
+ * the named temporary at the side name, so a partial side name is allowed
+ * as on a generic POSIX build. */
 #include "harness.h"
 #include "no_o_tmpfile.h"
 #include "tmpf_features.h"

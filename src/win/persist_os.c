@@ -12,6 +12,11 @@
 
 static _Atomic(unsigned long) fsync_calls;
 
+void tmpf__win_count_fsync(void)
+{
+    atomic_fetch_add_explicit(&fsync_calls, 1, memory_order_relaxed);
+}
+
 unsigned long tmpf__test_fsync_count(void)
 {
     return atomic_load_explicit(&fsync_calls, memory_order_relaxed);
@@ -47,7 +52,18 @@ static int move_file(int from_dir, const char *from, int to_dir, const char *to,
 int tmpf__os_rename_noreplace(int from_dir, const char *from, int to_dir,
                               const char *to)
 {
-    /* An existing target: ERROR_ALREADY_EXISTS (EEXIST). */
+    /* An existing target: ERROR_ALREADY_EXISTS (EEXIST). Except the
+     * source's own name (persisting a file again onto the name it has):
+     * a move onto itself succeeds, where link(2) and renameat2's
+     * RENAME_NOREPLACE say EEXIST. Any existing entry is refused here
+     * first; one appearing after this check is refused by the move. */
+    struct tmpf__os_facts st;
+    if (tmpf__os_facts_at(to_dir, to, false, &st) == 0) {
+        errno = EEXIST;
+        return -1;
+    }
+    if (errno != ENOENT)
+        return -1;
     return move_file(from_dir, from, to_dir, to, MOVEFILE_WRITE_THROUGH);
 }
 
@@ -137,9 +153,57 @@ int tmpf__os_open_dir(const char *dir)
     return tmpf__win_fd(h, _O_RDONLY | _O_BINARY);
 }
 
+/* Sets h's file attributes (through a handle of its own that may write
+ * them: h itself may be read-only). */
+static int set_attrs(HANDLE h, DWORD attrs)
+{
+    HANDLE a = ReOpenFile(h, FILE_WRITE_ATTRIBUTES, SHARE_ALL, 0);
+    if (a == INVALID_HANDLE_VALUE)
+        return tmpf__win_fail();
+    FILE_BASIC_INFO bi = {0}; /* zero times: left as they are */
+    bi.FileAttributes = attrs ? attrs : FILE_ATTRIBUTE_NORMAL;
+    int rc = SetFileInformationByHandle(a, FileBasicInfo, &bi, sizeof bi)
+                 ? 0
+                 : tmpf__win_fail();
+    CloseHandle(a);
+    return rc;
+}
+
+/* FlushFileBuffers wants a handle that may write; h (a closed kept file
+ * reopened to be persisted) is read-only. The file is flushed through a
+ * write handle of its own, its read-only attribute lifted meanwhile (as
+ * tree_os.c's flush_file) and put back. */
+static int flush_readonly_handle(HANDLE h)
+{
+    FILE_BASIC_INFO bi;
+    if (!GetFileInformationByHandleEx(h, FileBasicInfo, &bi, sizeof bi))
+        return tmpf__win_fail();
+    DWORD attrs = bi.FileAttributes;
+    bool lifted = false;
+    if (attrs & FILE_ATTRIBUTE_READONLY) {
+        if (set_attrs(h, attrs & ~(DWORD)FILE_ATTRIBUTE_READONLY) != 0)
+            return -1;
+        lifted = true;
+    }
+    int rc = 0;
+    HANDLE w = ReOpenFile(h, GENERIC_WRITE, SHARE_ALL, 0);
+    if (w == INVALID_HANDLE_VALUE) {
+        rc = tmpf__win_fail();
+    } else {
+        if (!FlushFileBuffers(w))
+            rc = tmpf__win_fail();
+        CloseHandle(w);
+    }
+    int saved = errno;
+    if (lifted && set_attrs(h, attrs) != 0 && rc == 0)
+        return -1;
+    errno = saved;
+    return rc;
+}
+
 int tmpf__os_fsync(int fd, bool is_dir)
 {
-    atomic_fetch_add_explicit(&fsync_calls, 1, memory_order_relaxed);
+    tmpf__win_count_fsync();
     /* A directory: NTFS journals its metadata, and FlushFileBuffers of a
      * directory needs a handle opened for writing: nothing to do
      * (documented: tmpf_file_persist.3 on Windows). */
@@ -148,9 +212,11 @@ int tmpf__os_fsync(int fd, bool is_dir)
     HANDLE h = tmpf__win_handle(fd);
     if (h == INVALID_HANDLE_VALUE)
         return -1;
-    if (!FlushFileBuffers(h))
+    if (FlushFileBuffers(h))
+        return 0;
+    if (GetLastError() != ERROR_ACCESS_DENIED)
         return tmpf__win_fail();
-    return 0;
+    return flush_readonly_handle(h);
 }
 
 /* The lock is on one byte far past any content: Windows locks are

@@ -3,7 +3,9 @@
  * (TMPF_ACROSS_FS). Both walk by path below the directory handle's final
  * path, never entering a reparse point (symlink, junction, mount point).
  * Directories need no flush: NTFS journals its metadata, and
- * FlushFileBuffers on a directory wants a handle opened for writing. */
+ * FlushFileBuffers on a directory wants a handle opened for writing; each
+ * directory still counts one (no-op) sync for tmpf__test_fsync_count, as
+ * tmpf__os_fsync(fd, true) does, so the count is the POSIX one. */
 #include "win.h"
 
 #include <errno.h>
@@ -59,6 +61,7 @@ static int each(const wchar_t *dir, int (*fn)(const wchar_t *dir, const WIN32_FI
  * its attribute is lifted for the flush and put back. */
 static int flush_file(const wchar_t *path, DWORD attrs)
 {
+    tmpf__win_count_fsync();
     bool lifted = false;
     if (attrs & FILE_ATTRIBUTE_READONLY) {
         DWORD rw = attrs & ~(DWORD)FILE_ATTRIBUTE_READONLY;
@@ -91,9 +94,14 @@ static int sync_entry(const wchar_t *dir, const WIN32_FIND_DATAW *e, void *ctx)
     wchar_t *path = child(dir, e->cFileName);
     if (!path)
         return -1;
-    int rc = e->dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY
-                 ? each(path, sync_entry, NULL)
-                 : flush_file(path, e->dwFileAttributes);
+    int rc;
+    if (e->dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) {
+        rc = each(path, sync_entry, NULL);
+        tmpf__win_count_fsync(); /* its own sync: the no-op above, counted
+                                    as POSIX counts its fsync */
+    } else {
+        rc = flush_file(path, e->dwFileAttributes);
+    }
     int saved = errno;
     free(path);
     errno = saved;
@@ -112,7 +120,9 @@ int tmpf__os_sync_tree(int dir_fd)
     int saved = errno;
     free(dir);
     errno = saved;
-    return rc;
+    if (rc != 0)
+        return rc;
+    return tmpf__os_fsync(dir_fd, true); /* the no-op, counted (as POSIX) */
 }
 
 /* Copies entry e of from_dir into to_dir (ctx). */

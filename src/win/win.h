@@ -19,6 +19,9 @@
 int tmpf__win_errno(DWORD err);
 /* Sets errno from GetLastError() and returns -1. */
 int tmpf__win_fail(void);
+/* Counts one flush for tmpf__test_fsync_count (tree_os.c flushes by path,
+ * not through tmpf__os_fsync). */
+void tmpf__win_count_fsync(void);
 
 /* The UTF-16 path for a UTF-8 path: '/' becomes '\', a relative path is
  * made absolute (GetFullPathNameW), and a "\\?\" (or "\\?\UNC\") prefix is
