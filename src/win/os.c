@@ -360,22 +360,27 @@ int tmpf__win_fd(HANDLE h, int crt_flags)
 
 /* The serial number of the volume h is on, found through its path: Wine 8
  * answers 0 for a handle whose directory was renamed after it was opened
- * (its path is stale then, but still names the right volume). 0 if not
- * found either. */
-static DWORD serial_by_path(HANDLE h)
+ * (its path is stale then, but still names the right volume). *serial is
+ * 0 if not found; -1 (errno) only when memory ran out, which must not pass
+ * for "another volume" (an identity check would then say ESTALE). */
+static int serial_by_path(HANDLE h, DWORD *serial)
 {
+    *serial = 0;
     wchar_t *p = tmpf__win_handle_path(h);
     if (!p)
-        return 0;
+        return errno == ENOMEM ? -1 : 0;
     size_t n = wcslen(p) + 2;
     wchar_t *root = tmpf__malloc(n * sizeof *root);
-    DWORD serial = 0;
-    if (root && GetVolumePathNameW(p, root, (DWORD)n) &&
-        !GetVolumeInformationW(root, NULL, 0, &serial, NULL, NULL, NULL, 0))
-        serial = 0;
+    if (!root) {
+        free(p);
+        return -1;
+    }
+    if (!GetVolumePathNameW(p, root, (DWORD)n) ||
+        !GetVolumeInformationW(root, NULL, 0, serial, NULL, NULL, NULL, 0))
+        *serial = 0;
     free(root);
     free(p);
-    return serial;
+    return 0;
 }
 
 int tmpf__win_facts(HANDLE h, struct tmpf__os_facts *ret, DWORD *attrs)
@@ -386,7 +391,8 @@ int tmpf__win_facts(HANDLE h, struct tmpf__os_facts *ret, DWORD *attrs)
     if (ret) {
         if (fi.dwVolumeSerialNumber == 0) {
             int saved = errno;
-            fi.dwVolumeSerialNumber = serial_by_path(h);
+            if (serial_by_path(h, &fi.dwVolumeSerialNumber) != 0)
+                return -1; /* ENOMEM */
             errno = saved;
         }
         ret->id.dev = fi.dwVolumeSerialNumber;

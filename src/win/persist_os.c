@@ -244,17 +244,12 @@ int tmpf__os_side_lock(int fd)
 
 bool tmpf__os_side_sweep(int dir_fd, const char *side)
 {
-    wchar_t *w = tmpf__win_wpath_at(dir_fd, side);
-    if (!w)
-        return false;
-    HANDLE h = CreateFileW(w, GENERIC_READ | DELETE | FILE_WRITE_ATTRIBUTES, SHARE_ALL, NULL,
-                           OPEN_EXISTING, FILE_FLAG_OPEN_REPARSE_POINT, NULL);
-    DWORD err = GetLastError();
-    free(w);
-    if (h == INVALID_HANDLE_VALUE) {
-        errno = tmpf__win_errno(err);
+    /* Relative to the directory's handle: no path to build (so no failed
+     * allocation to mistake for "not swept") and no name race. */
+    HANDLE h = tmpf__win_open_at(dir_fd, side, GENERIC_READ | DELETE | FILE_WRITE_ATTRIBUTES,
+                                 SHARE_ALL, OPEN_EXISTING, FILE_FLAG_OPEN_REPARSE_POINT, NULL);
+    if (h == INVALID_HANDLE_VALUE)
         return errno == ENOENT; /* gone meanwhile: free */
-    }
     /* The handle holds the very file the name led to: deleting through it
      * removes that file and nothing else (no name race). Only a plain file
      * with one link that no live writer holds locked. The owner (a SID)
