@@ -188,6 +188,8 @@ static int link_beside(int fd, int lock_fd, const struct target *t,
         if (tmpf__os_side_sweep(t->at, fixed) &&
             tmpf__os_link_fd(fd, t->at, fixed) == 0)
             return 0;
+        if (errno == ENOMEM)
+            return -1; /* not "the name is taken": a random name would hide it */
     }
     tmpf__opts r;
     side_opts(t, &r);
@@ -590,6 +592,8 @@ static int create_named(const struct target *t, unsigned perm, char **random,
         return -1; /* a random name would fail alike (EACCES, ENOENT, ...) */
     if (fd < 0 && tmpf__os_side_sweep(t->at, fixed))
         fd = tmpf__os_create_file_at(t->at, fixed, perm, 0);
+    if (fd < 0 && errno == ENOMEM)
+        return -1; /* not "the name is taken": a random name would hide it */
     if (fd >= 0) {
         /* Between open and lock a sweeper may have taken the lock (it then
          * removes the name: EWOULDBLOCK) or already removed it (no link
