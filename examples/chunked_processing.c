@@ -43,18 +43,12 @@ static void fail(const char *what)
  * directory is named by its path (tmpf_dir_path) and name opened below it. */
 static const char *work_dir;
 
-static FILE *open_in(int dfd, const char *name, int flags, const char *mode)
+static int open_fd_in(int dfd, const char *name, int flags)
 {
     (void)dfd;
     char path[4096];
     snprintf(path, sizeof path, "%s\\%s", work_dir, name);
-    int fd = open(path, flags | O_BINARY, 0600);
-    if (fd < 0)
-        return NULL;
-    FILE *fp = fdopen(fd, mode);
-    if (!fp)
-        close(fd);
-    return fp;
+    return open(path, flags | O_BINARY, 0600);
 }
 
 static int unlink_in(int dfd, const char *name)
@@ -67,16 +61,9 @@ static int unlink_in(int dfd, const char *name)
 #else
 #define PATH_SEP '/'
 #define CLOEXEC_MODE "e" /* glibc, musl and the BSDs: O_CLOEXEC */
-/* Opens name inside the directory dfd as a stdio stream. */
-static FILE *open_in(int dfd, const char *name, int flags, const char *mode)
+static int open_fd_in(int dfd, const char *name, int flags)
 {
-    int fd = openat(dfd, name, flags | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return NULL;
-    FILE *fp = fdopen(fd, mode);
-    if (!fp)
-        close(fd);
-    return fp;
+    return openat(dfd, name, flags | O_CLOEXEC, 0600);
 }
 
 static int unlink_in(int dfd, const char *name)
@@ -84,6 +71,18 @@ static int unlink_in(int dfd, const char *name)
     return unlinkat(dfd, name, 0);
 }
 #endif
+
+/* Opens name inside the directory dfd as a stdio stream. */
+static FILE *open_in(int dfd, const char *name, int flags, const char *mode)
+{
+    int fd = open_fd_in(dfd, name, flags);
+    if (fd < 0)
+        return NULL;
+    FILE *fp = fdopen(fd, mode);
+    if (!fp)
+        close(fd);
+    return fp;
+}
 
 /* Writes the input: a header and ROWS lines "id,value". */
 static int make_input(const char *path)
