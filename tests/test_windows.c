@@ -235,6 +235,20 @@ static HANDLE spawn_self(const wchar_t *args)
     return pi.hProcess;
 }
 
+/* Runs this executable with args to its end: its exit code, 99 if it
+ * could not be started. */
+static DWORD run_self(const wchar_t *args)
+{
+    HANDLE h = spawn_self(args);
+    if (!h)
+        return 99;
+    WaitForSingleObject(h, INFINITE);
+    DWORD code = 99;
+    GetExitCodeProcess(h, &code);
+    CloseHandle(h);
+    return code;
+}
+
 /* The child: an anonymous file in dir, then a marker, then wait forever. */
 static int child_anonymous(const char *dir)
 {
@@ -1065,14 +1079,7 @@ static DWORD run_tempdir_child(const char *want)
     wchar_t args[2048];
     _snwprintf(args, 2048, L"child-tempdir \"%ls\"", wide(want));
     args[2047] = 0;
-    HANDLE h = spawn_self(args);
-    if (!h)
-        return 99;
-    WaitForSingleObject(h, INFINITE);
-    DWORD code = 99;
-    GetExitCodeProcess(h, &code);
-    CloseHandle(h);
-    return code;
+    return run_self(args);
 }
 
 static void test_api_gettempdir_order(void)
@@ -1293,14 +1300,7 @@ static DWORD run_emergency_child(const char *mode)
     wchar_t args[2048];
     _snwprintf(args, 2048, L"child-emergency \"%ls\" %hs", wscratch, mode);
     args[2047] = 0;
-    HANDLE h = spawn_self(args);
-    if (!h)
-        return 99;
-    WaitForSingleObject(h, INFINITE);
-    DWORD code = 99;
-    GetExitCodeProcess(h, &code);
-    CloseHandle(h);
-    return code;
+    return run_self(args);
 }
 
 /* Empties the scratch directory (what a failed child left). */
