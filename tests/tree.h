@@ -65,9 +65,11 @@ static inline bool outside_intact(const char *dir, mode_t dir_mode)
     return mode_of(P("%s/sub", dir)) == 0500 && mode_of(P("%s/sub/g", dir)) == 0600;
 }
 
-/* A tree of every entry kind: nested dirs, files, a fifo, symlinks to a
- * file, to a dir, dangling, absolute, and a hard link. */
-static inline int build_tree(const char *root)
+#endif
+
+/* Directories and files, the part of build_tree every system has;
+ * three_mode: a/b/c/three's mode (0400 makes it read-only on Windows). */
+static inline int build_plain_tree(const char *root, mode_t three_mode)
 {
     int rc = 0;
     rc |= mkdir(P("%s/a", root), 0755);
@@ -77,7 +79,16 @@ static inline int build_tree(const char *root)
     rc |= write_file(P("%s/top.txt", root), "x", 0644);
     rc |= write_file(P("%s/a/one", root), "1", 0600);
     rc |= write_file(P("%s/a/b/two", root), "2", 0600);
-    rc |= write_file(P("%s/a/b/c/three", root), "3", 0600);
+    rc |= write_file(P("%s/a/b/c/three", root), "3", three_mode);
+    return rc;
+}
+
+#ifndef _WIN32
+/* A tree of every entry kind: nested dirs, files, a fifo, symlinks to a
+ * file, to a dir, dangling, absolute, and a hard link. */
+static inline int build_tree(const char *root)
+{
+    int rc = build_plain_tree(root, 0600);
     rc |= mkfifo(P("%s/a/fifo", root), 0600);
     rc |= symlink("top.txt", P("%s/link-file", root));
     rc |= symlink("a/b", P("%s/link-dir", root));
@@ -92,16 +103,7 @@ static inline int build_tree(const char *root)
  * files, one of them read-only (what removal must get past there). */
 static inline int build_tree(const char *root)
 {
-    int rc = 0;
-    rc |= mkdir(P("%s/a", root), 0755);
-    rc |= mkdir(P("%s/a/b", root), 0700);
-    rc |= mkdir(P("%s/a/b/c", root), 0700);
-    rc |= mkdir(P("%s/empty", root), 0700);
-    rc |= write_file(P("%s/top.txt", root), "x", 0644);
-    rc |= write_file(P("%s/a/one", root), "1", 0600);
-    rc |= write_file(P("%s/a/b/two", root), "2", 0600);
-    rc |= write_file(P("%s/a/b/c/three", root), "3", 0400);
-    return rc ? -1 : 0;
+    return build_plain_tree(root, 0400) ? -1 : 0;
 }
 #endif
 
