@@ -153,8 +153,10 @@ TMPF_API const char *tmpf_version(void);
  * Everyone, Users, Authenticated Users, Interactive, Guests or Anonymous
  * delete or rename entries they did not make (FILE_DELETE_CHILD, or DELETE
  * inherited by new files) is passed over, one where they may only add
- * entries is not (owners are not checked); the path has backslashes and a
- * drive or UNC root.
+ * entries is not; so is one owned by anyone but the caller (the token's
+ * user or default owner) and SYSTEM, Administrators or TrustedInstaller,
+ * or whose owner cannot be read; the path has backslashes and a drive or
+ * UNC root.
  * Errors: NULL with ENOENT when no candidate works.
  */
 TMPF_API const char *tmpf_gettempdir(void);

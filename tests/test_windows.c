@@ -7,6 +7,7 @@
  * Links (symlinks, junctions) cannot be made under Wine 8, so the
  * never-follow cases are skipped there, and say so. */
 #include "../src/internal.h"
+#include "../src/win/win.h"
 
 #include <aclapi.h>
 #include <sddl.h>
@@ -1538,6 +1539,183 @@ static void test_api_dir_persist(void)
     CHECK(!wexists(wide(remote)));
 }
 
+/* ---- owners and handle-relative calls (issue 19, items 2 and 3) ----------- */
+
+/* An owner-only security descriptor from SDDL; NULL on failure. */
+static PSECURITY_DESCRIPTOR sd_of(const wchar_t *sddl)
+{
+    PSECURITY_DESCRIPTOR sd = NULL;
+    if (!ConvertStringSecurityDescriptorToSecurityDescriptorW(sddl, SDDL_REVISION_1, &sd, NULL))
+        return NULL;
+    return sd;
+}
+
+/* tmpf__win_owner_trusted on "O:<owner>" (owner NULL: no owner at all). */
+static int owner_trusted(const wchar_t *owner)
+{
+    wchar_t sddl[256];
+    if (owner)
+        _snwprintf(sddl, 256, L"O:%lsD:(A;;FA;;;SY)", owner);
+    else
+        _snwprintf(sddl, 256, L"D:(A;;FA;;;SY)");
+    sddl[255] = 0;
+    PSECURITY_DESCRIPTOR sd = sd_of(sddl);
+    if (!sd) {
+        fprintf(stderr, "  cannot build %ls\n", sddl);
+        return -1;
+    }
+    int rc = tmpf__win_owner_trusted(sd);
+    LocalFree(sd);
+    return rc;
+}
+
+static void test_owner_trusted_decision(void)
+{
+    /* The token's user and default owner, as SDDL strings. */
+    HANDLE token;
+    CHECK(OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &token));
+    union {
+        TOKEN_USER user;
+        TOKEN_OWNER owner;
+        unsigned char bytes[512];
+    } u;
+    DWORD len;
+    wchar_t *me = NULL, *def = NULL;
+    CHECK(GetTokenInformation(token, TokenUser, &u, sizeof u, &len) &&
+          ConvertSidToStringSidW(u.user.User.Sid, &me));
+    CHECK(GetTokenInformation(token, TokenOwner, &u, sizeof u, &len) &&
+          ConvertSidToStringSidW(u.owner.Owner, &def));
+    CloseHandle(token);
+    if (me)
+        CHECK_EQ_INT(owner_trusted(me), 1);
+    if (def)
+        CHECK_EQ_INT(owner_trusted(def), 1);
+    /* Windows' "root": SYSTEM, Administrators, TrustedInstaller. */
+    CHECK_EQ_INT(owner_trusted(L"SY"), 1);
+    CHECK_EQ_INT(owner_trusted(L"BA"), 1);
+    CHECK_EQ_INT(owner_trusted(L"S-1-5-80-956008885-3418522649-1831038044-1853292631-2271478464"),
+                 1);
+    /* Anyone else, or nobody: not trusted. */
+    CHECK_EQ_INT(owner_trusted(L"BG"), 0);             /* Guests */
+    CHECK_EQ_INT(owner_trusted(L"BU"), 0);             /* Users */
+    CHECK_EQ_INT(owner_trusted(L"WD"), 0);             /* Everyone */
+    CHECK_EQ_INT(owner_trusted(L"AN"), 0);             /* Anonymous (Wine: another uid) */
+    CHECK_EQ_INT(owner_trusted(L"S-1-5-21-1-2-3-1001"), 0); /* another user */
+    CHECK_EQ_INT(owner_trusted(L"S-1-5-80-1-2-3-4-5"), 0);  /* another service */
+    CHECK_EQ_INT(owner_trusted(NULL), 0);
+    CHECK_EQ_INT(tmpf__win_owner_trusted(NULL), 0);
+    LocalFree(me);
+    LocalFree(def);
+}
+
+/* The owner of path as an SDDL SID string ("" when it cannot be read). */
+static void owner_of(const char *path, wchar_t *out, size_t cap)
+{
+    PSID owner = NULL;
+    PSECURITY_DESCRIPTOR sd = NULL;
+    wchar_t *s = NULL;
+    out[0] = 0;
+    if (GetNamedSecurityInfoW(wide(path), SE_FILE_OBJECT, OWNER_SECURITY_INFORMATION, &owner,
+                              NULL, NULL, NULL, &sd) == ERROR_SUCCESS &&
+        owner && ConvertSidToStringSidW(owner, &s)) {
+        _snwprintf(out, cap, L"%ls", s);
+        out[cap - 1] = 0;
+    }
+    LocalFree(s);
+    LocalFree(sd);
+}
+
+/* Under Wine: runs a Unix shell command (Wine starts a Unix executable as
+ * it is) and waits until done() says it is, for 10 s at most. */
+static bool wine_sh(const char *cmd, bool (*done)(const char *), const char *arg)
+{
+    wchar_t line[4096];
+    _snwprintf(line, 4096, L"sh -c \"%ls\"", wide(cmd));
+    line[4095] = 0;
+    STARTUPINFOW si;
+    memset(&si, 0, sizeof si);
+    si.cb = sizeof si;
+    PROCESS_INFORMATION pi;
+    if (!CreateProcessW(L"Z:\\bin\\sh", line, NULL, NULL, FALSE, 0, NULL, NULL, &si, &pi))
+        return false;
+    WaitForSingleObject(pi.hProcess, 10000);
+    CloseHandle(pi.hProcess);
+    CloseHandle(pi.hThread);
+    for (int i = 0; i < 100 && !done(arg); i++)
+        Sleep(100); /* Wine's handle of a Unix process may not wait for it */
+    return done(arg);
+}
+
+static bool owned_by_other(const char *path)
+{
+    wchar_t o[256];
+    owner_of(path, o, 256);
+    return o[0] && !wcscmp(o, L"S-1-5-7"); /* Wine's owner for another uid */
+}
+
+static bool not_owned_by_other(const char *path) { return !owned_by_other(path); }
+
+/* A directory owned by someone else: what Wine shows for a Unix directory
+ * of another uid (chown needs root: the tests run as root). Wine names
+ * that owner Anonymous (S-1-5-7) and gives the owner's Unix rights to it
+ * in the DACL, WRITE_DAC included, so its DACL alone already makes it
+ * shared (broad_write): the owner's own part is seen in the facts' uid,
+ * and in the same directory taken once it is this user's again. */
+static void test_api_gettempdir_skips_foreign_owner(void)
+{
+    typedef char *(CDECL * unix_name_fn)(LPCWSTR);
+    unix_name_fn unix_name = (unix_name_fn)(void (*)(void))GetProcAddress(
+        GetModuleHandleW(L"kernel32.dll"), "wine_get_unix_file_name");
+    if (!under_wine() || !unix_name)
+        SKIP("another owner can be given only under Wine here (chown of its Unix directory); "
+             "real Windows needs SeRestorePrivilege: test_owner_trusted_decision covers the "
+             "decision");
+    char foreign[2048], other[2048];
+    snprintf(foreign, sizeof foreign, "%s", in_scratch("foreign"));
+    snprintf(other, sizeof other, "%s", in_scratch("fallback"));
+    CHECK(CreateDirectoryW(wide(foreign), NULL));
+    CHECK(CreateDirectoryW(wide(other), NULL));
+    char *ux = unix_name(wide(foreign));
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "chmod 0555 '%s' && chown 65534 '%s'", ux ? ux : "/nonexistent",
+             ux ? ux : "/nonexistent");
+    if (!wine_sh(cmd, owned_by_other, foreign)) {
+        HeapFree(GetProcessHeap(), 0, ux);
+        CHECK(RemoveDirectoryW(wide(foreign)));
+        CHECK(RemoveDirectoryW(wide(other)));
+        SKIP("could not give the directory another owner (a Unix chown as root)");
+    }
+    /* The identity checks call it unsafe; its owner is not trusted. */
+    CHECK(tmpf__dir_unsafe(foreign) != NULL);
+    struct tmpf__os_facts f;
+    CHECK_EQ_INT(tmpf__os_facts_path(foreign, true, &f), 0);
+    CHECK_EQ_INT(f.uid, TMPF__WIN_UID_UNTRUSTED);
+    /* gettempdir passes over it. */
+    wchar_t old_temp[1024] = L"", old_tmp[1024] = L"", old_tmpdir[1024] = L"";
+    bool had_temp = GetEnvironmentVariableW(L"TEMP", old_temp, 1024) > 0;
+    bool had_tmp = GetEnvironmentVariableW(L"TMP", old_tmp, 1024) > 0;
+    bool had_tmpdir = GetEnvironmentVariableW(L"TMPDIR", old_tmpdir, 1024) > 0;
+    SetEnvironmentVariableW(L"TMPDIR", NULL);
+    SetEnvironmentVariableW(L"TEMP", wide(foreign));
+    SetEnvironmentVariableW(L"TMP", wide(other));
+    CHECK_EQ_INT(run_tempdir_child(other), 0);
+    /* The same directory given back to this user (root, who runs Wine) is
+     * taken: the owner made the difference. */
+    snprintf(cmd, sizeof cmd, "chmod 0700 '%s' && chown 0 '%s'", ux ? ux : "/nonexistent",
+             ux ? ux : "/nonexistent");
+    CHECK(wine_sh(cmd, not_owned_by_other, foreign));
+    CHECK(tmpf__dir_unsafe(foreign) == NULL);
+    CHECK_EQ_INT(tmpf__os_facts_path(foreign, true, &f), 0);
+    CHECK_EQ_INT(f.uid, 0);
+    CHECK_EQ_INT(run_tempdir_child(foreign), 0);
+    SetEnvironmentVariableW(L"TEMP", had_temp ? old_temp : NULL);
+    SetEnvironmentVariableW(L"TMP", had_tmp ? old_tmp : NULL);
+    SetEnvironmentVariableW(L"TMPDIR", had_tmpdir ? old_tmpdir : NULL);
+    HeapFree(GetProcessHeap(), 0, ux);
+    CHECK(RemoveDirectoryW(wide(foreign)));
+    CHECK(RemoveDirectoryW(wide(other)));
+}
+
 /* ---- main ------------------------------------------------------------------ */
 
 struct test {
@@ -1586,6 +1764,9 @@ static const struct test tests[] = {
     TEST(test_api_keep_dacl),
     TEST(test_api_plain_reader_blocks),
     TEST(test_api_dir_persist),
+    /* owners and handle-relative calls (issue 19, items 2 and 3) */
+    TEST(test_owner_trusted_decision),
+    TEST(test_api_gettempdir_skips_foreign_owner),
 };
 
 int main(int argc, char **argv)

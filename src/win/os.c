@@ -407,7 +407,9 @@ int tmpf__win_facts(HANDLE h, struct tmpf__os_facts *ret, DWORD *attrs)
                         : dir                                             ? 0040000u
                                                                           : 0100000u;
         ret->mode = type | perm;
-        ret->uid = 0; /* owners are SIDs: not compared yet (windows-status.md) */
+        /* Owners are SIDs: 0 (the caller's, as tmpf__os_euid says) unless
+         * looked up; tmpf__os_facts_path does for a directory (identity.c). */
+        ret->uid = 0;
         ret->nlink = fi.nNumberOfLinks;
     }
     if (attrs)
@@ -1166,17 +1168,25 @@ const char *const *tmpf__os_tempdir_candidates(void)
 
 /* ---- owners ------------------------------------------------------------------ */
 
-/* The token's user and default owner SIDs, copied once. */
+/* The token's user and default owner SIDs, copied once; and
+ * TrustedInstaller's (NT SERVICE\TrustedInstaller, which owns the system's
+ * own files: no WELL_KNOWN_SID_TYPE names it). */
 static union sid_buf {
     SID sid;
     unsigned char bytes[SECURITY_MAX_SID_SIZE];
-} my_user, my_owner;
+} my_user, my_owner, trusted_installer;
 static INIT_ONCE my_sids_once = INIT_ONCE_STATIC_INIT;
 static bool my_sids_ok;
 
 static BOOL CALLBACK find_my_sids(PINIT_ONCE once, PVOID param, PVOID *ctx)
 {
     (void)once, (void)param, (void)ctx;
+    static const DWORD ti[] = {80, 956008885u, 3418522649u, 1831038044u, 1853292631u,
+                               2271478464u};
+    SID_IDENTIFIER_AUTHORITY nt = {SECURITY_NT_AUTHORITY};
+    if (InitializeSid(&trusted_installer.sid, &nt, (BYTE)(sizeof ti / sizeof ti[0])))
+        for (DWORD i = 0; i < sizeof ti / sizeof ti[0]; i++)
+            *GetSidSubAuthority(&trusted_installer.sid, i) = ti[i];
     HANDLE token;
     if (!OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &token))
         return TRUE;
@@ -1196,6 +1206,16 @@ static BOOL CALLBACK find_my_sids(PINIT_ONCE once, PVOID param, PVOID *ctx)
     return TRUE;
 }
 
+/* Whether owner is the token's user or default owner (an elevated
+ * administrator's new files belong to the Administrators group). False
+ * when the token could not be read. */
+static bool is_mine(PSID owner)
+{
+    InitOnceExecuteOnce(&my_sids_once, find_my_sids, NULL, NULL);
+    return my_sids_ok && owner && IsValidSid(owner) &&
+           (EqualSid(owner, &my_user.sid) || EqualSid(owner, &my_owner.sid));
+}
+
 int tmpf__win_owned_by_me(HANDLE h)
 {
     InitOnceExecuteOnce(&my_sids_once, find_my_sids, NULL, NULL);
@@ -1211,7 +1231,21 @@ int tmpf__win_owned_by_me(HANDLE h)
         errno = tmpf__win_errno(err);
         return -1;
     }
-    int mine = owner && (EqualSid(owner, &my_user.sid) || EqualSid(owner, &my_owner.sid));
+    int mine = is_mine(owner);
     LocalFree(sd);
     return mine;
+}
+
+bool tmpf__win_owner_trusted(PSECURITY_DESCRIPTOR sd)
+{
+    PSID owner = NULL;
+    BOOL defaulted;
+    if (!sd || !GetSecurityDescriptorOwner(sd, &owner, &defaulted) || !owner ||
+        !IsValidSid(owner))
+        return false;
+    if (is_mine(owner)) /* also sets up trusted_installer */
+        return true;
+    return IsWellKnownSid(owner, WinLocalSystemSid) ||
+           IsWellKnownSid(owner, WinBuiltinAdministratorsSid) ||
+           (IsValidSid(&trusted_installer.sid) && EqualSid(owner, &trusted_installer.sid));
 }

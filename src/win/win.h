@@ -89,6 +89,18 @@ int tmpf__win_delete_handle_aside(HANDLE h, const wchar_t *aside_dir);
  * 0, or -1 with errno. */
 int tmpf__win_owned_by_me(HANDLE h);
 
+/* Whether the owner in sd may be trusted with a directory the identity
+ * checks judge (the meaning of POSIX's "owned by the caller or root"): the
+ * token's user or default owner, or Windows' "root": SYSTEM,
+ * Administrators, TrustedInstaller. No security descriptor, no owner in
+ * it, or a token that cannot be read: false (untrusted, never trusted by
+ * failure). */
+bool tmpf__win_owner_trusted(PSECURITY_DESCRIPTOR sd);
+/* The uid tmpf__os_facts_path gives a directory whose owner is not
+ * trusted (or could not be read); 0 otherwise, what tmpf__os_euid says:
+ * tmpf__dir_unsafe then finds it "owned by another user". */
+#define TMPF__WIN_UID_UNTRUSTED 0xfffffffeu
+
 /* A security descriptor whose DACL grants the calling user alone full
  * access, inherited by what is created inside (the meaning of 0700 and
  * 0600): LocalFree it. NULL with errno. */
