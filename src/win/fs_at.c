@@ -1,7 +1,8 @@
 /* The directory-relative calls of the layer on Windows (persist, sweep,
  * directory persist, copies across volumes). A directory descriptor is a
- * CRT descriptor of a directory handle; names are resolved from its final
- * path (not race-free like POSIX *at: docs/windows-status.md, gap 1). */
+ * CRT descriptor of a directory handle; a plainly relative name is opened
+ * relative to that handle (tmpf__win_open_at: NtCreateFile with
+ * RootDirectory, race-free like POSIX *at), anything else by path. */
 #include "win.h"
 
 #include <aclapi.h>
@@ -70,24 +71,22 @@ int tmpf__os_lock_shared(int fd)
 
 int tmpf__os_make_dir_at(int dir_fd, const char *name, unsigned perm)
 {
-    wchar_t *w = tmpf__win_wpath_at(dir_fd, name);
-    if (!w)
-        return -1;
     /* No group or other bits: the owner-only DACL, as tmpf__os_create_dir. */
     SECURITY_ATTRIBUTES sa = {sizeof sa, NULL, FALSE};
-    if (!(perm & 077) && !(sa.lpSecurityDescriptor = tmpf__win_owner_only_sd())) {
-        free(w);
+    if (!(perm & 077) && !(sa.lpSecurityDescriptor = tmpf__win_owner_only_sd()))
         return -1;
-    }
-    BOOL ok = CreateDirectoryW(w, &sa);
-    DWORD err = GetLastError();
+    /* Made relative to the directory's handle (a directory renamed or
+     * replaced since it was opened still receives it), as mkdirat. */
+    HANDLE h = tmpf__win_open_at(dir_fd, name, FILE_READ_ATTRIBUTES, SHARE_ALL, CREATE_NEW,
+                                 FILE_FLAG_BACKUP_SEMANTICS | TMPF__WIN_MAKE_DIR, &sa);
+    int saved = errno;
     if (sa.lpSecurityDescriptor)
         LocalFree(sa.lpSecurityDescriptor);
-    free(w);
-    if (!ok) {
-        errno = tmpf__win_errno(err);
+    if (h == INVALID_HANDLE_VALUE) {
+        errno = saved;
         return -1;
     }
+    CloseHandle(h);
     return 0;
 }
 
@@ -399,12 +398,21 @@ int tmpf__os_chmod_fd(int fd, unsigned perm)
 
 int tmpf__os_unlink_at(int dir_fd, const char *name)
 {
-    wchar_t *w = tmpf__win_wpath_at(dir_fd, name);
-    if (!w)
+    /* Opened relative to the directory's handle (not followed) and deleted
+     * through that handle: the entry the name leads to in the directory
+     * held, whatever was renamed since. Not a directory, as unlinkat. */
+    HANDLE h = open_at(dir_fd, name, DELETE | FILE_READ_ATTRIBUTES | FILE_WRITE_ATTRIBUTES);
+    if (h == INVALID_HANDLE_VALUE)
         return -1;
-    int rc = DeleteFileW(w) ? 0 : tmpf__win_fail();
-    free(w);
-    return rc;
+    DWORD attrs;
+    int rc = tmpf__win_facts(h, NULL, &attrs);
+    if (rc == 0 && (attrs & FILE_ATTRIBUTE_DIRECTORY) && !(attrs & FILE_ATTRIBUTE_REPARSE_POINT)) {
+        errno = EISDIR;
+        rc = -1;
+    }
+    if (rc == 0)
+        rc = tmpf__win_delete_handle(h);
+    return close_keep_errno(h, rc);
 }
 
 int tmpf__os_open_read_nofollow(const char *path)

@@ -646,6 +646,58 @@ static bool plain_relative(const char *name)
     return true;
 }
 
+HANDLE tmpf__win_open_rel(HANDLE dir, const wchar_t *name, size_t len, DWORD access,
+                          DWORD share, DWORD disposition, DWORD flags, SECURITY_ATTRIBUTES *sa)
+{
+    InitOnceExecuteOnce(&nt_once, find_nt, NULL, NULL);
+    if (!nt_create_file || !nt_status_to_dos) {
+        errno = ENOTSUP;
+        SetLastError(ERROR_NOT_SUPPORTED);
+        return INVALID_HANDLE_VALUE;
+    }
+    if (len == 0 || len > 0x7fff) { /* UNICODE_STRING counts bytes in 16 bits */
+        errno = len ? ENAMETOOLONG : ENOENT;
+        SetLastError(len ? ERROR_FILENAME_EXCED_RANGE : ERROR_FILE_NOT_FOUND);
+        return INVALID_HANDLE_VALUE;
+    }
+    UNICODE_STRING us;
+    us.Length = (USHORT)(len * sizeof *name);
+    us.MaximumLength = us.Length;
+    us.Buffer = (wchar_t *)name;
+    OBJECT_ATTRIBUTES oa;
+    InitializeObjectAttributes(&oa, &us, OBJ_CASE_INSENSITIVE, dir,
+                               sa ? sa->lpSecurityDescriptor : NULL);
+    /* What CreateFileW adds and maps. */
+    ULONG options = FILE_SYNCHRONOUS_IO_NONALERT;
+    if (flags & TMPF__WIN_MAKE_DIR)
+        options |= FILE_DIRECTORY_FILE;
+    else
+        options |= flags & FILE_FLAG_BACKUP_SEMANTICS ? FILE_OPEN_FOR_BACKUP_INTENT
+                                                      : FILE_NON_DIRECTORY_FILE;
+    if (flags & FILE_FLAG_OPEN_REPARSE_POINT)
+        options |= FILE_OPEN_REPARSE_POINT;
+    if (flags & FILE_FLAG_DELETE_ON_CLOSE)
+        options |= FILE_DELETE_ON_CLOSE;
+    if (flags & FILE_FLAG_WRITE_THROUGH)
+        options |= FILE_WRITE_THROUGH;
+    ULONG create = disposition == CREATE_NEW      ? FILE_CREATE
+                   : disposition == CREATE_ALWAYS ? FILE_OVERWRITE_IF
+                   : disposition == OPEN_ALWAYS   ? FILE_OPEN_IF
+                                                  : FILE_OPEN;
+    IO_STATUS_BLOCK io;
+    HANDLE h = INVALID_HANDLE_VALUE;
+    ULONG attrs = flags & 0xffff & ~(ULONG)TMPF__WIN_MAKE_DIR;
+    LONG status = nt_create_file(&h, access | SYNCHRONIZE | FILE_READ_ATTRIBUTES, &oa, &io, NULL,
+                                 attrs, share, create, options, NULL, 0);
+    if (status < 0) {
+        DWORD err = nt_status_to_dos(status);
+        errno = tmpf__win_errno(err);
+        SetLastError(err);
+        return INVALID_HANDLE_VALUE;
+    }
+    return h;
+}
+
 HANDLE tmpf__win_open_at(int dir_fd, const char *name, DWORD access, DWORD share,
                          DWORD disposition, DWORD flags, SECURITY_ATTRIBUTES *sa)
 {
@@ -659,7 +711,12 @@ HANDLE tmpf__win_open_at(int dir_fd, const char *name, DWORD access, DWORD share
         wchar_t *w = tmpf__win_wpath_at(dir_fd, name);
         if (!w)
             return INVALID_HANDLE_VALUE;
-        HANDLE h = CreateFileW(w, access, share, sa, disposition, flags, NULL);
+        HANDLE h = INVALID_HANDLE_VALUE;
+        if (!(flags & TMPF__WIN_MAKE_DIR))
+            h = CreateFileW(w, access, share, sa, disposition, flags, NULL);
+        else if (CreateDirectoryW(w, sa))
+            h = CreateFileW(w, access, share, NULL, OPEN_EXISTING,
+                            FILE_FLAG_BACKUP_SEMANTICS | FILE_FLAG_OPEN_REPARSE_POINT, NULL);
         DWORD err = GetLastError();
         free(w);
         if (h == INVALID_HANDLE_VALUE)
@@ -676,38 +733,13 @@ HANDLE tmpf__win_open_at(int dir_fd, const char *name, DWORD access, DWORD share
     for (wchar_t *c = w; *c; c++)
         if (*c == L'/')
             *c = L'\\';
-    UNICODE_STRING us;
-    us.Length = (USHORT)(wcslen(w) * sizeof *w);
-    us.MaximumLength = us.Length;
-    us.Buffer = w;
-    OBJECT_ATTRIBUTES oa;
-    InitializeObjectAttributes(&oa, &us, OBJ_CASE_INSENSITIVE, dir,
-                               sa ? sa->lpSecurityDescriptor : NULL);
-    /* What CreateFileW adds and maps. */
-    ULONG options = FILE_SYNCHRONOUS_IO_NONALERT;
-    options |= flags & FILE_FLAG_BACKUP_SEMANTICS ? FILE_OPEN_FOR_BACKUP_INTENT
-                                                  : FILE_NON_DIRECTORY_FILE;
-    if (flags & FILE_FLAG_OPEN_REPARSE_POINT)
-        options |= FILE_OPEN_REPARSE_POINT;
-    if (flags & FILE_FLAG_DELETE_ON_CLOSE)
-        options |= FILE_DELETE_ON_CLOSE;
-    if (flags & FILE_FLAG_WRITE_THROUGH)
-        options |= FILE_WRITE_THROUGH;
-    ULONG create = disposition == CREATE_NEW      ? FILE_CREATE
-                   : disposition == CREATE_ALWAYS ? FILE_OVERWRITE_IF
-                   : disposition == OPEN_ALWAYS   ? FILE_OPEN_IF
-                                                  : FILE_OPEN;
-    IO_STATUS_BLOCK io;
-    HANDLE h = INVALID_HANDLE_VALUE;
-    LONG status = nt_create_file(&h, access | SYNCHRONIZE | FILE_READ_ATTRIBUTES, &oa, &io, NULL,
-                                 flags & 0xffff, share, create, options, NULL, 0);
-    if (w != stack)
+    HANDLE h = tmpf__win_open_rel(dir, w, wcslen(w), access, share, disposition, flags, sa);
+    if (w != stack) {
+        DWORD err = GetLastError();
+        int saved = errno;
         free(w);
-    if (status < 0) {
-        DWORD err = nt_status_to_dos(status);
-        errno = tmpf__win_errno(err);
+        errno = saved;
         SetLastError(err);
-        return INVALID_HANDLE_VALUE;
     }
     return h;
 }

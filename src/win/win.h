@@ -55,6 +55,15 @@ char *tmpf__win_utf8(const wchar_t *w, int n);
  * Win32 error set. */
 HANDLE tmpf__win_open_at(int dir_fd, const char *name, DWORD access, DWORD share,
                          DWORD disposition, DWORD flags, SECURITY_ATTRIBUTES *sa);
+/* The same relative to the directory handle dir, name being len UTF-16
+ * units (not NUL-ended; '\' separated, no "." or ".." component): always
+ * by handle (NtCreateFile with RootDirectory), never by path, and no
+ * allocation. ENOTSUP where ntdll lacks NtCreateFile. */
+HANDLE tmpf__win_open_rel(HANDLE dir, const wchar_t *name, size_t len, DWORD access,
+                          DWORD share, DWORD disposition, DWORD flags, SECURITY_ATTRIBUTES *sa);
+/* In the flags of the two: with CREATE_NEW, make a directory (sa: its
+ * security) and open it (by path: CreateDirectoryW, then an open). */
+#define TMPF__WIN_MAKE_DIR FILE_ATTRIBUTE_DIRECTORY
 /* Renames from (from from_dir) to `to` (from to_dir) through a handle on the
  * entry opened relative to from_dir, with to_dir's handle as the root of
  * the new name (FileRenameInfo): no path is looked up. replace: an
