@@ -1793,6 +1793,71 @@ static void test_at_calls_follow_renamed_directory(void)
     CHECK_EQ_INT(tmpf__os_rmtree(scratch, "held"), 0);
 }
 
+void tmpf__test_fail_alloc_after(long n);
+unsigned long tmpf__test_alloc_failures(void);
+
+/* The emergency removal allocates nothing (every allocation fails while it
+ * runs, and none is tried), also for paths far over 1024 UTF-16 units: a
+ * tree six levels of 200-character names deep, and a file at its bottom. */
+static void test_emergency_remove_long_paths_without_allocation(void)
+{
+    wchar_t name[201];
+    for (int i = 0; i < 200; i++)
+        name[i] = (wchar_t)(L'a' + i % 26);
+    name[200] = 0;
+    static wchar_t w[8192];
+    _snwprintf(w, 8192, L"\\\\?\\%ls\\em-long", wscratch);
+    w[8191] = 0;
+    CHECK(CreateDirectoryW(w, NULL));
+    char top[4096];
+    WideCharToMultiByte(CP_UTF8, 0, w + 4, -1, top, sizeof top, NULL, NULL);
+    for (int level = 0; level < 6; level++) {
+        wcscat(w, L"\\");
+        wcscat(w, name);
+        CHECK(CreateDirectoryW(w, NULL));
+    }
+    wcscat(w, L"\\file");
+    HANDLE h = CreateFileW(w, GENERIC_WRITE, 0, NULL, CREATE_NEW, 0, NULL);
+    CHECK(h != INVALID_HANDLE_VALUE);
+    CloseHandle(h);
+    CHECK(wcslen(w) > 1200);
+    static char file[8192];
+    WideCharToMultiByte(CP_UTF8, 0, w + 4, -1, file, sizeof file, NULL, NULL);
+    uint64_t dev = 0, ino = 0;
+    CHECK_EQ_INT(tmpf__os_ident(-1, top, &dev, &ino), 0);
+
+    unsigned long before = tmpf__test_alloc_failures();
+    tmpf__test_fail_alloc_after(-2); /* every allocation fails */
+    int file_rc = tmpf__os_emergency_remove(file, false, false, 0, 0, -1);
+    int file_errno = errno;
+    bool file_gone = !wexists(w);
+    /* The tree again, with a file in its middle level. */
+    wchar_t *cut = wcsrchr(w, L'\\');
+    *cut = 0;
+    cut = wcsrchr(w, L'\\');
+    wcscpy(cut + 1, L"middle");
+    h = CreateFileW(w, GENERIC_WRITE, 0, NULL, CREATE_NEW, 0, NULL);
+    CHECK(h != INVALID_HANDLE_VALUE);
+    CloseHandle(h);
+    int dir_rc = tmpf__os_emergency_remove(top, true, true, dev, ino, -1);
+    int dir_errno = errno;
+    tmpf__os_emergency_done();
+    tmpf__test_fail_alloc_after(-1);
+    unsigned long tried = tmpf__test_alloc_failures() - before;
+
+    CHECK_EQ_INT(tried, 0);
+    CHECK_EQ_INT(file_rc, 1);
+    if (file_rc != 1)
+        fprintf(stderr, "  file: errno %d\n", file_errno);
+    CHECK(file_gone);
+    CHECK_EQ_INT(dir_rc, 1);
+    if (dir_rc != 1)
+        fprintf(stderr, "  tree: errno %d\n", dir_errno);
+    CHECK(!wexists(wide(top)));
+    if (wexists(wide(top)))
+        CHECK_EQ_INT(tmpf__os_rmtree(scratch, "em-long"), 0);
+}
+
 /* ---- main ------------------------------------------------------------------ */
 
 struct test {
@@ -1845,6 +1910,7 @@ static const struct test tests[] = {
     TEST(test_owner_trusted_decision),
     TEST(test_api_gettempdir_skips_foreign_owner),
     TEST(test_at_calls_follow_renamed_directory),
+    TEST(test_emergency_remove_long_paths_without_allocation),
 };
 
 int main(int argc, char **argv)

@@ -238,13 +238,19 @@ wchar_t *tmpf__win_wpath(const char *path) { return tmpf__win_wpath_at(AT_FDCWD,
 
 int tmpf__win_wpath_buf(const char *path, wchar_t *buf, size_t cap)
 {
+    wchar_t rel[TMPF__WIN_WPATH_BUF];
+    return tmpf__win_wpath_into(path, buf, cap, rel, TMPF__WIN_WPATH_BUF);
+}
+
+int tmpf__win_wpath_into(const char *path, wchar_t *buf, size_t cap, wchar_t *rel,
+                         size_t rel_cap)
+{
     if (!path || !*path) {
         errno = ENOENT;
         return -1;
     }
-    wchar_t rel[TMPF__WIN_WPATH_BUF];
     int n = MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, path, -1, rel,
-                                TMPF__WIN_WPATH_BUF);
+                                (int)(rel_cap > INT_MAX ? INT_MAX : rel_cap));
     if (n <= 0) {
         errno = GetLastError() == ERROR_INSUFFICIENT_BUFFER ? ERANGE : EINVAL;
         return -1;
@@ -607,6 +613,9 @@ typedef LONG(NTAPI *nt_create_file_fn)(PHANDLE, ACCESS_MASK, POBJECT_ATTRIBUTES,
                                        ULONG, PVOID, ULONG);
 typedef ULONG(NTAPI *nt_status_fn)(LONG);
 typedef LONG(NTAPI *nt_set_info_fn)(HANDLE, PIO_STATUS_BLOCK, PVOID, ULONG, ULONG);
+typedef LONG(NTAPI *nt_query_dir_fn)(HANDLE, HANDLE, PVOID, PVOID, PIO_STATUS_BLOCK, PVOID,
+                                     ULONG, ULONG, BOOLEAN, PVOID, BOOLEAN);
+static nt_query_dir_fn nt_query_dir;
 static nt_create_file_fn nt_create_file;
 static nt_set_info_fn nt_set_info;
 static nt_status_fn nt_status_to_dos;
@@ -622,6 +631,8 @@ static BOOL CALLBACK find_nt(PINIT_ONCE once, PVOID param, PVOID *ctx)
             (nt_status_fn)(void (*)(void))GetProcAddress(nt, "RtlNtStatusToDosError");
         nt_set_info =
             (nt_set_info_fn)(void (*)(void))GetProcAddress(nt, "NtSetInformationFile");
+        nt_query_dir =
+            (nt_query_dir_fn)(void (*)(void))GetProcAddress(nt, "NtQueryDirectoryFile");
     }
     return TRUE;
 }
@@ -698,6 +709,37 @@ HANDLE tmpf__win_open_rel(HANDLE dir, const wchar_t *name, size_t len, DWORD acc
     return h;
 }
 
+int tmpf__win_next_entry(HANDLE dir, bool restart, struct tmpf__win_entry *e)
+{
+    InitOnceExecuteOnce(&nt_once, find_nt, NULL, NULL);
+    if (!nt_query_dir || !nt_status_to_dos) {
+        errno = ENOTSUP;
+        return -1;
+    }
+    for (;;) {
+        IO_STATUS_BLOCK io;
+        /* FileIdBothDirectoryInformation (37), one entry a call: the
+         * handle's position is exactly after it. */
+        LONG status = nt_query_dir(dir, NULL, NULL, NULL, &io, e->u.bytes, sizeof e->u.bytes, 37,
+                                   TRUE, NULL, restart);
+        restart = false;
+        if (status == (LONG)0x80000006L) /* STATUS_NO_MORE_FILES */
+            return 0;
+        if (status < 0) {
+            errno = tmpf__win_errno(nt_status_to_dos(status));
+            return -1;
+        }
+        const FILE_ID_BOTH_DIR_INFO *d = &e->u.info;
+        e->len = d->FileNameLength / sizeof(wchar_t);
+        e->name = d->FileName;
+        e->attrs = d->FileAttributes;
+        bool dots = (e->len == 1 && e->name[0] == L'.') ||
+                    (e->len == 2 && e->name[0] == L'.' && e->name[1] == L'.');
+        if (!dots)
+            return 1;
+    }
+}
+
 HANDLE tmpf__win_open_at(int dir_fd, const char *name, DWORD access, DWORD share,
                          DWORD disposition, DWORD flags, SECURITY_ATTRIBUTES *sa)
 {
@@ -708,7 +750,9 @@ HANDLE tmpf__win_open_at(int dir_fd, const char *name, DWORD access, DWORD share
     if (dir == INVALID_HANDLE_VALUE) {
         /* By path: the current directory's, or a name the relative open
          * does not take. */
-        wchar_t *w = tmpf__win_wpath_at(dir_fd, name);
+        wchar_t stack[TMPF__WIN_WPATH_BUF];
+        wchar_t *w = dir_fd == AT_FDCWD ? tmpf__win_wpath_fast(name, stack, TMPF__WIN_WPATH_BUF)
+                                        : tmpf__win_wpath_at(dir_fd, name);
         if (!w)
             return INVALID_HANDLE_VALUE;
         HANDLE h = INVALID_HANDLE_VALUE;
@@ -718,7 +762,8 @@ HANDLE tmpf__win_open_at(int dir_fd, const char *name, DWORD access, DWORD share
             h = CreateFileW(w, access, share, NULL, OPEN_EXISTING,
                             FILE_FLAG_BACKUP_SEMANTICS | FILE_FLAG_OPEN_REPARSE_POINT, NULL);
         DWORD err = GetLastError();
-        free(w);
+        if (w != stack)
+            free(w);
         if (h == INVALID_HANDLE_VALUE)
             errno = tmpf__win_errno(err);
         SetLastError(err);

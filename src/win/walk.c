@@ -191,15 +191,17 @@ int tmpf__os_rmtree_contents(int dir_fd)
                                       FILE_FLAG_BACKUP_SEMANTICS | FILE_FLAG_OPEN_REPARSE_POINT,
                                       NULL)
                         : INVALID_HANDLE_VALUE;
-    struct tmpf__os_facts a, b;
+    struct tmpf__os_facts a, b, c;
     if (!path)
         first = errno;
     else if (named == INVALID_HANDLE_VALUE)
         first = tmpf__win_errno(GetLastError());
-    else if (tmpf__win_facts(h, &a, NULL) != 0 || tmpf__win_facts(named, &b, NULL) != 0)
+    else if (tmpf__win_facts(held, &a, NULL) != 0 || tmpf__win_facts(named, &b, NULL) != 0 ||
+             tmpf__win_facts(h, &c, NULL) != 0)
         first = errno;
-    else if (a.id.dev != b.id.dev || a.id.ino != b.id.ino)
-        first = ESTALE;
+    else if (a.id.dev != b.id.dev || a.id.ino != b.id.ino || a.id.dev != c.id.dev ||
+             a.id.ino != c.id.ino)
+        first = ESTALE; /* Wine's ReOpenFile goes by the (stale) path too */
     if (named != INVALID_HANDLE_VALUE)
         CloseHandle(named);
     if (first == 0) {
@@ -214,4 +216,78 @@ int tmpf__os_rmtree_contents(int dir_fd)
     free(path);
     CloseHandle(h);
     return first;
+}
+
+/* ---- the emergency walk: no allocation ----------------------------------- */
+
+/* One handle per level, at most EM_DEPTH levels (deeper parts are left:
+ * ENAMETOOLONG); the caller serializes (emergency.c). */
+#define EM_DEPTH 128
+static HANDLE em_stack[EM_DEPTH];
+static struct tmpf__win_entry em_entry;
+
+int tmpf__win_empty_dir_static(HANDLE dir)
+{
+    int err = 0;
+    size_t depth = 1;
+    em_stack[0] = dir;
+    bool restart = true;
+    DWORD access = DELETE | FILE_READ_ATTRIBUTES | FILE_WRITE_ATTRIBUTES | SYNCHRONIZE;
+    while (depth > 0) {
+        HANDLE top = em_stack[depth - 1];
+        int got = tmpf__win_next_entry(top, restart, &em_entry);
+        restart = false;
+        if (got <= 0) {
+            if (got < 0)
+                note(&err, errno);
+            if (--depth == 0)
+                break;
+            /* A level below the top is done: it goes, through its handle
+             * (its parent's listing goes on after its entry). */
+            if (tmpf__win_delete_handle(top) != 0)
+                note(&err, errno);
+            CloseHandle(top);
+            continue;
+        }
+        /* Never followed; held without sharing deletion while emptied. */
+        HANDLE h = tmpf__win_open_rel(top, em_entry.name, em_entry.len,
+                                      access | FILE_LIST_DIRECTORY,
+                                      FILE_SHARE_READ | FILE_SHARE_WRITE, OPEN_EXISTING,
+                                      ENTRY_FLAGS, NULL);
+        if (h == INVALID_HANDLE_VALUE && GetLastError() != ERROR_FILE_NOT_FOUND &&
+            GetLastError() != ERROR_PATH_NOT_FOUND)
+            h = tmpf__win_open_rel(top, em_entry.name, em_entry.len, access,
+                                   FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+                                   OPEN_EXISTING, ENTRY_FLAGS, NULL);
+        if (h == INVALID_HANDLE_VALUE) {
+            DWORD e = GetLastError();
+            if (e != ERROR_FILE_NOT_FOUND && e != ERROR_PATH_NOT_FOUND)
+                note(&err, tmpf__win_errno(e));
+            continue;
+        }
+        DWORD attrs;
+        if (tmpf__win_facts(h, NULL, &attrs) != 0) {
+            note(&err, errno);
+            CloseHandle(h);
+            continue;
+        }
+        if ((attrs & FILE_ATTRIBUTE_DIRECTORY) && !(attrs & FILE_ATTRIBUTE_REPARSE_POINT)) {
+            if (depth == EM_DEPTH) {
+                note(&err, ENAMETOOLONG);
+                CloseHandle(h);
+                continue;
+            }
+            em_stack[depth++] = h;
+            restart = true;
+            continue;
+        }
+        if (tmpf__win_delete_handle(h) != 0)
+            note(&err, errno);
+        CloseHandle(h);
+    }
+    if (err) {
+        errno = err;
+        return -1;
+    }
+    return 0;
 }

@@ -39,6 +39,11 @@ wchar_t *tmpf__win_wpath(const char *path);
  * else tmpf__win_wpath's malloc'd copy (free it if it is not buf). */
 enum { TMPF__WIN_WPATH_BUF = 1024 };
 int tmpf__win_wpath_buf(const char *path, wchar_t *buf, size_t cap);
+/* The same with the caller's room for the UTF-16 text before it is made
+ * absolute (rel, rel_cap units; _buf has 1024 on the stack): with two
+ * buffers of 32768 units, any path Windows takes, with no allocation. */
+int tmpf__win_wpath_into(const char *path, wchar_t *buf, size_t cap, wchar_t *rel,
+                         size_t rel_cap);
 wchar_t *tmpf__win_wpath_fast(const char *path, wchar_t *buf, size_t cap);
 /* The final path of an open file or directory, "\\?\C:\..." (no trailing
  * '\'), malloc'd; NULL with errno. */
@@ -61,6 +66,30 @@ HANDLE tmpf__win_open_at(int dir_fd, const char *name, DWORD access, DWORD share
  * allocation. ENOTSUP where ntdll lacks NtCreateFile. */
 HANDLE tmpf__win_open_rel(HANDLE dir, const wchar_t *name, size_t len, DWORD access,
                           DWORD share, DWORD disposition, DWORD flags, SECURITY_ATTRIBUTES *sa);
+/* One entry of a directory listing (not "." or ".."), read into the
+ * caller's memory: name (len units, not NUL-ended) and attributes. */
+struct tmpf__win_entry {
+    union {
+        FILE_ID_BOTH_DIR_INFO info;
+        unsigned char bytes[sizeof(FILE_ID_BOTH_DIR_INFO) + TMPF__WIN_NAME_MAX * sizeof(wchar_t)];
+    } u;
+    const wchar_t *name;
+    size_t len;
+    DWORD attrs;
+};
+/* The next entry of the directory open as dir (restart: from the first):
+ * one a call (NtQueryDirectoryFile, ReturnSingleEntry), so the handle's
+ * position is right after it whatever happens between two calls, and no
+ * allocation. 1, 0 at the end, -1 with errno. */
+int tmpf__win_next_entry(HANDLE dir, bool restart, struct tmpf__win_entry *e);
+/* Empties the directory open as dir (with FILE_LIST_DIRECTORY; left
+ * open) as the removal walk does, for the emergency removal: static
+ * memory only (the caller serializes), one handle per level, 128 levels
+ * at most (deeper: ENAMETOOLONG, left), each entry opened relative to its
+ * directory and deleted through its handle (a file someone else holds
+ * open is not moved aside). 0, or -1 with the first errno (the rest
+ * removed regardless). walk.c. */
+int tmpf__win_empty_dir_static(HANDLE dir);
 /* In the flags of the two: with CREATE_NEW, make a directory (sa: its
  * security) and open it (by path: CreateDirectoryW, then an open). */
 #define TMPF__WIN_MAKE_DIR FILE_ATTRIBUTE_DIRECTORY
