@@ -188,6 +188,26 @@ check "run, program path with spaces: 0" [ $rc = 0 ]
 check "run, program path with spaces: ran" matches "$(text "$W/out")" '^tmpf [0-9]'
 check "run: nothing left in DIR" [ -z "$(ls "$D" | grep '^tmp[a-z0-9_]\{8\}$')" ]
 
+# run locks its directory (the handle it holds on it): a sweep with
+# --older-than=0, run as the command, removes a stale directory of the same
+# pattern beside it but not run's own; once run has ended (--keep: the
+# directory stays) the same sweep removes it.
+mkdir "$D/zlstale_01"
+win /dev/null "$TOOL" run -v --keep --prefix=zl -p "$DW" -- \
+    "$TW" sweep -v --prefix=zl --older-than=0 "$DW"
+p=$(created)
+check "run, sweep inside: 0" [ $rc = 0 ]
+check "run, sweep inside: a directory zl + 8: '$p'" matches "$p" "^${DW//\\/\\\\}\\\\zl[a-z0-9_]{8}$"
+check "run, sweep inside: the stale directory removed" [ ! -e "$D/zlstale_01" ]
+check "run, sweep inside: run's own directory not removed (locked)" \
+    [ "$(text "$W/out")" = "removed $DW\\zlstale_01" ]
+check "run --keep: the directory still there afterwards" [ -n "$p" -a -d "$(unixpath "$p")" ]
+win /dev/null "$TOOL" sweep -v --prefix=zl --older-than=0 "$DW"
+check "sweep after run ended: 0" [ $rc = 0 ]
+check "sweep after run ended: removes run's directory" \
+    [ -n "$p" -a "$(text "$W/out")" = "removed $p" ]
+check "sweep after run ended: run's directory gone" gone "$p"
+
 # Ctrl-C: Wine turns a SIGINT of a Wine process into CTRL_C_EVENT for its
 # console control handlers. tmpf gets it while its command (tmpf.exe
 # write-atomic) waits for standard input (a FIFO): tmpf must live on, wait

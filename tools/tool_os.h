@@ -30,16 +30,6 @@
 #define TOOL_OS_IS_ABSOLUTE(p) ((p)[0] == '/')
 #endif
 
-/* Whether tmpf run locks its directory (TMPF_LOCK: never aged by
- * systemd-tmpfiles nor swept while COMMAND runs). Not on Windows:
- * LockFileEx does not lock a directory, and the library's TMPF_LOCK on a
- * directory fails there (EBADF under Wine 8). */
-#ifdef _WIN32
-#define TOOL_OS_RUN_LOCKS_DIR 0
-#else
-#define TOOL_OS_RUN_LOCKS_DIR 1
-#endif
-
 /* First thing in main: on Windows, replaces *argv with the UTF-8 form of
  * the UTF-16 command line (so non-ASCII names survive the ANSI code page);
  * on POSIX, nothing. Exits with a message if memory runs out. */
@@ -112,7 +102,8 @@ bool tool_os_is_special(const char *path);
     "COMMAND is started directly (CreateProcessW), not through cmd.exe; its\n"         \
     "arguments are quoted for the Microsoft C runtime. On Ctrl-C or\n"                 \
     "Ctrl-Break, which COMMAND receives too, tmpf waits for COMMAND, removes\n"        \
-    "the temporary and exits with COMMAND's exit code.\n"
+    "the temporary and exits with COMMAND's exit code. The directory is locked\n"     \
+    "while COMMAND runs (a handle held on it): tmpf sweep leaves it alone.\n"
 #else
 #define TOOL_OS_RUN_HELP                                                               \
     "and exit with COMMAND's status (128+N if it died of signal N).\n"                 \
