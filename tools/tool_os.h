@@ -47,8 +47,16 @@ const char *tool_os_getenv(const char *name);
 const char *tool_os_strerror(int err);
 
 /* Writes n bytes to stderr, keeping errno; on POSIX never dies of SIGPIPE
- * (a diagnostic whose reader is gone is lost, not fatal). */
+ * (a diagnostic whose reader is gone is lost, not fatal). On Windows, a
+ * console is written in UTF-16 (WriteConsoleW), so names show right
+ * whatever its code page; a pipe or a file gets the UTF-8 bytes. */
 void tool_os_write_stderr(const char *msg, size_t n);
+
+/* printf to stdout, for every line that can hold a path or a name: on
+ * Windows a console gets it in UTF-16 (WriteConsoleW, after what stdio
+ * holds is flushed), a pipe or a file the UTF-8 bytes through stdio; on
+ * POSIX, printf. A negative return (or ferror(stdout)) is a write error. */
+int tool_os_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Standard input in binary mode (Windows: no CR-LF translation, no end at
  * ^Z); nothing on POSIX. */
