@@ -1556,6 +1556,13 @@ static void check_abspath(const char *in, const char *want)
 
 static void test_drive_relative_paths(void)
 {
+    /* src/win/os_path.h: which paths are drive-relative. */
+    CHECK_EQ_INT(tmpf__os_drive_relative("C:x"), 'C');
+    CHECK_EQ_INT(tmpf__os_drive_relative("d:"), 'd');
+    CHECK_EQ_INT(tmpf__os_drive_relative("C:\\x"), 0);
+    CHECK_EQ_INT(tmpf__os_drive_relative("C:/x"), 0);
+    CHECK_EQ_INT(tmpf__os_drive_relative("1:x"), 0);
+    CHECK_EQ_INT(tmpf__os_drive_relative("\\x"), 0);
     char here_letter = scratch[0], other = here_letter == 'Z' ? 'C' : 'Z';
     CHECK(scratch[1] == ':');
     wchar_t saved_cwd[2048];
