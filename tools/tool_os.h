@@ -11,6 +11,8 @@
 #ifndef TMPF_TOOL_OS_H
 #define TMPF_TOOL_OS_H
 
+#include "tool.h" /* TOOL_PRINTF */
+
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -56,7 +58,7 @@ void tool_os_write_stderr(const char *msg, size_t n);
  * Windows a console gets it in UTF-16 (WriteConsoleW, after what stdio
  * holds is flushed), a pipe or a file the UTF-8 bytes through stdio; on
  * POSIX, printf. A negative return (or ferror(stdout)) is a write error. */
-int tool_os_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int tool_os_printf(const char *fmt, ...) TOOL_PRINTF(1, 2);
 
 /* Standard input in binary mode (Windows: no CR-LF translation, no end at
  * ^Z); nothing on POSIX. */
