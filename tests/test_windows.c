@@ -1550,8 +1550,8 @@ static PSECURITY_DESCRIPTOR sd_of(const wchar_t *sddl)
     return sd;
 }
 
-/* tmpf__win_owner_trusted on "O:<owner>" (owner NULL: no owner at all). */
-static int owner_trusted(const wchar_t *owner)
+/* tmpf__win_owner_uid on "O:<owner>" (owner NULL: no owner at all). */
+static long long owner_uid(const wchar_t *owner)
 {
     wchar_t sddl[256];
     if (owner)
@@ -1564,12 +1564,12 @@ static int owner_trusted(const wchar_t *owner)
         fprintf(stderr, "  cannot build %ls\n", sddl);
         return -1;
     }
-    int rc = tmpf__win_owner_trusted(sd);
+    unsigned uid = tmpf__win_owner_uid(sd);
     LocalFree(sd);
-    return rc;
+    return uid;
 }
 
-static void test_owner_trusted_decision(void)
+static void test_owner_uid_decision(void)
 {
     /* The token's user and default owner, as SDDL strings. */
     HANDLE token;
@@ -1586,24 +1586,30 @@ static void test_owner_trusted_decision(void)
     CHECK(GetTokenInformation(token, TokenOwner, &u, sizeof u, &len) &&
           ConvertSidToStringSidW(u.owner.Owner, &def));
     CloseHandle(token);
+    /* The caller: what tmpf__os_euid says. */
+    const long long mine = TMPF__WIN_UID_ME, other = TMPF__WIN_UID_UNTRUSTED;
+    CHECK_EQ_INT(tmpf__os_euid(), mine);
     if (me)
-        CHECK_EQ_INT(owner_trusted(me), 1);
+        CHECK_EQ_INT(owner_uid(me), mine);
     if (def)
-        CHECK_EQ_INT(owner_trusted(def), 1);
-    /* Windows' "root": SYSTEM, Administrators, TrustedInstaller. */
-    CHECK_EQ_INT(owner_trusted(L"SY"), 1);
-    CHECK_EQ_INT(owner_trusted(L"BA"), 1);
-    CHECK_EQ_INT(owner_trusted(L"S-1-5-80-956008885-3418522649-1831038044-1853292631-2271478464"),
-                 1);
-    /* Anyone else, or nobody: not trusted. */
-    CHECK_EQ_INT(owner_trusted(L"BG"), 0);             /* Guests */
-    CHECK_EQ_INT(owner_trusted(L"BU"), 0);             /* Users */
-    CHECK_EQ_INT(owner_trusted(L"WD"), 0);             /* Everyone */
-    CHECK_EQ_INT(owner_trusted(L"AN"), 0);             /* Anonymous (Wine: another uid) */
-    CHECK_EQ_INT(owner_trusted(L"S-1-5-21-1-2-3-1001"), 0); /* another user */
-    CHECK_EQ_INT(owner_trusted(L"S-1-5-80-1-2-3-4-5"), 0);  /* another service */
-    CHECK_EQ_INT(owner_trusted(NULL), 0);
-    CHECK_EQ_INT(tmpf__win_owner_trusted(NULL), 0);
+        CHECK_EQ_INT(owner_uid(def), mine);
+    /* Windows' "root": SYSTEM, Administrators, TrustedInstaller (unless
+     * the token's own). */
+    if (!me || wcscmp(me, L"S-1-5-18")) {
+        CHECK_EQ_INT(owner_uid(L"SY"), 0);
+        CHECK_EQ_INT(owner_uid(L"BA"), 0);
+    }
+    CHECK_EQ_INT(owner_uid(L"S-1-5-80-956008885-3418522649-1831038044-1853292631-2271478464"),
+                 0);
+    /* Anyone else, or nobody: untrusted. */
+    CHECK_EQ_INT(owner_uid(L"BG"), other);             /* Guests */
+    CHECK_EQ_INT(owner_uid(L"BU"), other);             /* Users */
+    CHECK_EQ_INT(owner_uid(L"WD"), other);             /* Everyone */
+    CHECK_EQ_INT(owner_uid(L"AN"), other);             /* Anonymous (Wine: another uid) */
+    CHECK_EQ_INT(owner_uid(L"S-1-5-21-1-2-3-1001"), other); /* another user */
+    CHECK_EQ_INT(owner_uid(L"S-1-5-80-1-2-3-4-5"), other);  /* another service */
+    CHECK_EQ_INT(owner_uid(NULL), other);
+    CHECK_EQ_INT(tmpf__win_owner_uid(NULL), other);
     LocalFree(me);
     LocalFree(def);
 }
@@ -1668,7 +1674,7 @@ static void test_api_gettempdir_skips_foreign_owner(void)
         GetModuleHandleW(L"kernel32.dll"), "wine_get_unix_file_name");
     if (!under_wine() || !unix_name)
         SKIP("another owner can be given only under Wine here (chown of its Unix directory); "
-             "real Windows needs SeRestorePrivilege: test_owner_trusted_decision covers the "
+             "real Windows needs SeRestorePrivilege: test_owner_uid_decision covers the "
              "decision");
     char foreign[2048], other[2048];
     snprintf(foreign, sizeof foreign, "%s", in_scratch("foreign"));
@@ -1685,11 +1691,24 @@ static void test_api_gettempdir_skips_foreign_owner(void)
         CHECK(RemoveDirectoryW(wide(other)));
         SKIP("could not give the directory another owner (a Unix chown as root)");
     }
-    /* The identity checks call it unsafe; its owner is not trusted. */
+    /* The identity checks call it unsafe; its owner is not trusted, by
+     * path or through a handle, and it cannot pass for a directory just
+     * made by the caller (tmpf__ident_of_new_dir: ESTALE). */
     CHECK(tmpf__dir_unsafe(foreign) != NULL);
     struct tmpf__os_facts f;
     CHECK_EQ_INT(tmpf__os_facts_path(foreign, true, &f), 0);
     CHECK_EQ_INT(f.uid, TMPF__WIN_UID_UNTRUSTED);
+    int dfd = tmpf__os_open_dir_nofollow(foreign);
+    CHECK(dfd >= 0);
+    if (dfd >= 0) {
+        CHECK_EQ_INT(tmpf__os_facts_fd(dfd, &f), 0);
+        CHECK_EQ_INT(f.uid, TMPF__WIN_UID_UNTRUSTED);
+        tmpf__os_close(dfd);
+    }
+    struct tmpf__ident id;
+    errno = 0;
+    CHECK_EQ_INT(tmpf__ident_of_new_dir(foreign, NULL, &id), -1);
+    CHECK_EQ_INT(errno, ESTALE);
     /* gettempdir passes over it. */
     wchar_t old_temp[1024] = L"", old_tmp[1024] = L"", old_tmpdir[1024] = L"";
     bool had_temp = GetEnvironmentVariableW(L"TEMP", old_temp, 1024) > 0;
@@ -1706,7 +1725,8 @@ static void test_api_gettempdir_skips_foreign_owner(void)
     CHECK(wine_sh(cmd, not_owned_by_other, foreign));
     CHECK(tmpf__dir_unsafe(foreign) == NULL);
     CHECK_EQ_INT(tmpf__os_facts_path(foreign, true, &f), 0);
-    CHECK_EQ_INT(f.uid, 0);
+    CHECK_EQ_INT(f.uid, TMPF__WIN_UID_ME);
+    CHECK_EQ_INT(tmpf__ident_of_new_dir(foreign, NULL, &id), 0);
     CHECK_EQ_INT(run_tempdir_child(foreign), 0);
     SetEnvironmentVariableW(L"TEMP", had_temp ? old_temp : NULL);
     SetEnvironmentVariableW(L"TMP", had_tmp ? old_tmp : NULL);
@@ -1992,7 +2012,7 @@ static const struct test tests[] = {
     TEST(test_api_dir_persist),
     TEST(test_drive_relative_paths),
     /* owners and handle-relative calls (issue 19, items 2 and 3) */
-    TEST(test_owner_trusted_decision),
+    TEST(test_owner_uid_decision),
     TEST(test_api_gettempdir_skips_foreign_owner),
     TEST(test_at_calls_follow_renamed_directory),
     TEST(test_emergency_remove_long_paths_without_allocation),

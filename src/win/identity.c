@@ -2,8 +2,9 @@
  * is its volume serial number and file index (what Go's os.SameFile and
  * Rust's same-file compare); a POSIX-like mode is made up from the
  * attributes (directory, read-only, reparse point) and, for a directory
- * looked up by path, its DACL (broad groups allowed to write: 0022) and
- * its owner (neither the caller nor Windows' "root": an untrusted uid). */
+ * looked up by path, its DACL (broad groups allowed to write: 0022); a
+ * directory's owner is its uid (tmpf__win_owner_uid: the caller's, 0 for
+ * Windows' "root", else untrusted). */
 #include "win.h"
 
 #include <aclapi.h>
@@ -12,12 +13,32 @@
 #include <io.h>
 #include <stdlib.h>
 
+/* The uid of the owner of the object open as h (with READ_CONTROL):
+ * tmpf__win_owner_uid; an owner that cannot be read is untrusted. */
+static unsigned owner_uid(HANDLE h)
+{
+    PSID owner = NULL;
+    PSECURITY_DESCRIPTOR sd = NULL;
+    if (GetSecurityInfo(h, SE_FILE_OBJECT, OWNER_SECURITY_INFORMATION, &owner, NULL, NULL, NULL,
+                        &sd) != ERROR_SUCCESS)
+        return TMPF__WIN_UID_UNTRUSTED;
+    unsigned uid = tmpf__win_owner_uid(sd);
+    LocalFree(sd);
+    return uid;
+}
+
 int tmpf__os_facts_fd(int fd, struct tmpf__os_facts *ret)
 {
     HANDLE h = tmpf__win_handle(fd);
     if (h == INVALID_HANDLE_VALUE)
         return -1;
-    return tmpf__win_facts(h, ret, NULL);
+    if (tmpf__win_facts(h, ret, NULL) != 0)
+        return -1;
+    /* A directory's owner (tmpf__ident_of_new_dir wants the caller's:
+     * tmpf__os_open_dir_nofollow asks for READ_CONTROL). */
+    if (tmpf__os_facts_is_dir(ret))
+        ret->uid = owner_uid(h);
+    return 0;
 }
 
 /* A handle for reading attributes (and, where allowed, the DACL): it
@@ -76,8 +97,8 @@ static bool broad_write(const ACL *dacl)
 
 /* Who may rename the entries of the directory open as h, in the terms of
  * tmpf__dir_unsafe: group/other write bits for a DACL that lets broad
- * groups do so, and an untrusted uid for an owner other than the caller
- * and Windows' "root" (tmpf__win_owner_trusted). A security descriptor
+ * groups do so, and the owner's uid (tmpf__win_owner_uid: an owner other
+ * than the caller and Windows' "root" is untrusted). A security descriptor
  * that cannot be read (no READ_CONTROL) vouches for nothing: untrusted. */
 static void vet_dir(HANDLE h, struct tmpf__os_facts *f)
 {
@@ -91,7 +112,7 @@ static void vet_dir(HANDLE h, struct tmpf__os_facts *f)
     }
     if (broad_write(dacl))
         f->mode |= 0022;
-    f->uid = tmpf__win_owner_trusted(sd) ? 0 : TMPF__WIN_UID_UNTRUSTED;
+    f->uid = tmpf__win_owner_uid(sd);
     LocalFree(sd);
 }
 
@@ -123,7 +144,7 @@ bool tmpf__os_facts_shared_writable(const struct tmpf__os_facts *f)
     return (f->mode & 0022) != 0;
 }
 
-unsigned tmpf__os_euid(void) { return 0; }
+unsigned tmpf__os_euid(void) { return TMPF__WIN_UID_ME; }
 
 int tmpf__os_open_dir_nofollow(const char *path)
 {
@@ -131,10 +152,14 @@ int tmpf__os_open_dir_nofollow(const char *path)
     wchar_t *w = tmpf__win_wpath_fast(path, stack, TMPF__WIN_WPATH_BUF);
     if (!w)
         return -1;
-    HANDLE h = CreateFileW(w, FILE_LIST_DIRECTORY | FILE_READ_ATTRIBUTES | SYNCHRONIZE,
-                           FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL,
-                           OPEN_EXISTING,
-                           FILE_FLAG_BACKUP_SEMANTICS | FILE_FLAG_OPEN_REPARSE_POINT, NULL);
+    /* READ_CONTROL: its owner is read through this handle (where not
+     * allowed, an open without it: the owner is then untrusted). */
+    DWORD access = FILE_LIST_DIRECTORY | FILE_READ_ATTRIBUTES | SYNCHRONIZE;
+    DWORD share = FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE;
+    DWORD flags = FILE_FLAG_BACKUP_SEMANTICS | FILE_FLAG_OPEN_REPARSE_POINT;
+    HANDLE h = CreateFileW(w, access | READ_CONTROL, share, NULL, OPEN_EXISTING, flags, NULL);
+    if (h == INVALID_HANDLE_VALUE && GetLastError() == ERROR_ACCESS_DENIED)
+        h = CreateFileW(w, access, share, NULL, OPEN_EXISTING, flags, NULL);
     DWORD err = GetLastError();
     if (w != stack)
         free(w);

@@ -413,9 +413,9 @@ int tmpf__win_facts(HANDLE h, struct tmpf__os_facts *ret, DWORD *attrs)
                         : dir                                             ? 0040000u
                                                                           : 0100000u;
         ret->mode = type | perm;
-        /* Owners are SIDs: 0 (the caller's, as tmpf__os_euid says) unless
-         * looked up; tmpf__os_facts_path does for a directory (identity.c). */
-        ret->uid = 0;
+        /* Owners are SIDs: the caller's unless looked up (identity.c does
+         * for a directory: tmpf__win_owner_uid). */
+        ret->uid = TMPF__WIN_UID_ME;
         ret->nlink = fi.nNumberOfLinks;
     }
     if (attrs)
@@ -1315,16 +1315,17 @@ int tmpf__win_owned_by_me(HANDLE h)
     return mine;
 }
 
-bool tmpf__win_owner_trusted(PSECURITY_DESCRIPTOR sd)
+unsigned tmpf__win_owner_uid(PSECURITY_DESCRIPTOR sd)
 {
     PSID owner = NULL;
     BOOL defaulted;
     if (!sd || !GetSecurityDescriptorOwner(sd, &owner, &defaulted) || !owner ||
         !IsValidSid(owner))
-        return false;
+        return TMPF__WIN_UID_UNTRUSTED;
     if (is_mine(owner)) /* also sets up trusted_installer */
-        return true;
-    return IsWellKnownSid(owner, WinLocalSystemSid) ||
-           IsWellKnownSid(owner, WinBuiltinAdministratorsSid) ||
-           (IsValidSid(&trusted_installer.sid) && EqualSid(owner, &trusted_installer.sid));
+        return TMPF__WIN_UID_ME;
+    bool root = IsWellKnownSid(owner, WinLocalSystemSid) ||
+                IsWellKnownSid(owner, WinBuiltinAdministratorsSid) ||
+                (IsValidSid(&trusted_installer.sid) && EqualSid(owner, &trusted_installer.sid));
+    return root ? 0 : TMPF__WIN_UID_UNTRUSTED;
 }

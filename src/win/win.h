@@ -127,17 +127,16 @@ int tmpf__win_delete_handle_aside(HANDLE h, const wchar_t *aside_dir);
  * 0, or -1 with errno. */
 int tmpf__win_owned_by_me(HANDLE h);
 
-/* Whether the owner in sd may be trusted with a directory the identity
- * checks judge (the meaning of POSIX's "owned by the caller or root"): the
- * token's user or default owner, or Windows' "root": SYSTEM,
- * Administrators, TrustedInstaller. No security descriptor, no owner in
- * it, or a token that cannot be read: false (untrusted, never trusted by
- * failure). */
-bool tmpf__win_owner_trusted(PSECURITY_DESCRIPTOR sd);
-/* The uid tmpf__os_facts_path gives a directory whose owner is not
- * trusted (or could not be read); 0 otherwise, what tmpf__os_euid says:
- * tmpf__dir_unsafe then finds it "owned by another user". */
+/* The owner in sd as the uid of the facts, so that the portable identity
+ * checks judge it as POSIX's (tmpf__dir_unsafe: neither the caller nor
+ * root; tmpf__ident_of_new_dir: the caller): TMPF__WIN_UID_ME for the
+ * token's user or default owner (what tmpf__os_euid says), 0 for Windows'
+ * "root" (SYSTEM, Administrators, TrustedInstaller), else
+ * TMPF__WIN_UID_UNTRUSTED: anyone else, no security descriptor, no owner
+ * in it, or a token that cannot be read (never trusted by failure). */
+#define TMPF__WIN_UID_ME 1u
 #define TMPF__WIN_UID_UNTRUSTED 0xfffffffeu
+unsigned tmpf__win_owner_uid(PSECURITY_DESCRIPTOR sd);
 
 /* A security descriptor whose DACL grants the calling user alone full
  * access, inherited by what is created inside (the meaning of 0700 and
