@@ -1414,10 +1414,240 @@ static void test_api_keep_dacl(void)
     prot = false;
     CHECK(grants_guests(target, &prot));
     CHECK(prot);
-    /* The control: without the flag the DACL is the new file's own. */
+    /* Without the flag the DACL is kept too (the target's permission bits);
+     * the control: a persist whose temporary's permissions were chosen
+     * (opts.perm) does not keep it. */
     CHECK_EQ_INT(tmpf_write_atomic(target, "v3", 2, 0), 0);
+    CHECK(grants_guests(target, &prot) && prot);
+    tmpf_opts o = {.dir = scratch, .perm = 0600};
+    tmpf_file *f = tmpf_named_temporary_file(&o);
+    CHECK(f != NULL);
+    if (f) {
+        CHECK_EQ_INT(tmpf_file_persist(f, target, 0), 0);
+        CHECK_EQ_INT(tmpf_file_cleanup(f), 0);
+    }
     CHECK(!grants_guests(target, &prot));
     CHECK(_wunlink(wide(target)) == 0);
+}
+
+/* ---- persist and write_atomic on Windows (helper H2, issue 19) ---------- */
+
+/* Gives path a protected DACL granting the user alone full access, as
+ * stored (SetKernelObjectSecurity: Wine 8's SetNamedSecurityInfoW returns
+ * success and changes nothing). */
+static void make_owner_only(const char *path)
+{
+    HANDLE token;
+    union {
+        TOKEN_USER user;
+        unsigned char bytes[sizeof(TOKEN_USER) + SECURITY_MAX_SID_SIZE];
+    } u;
+    DWORD len;
+    LPWSTR me = NULL;
+    CHECK(OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &token));
+    CHECK(GetTokenInformation(token, TokenUser, &u, sizeof u, &len));
+    CloseHandle(token);
+    CHECK(ConvertSidToStringSidW(u.user.User.Sid, &me));
+    wchar_t sddl[256];
+    _snwprintf(sddl, 256, L"D:P(A;;FA;;;%ls)", me ? me : L"OW");
+    sddl[255] = 0;
+    LocalFree(me);
+    PSECURITY_DESCRIPTOR sd = NULL;
+    CHECK(ConvertStringSecurityDescriptorToSecurityDescriptorW(sddl, SDDL_REVISION_1, &sd, NULL));
+    HANDLE h = CreateFileW(wide(path), WRITE_DAC | READ_CONTROL,
+                           FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL,
+                           OPEN_EXISTING, 0, NULL);
+    CHECK(h != INVALID_HANDLE_VALUE);
+    CHECK(SetKernelObjectSecurity(h, DACL_SECURITY_INFORMATION, sd));
+    CloseHandle(h);
+    LocalFree(sd);
+}
+
+static bool broad_access(const char *path)
+{
+    bool broad, user;
+    dacl_of(path, &broad, &user);
+    return broad;
+}
+
+/* Writes text to path (below: its default DACL, under Wine the mode 0644,
+ * so Everyone may read). */
+static bool put_file(const char *path, const char *text);
+
+/* A named temporary in scratch holding content, its DACL owner-only. */
+static tmpf_file *owner_only_temporary(const char *content, unsigned perm)
+{
+    tmpf_opts o = {.dir = scratch, .perm = perm};
+    tmpf_file *f = tmpf_named_temporary_file(&o);
+    CHECK(f != NULL);
+    if (!f)
+        return NULL;
+    CHECK_EQ_INT(tmpf_file_write(f, content, strlen(content)), (long long)strlen(content));
+    make_owner_only(tmpf_file_path(f));
+    CHECK(!broad_access(tmpf_file_path(f))); /* the control */
+    return f;
+}
+
+/* Replacing keeps the target's DACL (its permission bits) by default, as
+ * POSIX persist keeps the mode; a temporary whose permissions the caller
+ * chose (opts.perm) keeps its own. Under Wine a DACL is the Unix mode, so
+ * "Everyone may read" (o+r) is what survives to be checked. */
+static void test_api_persist_keeps_target_dacl(void)
+{
+    const char *target = in_scratch("shared.txt");
+    CHECK(put_file(target, "old"));
+    if (!broad_access(target))
+        printf("  note: a new file's default DACL grants no broad group here\n");
+    CHECK(broad_access(target));
+    tmpf_file *f = owner_only_temporary("new", 0);
+    if (f) {
+        CHECK_EQ_INT(tmpf_file_persist(f, target, 0), 0);
+        CHECK_EQ_INT(tmpf_file_cleanup(f), 0);
+    }
+    CHECK(file_has(target, "new"));
+    CHECK(broad_access(target));
+    /* Durable and relative to the target's directory handle: the same. */
+    f = owner_only_temporary("newer", 0);
+    if (f) {
+        CHECK_EQ_INT(tmpf_file_persist(f, target, TMPF_DURABLE), 0);
+        CHECK_EQ_INT(tmpf_file_cleanup(f), 0);
+    }
+    CHECK(file_has(target, "newer"));
+    CHECK(broad_access(target));
+    /* perm chosen: the temporary's own owner-only DACL lands. */
+    f = owner_only_temporary("chosen", 0600);
+    if (f) {
+        CHECK_EQ_INT(tmpf_file_persist(f, target, 0), 0);
+        CHECK_EQ_INT(tmpf_file_cleanup(f), 0);
+    }
+    CHECK(file_has(target, "chosen"));
+    CHECK(!broad_access(target));
+    /* tmpf_write_atomic, whose side file gets the default DACL, keeps the
+     * now owner-only target's. */
+    CHECK_EQ_INT(tmpf_write_atomic(target, "atomic", 6, 0), 0);
+    CHECK(file_has(target, "atomic"));
+    CHECK(!broad_access(target));
+    CHECK_EQ_INT(tmpf_write_atomic(target, "atomic2", 7, TMPF_DURABLE), 0);
+    CHECK(!broad_access(target));
+    CHECK(_wunlink(wide(target)) == 0);
+    /* The control for the last two: a new file gets the default DACL. */
+    CHECK_EQ_INT(tmpf_write_atomic(target, "fresh", 5, 0), 0);
+    CHECK(broad_access(target));
+    CHECK(_wunlink(wide(target)) == 0);
+}
+
+static DWORD attrs_of(const char *path)
+{
+    return GetFileAttributesW(wide(path));
+}
+
+/* A hidden, or read-only, target keeps the attribute, through persist and
+ * tmpf_write_atomic; FILE_ATTRIBUTE_TEMPORARY (tmpf's files have it) does
+ * not come along to the kept file. */
+static void test_api_persist_keeps_target_attributes(void)
+{
+    const char *target = in_scratch("hidden.txt");
+    CHECK(put_file(target, "old"));
+    CHECK(SetFileAttributesW(wide(target), FILE_ATTRIBUTE_HIDDEN));
+    if (!(attrs_of(target) & FILE_ATTRIBUTE_HIDDEN)) {
+        SetFileAttributesW(wide(target), FILE_ATTRIBUTE_NORMAL);
+        _wunlink(wide(target));
+        SKIP("the hidden attribute is not kept on this file system");
+    }
+    tmpf_file *f = owner_only_temporary("new", 0);
+    if (f) {
+        /* Wine 8 keeps no FILE_ATTRIBUTE_TEMPORARY: its absence after the
+         * move is checked on real Windows only. */
+        if (!under_wine())
+            CHECK(attrs_of(tmpf_file_path(f)) & FILE_ATTRIBUTE_TEMPORARY);
+        CHECK(!(attrs_of(tmpf_file_path(f)) & FILE_ATTRIBUTE_HIDDEN)); /* the control */
+        CHECK_EQ_INT(tmpf_file_persist(f, target, 0), 0);
+        CHECK_EQ_INT(tmpf_file_cleanup(f), 0);
+    }
+    CHECK(file_has(target, "new"));
+    CHECK(attrs_of(target) & FILE_ATTRIBUTE_HIDDEN);
+    CHECK(!(attrs_of(target) & FILE_ATTRIBUTE_TEMPORARY));
+    CHECK_EQ_INT(tmpf_write_atomic(target, "atomic", 6, 0), 0);
+    CHECK(file_has(target, "atomic"));
+    CHECK(attrs_of(target) & FILE_ATTRIBUTE_HIDDEN);
+    CHECK(!(attrs_of(target) & FILE_ATTRIBUTE_TEMPORARY));
+    /* Read-only and hidden. */
+    CHECK(SetFileAttributesW(wide(target), FILE_ATTRIBUTE_HIDDEN | FILE_ATTRIBUTE_READONLY));
+    f = owner_only_temporary("ro", 0);
+    if (f) {
+        CHECK_EQ_INT(tmpf_file_persist(f, target, 0), 0);
+        CHECK_EQ_INT(tmpf_file_cleanup(f), 0);
+    }
+    CHECK(file_has(target, "ro"));
+    CHECK_EQ_INT(attrs_of(target) & (FILE_ATTRIBUTE_HIDDEN | FILE_ATTRIBUTE_READONLY),
+                 FILE_ATTRIBUTE_HIDDEN | FILE_ATTRIBUTE_READONLY);
+    CHECK(SetFileAttributesW(wide(target), FILE_ATTRIBUTE_NORMAL));
+    CHECK(_wunlink(wide(target)) == 0);
+}
+
+/* The adversarial case: someone renames the temporary away and puts
+ * another file at its name; persist moves the file tmpf holds (through a
+ * handle on it), not whatever the name now designates. */
+static void test_api_persist_moves_the_held_file(void)
+{
+    const char *target = in_scratch("landed.txt");
+    const char *away = in_scratch("renamed-away");
+    char *name = NULL;
+    tmpf_opts o = {.dir = scratch};
+    tmpf_file *f = tmpf_named_temporary_file(&o);
+    CHECK(f != NULL);
+    if (!f)
+        return;
+    CHECK_EQ_INT(tmpf_file_write(f, "held", 4), 4);
+    name = _strdup(tmpf_file_path(f));
+    CHECK(MoveFileExW(wide(name), wide(away), 0));
+    CHECK(put_file(name, "impostor"));
+    /* NOCLOBBER onto an existing target: EEXIST, nothing moved. */
+    CHECK(put_file(target, "there"));
+    errno = 0;
+    CHECK_EQ_INT(tmpf_file_persist(f, target, TMPF_NOCLOBBER), -1);
+    CHECK_EQ_INT(errno, EEXIST);
+    CHECK(file_has(target, "there"));
+    CHECK(file_has(away, "held"));
+    CHECK(_wunlink(wide(target)) == 0);
+    /* Replacing. */
+    CHECK(put_file(target, "there"));
+    CHECK_EQ_INT(tmpf_file_persist(f, target, 0), 0);
+    CHECK(file_has(target, "held"));
+    CHECK(file_has(name, "impostor"));
+    CHECK(!wexists(wide(away)));
+    const char *now = tmpf_file_path(f);
+    CHECK(now && !strcmp(now, target));
+    CHECK_EQ_INT(tmpf_file_cleanup(f), 0);
+    CHECK(file_has(target, "held"));
+    /* NOCLOBBER to a new name, the same way. */
+    f = tmpf_named_temporary_file(&o);
+    CHECK(f != NULL);
+    if (f) {
+        CHECK_EQ_INT(tmpf_file_write(f, "held2", 5), 5);
+        char *name2 = _strdup(tmpf_file_path(f));
+        CHECK(MoveFileExW(wide(name2), wide(away), 0));
+        CHECK(put_file(name2, "impostor2"));
+        const char *fresh = in_scratch("fresh.txt");
+        CHECK_EQ_INT(tmpf_file_persist(f, fresh, TMPF_NOCLOBBER | TMPF_DURABLE), 0);
+        CHECK(file_has(fresh, "held2"));
+        CHECK(file_has(name2, "impostor2"));
+        CHECK(!wexists(wide(away)));
+        CHECK_EQ_INT(tmpf_file_cleanup(f), 0);
+        CHECK(_wunlink(wide(fresh)) == 0);
+        CHECK(_wunlink(wide(name2)) == 0);
+        free(name2);
+    }
+    /* Which rename did it: Wine 8 has no FileRenameInformationEx. */
+    bool fell_back = tmpf__test_rename_ex_fell_back();
+    printf("  note: FileRenameInformationEx %s\n",
+           fell_back ? "refused: FileRenameInformation used (ReplaceIfExists)"
+                     : "used (POSIX semantics)");
+    if (under_wine())
+        CHECK(fell_back);
+    CHECK(_wunlink(wide(name)) == 0);
+    CHECK(_wunlink(wide(target)) == 0);
+    free(name);
 }
 
 /* A reader that opened the name with plain fopen (no shared deletion)
@@ -1584,6 +1814,9 @@ static const struct test tests[] = {
     TEST(test_api_sweep),
     TEST(test_api_emergency),
     TEST(test_api_keep_dacl),
+    TEST(test_api_persist_keeps_target_dacl),
+    TEST(test_api_persist_keeps_target_attributes),
+    TEST(test_api_persist_moves_the_held_file),
     TEST(test_api_plain_reader_blocks),
     TEST(test_api_dir_persist),
 };
