@@ -359,7 +359,12 @@ HANDLE tmpf__win_reopen_same(HANDLE h, DWORD access, int dir_fd, const char *nam
 {
     HANDLE r = ReOpenFile(h, access, SHARE_ALL, 0);
     if (r == INVALID_HANDLE_VALUE) {
-        tmpf__win_fail();
+        /* Wine reopens by the path the file had when h was opened: after
+         * the file was renamed, nothing may be there. */
+        DWORD err = GetLastError();
+        if (err == ERROR_FILE_NOT_FOUND || err == ERROR_PATH_NOT_FOUND)
+            return open_by_id(h, access, dir_fd, name);
+        errno = tmpf__win_errno(err);
         return r;
     }
     int same = same_file(h, r);
@@ -371,8 +376,7 @@ HANDLE tmpf__win_reopen_same(HANDLE h, DWORD access, int dir_fd, const char *nam
         errno = saved;
         return INVALID_HANDLE_VALUE;
     }
-    /* Wine reopens by the path the file had when h was opened: after
-     * someone renamed it, that is another file. */
+    /* Or another file is there now. */
     return open_by_id(h, access, dir_fd, name);
 }
 
