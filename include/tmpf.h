@@ -23,6 +23,12 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+/* MSVC's C runtime has no ssize_t (mingw-w64's has, with this guard). */
+#if defined(_MSC_VER) && !defined(_SSIZE_T_DEFINED)
+#define _SSIZE_T_DEFINED
+typedef intptr_t ssize_t;
+#endif
+
 /*
  * Windows (mingw-w64; MSVC unverified): the C runtime has no ESTALE, which
  * tmpf returns when a name no longer designates the file it holds; tmpf
@@ -504,8 +510,9 @@ TMPF_API int tmpf_dir_keep(tmpf_dir *d);
  * untouched and d is as before (if its old name was taken meanwhile, d
  * stays temporary at the side name). Errors: -1 with EINVAL (NULL, other
  * flags, a last component "/", "." or ".."), ENOENT (""), EEXIST, ENOTDIR
- * (target is not a directory), ENOTSUP (no atomic exchange here: kernel or
- * file system; target untouched), EXDEV, ESTALE (d's name no longer
+ * (target is not a directory), ENOTSUP (no atomic exchange here: kernel,
+ * file system, a generic POSIX build, or Windows, which has none for two
+ * directories; target untouched), EXDEV, ESTALE (d's name no longer
  * designates its directory), EACCES, ... Once the new tree is in place, a
  * failed directory fsync or removal of the old tree is still -1 with its
  * errno (d is then persisted, as tmpf_dir_path shows).
