@@ -32,7 +32,8 @@
 
 /* The target's security descriptor (what: owner and/or DACL, as stored)
  * and attributes, through one handle on it, followed as probe_target
- * looked at it. *sd: LocalFree it. */
+ * looked at it. *sd: LocalFree it; NULL where the file system keeps no
+ * security (nothing to keep). */
 static int read_target(int dir_fd, const char *name, SECURITY_INFORMATION what,
                        PSECURITY_DESCRIPTOR *sd, DWORD *attrs)
 {
@@ -41,6 +42,10 @@ static int read_target(int dir_fd, const char *name, SECURITY_INFORMATION what,
     if (h == INVALID_HANDLE_VALUE)
         return -1;
     DWORD err = GetSecurityInfo(h, SE_FILE_OBJECT, what, NULL, NULL, NULL, NULL, sd);
+    if (err == ERROR_NOT_SUPPORTED || err == ERROR_INVALID_FUNCTION) {
+        *sd = NULL;
+        err = ERROR_SUCCESS;
+    }
     FILE_BASIC_INFO bi;
     if (err == ERROR_SUCCESS && attrs) {
         if (GetFileInformationByHandleEx(h, FileBasicInfo, &bi, sizeof bi))
@@ -127,9 +132,9 @@ int tmpf__os_take_owner(int fd, int dir_fd, const char *name, bool target_perm,
                                                FILE_WRITE_ATTRIBUTES,
                                      dir_fd, name);
     int rc = w == INVALID_HANDLE_VALUE ? -1 : 0;
-    if (rc == 0)
+    if (rc == 0 && sd)
         rc = set_owner(held, w, sd, dir_fd, name);
-    if (rc == 0 && target_perm)
+    if (rc == 0 && sd && target_perm)
         rc = set_dacl(w, sd);
     FILE_BASIC_INFO bi;
     if (rc == 0 && !GetFileInformationByHandleEx(w, FileBasicInfo, &bi, sizeof bi))
@@ -163,6 +168,8 @@ int tmpf__os_copy_xattrs(int dir_fd, const char *name, int to_fd)
     PSECURITY_DESCRIPTOR sd = NULL;
     if (read_target(dir_fd, name, DACL_SECURITY_INFORMATION, &sd, NULL) != 0)
         return -1;
+    if (!sd)
+        return 0;
     HANDLE w = tmpf__win_reopen_same(held, WRITE_DAC, dir_fd, name);
     int rc = w == INVALID_HANDLE_VALUE ? -1 : set_dacl(w, sd);
     int saved = errno;
