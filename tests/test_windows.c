@@ -1638,6 +1638,29 @@ static void test_api_persist_moves_the_held_file(void)
         CHECK(_wunlink(wide(name2)) == 0);
         free(name2);
     }
+    /* The target in another directory than the temporary's. */
+    const char *sub = in_scratch("sub");
+    CHECK(CreateDirectoryW(wide(sub), NULL));
+    char elsewhere[2048];
+    snprintf(elsewhere, sizeof elsewhere, "%s\\landed.txt", sub);
+    f = tmpf_named_temporary_file(&o);
+    CHECK(f != NULL);
+    if (f) {
+        CHECK_EQ_INT(tmpf_file_write(f, "held3", 5), 5);
+        char *name3 = _strdup(tmpf_file_path(f));
+        CHECK(MoveFileExW(wide(name3), wide(away), 0));
+        CHECK(put_file(name3, "impostor3"));
+        CHECK(put_file(elsewhere, "there"));
+        CHECK_EQ_INT(tmpf_file_persist(f, elsewhere, 0), 0);
+        CHECK(file_has(elsewhere, "held3"));
+        CHECK(file_has(name3, "impostor3"));
+        CHECK(!wexists(wide(away)));
+        CHECK_EQ_INT(tmpf_file_cleanup(f), 0);
+        CHECK(_wunlink(wide(elsewhere)) == 0);
+        CHECK(_wunlink(wide(name3)) == 0);
+        free(name3);
+    }
+    CHECK(RemoveDirectoryW(wide(sub)));
     /* Which rename did it: Wine 8 has no FileRenameInformationEx. */
     bool fell_back = tmpf__test_rename_ex_fell_back();
     printf("  note: FileRenameInformationEx %s\n",

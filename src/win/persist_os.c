@@ -298,6 +298,23 @@ static bool one_component(const char *name)
     return *name && strcmp(name, ".") && strcmp(name, "..") && !strpbrk(name, "\\/:");
 }
 
+/* A handle on the directory of the full path w (cut at its last '\\'),
+ * for OpenFileById. */
+static HANDLE open_parent(wchar_t *w)
+{
+    wchar_t *cut = wcsrchr(w, L'\\');
+    if (!cut) {
+        errno = ENOENT;
+        return INVALID_HANDLE_VALUE;
+    }
+    *cut = 0;
+    HANDLE h = CreateFileW(w, FILE_READ_ATTRIBUTES, SHARE_ALL, NULL, OPEN_EXISTING,
+                           FILE_FLAG_BACKUP_SEMANTICS, NULL);
+    if (h == INVALID_HANDLE_VALUE)
+        tmpf__win_fail();
+    return h;
+}
+
 /* A handle on the directory that name (from dir_fd) is in: dir_fd's own
  * (*owned false) or one opened by path (*owned true). */
 static HANDLE dir_of(int dir_fd, const char *name, bool *owned)
@@ -308,25 +325,33 @@ static HANDLE dir_of(int dir_fd, const char *name, bool *owned)
     wchar_t *w = tmpf__win_wpath_at(dir_fd, name);
     if (!w)
         return INVALID_HANDLE_VALUE;
-    wchar_t *cut = wcsrchr(w, L'\\');
-    HANDLE h = INVALID_HANDLE_VALUE;
-    if (cut) {
-        *cut = 0;
-        h = CreateFileW(w, FILE_READ_ATTRIBUTES, SHARE_ALL, NULL, OPEN_EXISTING,
-                        FILE_FLAG_BACKUP_SEMANTICS, NULL);
-        if (h == INVALID_HANDLE_VALUE)
-            tmpf__win_fail();
-        *owned = h != INVALID_HANDLE_VALUE;
-    } else {
-        errno = ENOENT;
-    }
+    HANDLE h = open_parent(w);
+    *owned = h != INVALID_HANDLE_VALUE;
     free(w);
     return h;
 }
 
-/* The file held as h, by its ID on the volume of the directory that
- * dir_fd + name is in (OpenFileById: Wine takes a directory handle only),
- * proved to be it. */
+/* The file with ID id, from the volume of hint (a directory: Wine takes no
+ * other, and searches only that directory), if it is the file held as h. */
+static HANDLE by_id_from(HANDLE h, FILE_ID_DESCRIPTOR *id, DWORD access, HANDLE hint)
+{
+    HANDLE r = OpenFileById(hint, id, access, SHARE_ALL, NULL, 0);
+    if (r == INVALID_HANDLE_VALUE) {
+        errno = ESTALE;
+        return r;
+    }
+    int same = same_file(h, r);
+    if (same == 1)
+        return r;
+    int saved = errno;
+    CloseHandle(r);
+    errno = same < 0 ? saved : ESTALE;
+    return INVALID_HANDLE_VALUE;
+}
+
+/* The file held as h, by its ID, proved to be it; the volume (and, under
+ * Wine, the directory searched) from the directory of dir_fd + name, then
+ * from the directory of the path h was opened by. */
 static HANDLE open_by_id(HANDLE h, DWORD access, int dir_fd, const char *name)
 {
     BY_HANDLE_FILE_INFORMATION fi;
@@ -334,25 +359,34 @@ static HANDLE open_by_id(HANDLE h, DWORD access, int dir_fd, const char *name)
         tmpf__win_fail();
         return INVALID_HANDLE_VALUE;
     }
-    bool owned;
-    HANDLE hint = dir_of(dir_fd, name, &owned);
-    if (hint == INVALID_HANDLE_VALUE)
-        return hint;
     FILE_ID_DESCRIPTOR id = {0};
     id.dwSize = sizeof id;
     id.Type = FileIdType;
     id.FileId.QuadPart = (LONGLONG)(((uint64_t)fi.nFileIndexHigh << 32) | fi.nFileIndexLow);
-    HANDLE r = OpenFileById(hint, &id, access, SHARE_ALL, NULL, 0);
-    int same = r == INVALID_HANDLE_VALUE ? 0 : same_file(h, r);
+    bool owned;
+    HANDLE hint = dir_of(dir_fd, name, &owned);
+    HANDLE r = INVALID_HANDLE_VALUE;
+    if (hint != INVALID_HANDLE_VALUE) {
+        r = by_id_from(h, &id, access, hint);
+        if (owned)
+            CloseHandle(hint);
+        if (r != INVALID_HANDLE_VALUE || errno != ESTALE)
+            return r;
+    }
+    wchar_t *w = tmpf__win_handle_path(h);
+    if (!w)
+        return INVALID_HANDLE_VALUE;
+    hint = open_parent(w);
+    free(w);
+    if (hint == INVALID_HANDLE_VALUE) {
+        errno = ESTALE;
+        return hint;
+    }
+    r = by_id_from(h, &id, access, hint);
     int saved = errno;
-    if (owned)
-        CloseHandle(hint);
-    if (same == 1)
-        return r;
-    if (r != INVALID_HANDLE_VALUE)
-        CloseHandle(r);
-    errno = same < 0 ? saved : ESTALE;
-    return INVALID_HANDLE_VALUE;
+    CloseHandle(hint);
+    errno = saved;
+    return r;
 }
 
 HANDLE tmpf__win_reopen_same(HANDLE h, DWORD access, int dir_fd, const char *name)
