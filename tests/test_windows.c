@@ -1585,6 +1585,39 @@ static void test_api_persist_keeps_target_attributes(void)
     CHECK(_wunlink(wide(target)) == 0);
 }
 
+/* TMPF_ACROSS_FS onto another volume (under Wine: Z:\dev\shm, a tmpfs):
+ * the copy made beside target is moved through its handle and keeps the
+ * target's DACL (owner-only here, where the copy is created with the
+ * default one). */
+static void test_api_persist_across_volumes_keeps_target(void)
+{
+    const char *other = "Z:\\dev\\shm";
+    if (!under_wine() || !wexists(wide(other)))
+        SKIP("no second volume here (under Wine: Z:\\dev\\shm)");
+    char target[256];
+    unsigned char r[4];
+    tmpf__os_random(r, sizeof r);
+    snprintf(target, sizeof target, "%s\\tmpf-win-%02x%02x%02x%02x.txt", other, r[0], r[1], r[2],
+             r[3]);
+    CHECK(put_file(target, "old"));
+    make_owner_only(target);
+    CHECK(!broad_access(target));
+    tmpf_opts o = {.dir = scratch};
+    tmpf_file *f = tmpf_named_temporary_file(&o);
+    CHECK(f != NULL);
+    if (f) {
+        CHECK_EQ_INT(tmpf_file_write(f, "moved", 5), 5);
+        errno = 0;
+        CHECK_EQ_INT(tmpf_file_persist(f, target, 0), -1);
+        CHECK_EQ_INT(errno, EXDEV);
+        CHECK_EQ_INT(tmpf_file_persist(f, target, TMPF_ACROSS_FS), 0);
+        CHECK_EQ_INT(tmpf_file_cleanup(f), 0);
+    }
+    CHECK(file_has(target, "moved"));
+    CHECK(!broad_access(target));
+    CHECK(_wunlink(wide(target)) == 0);
+}
+
 /* The adversarial case: someone renames the temporary away and puts
  * another file at its name; persist moves the file tmpf holds (through a
  * handle on it), not whatever the name now designates. */
@@ -1924,6 +1957,7 @@ static const struct test tests[] = {
     TEST(test_api_persist_keeps_target_dacl),
     TEST(test_api_persist_keeps_target_attributes),
     TEST(test_api_persist_moves_the_held_file),
+    TEST(test_api_persist_across_volumes_keeps_target),
     TEST(test_api_plain_reader_blocks),
     TEST(test_api_dir_persist),
     TEST(test_drive_relative_paths),
