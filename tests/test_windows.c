@@ -1618,6 +1618,89 @@ static void test_api_persist_across_volumes_keeps_target(void)
     CHECK(_wunlink(wide(target)) == 0);
 }
 
+/* The owner SID of path (malloc'd), or NULL. */
+static PSID owner_of(const char *path)
+{
+    PSID owner = NULL, copy = NULL;
+    PSECURITY_DESCRIPTOR sd = NULL;
+    if (GetNamedSecurityInfoW(wide(path), SE_FILE_OBJECT, OWNER_SECURITY_INFORMATION, &owner,
+                              NULL, NULL, NULL, &sd) == ERROR_SUCCESS &&
+        owner) {
+        DWORD n = GetLengthSid(owner);
+        copy = malloc(n);
+        if (copy)
+            CopySid(n, copy, owner);
+    }
+    LocalFree(sd);
+    return copy;
+}
+
+/* Makes sid the owner of path; whether it now is. */
+static bool give_owner(const char *path, PSID sid)
+{
+    SECURITY_DESCRIPTOR sd;
+    HANDLE h = CreateFileW(wide(path), WRITE_OWNER | READ_CONTROL,
+                           FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL,
+                           OPEN_EXISTING, 0, NULL);
+    if (h == INVALID_HANDLE_VALUE)
+        return false;
+    bool set = InitializeSecurityDescriptor(&sd, SECURITY_DESCRIPTOR_REVISION) &&
+               SetSecurityDescriptorOwner(&sd, sid, FALSE) &&
+               SetKernelObjectSecurity(h, OWNER_SECURITY_INFORMATION, &sd);
+    CloseHandle(h);
+    PSID now = set ? owner_of(path) : NULL;
+    bool is = now && EqualSid(now, sid);
+    free(now);
+    return is;
+}
+
+/* Replacing takes the target's owner SID where the writer may: on real
+ * Windows an elevated administrator, whose new files belong to
+ * Administrators, may make a file its own user's, or the other way round.
+ * Wine keeps no owner (it reports the user whatever was set): skipped. */
+static void test_api_persist_takes_target_owner(void)
+{
+    const char *target = in_scratch("owned.txt");
+    tmpf_opts o = {.dir = scratch};
+    tmpf_file *f = tmpf_named_temporary_file(&o);
+    CHECK(f != NULL);
+    if (!f)
+        return;
+    PSID temp_owner = owner_of(tmpf_file_path(f));
+    CHECK(temp_owner != NULL);
+    union {
+        TOKEN_USER user;
+        unsigned char bytes[sizeof(TOKEN_USER) + SECURITY_MAX_SID_SIZE];
+    } u;
+    unsigned char admins[SECURITY_MAX_SID_SIZE];
+    DWORD len = sizeof admins;
+    HANDLE token;
+    CHECK(OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &token));
+    CHECK(GetTokenInformation(token, TokenUser, &u, sizeof u, &len));
+    CloseHandle(token);
+    len = sizeof admins;
+    CHECK(CreateWellKnownSid(WinBuiltinAdministratorsSid, NULL, admins, &len));
+    PSID candidates[] = {u.user.User.Sid, (PSID)admins};
+    PSID chosen = NULL;
+    CHECK(put_file(target, "old"));
+    for (size_t i = 0; i < 2 && !chosen && temp_owner; i++)
+        if (!EqualSid(candidates[i], temp_owner) && give_owner(target, candidates[i]))
+            chosen = candidates[i];
+    free(temp_owner);
+    if (!chosen) {
+        tmpf_file_cleanup(f);
+        _wunlink(wide(target));
+        SKIP("no second owner SID to give the target (Wine keeps no owner; on Windows an "
+             "elevated administrator has two): real Windows, elevated, only");
+    }
+    CHECK_EQ_INT(tmpf_file_persist(f, target, 0), 0);
+    CHECK_EQ_INT(tmpf_file_cleanup(f), 0);
+    PSID now = owner_of(target);
+    CHECK(now && EqualSid(now, chosen));
+    free(now);
+    CHECK(_wunlink(wide(target)) == 0);
+}
+
 /* The adversarial case: someone renames the temporary away and puts
  * another file at its name; persist moves the file tmpf holds (through a
  * handle on it), not whatever the name now designates. */
@@ -1958,6 +2041,7 @@ static const struct test tests[] = {
     TEST(test_api_persist_keeps_target_attributes),
     TEST(test_api_persist_moves_the_held_file),
     TEST(test_api_persist_across_volumes_keeps_target),
+    TEST(test_api_persist_takes_target_owner),
     TEST(test_api_plain_reader_blocks),
     TEST(test_api_dir_persist),
     TEST(test_drive_relative_paths),
