@@ -1583,6 +1583,17 @@ static void test_api_persist_keeps_target_attributes(void)
                  FILE_ATTRIBUTE_HIDDEN | FILE_ATTRIBUTE_READONLY);
     CHECK(SetFileAttributesW(wide(target), FILE_ATTRIBUTE_NORMAL));
     CHECK(_wunlink(wide(target)) == 0);
+    /* A persist to a new name drops FILE_ATTRIBUTE_TEMPORARY too (real
+     * Windows only, as above: Wine never shows it). */
+    const char *fresh = in_scratch("fresh.txt");
+    f = owner_only_temporary("fresh", 0);
+    if (f) {
+        CHECK_EQ_INT(tmpf_file_persist(f, fresh, 0), 0);
+        CHECK_EQ_INT(tmpf_file_cleanup(f), 0);
+    }
+    CHECK(file_has(fresh, "fresh"));
+    CHECK(!(attrs_of(fresh) & FILE_ATTRIBUTE_TEMPORARY));
+    CHECK(_wunlink(wide(fresh)) == 0);
 }
 
 /* TMPF_ACROSS_FS onto another volume (under Wine: Z:\dev\shm, a tmpfs):

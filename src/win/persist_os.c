@@ -486,6 +486,24 @@ static LONG rename_handle(HANDLE h, struct rename_info *info, ULONG size, bool r
     return set_info(h, &io, info, size, RENAME_CLASS);
 }
 
+/* The file is about to be kept: FILE_ATTRIBUTE_TEMPORARY (which lets the
+ * cache hold its data back from the disk) goes, whether or not a target is
+ * replaced (attrs_os.c drops it there too, with the target's attributes). */
+static int drop_temporary(HANDLE h)
+{
+    FILE_BASIC_INFO bi;
+    if (!GetFileInformationByHandleEx(h, FileBasicInfo, &bi, sizeof bi))
+        return tmpf__win_fail();
+    if (!(bi.FileAttributes & FILE_ATTRIBUTE_TEMPORARY))
+        return 0;
+    FILE_BASIC_INFO set = {0}; /* zero times: left as they are */
+    set.FileAttributes = bi.FileAttributes & ~(DWORD)FILE_ATTRIBUTE_TEMPORARY;
+    if (!set.FileAttributes)
+        set.FileAttributes = FILE_ATTRIBUTE_NORMAL;
+    return SetFileInformationByHandle(h, FileBasicInfo, &set, sizeof set) ? 0
+                                                                         : tmpf__win_fail();
+}
+
 int tmpf__os_rename_fd(int fd, int to_dir, const char *to, bool replace)
 {
     InitOnceExecuteOnce(&nt_once, find_nt, NULL, NULL);
@@ -542,7 +560,13 @@ int tmpf__os_rename_fd(int fd, int to_dir, const char *to, bool replace)
         /* A handle of its own that may rename (the main one has no DELETE
          * access, so that plain-fopen readers may open the name), proved to
          * be the file held. */
-        h = tmpf__win_reopen_same(held, DELETE | SYNCHRONIZE, to_dir, to);
+        h = tmpf__win_reopen_same(held, DELETE | SYNCHRONIZE | FILE_READ_ATTRIBUTES |
+                                            FILE_WRITE_ATTRIBUTES,
+                                  to_dir, to);
+    }
+    if (h != INVALID_HANDLE_VALUE && drop_temporary(h) != 0) {
+        CloseHandle(h);
+        h = INVALID_HANDLE_VALUE;
     }
     if (h != INVALID_HANDLE_VALUE) {
         LONG status = rename_handle(h, info, (ULONG)size, replace);
