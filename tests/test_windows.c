@@ -1995,7 +1995,7 @@ static void test_owner_uid_decision(void)
 }
 
 /* The owner of path as an SDDL SID string ("" when it cannot be read). */
-static void owner_of(const char *path, wchar_t *out, size_t cap)
+static void owner_sid_string(const char *path, wchar_t *out, size_t cap)
 {
     PSID owner = NULL;
     PSECURITY_DESCRIPTOR sd = NULL;
@@ -2035,7 +2035,7 @@ static bool wine_sh(const char *cmd, bool (*done)(const char *), const char *arg
 static bool owned_by_other(const char *path)
 {
     wchar_t o[256];
-    owner_of(path, o, 256);
+    owner_sid_string(path, o, 256);
     return o[0] && !wcscmp(o, L"S-1-5-7"); /* Wine's owner for another uid */
 }
 
