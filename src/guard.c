@@ -1,6 +1,8 @@
 /* tmpf_crash_guard: a guardian process that removes this process's live
- * temporaries once it is dead (src/unix/guard_os.c is the process; the
- * registry it reads is registry.c's shared mapping). A forked child starts
+ * temporaries once it is dead (src/unix/guard_os.c is the process, forked;
+ * on Windows src/win/guard_os.c starts tmpf.exe, whose main hands over to
+ * tmpf__guardian_main; the registry it reads is registry.c's shared
+ * mapping). A forked child starts
  * a guard of its own at its first registration when its parent had one
  * (registry.c's fork handler forgets the parent's). */
 #include "internal.h"
@@ -44,6 +46,11 @@ int tmpf_crash_guard(void)
     atomic_store(&wanted, true);
     atomic_store(&started, 2);
     return 0;
+}
+
+int tmpf__guardian_main(int argc, char **argv)
+{
+    return tmpf__os_guardian(argc, argv, tmpf__reg_adopt, on_death);
 }
 
 static atomic_int failed_starts; /* of the automatic start, this process */
