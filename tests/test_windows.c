@@ -1594,8 +1594,9 @@ static HANDLE child_of(DWORD pid)
     HANDLE found = NULL;
     for (BOOL ok = Process32FirstW(snap, &pe); ok && !found; ok = Process32NextW(snap, &pe))
         if (pe.th32ParentProcessID == pid && pe.th32ProcessID != pid)
-            found = OpenProcess(SYNCHRONIZE | PROCESS_QUERY_LIMITED_INFORMATION, FALSE,
-                                pe.th32ProcessID);
+            found = OpenProcess(SYNCHRONIZE | PROCESS_QUERY_LIMITED_INFORMATION |
+                                    PROCESS_TERMINATE,
+                                FALSE, pe.th32ProcessID);
     CloseHandle(snap);
     return found;
 }
@@ -1680,6 +1681,7 @@ static void guard_scenario(const char *mode, int made, int left, bool guarded)
         DWORD gcode = 99;
         GetExitCodeProcess(guardian, &gcode);
         CHECK_EQ_INT(gcode, 0);
+        TerminateProcess(guardian, 99); /* a failed case leaves nothing running */
         CloseHandle(guardian);
     }
 }
@@ -1738,8 +1740,10 @@ static DWORD guard_error_with(const wchar_t *exe)
     GetExitCodeProcess(child, &code);
     HANDLE left = child_of(GetProcessId(child));
     CHECK(left == NULL || WaitForSingleObject(left, 0) == WAIT_OBJECT_0);
-    if (left)
+    if (left) {
+        TerminateProcess(left, 99); /* a failed case leaves nothing running */
         CloseHandle(left);
+    }
     CloseHandle(child);
     return code;
 }
