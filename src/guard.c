@@ -72,8 +72,10 @@ bool tmpf__guard_autostart(void)
         return true;
     int saved = errno;
     bool ok = tmpf_crash_guard() == 0;
+    bool again = !ok && (errno == EAGAIN || errno == ENOMEM);
     errno = saved;
     /* A fork that failed (EAGAIN, ENOMEM) is tried again at the next
-     * creation, a few times. */
-    return ok || atomic_fetch_add(&failed_starts, 1) + 1 >= 3;
+     * creation, a few times; anything else (Windows: no helper, the wrong
+     * one) would fail the same way. */
+    return ok || !again || atomic_fetch_add(&failed_starts, 1) + 1 >= 3;
 }

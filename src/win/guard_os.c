@@ -16,8 +16,9 @@
  * own (a Ctrl-C of ours does not reach it), leaves our job where the job
  * allows it, and sits in the system directory (it does not pin our
  * current directory). The command line carries the handle values and a
- * tag, "tmpf-VERSION-SIZE" (library version, registry size): a tmpf.exe
- * of another version refuses to read the slots. tmpf_crash_guard returns
+ * tag, "tmpf-VERSION-SIZE-BITS" (library version, registry size, pointer
+ * width): a tmpf.exe of another version or width refuses to read the
+ * slots. tmpf_crash_guard returns
  * once the guardian has mapped and adopted the registry and set the
  * event; a helper that exits first is ENOEXEC, one that says nothing
  * within GUARD_START_MS is ETIMEDOUT (it is ended): nothing is left
@@ -63,10 +64,13 @@ int tmpf__os_shared_remap(void *p, size_t size)
     return 0;
 }
 
-/* The tag both sides must agree on, in buf. */
+/* The tag both sides must agree on, in buf: the version, the registry's
+ * size, and the pointer width (a slot's layout differs between 32- and
+ * 64-bit builds with the same size). */
 static void guard_tag(char *buf, size_t n, size_t size)
 {
-    snprintf(buf, n, "tmpf-%s-%llu", TMPF_VERSION_STRING, (unsigned long long)size);
+    snprintf(buf, n, "tmpf-%s-%llu-%u", TMPF_VERSION_STRING, (unsigned long long)size,
+             (unsigned)(sizeof(void *) * 8));
 }
 
 /* The helper's path, malloc'd; NULL with errno. */
@@ -217,8 +221,12 @@ int tmpf__os_guard_spawn(void (*on_death)(void))
     } else {
         /* Exited without a word (not our guardian, or one of another
          * version), or silent: not left running either way. */
-        err = w == WAIT_OBJECT_0 + 1 ? ENOEXEC : w == WAIT_TIMEOUT ? ETIMEDOUT
-                                                                   : tmpf__win_errno(GetLastError());
+        if (w == WAIT_OBJECT_0 + 1)
+            err = ENOEXEC;
+        else if (w == WAIT_TIMEOUT)
+            err = ETIMEDOUT;
+        else
+            err = tmpf__win_errno(GetLastError());
         TerminateProcess(pi.hProcess, 1);
         WaitForSingleObject(pi.hProcess, GUARD_START_MS);
     }
@@ -251,16 +259,18 @@ int tmpf__os_guardian(int argc, char **argv, int (*adopt)(void *view, size_t siz
     SetErrorMode(SEM_FAILCRITICALERRORS | SEM_NOGPFAULTERRORBOX | SEM_NOOPENFILEERRORBOX);
     if (argc != 6)
         return 2;
-    char prefix[64];
-    guard_tag(prefix, sizeof prefix, 0);
-    size_t plen = strlen(prefix) - 1; /* without the "0" */
-    /* Another version's registry may be laid out otherwise: refused. */
-    if (strncmp(argv[2], prefix, plen) != 0)
+    /* Another version's registry may be laid out otherwise: refused (the
+     * size is checked again by adopt). */
+    char tag[64];
+    size_t plen = (size_t)snprintf(tag, sizeof tag, "tmpf-%s-", TMPF_VERSION_STRING);
+    if (strncmp(argv[2], tag, plen) != 0)
         return 3;
-    char *end;
-    unsigned long long size = strtoull(argv[2] + plen, &end, 10);
+    unsigned long long size = strtoull(argv[2] + plen, NULL, 10);
+    guard_tag(tag, sizeof tag, (size_t)size);
+    if (strcmp(argv[2], tag) != 0 || !size || size > SIZE_MAX)
+        return 3;
     HANDLE process = handle_arg(argv[3]), map = handle_arg(argv[4]), ready = handle_arg(argv[5]);
-    if (*end || !size || size > SIZE_MAX || !process || !map || !ready)
+    if (!process || !map || !ready)
         return 2;
     /* The process handle must be one (waiting on anything else would run
      * the removal while the owner lives). */
