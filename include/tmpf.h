@@ -23,6 +23,12 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+/* MSVC's C runtime has no ssize_t (mingw-w64's has, with this guard). */
+#if defined(_MSC_VER) && !defined(_SSIZE_T_DEFINED)
+#define _SSIZE_T_DEFINED
+typedef intptr_t ssize_t;
+#endif
+
 /*
  * Windows (mingw-w64; MSVC unverified): the C runtime has no ESTALE, which
  * tmpf returns when a name no longer designates the file it holds; tmpf

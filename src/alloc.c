@@ -35,7 +35,7 @@ static bool injected_failure(void)
 {
     long armed = atomic_load_explicit(&fail_countdown, memory_order_relaxed);
     if (armed < 0) {
-        if (__builtin_expect(armed != TMPF__FAIL_ALL, 1))
+        if (TMPF__LIKELY(armed != TMPF__FAIL_ALL))
             return false;
         atomic_fetch_add(&fail_injected, 1);
         errno = ENOMEM;

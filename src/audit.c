@@ -132,7 +132,7 @@ static void start_tracking(void)
     atomic_store(&tracking, true);
 }
 
-__attribute__((constructor)) static void tracking_from_environment(void)
+TMPF__CONSTRUCTOR(tracking_from_environment)
 {
     const char *v = getenv("TMPF_DEBUG");
     if (v && *v && strcmp(v, "0") != 0)
@@ -216,15 +216,14 @@ void tmpf__audit(tmpf_event_type type, tmpf_kind kind, const void *obj,
                  const char *path, int fd, uint64_t bytes, int error)
 {
     count(type, kind);
-    if (__builtin_expect(atomic_load_explicit(&tracking, memory_order_relaxed), 0)) {
+    if (TMPF__UNLIKELY(atomic_load_explicit(&tracking, memory_order_relaxed))) {
         if (type == TMPF_EVENT_CREATE)
             track(obj, kind, path);
         else if (type == TMPF_EVENT_DELETE || type == TMPF_EVENT_KEEP ||
                  type == TMPF_EVENT_PERSIST)
             untrack(obj);
     }
-    if (__builtin_expect(
-            atomic_load_explicit(&hook_function, memory_order_relaxed) == NULL, 1) ||
+    if (TMPF__LIKELY(atomic_load_explicit(&hook_function, memory_order_relaxed) == NULL) ||
         in_hook)
         return;
     tmpf_event ev = {type, kind, path, fd, bytes, error, obj, NULL};

@@ -300,7 +300,7 @@ static inline void window_copy(void *dst, const void *src, size_t n)
 {
     unsigned char *d = dst;
     const unsigned char *s = src;
-    if (__builtin_expect(n >= 32, 1)) {
+    if (TMPF__LIKELY(n >= 32)) {
         memcpy(d, s, 32);
         memcpy(d + n - 32, s + n - 32, 32);
     } else if (n >= 8) {
@@ -345,11 +345,10 @@ TMPF__NOINLINE static ssize_t window_read_large(tmpf_file *f, void *buf, size_t 
  * loop of 64-byte reads (timed against bench_spooled's floor). */
 TMPF__HOT ssize_t tmpf_file_read(tmpf_file *f, void *buf, size_t n)
 {
-    if (__builtin_expect(f && n - 1 < tmpf__window_room(f->win.at, f->win.rend) &&
-                             f->win.at <= f->win.rend,
-                         1)) {
+    if (TMPF__LIKELY(f && n - 1 < tmpf__window_room(f->win.at, f->win.rend) &&
+                             f->win.at <= f->win.rend)) {
         unsigned char *at = f->win.at;
-        if (__builtin_expect(n > 64, 0))
+        if (TMPF__UNLIKELY(n > 64))
             return window_read_large(f, buf, n);
         window_copy(buf, at, n);
         f->win.at = at + n;
@@ -386,8 +385,8 @@ TMPF__NOINLINE static ssize_t window_write_large(tmpf_file *f, const void *buf, 
 
 TMPF__HOT ssize_t tmpf_file_write(tmpf_file *f, const void *buf, size_t n)
 {
-    if (__builtin_expect(f && n - 1 < tmpf__window_room(f->win.at, f->win.wend), 1)) {
-        if (__builtin_expect(n > 64, 0))
+    if (TMPF__LIKELY(f && n - 1 < tmpf__window_room(f->win.at, f->win.wend))) {
+        if (TMPF__UNLIKELY(n > 64))
             return window_write_large(f, buf, n);
         unsigned char *at = f->win.at;
         window_copy(at, buf, n);

@@ -31,12 +31,35 @@
  * speed does not depend on where the linker happens to place them
  * (bench_spooled's in-memory case went from 2.1x to 3.2x of memcpy with
  * nothing but the layout changed). */
+/* TMPF__LIKELY / TMPF__UNLIKELY: branch hints for the hot paths.
+ * TMPF__IN_REGISTER(p): the compiler must assume pointer p changed here,
+ * so it keeps the value in a register rather than re-deriving it.
+ * TMPF__CONSTRUCTOR(fn): fn runs before main (static link) or at load.
+ * Every GCC-only construct of the library is spelled through these (and
+ * tests/test_gnu_free.sh checks it), so that another compiler gets the
+ * plain C branch: MSVC's where one exists, nothing otherwise. */
 #if defined(__GNUC__) || defined(__clang__)
 #define TMPF__NOINLINE __attribute__((noinline))
 #define TMPF__HOT __attribute__((aligned(64)))
-#else
-#define TMPF__NOINLINE
+#define TMPF__LIKELY(x) __builtin_expect(!!(x), 1)
+#define TMPF__UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define TMPF__IN_REGISTER(p) __asm__("" : "+r"(p))
+#define TMPF__CONSTRUCTOR(fn)                                                  \
+    __attribute__((constructor)) static void fn(void)
+#elif defined(_MSC_VER)
+#define TMPF__NOINLINE __declspec(noinline)
 #define TMPF__HOT
+#define TMPF__LIKELY(x) (x)
+#define TMPF__UNLIKELY(x) (x)
+#define TMPF__IN_REGISTER(p) ((void)0)
+/* The C runtime calls the pointers of section .CRT$XCU before main. */
+#pragma section(".CRT$XCU", read)
+#define TMPF__CONSTRUCTOR(fn)                                                  \
+    static void fn(void);                                                      \
+    __declspec(allocate(".CRT$XCU")) void (*const fn##_at_start)(void) = fn;  \
+    static void fn(void)
+#else
+#error "tmpf needs GCC, Clang or MSVC: see TMPF__CONSTRUCTOR in src/internal.h"
 #endif
 
 /* ESTALE on Windows: include/tmpf.h defines it for callers too. */

@@ -13,7 +13,7 @@ bool tmpf__lock_wanted(unsigned flags)
     if (flags & TMPF_LOCK)
         return true;
     int env = atomic_load_explicit(&from_env, memory_order_relaxed);
-    if (__builtin_expect(env < 0, 0)) {
+    if (TMPF__UNLIKELY(env < 0)) {
         const char *v = tmpf__os_secure_getenv("TMPF_LOCK");
         env = v && strcmp(v, "1") == 0;
         atomic_store_explicit(&from_env, env, memory_order_relaxed);

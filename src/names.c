@@ -61,7 +61,7 @@ static void register_atfork(void)
 static unsigned current_generation(void)
 {
     atomic_uint *c = atomic_load_explicit(&fork_canary, memory_order_acquire);
-    if (c && __builtin_expect(atomic_load_explicit(c, memory_order_acquire) == 0, 0)) {
+    if (c && TMPF__UNLIKELY(atomic_load_explicit(c, memory_order_acquire) == 0)) {
         atomic_fetch_add_explicit(&fork_generation, 1, memory_order_relaxed);
         atomic_store_explicit(c, 1, memory_order_release);
     }
@@ -101,13 +101,13 @@ static int chars_from(tmpf__random_fn fn, char *out, size_t len)
 int tmpf__random_chars(char *out, size_t len)
 {
     tmpf__random_fn fn = atomic_load_explicit(&test_random, memory_order_relaxed);
-    if (__builtin_expect(fn != NULL, 0))
+    if (TMPF__UNLIKELY(fn != NULL))
         return chars_from(fn, out, len);
 
     struct pool *p = &pool;
     /* Keeps p in a register: in PIC code each &pool is otherwise a
      * __tls_get_addr call the compiler may repeat. */
-    __asm__("" : "+r"(p));
+    TMPF__IN_REGISTER(p);
     unsigned gen = current_generation();
     if (p->generation != gen && refill(p, gen) != 0)
         return -1;

@@ -184,12 +184,11 @@ static void add(tmpf__reg *h, enum tmpf__reg_kind kind, const char *path,
 {
     *h = (tmpf__reg){0};
     unsigned ep = atomic_load_explicit(&epoch, memory_order_relaxed);
-    if (__builtin_expect(
-            atomic_load_explicit(&autostart_epoch, memory_order_relaxed) != ep, 0) &&
+    if (TMPF__UNLIKELY(atomic_load_explicit(&autostart_epoch, memory_order_relaxed) != ep) &&
         tmpf__guard_autostart())
         atomic_store(&autostart_epoch, ep);
     struct region *r = atomic_load_explicit(&region, memory_order_acquire);
-    if (__builtin_expect(!r, 0)) {
+    if (TMPF__UNLIKELY(!r)) {
         int saved = errno;
         bool ok = tmpf__reg_init() == 0;
         errno = saved;

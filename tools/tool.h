@@ -6,6 +6,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* printf-style argument checks where the compiler has them. */
+#if defined(__GNUC__) || defined(__clang__)
+#define TOOL_PRINTF(fmt, first) __attribute__((format(printf, fmt, first)))
+#else
+#define TOOL_PRINTF(fmt, first)
+#endif
+
 /* Exit statuses: mktemp's (1 for every failure), shells' for exec. */
 enum {
     TOOL_EXIT_FAILURE = 1,
@@ -29,13 +36,13 @@ int tool_help(int argc, char **argv);
 extern const char *tool_name;
 
 /* tool_name + ": " + message + newline on stderr, as one write. */
-void tool_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void tool_error(const char *fmt, ...) TOOL_PRINTF(1, 2);
 
 /* The usage error every command uses: one line "tmpf CMD: MSG (try 'tmpf
  * CMD --help')"; run as mktemp, coreutils' "mktemp: MSG" and "Try 'mktemp
  * --help' for more information." Returns TOOL_EXIT_FAILURE. */
 int tool_usage_error(const char *command, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+    TOOL_PRINTF(2, 3);
 
 /* The one-line usage error for what getopt_long (run with opterr = 0 and
  * a leading ':' in optstring) returned as c; returns TOOL_EXIT_FAILURE. */
