@@ -18,11 +18,13 @@
  * current directory). The command line carries the handle values and a
  * tag, "tmpf-VERSION-SIZE-BITS" (library version, registry size, pointer
  * width): a tmpf.exe of another version or width refuses to read the
- * slots. tmpf_crash_guard returns
- * once the guardian has mapped and adopted the registry and set the
- * event; a helper that exits first is ENOEXEC, one that says nothing
- * within GUARD_START_MS is ETIMEDOUT (it is ended): nothing is left
- * running on failure. */
+ * slots. tmpf_crash_guard returns once the guardian has mapped and
+ * adopted the registry and set the event; a helper that exits first is
+ * ENOEXEC, one that says nothing within GUARD_START_MS is ETIMEDOUT (it
+ * is ended): nothing is left running on failure. The three handles are
+ * inheritable only around the CreateProcessW call: a process another
+ * thread starts then, inheriting every inheritable handle, gets them
+ * too. */
 #include "win.h"
 
 #include <errno.h>
@@ -30,8 +32,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* How long a starting guardian may take to say it is ready (Wine on a
- * busy machine starts a process in about a second). */
+/* How long a starting guardian may take to say it is ready (under Wine
+ * on a busy machine it takes 0.1-1 s). */
 #define GUARD_START_MS 10000
 
 static HANDLE section; /* the registry's, made once */
@@ -209,10 +211,16 @@ int tmpf__os_guard_spawn(void (*on_death)(void))
                (unsigned long long)(uintptr_t)mine[0], (unsigned long long)(uintptr_t)mine[1],
                (unsigned long long)(uintptr_t)mine[2]);
     cmd[len - 1] = 0;
-    if (!start(exe, cmd, mine, &pi)) {
-        err = errno;
-        goto out;
+    bool started = start(exe, cmd, mine, &pi);
+    err = errno;
+    /* Inheritable no longer than needed: the helper has its copies. */
+    for (int i = 0; i < 2; i++) {
+        CloseHandle(mine[i]);
+        mine[i] = NULL;
     }
+    SetHandleInformation(mine[2], HANDLE_FLAG_INHERIT, 0);
+    if (!started)
+        goto out;
     CloseHandle(pi.hThread);
     HANDLE wait[2] = {mine[2], pi.hProcess};
     DWORD w = WaitForMultipleObjects(2, wait, FALSE, GUARD_START_MS);
