@@ -1564,11 +1564,11 @@ static const wchar_t *guard_exe(void)
     return exe;
 }
 
-/* Entries in scratch, without printing them. */
-static int entries_now(void)
+/* Entries in dir, without printing them. */
+static int entries_in(const wchar_t *dir)
 {
     wchar_t pattern[2048];
-    _snwprintf(pattern, 2048, L"%ls\\*", wscratch);
+    _snwprintf(pattern, 2048, L"%ls\\*", dir);
     pattern[2047] = 0;
     WIN32_FIND_DATAW fd;
     HANDLE h = FindFirstFileW(pattern, &fd);
@@ -1645,27 +1645,28 @@ static int child_guard(const char *dir, const char *mode)
     return 98;
 }
 
-/* Runs child_guard(mode) to its "ready", kills it (TerminateProcess, as
- * SIGKILL), removes the marker; then waits up to 10 s for scratch to hold
- * `left` entries. The guardian (the child's own child), if there is one,
- * must have exited with 0 by then. */
-static void guard_scenario(const char *mode, int made, int left, bool guarded)
+/* Runs this program with args (a child that makes `made` temporaries in
+ * dir, then a "ready" marker there) to its marker, kills it
+ * (TerminateProcess, as SIGKILL), removes the marker; then waits up to
+ * 10 s for dir to hold `left` entries. The guardian (the child's own
+ * child), if there is one, must have exited with 0 by then. */
+static void guard_run(const wchar_t *args, const wchar_t *dir, const char *what, int made,
+                      int left, bool guarded)
 {
-    wchar_t args[2048];
-    _snwprintf(args, 2048, L"child-guard \"%ls\" %hs", wscratch, mode);
-    args[2047] = 0;
     HANDLE child = spawn_self(args);
     CHECK(child != NULL);
     if (!child)
         return;
-    const wchar_t *marker = wide(in_scratch("ready"));
+    wchar_t marker[2048];
+    _snwprintf(marker, 2048, L"%ls\\ready", dir);
+    marker[2047] = 0;
     while (!wexists(marker) && WaitForSingleObject(child, 10) == WAIT_TIMEOUT)
         ;
     DWORD code = 0;
     if (!wexists(marker) && GetExitCodeProcess(child, &code))
-        fprintf(stderr, "  child-guard %s exited with %lu\n", mode, (unsigned long)code);
+        fprintf(stderr, "  %s: the child exited with %lu\n", what, (unsigned long)code);
     CHECK(wexists(marker));
-    CHECK_EQ_INT(entries_now(), made + 1);
+    CHECK_EQ_INT(entries_in(dir), made + 1);
     HANDLE guardian = child_of(GetProcessId(child));
     CHECK_EQ_INT(guardian != NULL, guarded);
     TerminateProcess(child, 9);
@@ -1674,11 +1675,11 @@ static void guard_scenario(const char *mode, int made, int left, bool guarded)
     DeleteFileW(marker);
     /* The removal is at once after the death: 10 s is only a bound. */
     ULONGLONG t0 = GetTickCount64();
-    for (int i = 0; i < 500 && entries_now() != left; i++)
+    for (int i = 0; i < 500 && entries_in(dir) != left; i++)
         Sleep(20);
-    CHECK_EQ_INT(entries_now(), left);
+    CHECK_EQ_INT(entries_in(dir), left);
     if (guarded)
-        printf("  note: %s: %d entries left after %llu ms\n", mode, left,
+        printf("  note: %s: %d entries left after %llu ms\n", what, left,
                (unsigned long long)(GetTickCount64() - t0));
     if (guardian) {
         CHECK_EQ_INT(WaitForSingleObject(guardian, 10000), WAIT_OBJECT_0);
@@ -1688,6 +1689,15 @@ static void guard_scenario(const char *mode, int made, int left, bool guarded)
         TerminateProcess(guardian, 99); /* a failed case leaves nothing running */
         CloseHandle(guardian);
     }
+}
+
+/* guard_run of child_guard(mode) in scratch. */
+static void guard_scenario(const char *mode, int made, int left, bool guarded)
+{
+    wchar_t args[2048];
+    _snwprintf(args, 2048, L"child-guard \"%ls\" %hs", wscratch, mode);
+    args[2047] = 0;
+    guard_run(args, wscratch, mode, made, left, guarded);
 }
 
 static void test_api_crash_guard(void)
@@ -1796,6 +1806,72 @@ static void test_api_crash_guard_errors(void)
         CloseHandle(pi.hProcess);
     }
 }
+/* The child of test_api_crash_guard_dll: dlldir\tmpf.dll loaded (its
+ * own registry), its tmpf_crash_guard, then a named file in dir through
+ * it, a "ready" marker, and a wait to be killed. Exit code: the errno of
+ * a failed tmpf_crash_guard, 80+ for other failures. */
+static int child_guard_dll(const char *dlldir, const char *dir)
+{
+    char p[2048];
+    snprintf(p, sizeof p, "%s\\tmpf.dll", dlldir);
+    HMODULE m = LoadLibraryW(wide(p));
+    if (!m)
+        return 80;
+    int (*guard)(void) = (int (*)(void))(void (*)(void))GetProcAddress(m, "tmpf_crash_guard");
+    tmpf_file *(*named)(const tmpf_opts *) = (tmpf_file * (*)(const tmpf_opts *))(
+        void (*)(void))GetProcAddress(m, "tmpf_named_temporary_file");
+    if (!guard || !named)
+        return 81;
+    if (guard() != 0)
+        return errno;
+    if (!named(&(tmpf_opts){.dir = dir}))
+        return 82;
+    snprintf(p, sizeof p, "%s\\ready", dir);
+    FILE *w = fopen(p, "wb");
+    if (!w || fclose(w) != 0)
+        return 83;
+    Sleep(INFINITE);
+    return 84;
+}
+
+static void test_api_crash_guard_dll(void)
+{
+    /* tmpf.dll finds tmpf.exe in its own directory, not the program's
+     * (this program's has none), with TMPF_GUARD_EXE unset. */
+    const wchar_t *exe = guard_exe();
+    CHECK(exe && wexists(exe));
+    if (!exe || !wexists(exe))
+        return;
+    wchar_t from[MAX_PATH], saved[MAX_PATH];
+    wcscpy(from, exe);
+    *wcsrchr(from, L'\\') = 0;
+    DWORD had = GetEnvironmentVariableW(L"TMPF_GUARD_EXE", saved, MAX_PATH);
+    SetEnvironmentVariableW(L"TMPF_GUARD_EXE", NULL);
+    char dlldir[2048], work[2048];
+    snprintf(dlldir, sizeof dlldir, "%s", in_scratch("dll"));
+    snprintf(work, sizeof work, "%s", in_scratch("work"));
+    wchar_t wdll[2048], wwork[2048], src[2048], dst[2048];
+    wcscpy(wdll, wide(dlldir));
+    wcscpy(wwork, wide(work));
+    CHECK(CreateDirectoryW(wdll, NULL) && CreateDirectoryW(wwork, NULL));
+    _snwprintf(src, 2048, L"%ls\\tmpf.dll", from);
+    _snwprintf(dst, 2048, L"%ls\\tmpf.dll", wdll);
+    CHECK(CopyFileW(src, dst, TRUE));
+    /* Without tmpf.exe beside it: ENOENT. */
+    wchar_t args[4096];
+    _snwprintf(args, 4096, L"child-guard-dll \"%ls\" \"%ls\"", wdll, wwork);
+    args[4095] = 0;
+    CHECK_EQ_INT(run_self(args), ENOENT);
+    CHECK_EQ_INT(entries_in(wwork), 0);
+    /* With it: the guardian removes the file after the kill. */
+    _snwprintf(src, 2048, L"%ls\\tmpf.exe", from);
+    _snwprintf(dst, 2048, L"%ls\\tmpf.exe", wdll);
+    CHECK(CopyFileW(src, dst, TRUE));
+    guard_run(args, wwork, "dll", 1, 0, true);
+    SetEnvironmentVariableW(L"TMPF_GUARD_EXE", had && had < MAX_PATH ? saved : NULL);
+    CHECK_EQ_INT(tmpf_rmtree(dlldir, 0), 0);
+    CHECK_EQ_INT(tmpf_rmtree(work, 0), 0);
+}
 /* ---- end of the crash guard block ---------------------------------------- */
 
 /* ---- main ------------------------------------------------------------------ */
@@ -1848,6 +1924,7 @@ static const struct test tests[] = {
     TEST(test_api_dir_persist),
     TEST(test_api_crash_guard),
     TEST(test_api_crash_guard_errors),
+    TEST(test_api_crash_guard_dll),
 };
 
 int main(int argc, char **argv)
@@ -1862,6 +1939,8 @@ int main(int argc, char **argv)
         return child_guard(argv[2], argv[3]);
     if (argc == 2 && strcmp(argv[1], "child-guard-error") == 0)
         return child_guard_error();
+    if (argc == 4 && strcmp(argv[1], "child-guard-dll") == 0)
+        return child_guard_dll(argv[2], argv[3]);
     if (argc >= 2 && strcmp(argv[1], "--crash-guardian") == 0) {
         /* Started as a guardian helper (test_api_crash_guard_errors): the
          * wrong program, which exits at once or hangs. */
