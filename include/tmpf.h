@@ -510,8 +510,9 @@ TMPF_API int tmpf_dir_keep(tmpf_dir *d);
  * untouched and d is as before (if its old name was taken meanwhile, d
  * stays temporary at the side name). Errors: -1 with EINVAL (NULL, other
  * flags, a last component "/", "." or ".."), ENOENT (""), EEXIST, ENOTDIR
- * (target is not a directory), ENOTSUP (no atomic exchange here: kernel or
- * file system; target untouched), EXDEV, ESTALE (d's name no longer
+ * (target is not a directory), ENOTSUP (no atomic exchange here: kernel,
+ * file system, a generic POSIX build, or Windows, which has none for two
+ * directories; target untouched), EXDEV, ESTALE (d's name no longer
  * designates its directory), EACCES, ... Once the new tree is in place, a
  * failed directory fsync or removal of the old tree is still -1 with its
  * errno (d is then persisted, as tmpf_dir_path shows).

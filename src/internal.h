@@ -514,8 +514,11 @@ bool tmpf__os_tmpfile_unsupported(int err);
 /* Whether the path exists (lstat; a dangling symlink exists). When not,
  * errno is lstat's (ENOENT for a free name). */
 bool tmpf__os_lexists(const char *path);
-/* malloc'd current directory. */
-char *tmpf__os_getcwd(void);
+/* malloc'd current directory. drive: 0, or (Windows, for a drive-relative
+ * "C:x") a drive letter: that drive's current directory, the process's
+ * own if it is on that drive, else cmd's "=C:" variable, else the drive's
+ * root. */
+char *tmpf__os_getcwd(char drive);
 /* getenv, except that a setuid/setgid process gets NULL. */
 const char *tmpf__os_secure_getenv(const char *name);
 /* close(2) that keeps errno unless it fails. */

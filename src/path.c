@@ -46,13 +46,17 @@ char *tmpf__abspath(const char *path)
         return NULL;
     }
     /* A relative path goes below the current directory; a root that is
-     * only the current drive's (Windows' "\x") gets that drive. */
+     * only the current drive's (Windows' "\x") gets that drive; a
+     * drive-relative "C:x" goes below drive C's current directory. */
     size_t root = tmpf__os_root_len(path);
     bool borrow = root && tmpf__os_root_on_current_drive(path);
+    char drive = root ? 0 : tmpf__os_drive_relative(path);
+    if (drive)
+        path += 2; /* "C:" */
     char *cwd = NULL;
     size_t cwd_len = 0;
     if (!root || borrow) {
-        cwd = tmpf__os_getcwd();
+        cwd = tmpf__os_getcwd(drive);
         if (!cwd)
             return NULL;
         cwd_len = borrow ? tmpf__os_drive_len(cwd) : strlen(cwd);

@@ -161,7 +161,7 @@ static void named_setup(struct ctx *c)
     if (c->f)
         tmpf_file_write(c->f, "abc", 3);
 }
-#if TMPF_CAN_REOPEN_FD || defined(_WIN32) /* Windows: ReOpenFile */
+#if TMPF_CAN_REOPEN_FD
 static void anon_setup(struct ctx *c)
 {
     base_setup(c);
@@ -420,7 +420,7 @@ static const struct op ops[] = {
     {"spooled stream", spooled_small_setup, run_stream, undo_file},
     {"named stream", named_setup, run_stream, undo_file},
     {"named reopen", named_setup, run_reopen, undo_reopen},
-#if TMPF_CAN_REOPEN_FD || defined(_WIN32) /* else EOPNOTSUPP without a fault: test_file */
+#if TMPF_CAN_REOPEN_FD /* else EOPNOTSUPP without a fault: test_file */
     {"anonymous reopen", anon_setup, run_reopen, undo_reopen},
     {"spooled reopen", spooled_small_setup, run_reopen, undo_reopen},
 #endif

@@ -2,9 +2,10 @@
 # tmpf.exe, the Windows build of the tool, run under Wine: mktemp mode,
 # run (CreateProcessW, the MS C runtime's quoting, TMPF_PATH/TMPDIR, cleanup
 # after success, failure, Ctrl-C and kill -9 (the crash guardian), exit code
-# passed through), write-atomic on binary standard input, dir, sweep,
-# publish (new TARGET; an existing one refused), help, version, usage
-# errors.
+# passed through, the directory locked against sweep), write-atomic on
+# binary standard input, dir, sweep, publish (new TARGET; an existing one
+# refused: no atomic exchange), help, version, usage errors; non-ASCII
+# names on a console (UTF-16) and a pipe (UTF-8 bytes).
 # Registered by tests/CMakeLists.txt in a Windows build only:
 #   test_cli_windows.sh TOOL.exe EMULATOR
 # EMULATOR is cmake/wine-run.sh; it prepares the Wine prefix. The cases then
@@ -126,6 +127,46 @@ check "mktemp UTF-8 template: 0" [ $rc = 0 ]
 check "mktemp UTF-8 template: printed in UTF-8: '$p'" matches "$p" "^${DW//\\/\\\\}\\\\дир_日本[a-z0-9_]{4}$"
 check "mktemp UTF-8 template: that directory" [ -d "$(unixpath "$p")" ]
 
+# Non-ASCII names on stdout and stderr. A pipe (or a file, as above) gets
+# the UTF-8 bytes; a console gets UTF-16 (WriteConsoleW), which it shows
+# right whatever its code page. Under Wine a program started on a terminal
+# has a console (Wine's conhost; `script` gives it a terminal), which shows
+# UTF-8 bytes written to it in its code page: "дир" came out as "Ð´Ð¸Ñ".
+# (LC_ALL=C.UTF-8, DISPLAY and TMPDIR unset as in win.)
+wine_env() {
+    env -u TMPDIR -u DISPLAY WINEPREFIX="$PREFIX" WINEDEBUG=-all \
+        WINEDLLOVERRIDES="mscoree,mshtml=" WINEARCH=win64 LC_ALL=C.UTF-8 wine "$@"
+}
+wine_env "$TOOL" -d -p "$DW" 'пайп_XXXX' </dev/null 2>"$W/err" | cat >"$W/out"
+p=$(text "$W/out")
+check "mktemp, stdout a pipe: UTF-8 bytes: '$p'" matches "$p" "^${DW//\\/\\\\}\\\\пайп_[a-z0-9_]{4}$"
+check "mktemp, stdout a pipe: that directory" [ -d "$(unixpath "$p")" ]
+[ -n "$p" ] && rmdir "$(unixpath "$p")"
+wine_env "$TOOL" dir 'кот' </dev/null 2>&1 >/dev/null | cat >"$W/err"
+check "error, stderr a pipe: UTF-8 bytes" \
+    [ "$(text "$W/err")" = "tmpf dir: unexpected argument 'кот' (try 'tmpf dir --help')" ]
+if command -v script >/dev/null; then
+    # on_terminal ARG...: tmpf.exe ARG... on a terminal; what it showed
+    # (stdout and stderr), without the console's cursor escapes and CRs.
+    on_terminal() {
+        local cmd
+        cmd=$(printf '%q ' wine_env "$TOOL" "$@")
+        SHELL=/bin/bash PREFIX=$PREFIX timeout 120 script -qec \
+            "$(declare -f wine_env); $cmd" /dev/null </dev/null |
+            sed 's/\x1b\[[0-9;?]*[a-zA-Z]//g' | tr -d '\r'
+    }
+    p=$(on_terminal -d -p "$DW" 'консоль_XXXX')
+    check "mktemp on a console: the name shown right: '$p'" \
+        matches "$p" "^${DW//\\/\\\\}\\\\консоль_[a-z0-9_]{4}$"
+    check "mktemp on a console: that directory" [ -d "$(unixpath "$p")" ]
+    [ -n "$p" ] && rmdir "$(unixpath "$p")"
+    e=$(on_terminal dir 'кот')
+    check "error on a console: the name shown right: '$e'" \
+        [ "$e" = "tmpf dir: unexpected argument 'кот' (try 'tmpf dir --help')" ]
+else
+    skip "output on a console (no script)"
+fi
+
 win /dev/null "$TOOL" -p "$DW" 'x/yXXX'
 check "mktemp -p DIR x/yXXX (no directory x): 1" [ $rc = 1 ]
 check "mktemp -p DIR x/yXXX: one line" [ "$(lines "$W/err")" = 1 ]
@@ -188,6 +229,26 @@ win /dev/null "$TOOL" run -p "$DW" -- "$(winpath "$W/dir with space/tmpf copy.ex
 check "run, program path with spaces: 0" [ $rc = 0 ]
 check "run, program path with spaces: ran" matches "$(text "$W/out")" '^tmpf [0-9]'
 check "run: nothing left in DIR" [ -z "$(ls "$D" | grep '^tmp[a-z0-9_]\{8\}$')" ]
+
+# run locks its directory (the handle it holds on it): a sweep with
+# --older-than=0, run as the command, removes a stale directory of the same
+# pattern beside it but not run's own; once run has ended (--keep: the
+# directory stays) the same sweep removes it.
+mkdir "$D/zlstale_01"
+win /dev/null "$TOOL" run -v --keep --prefix=zl -p "$DW" -- \
+    "$TW" sweep -v --prefix=zl --older-than=0 "$DW"
+p=$(created)
+check "run, sweep inside: 0" [ $rc = 0 ]
+check "run, sweep inside: a directory zl + 8: '$p'" matches "$p" "^${DW//\\/\\\\}\\\\zl[a-z0-9_]{8}$"
+check "run, sweep inside: the stale directory removed" [ ! -e "$D/zlstale_01" ]
+check "run, sweep inside: run's own directory not removed (locked)" \
+    [ "$(text "$W/out")" = "removed $DW\\zlstale_01" ]
+check "run --keep: the directory still there afterwards" [ -n "$p" -a -d "$(unixpath "$p")" ]
+win /dev/null "$TOOL" sweep -v --prefix=zl --older-than=0 "$DW"
+check "sweep after run ended: 0" [ $rc = 0 ]
+check "sweep after run ended: removes run's directory" \
+    [ -n "$p" -a "$(text "$W/out")" = "removed $p" ]
+check "sweep after run ended: run's directory gone" gone "$p"
 
 # Ctrl-C: Wine turns a SIGINT of a Wine process into CTRL_C_EVENT for its
 # console control handlers. tmpf gets it while its command (tmpf.exe
@@ -301,6 +362,8 @@ check "publish --no-clobber, TARGET exists: DIR as it was" [ "$(cat "$W/src/sub/
 check "publish --no-clobber, TARGET exists: TARGET untouched" [ "$(ls "$W/old")" = g ]
 win /dev/null "$TOOL" publish "$(winpath "$W/src")" "$(winpath "$W/old")"
 check "publish over an existing TARGET: 1 and one line" [ $rc = 1 -a "$(lines "$W/err")" = 1 ]
+check "publish over an existing TARGET: says why: $(text "$W/err")" \
+    [ "$(text "$W/err")" = "tmpf: publish: cannot replace existing '$(winpath "$W/old")' with '$(winpath "$W/src")': no atomic exchange of two directories on this system or file system (not supported)" ]
 check "publish over an existing TARGET: DIR as it was" [ "$(cat "$W/src/sub/f")" = one ]
 check "publish over an existing TARGET: TARGET untouched" [ "$(ls "$W/old")" = g ]
 check "publish failed: no side directory left" [ -z "$(ls -A "$W" | grep '^\.')" ]

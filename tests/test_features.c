@@ -16,6 +16,9 @@
  * build checks what it promises). */
 static void test_features_match_the_build(void)
 {
+    /* Windows: src/win/ reopens any open file with ReOpenFile. */
+    if (TMPF_WINDOWS)
+        CHECK(TMPF_CAN_REOPEN_FD);
     if (TMPF_GENERIC_POSIX) {
 #define NONE(name)                                                             \
     if (TMPF_HAVE_##name)                                                      \

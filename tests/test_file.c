@@ -14,11 +14,6 @@
 /* Internal test switch (src/file.c): force the create+unlink fallback. */
 void tmpf__test_force_no_tmpfile(bool on);
 
-/* Whether an anonymous file can be reopened: through /proc/self/fd or
- * O_EMPTY_PATH (tmpf_features.h), or on Windows with ReOpenFile
- * (include/tmpf.h), which tmpf_features.h does not count. */
-#define CAN_REOPEN_ANONYMOUS (TMPF_CAN_REOPEN_FD || HARNESS_WINDOWS)
-
 static tmpf_opts in_scratch(unsigned flags)
 {
     return (tmpf_opts){.dir = scratch, .flags = flags};
@@ -750,7 +745,7 @@ static void test_stream_write_direct_overwrite(void)
 #define REOPEN_ABSENT (-2)
 static int reopen_checked(tmpf_file *f, int flags)
 {
-    if (!CAN_REOPEN_ANONYMOUS && !tmpf_file_path(f)) {
+    if (!TMPF_CAN_REOPEN_FD && !tmpf_file_path(f)) {
         CHECK_ERRNO(tmpf_file_reopen(f, flags), -1, EOPNOTSUPP);
         return REOPEN_ABSENT;
     }
@@ -998,7 +993,7 @@ static void test_reopen_emfile(void)
     close(lowest);
     struct rlimit lim = {(rlim_t)lowest, old.rlim_max};
     CHECK_EQ_INT(setrlimit(RLIMIT_NOFILE, &lim), 0);
-    CHECK_ERRNO(tmpf_file_reopen(f, O_RDWR), -1, CAN_REOPEN_ANONYMOUS ? EMFILE : EOPNOTSUPP);
+    CHECK_ERRNO(tmpf_file_reopen(f, O_RDWR), -1, TMPF_CAN_REOPEN_FD ? EMFILE : EOPNOTSUPP);
     setrlimit(RLIMIT_NOFILE, &old);
     tmpf_file_cleanup(f);
 }

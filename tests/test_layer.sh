@@ -8,6 +8,17 @@
 #  3. src/unix/ never calls into a portable file by name: it may use only
 #     the tmpf__os_* layer, the allocation seam (tmpf__malloc, ...) and what
 #     it is handed (callbacks), never e.g. file.c's tmpf__file_*_raw.
+#  4. The tool's portable files (tools/*.c and tools/*.h but os_unix.c and
+#     os_win.c, its system part behind tools/tool_os.h) include only C
+#     standard headers, <getopt.h> (getopt_long: glibc, musl, the BSDs and
+#     mingw-w64 have it), <tmpf.h> and the tool's own "..." headers; and
+#     call nothing tool_os.h stands for: no POSIX call (the list of rule 2
+#     and fork, exec*, waitpid, kill, signal, sigaction, realpath, opendir,
+#     isatty, setenv, ...), no Windows API (CamelCase calls) nor C runtime
+#     extension (_setmode, _wfopen, ...), and not the C library's getenv,
+#     strerror and remove, whose tool_os_getenv, tool_os_strerror and
+#     tool_os_remove give UTF-8 and msvcrt's missing texts on Windows. The
+#     rest of the C library (stdio, strings, malloc, strtoul) is theirs.
 # Files still being moved are listed in DEFERRED with what is left in them
 # (docs/PORTABILITY.md); a new file gets no exemption.
 set -u
@@ -72,6 +83,37 @@ for f in "$src"/*.c "$src"/unix/*.c; do
         check "$(basename "$f") uses no src/win/ helper" false
     fi
 done
+
+# 4. The tool (tools/).
+tools="$(dirname "$src")/tools"
+TOOL_CALLS="${CALLS%)\\(}"'|secure_getenv|getenv|strerror|strerror_r|remove|realpath|fork|vfork|exec[lvpe]*|posix_spawnp?|waitpid|wait|kill|signal|sigaction|sigprocmask|raise|system|opendir|readdir|closedir|isatty|fileno|fdopen|pipe|access|setenv|putenv|unsetenv|_[a-z][a-z0-9_]*|[A-Z][a-z0-9]+[A-Z][A-Za-z0-9]*)\('
+# The calls of rule 4 in a file (comments skipped as above, and string
+# literals: the help texts name system calls).
+tool_calls() {
+    sed -E 's#/\*.*\*/##g; s#"([^"\\]|\\.)*"#""#g' "$1" | grep -vE '^[[:space:]]*(/\*|\*)' |
+        grep -oE "$TOOL_CALLS" | sort -u | tr '\n' ' '
+}
+# The rule catches what it is for: a file that breaks it is caught.
+probe=$(mktemp "${TMPDIR:-/tmp}/tmpf-layer.XXXXXX")
+printf 'int f(void)\n{\n    return unlink(getenv("X")) + _setmode(0, 0) + CreateFileW(0) + strlen("a");\n}\n' >"$probe"
+found=$(tool_calls "$probe")
+rm -f "$probe"
+check "rule 4 finds unlink, getenv, _setmode, CreateFileW, not strlen (found: $found)" \
+    '[ "$found" = "CreateFileW( _setmode( getenv( unlink( " ]'
+tchecked=0
+for f in "$tools"/*.c "$tools"/*.h; do
+    name=tools/$(basename "$f")
+    case $name in tools/os_unix.c | tools/os_win.c) continue ;; esac
+    tchecked=$((tchecked+1))
+    bad=""
+    for h in $(sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*<\([^>]*\)\.h>.*/\1/p' "$f"); do
+        is_std "$h" || [ "$h" = getopt ] || [ "$h" = tmpf ] || bad="$bad <$h.h>"
+    done
+    check "$name includes no system header (found:$bad)" '[ -z "$bad" ]'
+    calls=$(tool_calls "$f")
+    check "$name calls nothing tool_os.h wraps (found: $calls)" '[ -z "$calls" ]'
+done
+check "the tool's portable files were found ($tchecked)" '[ "$tchecked" -ge 8 ]'
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -649,7 +649,7 @@ static void test_once_runs_once(void)
 static void test_path_forms(void)
 {
     /* '/' and '\' alike; the current directory comes back in UTF-8. */
-    char *cwd = tmpf__os_getcwd();
+    char *cwd = tmpf__os_getcwd(0);
     CHECK(cwd != NULL && strchr(cwd, '\\') != NULL);
     free(cwd);
     char p[2048];
@@ -1874,6 +1874,90 @@ static void test_api_crash_guard_dll(void)
 }
 /* ---- end of the crash guard block ---------------------------------------- */
 
+/* ---- drive-relative paths ------------------------------------------------- */
+
+/* "C:x" is below drive C's current directory, as GetFullPathNameW (and so
+ * Python's os.path.abspath) takes it: the process's own when it is on C:,
+ * else the one cmd keeps in the hidden variable "=C:", else C:\. */
+static void check_abspath(const char *in, const char *want)
+{
+    char *got = tmpf__abspath(in);
+    if (!got || strcmp(got, want) != 0) {
+        fprintf(stderr, "  abspath(\"%s\") = \"%s\", expected \"%s\"\n", in,
+                got ? got : "(null)", want);
+        current_failures++;
+    }
+    free(got);
+}
+
+static void test_drive_relative_paths(void)
+{
+    /* src/win/os_path.h: which paths are drive-relative. */
+    CHECK_EQ_INT(tmpf__os_drive_relative("C:x"), 'C');
+    CHECK_EQ_INT(tmpf__os_drive_relative("d:"), 'd');
+    CHECK_EQ_INT(tmpf__os_drive_relative("C:\\x"), 0);
+    CHECK_EQ_INT(tmpf__os_drive_relative("C:/x"), 0);
+    CHECK_EQ_INT(tmpf__os_drive_relative("1:x"), 0);
+    CHECK_EQ_INT(tmpf__os_drive_relative("\\x"), 0);
+    char here_letter = scratch[0], other = here_letter == 'Z' ? 'C' : 'Z';
+    CHECK(scratch[1] == ':');
+    wchar_t saved_cwd[2048];
+    DWORD n = GetCurrentDirectoryW(2048, saved_cwd);
+    CHECK(n > 0 && n < 2048);
+    const char *cwd = in_scratch("drive-cwd");
+    CHECK(CreateDirectoryW(wide(cwd), NULL));
+    CHECK(SetCurrentDirectoryW(wide(cwd)));
+    char in[64], want[2048];
+
+    /* The current directory's own drive, in either case of its letter. */
+    snprintf(in, sizeof in, "%c:x", here_letter);
+    snprintf(want, sizeof want, "%s\\x", cwd);
+    check_abspath(in, want);
+    snprintf(in, sizeof in, "%c:x/y\\.\\z", here_letter | 0x20);
+    snprintf(want, sizeof want, "%s\\x\\y\\z", cwd);
+    check_abspath(in, want);
+    snprintf(in, sizeof in, "%c:", here_letter);
+    check_abspath(in, cwd);
+    snprintf(in, sizeof in, "%c:..\\up", here_letter);
+    check_abspath(in, in_scratch("up"));
+
+    /* Another drive (Wine: Z: is the Unix root, C: the prefix's drive_c):
+     * its root, or what "=Z:" says. */
+    wchar_t var[] = {L'=', (wchar_t)other, L':', 0}, saved_var[2048];
+    DWORD had = GetEnvironmentVariableW(var, saved_var, 2048);
+    CHECK(had < 2048);
+    SetEnvironmentVariableW(var, NULL);
+    snprintf(in, sizeof in, "%c:x", other);
+    snprintf(want, sizeof want, "%c:\\x", other);
+    check_abspath(in, want);
+    snprintf(in, sizeof in, "%c:", other);
+    snprintf(want, sizeof want, "%c:\\", other);
+    check_abspath(in, want);
+    wchar_t drive_dir[] = {(wchar_t)other, L':', L'\\', L'd', L'i', L'r', 0};
+    CHECK(SetEnvironmentVariableW(var, drive_dir));
+    snprintf(in, sizeof in, "%c:x", other);
+    snprintf(want, sizeof want, "%c:\\dir\\x", other);
+    check_abspath(in, want);
+    SetEnvironmentVariableW(var, had ? saved_var : NULL);
+
+    /* Through the API: tmpf_opts.dir = "C:" is the current directory
+     * when it is on C:. */
+    snprintf(in, sizeof in, "%c:", here_letter);
+    tmpf_opts o = {.dir = in, .prefix = "drv-"};
+    char *path = NULL;
+    int fd = tmpf_mkstemp(&o, &path);
+    CHECK(fd >= 0);
+    CHECK(path && strncmp(path, cwd, strlen(cwd)) == 0 && path[strlen(cwd)] == '\\' &&
+          windows_abspath(path));
+    if (fd >= 0)
+        _close(fd);
+    CHECK(path && _wunlink(wide(path)) == 0);
+    free(path);
+
+    CHECK(SetCurrentDirectoryW(saved_cwd));
+    CHECK(RemoveDirectoryW(wide(cwd)));
+}
+
 /* ---- main ------------------------------------------------------------------ */
 
 struct test {
@@ -1925,6 +2009,7 @@ static const struct test tests[] = {
     TEST(test_api_crash_guard),
     TEST(test_api_crash_guard_errors),
     TEST(test_api_crash_guard_dll),
+    TEST(test_drive_relative_paths),
 };
 
 int main(int argc, char **argv)

@@ -38,9 +38,10 @@ static void explain_hook(const tmpf_event *ev, void *ctx)
     if (ev->type != TMPF_EVENT_TEMPDIR_SKIPPED)
         return;
     if (ev->error && ev->error != EPERM && ev->error != ENOENT)
-        printf("%s: passed over: %s (%s)\n", ev->path, ev->reason, tool_os_strerror(ev->error));
+        tool_os_printf("%s: passed over: %s (%s)\n", ev->path, ev->reason,
+                       tool_os_strerror(ev->error));
     else
-        printf("%s: passed over: %s\n", ev->path, ev->reason);
+        tool_os_printf("%s: passed over: %s\n", ev->path, ev->reason);
 }
 
 static int explain(void)
@@ -49,18 +50,18 @@ static int explain(void)
     for (size_t i = 0; i < sizeof env_names / sizeof *env_names; i++) {
         const char *v = tool_os_getenv(env_names[i]);
         if (v && *v)
-            printf("$%s=%s\n", env_names[i], v);
+            tool_os_printf("$%s=%s\n", env_names[i], v);
         else
-            printf("$%s: not set\n", env_names[i]);
+            tool_os_printf("$%s: not set\n", env_names[i]);
     }
     tmpf_set_event_hook(explain_hook, NULL);
     const char *dir = tmpf_gettempdir();
     int err = errno;
     tmpf_set_event_hook(NULL, NULL);
     if (dir)
-        printf("%s: taken\n", dir);
+        tool_os_printf("%s: taken\n", dir);
     else
-        printf("no usable temporary directory: %s\n", tool_os_strerror(err));
+        tool_os_printf("no usable temporary directory: %s\n", tool_os_strerror(err));
     bool ok = tool_close_stdout();
     return dir && ok ? EXIT_SUCCESS : TOOL_EXIT_FAILURE;
 }
@@ -92,6 +93,6 @@ int tool_dir(int argc, char **argv)
         tool_error("dir: no usable temporary directory: %s", tool_os_strerror(errno));
         return TOOL_EXIT_FAILURE;
     }
-    puts(dir);
+    tool_os_printf("%s\n", dir);
     return tool_close_stdout() ? EXIT_SUCCESS : TOOL_EXIT_FAILURE;
 }

@@ -284,9 +284,9 @@ int tool_mktemp(int argc, char **argv)
         while (base > path && !TOOL_OS_IS_SEP(base[-1]))
             base--;
         memcpy(t.name + t.x_start, base + strlen(s.prefix), t.rand_len);
-        puts(t.name);
+        bool printed = tool_os_printf("%s\n", t.name) >= 0;
         /* Like mktemp: a name nobody saw must not stay behind. */
-        bool ok = !ferror(stdout) && fflush(stdout) == 0;
+        bool ok = printed && !ferror(stdout) && fflush(stdout) == 0;
         int err = errno;
         if (!ok && !dry_run)
             tool_os_remove(path, directory);

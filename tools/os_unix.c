@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +62,15 @@ void tool_os_write_stderr(const char *msg, size_t n)
     }
     sigprocmask(SIG_SETMASK, &old, NULL);
     errno = saved;
+}
+
+int tool_os_printf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vprintf(fmt, ap);
+    va_end(ap);
+    return n;
 }
 
 void tool_os_stdin_binary(void)

@@ -7,6 +7,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <io.h>
+#include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,9 +125,82 @@ const char *tool_os_strerror(int err)
     return strerror(err);
 }
 
+/* Whether h is a console (GetConsoleMode fails on a pipe or a file). */
+static bool is_console(HANDLE h)
+{
+    DWORD mode;
+    return h && h != INVALID_HANDLE_VALUE && GetConsoleMode(h, &mode);
+}
+
+/* Writes n bytes of UTF-8 to console h in UTF-16: the console shows every
+ * character, whatever its code page (bytes would be read in that code
+ * page: garbled). false when nothing was written (not UTF-8, no memory,
+ * the console refused): the caller writes the bytes instead. */
+static bool write_console(HANDLE h, const char *s, size_t n)
+{
+    if (n == 0)
+        return true;
+    int wn = n <= INT_MAX ? MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, s, (int)n,
+                                                NULL, 0)
+                          : 0;
+    wchar_t *w = wn > 0 ? malloc((size_t)wn * sizeof *w) : NULL;
+    if (!w)
+        return false;
+    MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, s, (int)n, w, wn);
+    DWORD at = 0, left = (DWORD)wn;
+    while (left > 0) {
+        /* In pieces, none ending inside a surrogate pair. */
+        DWORD chunk = left > 8192 ? 8192 : left, done = 0;
+        if (chunk < left && IS_HIGH_SURROGATE(w[at + chunk - 1]))
+            chunk--;
+        if (!WriteConsoleW(h, w + at, chunk, &done, NULL) || done == 0)
+            break;
+        at += done;
+        left -= done;
+    }
+    free(w);
+    return at > 0;
+}
+
+int tool_os_printf(const char *fmt, ...)
+{
+    va_list ap;
+    HANDLE h = GetStdHandle(STD_OUTPUT_HANDLE);
+    if (is_console(h)) {
+        char small[512], *text = small;
+        va_start(ap, fmt);
+        int n = vsnprintf(small, sizeof small, fmt, ap);
+        va_end(ap);
+        if (n >= (int)sizeof small) {
+            text = malloc((size_t)n + 1);
+            if (text) {
+                va_start(ap, fmt);
+                vsnprintf(text, (size_t)n + 1, fmt, ap);
+                va_end(ap);
+            }
+        }
+        bool written = false;
+        if (n >= 0 && text && fflush(stdout) == 0)
+            written = write_console(h, text, (size_t)n);
+        if (text != small)
+            free(text);
+        if (written)
+            return n;
+    }
+    va_start(ap, fmt);
+    int n = vprintf(fmt, ap);
+    va_end(ap);
+    return n;
+}
+
 void tool_os_write_stderr(const char *msg, size_t n)
 {
     int saved = errno;
+    if (is_console(GetStdHandle(STD_ERROR_HANDLE)) &&
+        write_console(GetStdHandle(STD_ERROR_HANDLE), msg, n)) {
+        errno = saved;
+        return;
+    }
     while (n > 0) {
         unsigned chunk = n > 65536 ? 65536 : (unsigned)n;
         int w = _write(2, msg, chunk);

@@ -21,7 +21,9 @@ static const char help_text[] =
     "(renameat2 RENAME_EXCHANGE; the old tree is then removed). A missing\n"
     "TARGET is created. DIR is built anywhere, also on another file system\n"
     "(then copied); it is gone afterwards. On any error TARGET is untouched\n"
-    "and DIR is as it was.\n"
+    "and DIR is as it was. Where there is no atomic exchange of two\n"
+    "directories (Windows, generic POSIX builds), an existing TARGET is\n"
+    "refused (not supported).\n"
     "\n"
     "      --durable     fsync every file and directory of the tree before,\n"
     "                    and TARGET's directory after\n"
@@ -124,6 +126,15 @@ int tool_publish(int argc, char **argv)
     tool_os_close(from);
     if (d)
         tmpf_dir_cleanup(d);
+    if (rc != 0 && !published && err == ENOTSUP && tool_os_name_is_free(target) == 0) {
+        /* An existing TARGET where renameat2 RENAME_EXCHANGE (or its
+         * like) is missing: Windows, a generic POSIX build, an old kernel
+         * or a file system without it. Never a non-atomic replace. */
+        tool_error("publish: cannot replace existing '%s' with '%s': no atomic exchange "
+                   "of two directories on this system or file system (not supported)",
+                   target, src);
+        return TOOL_EXIT_FAILURE;
+    }
     if (rc != 0) {
         tool_error("publish: %s '%s' at '%s': %s",
                    published ? "published, but not cleanly," : "cannot publish",

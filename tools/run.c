@@ -91,13 +91,13 @@ static int make_temporary(const struct run_opts *ro, struct temporary *t)
     memset(t, 0, sizeof *t);
     /* Crash safety: a guard removes it even after a SIGKILL of tmpf, and a
      * locked directory is never aged by systemd-tmpfiles or swept while
-     * CMD runs. Without a guard (no fork possible) it is still removed in
-     * every other case. */
+     * CMD runs (Windows: the lock is a handle held on the directory, which
+     * tmpf_sweep cannot open exclusively). Without a guard (no fork
+     * possible) it is still removed in every other case. */
     (void)tmpf_crash_guard();
     if (!ro->file) {
         tmpf_opts o = ro->lib;
-        if (TOOL_OS_RUN_LOCKS_DIR)
-            o.flags |= TMPF_LOCK;
+        o.flags |= TMPF_LOCK;
         t->dir = tmpf_temporary_directory(&o);
         if (!t->dir)
             return -1;

@@ -48,8 +48,8 @@ static void print_hook(const tmpf_event *ev, void *ctx)
 {
     (void)ctx;
     if (ev->path && (ev->type == TMPF_EVENT_DELETE || ev->type == TMPF_EVENT_KEEP))
-        printf("%s%s\n", ev->type == TMPF_EVENT_KEEP ? "would remove " : "removed ",
-               ev->path);
+        tool_os_printf("%s%s\n", ev->type == TMPF_EVENT_KEEP ? "would remove " : "removed ",
+                       ev->path);
 }
 
 int tool_sweep(int argc, char **argv)

@@ -11,6 +11,8 @@
 #ifndef TMPF_TOOL_OS_H
 #define TMPF_TOOL_OS_H
 
+#include "tool.h" /* TOOL_PRINTF */
+
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -30,16 +32,6 @@
 #define TOOL_OS_IS_ABSOLUTE(p) ((p)[0] == '/')
 #endif
 
-/* Whether tmpf run locks its directory (TMPF_LOCK: never aged by
- * systemd-tmpfiles nor swept while COMMAND runs). Not on Windows:
- * LockFileEx does not lock a directory, and the library's TMPF_LOCK on a
- * directory fails there (EBADF under Wine 8). */
-#ifdef _WIN32
-#define TOOL_OS_RUN_LOCKS_DIR 0
-#else
-#define TOOL_OS_RUN_LOCKS_DIR 1
-#endif
-
 /* First thing in main: on Windows, replaces *argv with the UTF-8 form of
  * the UTF-16 command line (so non-ASCII names survive the ANSI code page);
  * on POSIX, nothing. Exits with a message if memory runs out. */
@@ -57,8 +49,16 @@ const char *tool_os_getenv(const char *name);
 const char *tool_os_strerror(int err);
 
 /* Writes n bytes to stderr, keeping errno; on POSIX never dies of SIGPIPE
- * (a diagnostic whose reader is gone is lost, not fatal). */
+ * (a diagnostic whose reader is gone is lost, not fatal). On Windows, a
+ * console is written in UTF-16 (WriteConsoleW), so names show right
+ * whatever its code page; a pipe or a file gets the UTF-8 bytes. */
 void tool_os_write_stderr(const char *msg, size_t n);
+
+/* printf to stdout, for every line that can hold a path or a name: on
+ * Windows a console gets it in UTF-16 (WriteConsoleW, after what stdio
+ * holds is flushed), a pipe or a file the UTF-8 bytes through stdio; on
+ * POSIX, printf. A negative return (or ferror(stdout)) is a write error. */
+int tool_os_printf(const char *fmt, ...) TOOL_PRINTF(1, 2);
 
 /* Standard input in binary mode (Windows: no CR-LF translation, no end at
  * ^Z); nothing on POSIX. */
@@ -112,7 +112,8 @@ bool tool_os_is_special(const char *path);
     "COMMAND is started directly (CreateProcessW), not through cmd.exe; its\n"         \
     "arguments are quoted for the Microsoft C runtime. On Ctrl-C or\n"                 \
     "Ctrl-Break, which COMMAND receives too, tmpf waits for COMMAND, removes\n"        \
-    "the temporary and exits with COMMAND's exit code.\n"
+    "the temporary and exits with COMMAND's exit code. The directory is locked\n"     \
+    "while COMMAND runs (a handle held on it): tmpf sweep leaves it alone.\n"
 #else
 #define TOOL_OS_RUN_HELP                                                               \
     "and exit with COMMAND's status (128+N if it died of signal N).\n"                 \

@@ -181,8 +181,9 @@ bool tmpf__os_lexists(const char *path)
     return lstat(path, &st) == 0;
 }
 
-char *tmpf__os_getcwd(void)
+char *tmpf__os_getcwd(char drive)
 {
+    (void)drive; /* no drives: always 0 */
     size_t size = 256;
     for (;;) {
         char *buf = tmpf__malloc(size);

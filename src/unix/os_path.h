@@ -37,6 +37,14 @@ static inline bool tmpf__os_root_on_current_drive(const char *p)
     return false;
 }
 
+/* The drive letter of a drive-relative path (Windows' "C:x", "C:"),
+ * else 0: never here. */
+static inline char tmpf__os_drive_relative(const char *p)
+{
+    (void)p;
+    return 0;
+}
+
 /* The length of the drive part of absolute path p (what a root on the
  * current drive borrows): none here. */
 static inline size_t tmpf__os_drive_len(const char *p)

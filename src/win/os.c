@@ -579,16 +579,18 @@ const char *tmpf__os_secure_getenv(const char *name)
     return found;
 }
 
-char *tmpf__os_getcwd(void)
+char *tmpf__os_getcwd(char drive)
 {
-    DWORD n = GetCurrentDirectoryW(0, NULL);
+    /* GetFullPathNameW of "C:" is drive C's current directory. */
+    const wchar_t of_drive[] = {(wchar_t)drive, L':', 0};
+    DWORD n = drive ? GetFullPathNameW(of_drive, 0, NULL, NULL) : GetCurrentDirectoryW(0, NULL);
     wchar_t *w = n ? tmpf__malloc((size_t)n * sizeof *w) : NULL;
     if (!w) {
         if (n == 0)
             tmpf__win_fail();
         return NULL;
     }
-    DWORD got = GetCurrentDirectoryW(n, w);
+    DWORD got = drive ? GetFullPathNameW(of_drive, n, w, NULL) : GetCurrentDirectoryW(n, w);
     char *s = got && got < n ? tmpf__win_utf8(w, (int)got) : NULL;
     if (!s && (got == 0 || got >= n))
         errno = got == 0 ? tmpf__win_errno(GetLastError()) : ERANGE;

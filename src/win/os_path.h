@@ -73,6 +73,15 @@ static inline bool tmpf__os_root_on_current_drive(const char *p)
     return tmpf__os_root_len(p) == 1;
 }
 
+/* The drive letter of a drive-relative path ("C:x", "C:": relative to
+ * that drive's current directory, as GetFullPathNameW and Python's abspath
+ * take it), else 0. */
+static inline char tmpf__os_drive_relative(const char *p)
+{
+    return tmpf__os_is_drive_letter(p[0]) && p[1] == ':' && !tmpf__os_is_sep(p[2]) ? p[0]
+                                                                                   : 0;
+}
+
 /* The length of the drive part of absolute path p: "C:", "\\server\share",
  * "\\?\C:", "\\?\UNC\server\share" (its root without the closing
  * separator). */
