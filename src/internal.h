@@ -570,6 +570,17 @@ int tmpf__os_link_fd(int fd, int dir_fd, const char *to);
 /* Whether tmpf__os_link_fd can name an open file here (AT_EMPTY_PATH or
  * /proc/self/fd); false: it always fails. */
 bool tmpf__os_can_link_fd(void);
+/* Whether tmpf__os_rename_fd can move an open file here (Windows: through
+ * a handle of its own); false: it always fails (ENOTSUP). */
+bool tmpf__os_can_rename_fd(void);
+/* Moves the file open as fd, whatever its name is now, to `to` (resolved
+ * from to_dir): replacing an existing `to` atomically, or EEXIST. Windows
+ * only (FileRenameInformationEx, else FileRenameInformation); ESTALE if
+ * no handle proved to be that file can be had. */
+int tmpf__os_rename_fd(int fd, int to_dir, const char *to, bool replace);
+/* Windows, for tests: whether tmpf__os_rename_fd found the system without
+ * FileRenameInformationEx and uses FileRenameInformation. */
+bool tmpf__test_rename_ex_fell_back(void);
 /* The fixed side name (persist.c) is in use by a live writer exactly while
  * the writer holds this lock on its file: flock(LOCK_EX|LOCK_NB), released
  * when the last descriptor of that open file description closes (also
@@ -623,10 +634,16 @@ int tmpf__os_is_dir_at(int dir_fd, const char *name);
 
 /* ---- Platform: what a replaced file keeps (src/unix/attrs_os.c) --------- */
 
-/* Gives the file open as fd (whose status is *have) the owner and group of
- * *want where the writer may: both (root), else the group alone (a group
- * the writer belongs to), else nothing (0: not permitted is no error). */
-int tmpf__os_take_owner(int fd, const struct tmpf__os_facts *want,
+/* Gives the file open as fd (whose status is *have), about to replace
+ * name (resolved from dir_fd, followed; its status *want), the owner and
+ * group of the target where the writer may: both (root), else the group
+ * alone (a group the writer belongs to), else nothing (0: not permitted
+ * is no error). Windows: the owner SID where the writer may, the hidden,
+ * system and not-content-indexed attributes, and, when target_perm (the
+ * permission bits fd gets are the target's, not the caller's choice), the
+ * DACL with its protection, which is what the permission bits are there. */
+int tmpf__os_take_owner(int fd, int dir_fd, const char *name, bool target_perm,
+                        const struct tmpf__os_facts *want,
                         const struct tmpf__os_facts *have);
 /* Copies the user.* and security.* extended attributes (not
  * security.capability) and the POSIX access ACL of name (followed,

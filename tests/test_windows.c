@@ -1415,10 +1415,390 @@ static void test_api_keep_dacl(void)
     prot = false;
     CHECK(grants_guests(target, &prot));
     CHECK(prot);
-    /* The control: without the flag the DACL is the new file's own. */
+    /* Without the flag the DACL is kept too (the target's permission bits);
+     * the control: a persist whose temporary's permissions were chosen
+     * (opts.perm) does not keep it. */
     CHECK_EQ_INT(tmpf_write_atomic(target, "v3", 2, 0), 0);
+    CHECK(grants_guests(target, &prot) && prot);
+    tmpf_opts o = {.dir = scratch, .perm = 0600};
+    tmpf_file *f = tmpf_named_temporary_file(&o);
+    CHECK(f != NULL);
+    if (f) {
+        CHECK_EQ_INT(tmpf_file_persist(f, target, 0), 0);
+        CHECK_EQ_INT(tmpf_file_cleanup(f), 0);
+    }
     CHECK(!grants_guests(target, &prot));
     CHECK(_wunlink(wide(target)) == 0);
+}
+
+/* ---- persist and write_atomic on Windows (helper H2, issue 19) ---------- */
+
+/* Gives path a protected DACL granting the user alone full access, as
+ * stored (SetKernelObjectSecurity: Wine 8's SetNamedSecurityInfoW returns
+ * success and changes nothing). */
+static void make_owner_only(const char *path)
+{
+    HANDLE token;
+    union {
+        TOKEN_USER user;
+        unsigned char bytes[sizeof(TOKEN_USER) + SECURITY_MAX_SID_SIZE];
+    } u;
+    DWORD len;
+    LPWSTR me = NULL;
+    CHECK(OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &token));
+    CHECK(GetTokenInformation(token, TokenUser, &u, sizeof u, &len));
+    CloseHandle(token);
+    CHECK(ConvertSidToStringSidW(u.user.User.Sid, &me));
+    wchar_t sddl[256];
+    _snwprintf(sddl, 256, L"D:P(A;;FA;;;%ls)", me ? me : L"OW");
+    sddl[255] = 0;
+    LocalFree(me);
+    PSECURITY_DESCRIPTOR sd = NULL;
+    CHECK(ConvertStringSecurityDescriptorToSecurityDescriptorW(sddl, SDDL_REVISION_1, &sd, NULL));
+    HANDLE h = CreateFileW(wide(path), WRITE_DAC | READ_CONTROL,
+                           FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL,
+                           OPEN_EXISTING, 0, NULL);
+    CHECK(h != INVALID_HANDLE_VALUE);
+    CHECK(SetKernelObjectSecurity(h, DACL_SECURITY_INFORMATION, sd));
+    CloseHandle(h);
+    LocalFree(sd);
+}
+
+static bool broad_access(const char *path)
+{
+    bool broad, user;
+    dacl_of(path, &broad, &user);
+    return broad;
+}
+
+/* Writes text to path (below: its default DACL, under Wine the mode 0644,
+ * so Everyone may read). */
+static bool put_file(const char *path, const char *text);
+
+/* A named temporary in scratch holding content, its DACL owner-only. */
+static tmpf_file *owner_only_temporary(const char *content, unsigned perm)
+{
+    tmpf_opts o = {.dir = scratch, .perm = perm};
+    tmpf_file *f = tmpf_named_temporary_file(&o);
+    CHECK(f != NULL);
+    if (!f)
+        return NULL;
+    CHECK_EQ_INT(tmpf_file_write(f, content, strlen(content)), (long long)strlen(content));
+    make_owner_only(tmpf_file_path(f));
+    CHECK(!broad_access(tmpf_file_path(f))); /* the control */
+    return f;
+}
+
+/* Replacing keeps the target's DACL (its permission bits) by default, as
+ * POSIX persist keeps the mode; a temporary whose permissions the caller
+ * chose (opts.perm) keeps its own. Under Wine a DACL is the Unix mode, so
+ * "Everyone may read" (o+r) is what survives to be checked. */
+static void test_api_persist_keeps_target_dacl(void)
+{
+    const char *target = in_scratch("shared.txt");
+    CHECK(put_file(target, "old"));
+    if (!broad_access(target))
+        printf("  note: a new file's default DACL grants no broad group here\n");
+    CHECK(broad_access(target));
+    tmpf_file *f = owner_only_temporary("new", 0);
+    if (f) {
+        CHECK_EQ_INT(tmpf_file_persist(f, target, 0), 0);
+        CHECK_EQ_INT(tmpf_file_cleanup(f), 0);
+    }
+    CHECK(file_has(target, "new"));
+    CHECK(broad_access(target));
+    /* Durable and relative to the target's directory handle: the same. */
+    f = owner_only_temporary("newer", 0);
+    if (f) {
+        CHECK_EQ_INT(tmpf_file_persist(f, target, TMPF_DURABLE), 0);
+        CHECK_EQ_INT(tmpf_file_cleanup(f), 0);
+    }
+    CHECK(file_has(target, "newer"));
+    CHECK(broad_access(target));
+    /* perm chosen: the temporary's own owner-only DACL lands. */
+    f = owner_only_temporary("chosen", 0600);
+    if (f) {
+        CHECK_EQ_INT(tmpf_file_persist(f, target, 0), 0);
+        CHECK_EQ_INT(tmpf_file_cleanup(f), 0);
+    }
+    CHECK(file_has(target, "chosen"));
+    CHECK(!broad_access(target));
+    /* tmpf_write_atomic, whose side file gets the default DACL, keeps the
+     * now owner-only target's. */
+    CHECK_EQ_INT(tmpf_write_atomic(target, "atomic", 6, 0), 0);
+    CHECK(file_has(target, "atomic"));
+    CHECK(!broad_access(target));
+    CHECK_EQ_INT(tmpf_write_atomic(target, "atomic2", 7, TMPF_DURABLE), 0);
+    CHECK(!broad_access(target));
+    CHECK(_wunlink(wide(target)) == 0);
+    /* The control for the last two: a new file gets the default DACL. */
+    CHECK_EQ_INT(tmpf_write_atomic(target, "fresh", 5, 0), 0);
+    CHECK(broad_access(target));
+    CHECK(_wunlink(wide(target)) == 0);
+}
+
+static DWORD attrs_of(const char *path)
+{
+    return GetFileAttributesW(wide(path));
+}
+
+/* A hidden, or read-only, target keeps the attribute, through persist and
+ * tmpf_write_atomic; FILE_ATTRIBUTE_TEMPORARY (tmpf's files have it) does
+ * not come along to the kept file. */
+static void test_api_persist_keeps_target_attributes(void)
+{
+    const char *target = in_scratch("hidden.txt");
+    CHECK(put_file(target, "old"));
+    CHECK(SetFileAttributesW(wide(target), FILE_ATTRIBUTE_HIDDEN));
+    if (!(attrs_of(target) & FILE_ATTRIBUTE_HIDDEN)) {
+        SetFileAttributesW(wide(target), FILE_ATTRIBUTE_NORMAL);
+        _wunlink(wide(target));
+        SKIP("the hidden attribute is not kept on this file system");
+    }
+    tmpf_file *f = owner_only_temporary("new", 0);
+    if (f) {
+        /* Wine 8 keeps no FILE_ATTRIBUTE_TEMPORARY: its absence after the
+         * move is checked on real Windows only. */
+        if (!under_wine())
+            CHECK(attrs_of(tmpf_file_path(f)) & FILE_ATTRIBUTE_TEMPORARY);
+        CHECK(!(attrs_of(tmpf_file_path(f)) & FILE_ATTRIBUTE_HIDDEN)); /* the control */
+        CHECK_EQ_INT(tmpf_file_persist(f, target, 0), 0);
+        CHECK_EQ_INT(tmpf_file_cleanup(f), 0);
+    }
+    CHECK(file_has(target, "new"));
+    CHECK(attrs_of(target) & FILE_ATTRIBUTE_HIDDEN);
+    CHECK(!(attrs_of(target) & FILE_ATTRIBUTE_TEMPORARY));
+    CHECK_EQ_INT(tmpf_write_atomic(target, "atomic", 6, 0), 0);
+    CHECK(file_has(target, "atomic"));
+    CHECK(attrs_of(target) & FILE_ATTRIBUTE_HIDDEN);
+    CHECK(!(attrs_of(target) & FILE_ATTRIBUTE_TEMPORARY));
+    /* Read-only and hidden. */
+    CHECK(SetFileAttributesW(wide(target), FILE_ATTRIBUTE_HIDDEN | FILE_ATTRIBUTE_READONLY));
+    f = owner_only_temporary("ro", 0);
+    if (f) {
+        CHECK_EQ_INT(tmpf_file_persist(f, target, 0), 0);
+        CHECK_EQ_INT(tmpf_file_cleanup(f), 0);
+    }
+    CHECK(file_has(target, "ro"));
+    CHECK_EQ_INT(attrs_of(target) & (FILE_ATTRIBUTE_HIDDEN | FILE_ATTRIBUTE_READONLY),
+                 FILE_ATTRIBUTE_HIDDEN | FILE_ATTRIBUTE_READONLY);
+    CHECK(SetFileAttributesW(wide(target), FILE_ATTRIBUTE_NORMAL));
+    CHECK(_wunlink(wide(target)) == 0);
+    /* A persist to a new name drops FILE_ATTRIBUTE_TEMPORARY too (real
+     * Windows only, as above: Wine never shows it). */
+    const char *fresh = in_scratch("fresh.txt");
+    f = owner_only_temporary("fresh", 0);
+    if (f) {
+        CHECK_EQ_INT(tmpf_file_persist(f, fresh, 0), 0);
+        CHECK_EQ_INT(tmpf_file_cleanup(f), 0);
+    }
+    CHECK(file_has(fresh, "fresh"));
+    CHECK(!(attrs_of(fresh) & FILE_ATTRIBUTE_TEMPORARY));
+    CHECK(_wunlink(wide(fresh)) == 0);
+}
+
+/* TMPF_ACROSS_FS onto another volume (under Wine: Z:\dev\shm, a tmpfs):
+ * the copy made beside target is moved through its handle and keeps the
+ * target's DACL (owner-only here, where the copy is created with the
+ * default one). */
+static void test_api_persist_across_volumes_keeps_target(void)
+{
+    const char *other = "Z:\\dev\\shm";
+    if (!under_wine() || !wexists(wide(other)))
+        SKIP("no second volume here (under Wine: Z:\\dev\\shm)");
+    char target[256];
+    unsigned char r[4];
+    tmpf__os_random(r, sizeof r);
+    snprintf(target, sizeof target, "%s\\tmpf-win-%02x%02x%02x%02x.txt", other, r[0], r[1], r[2],
+             r[3]);
+    CHECK(put_file(target, "old"));
+    make_owner_only(target);
+    CHECK(!broad_access(target));
+    tmpf_opts o = {.dir = scratch};
+    tmpf_file *f = tmpf_named_temporary_file(&o);
+    CHECK(f != NULL);
+    if (f) {
+        CHECK_EQ_INT(tmpf_file_write(f, "moved", 5), 5);
+        errno = 0;
+        CHECK_EQ_INT(tmpf_file_persist(f, target, 0), -1);
+        CHECK_EQ_INT(errno, EXDEV);
+        CHECK_EQ_INT(tmpf_file_persist(f, target, TMPF_ACROSS_FS), 0);
+        CHECK_EQ_INT(tmpf_file_cleanup(f), 0);
+    }
+    CHECK(file_has(target, "moved"));
+    CHECK(!broad_access(target));
+    CHECK(_wunlink(wide(target)) == 0);
+}
+
+/* The owner SID of path (malloc'd), or NULL. */
+static PSID owner_of(const char *path)
+{
+    PSID owner = NULL, copy = NULL;
+    PSECURITY_DESCRIPTOR sd = NULL;
+    if (GetNamedSecurityInfoW(wide(path), SE_FILE_OBJECT, OWNER_SECURITY_INFORMATION, &owner,
+                              NULL, NULL, NULL, &sd) == ERROR_SUCCESS &&
+        owner) {
+        DWORD n = GetLengthSid(owner);
+        copy = malloc(n);
+        if (copy)
+            CopySid(n, copy, owner);
+    }
+    LocalFree(sd);
+    return copy;
+}
+
+/* Makes sid the owner of path; whether it now is. */
+static bool give_owner(const char *path, PSID sid)
+{
+    SECURITY_DESCRIPTOR sd;
+    HANDLE h = CreateFileW(wide(path), WRITE_OWNER | READ_CONTROL,
+                           FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL,
+                           OPEN_EXISTING, 0, NULL);
+    if (h == INVALID_HANDLE_VALUE)
+        return false;
+    bool set = InitializeSecurityDescriptor(&sd, SECURITY_DESCRIPTOR_REVISION) &&
+               SetSecurityDescriptorOwner(&sd, sid, FALSE) &&
+               SetKernelObjectSecurity(h, OWNER_SECURITY_INFORMATION, &sd);
+    CloseHandle(h);
+    PSID now = set ? owner_of(path) : NULL;
+    bool is = now && EqualSid(now, sid);
+    free(now);
+    return is;
+}
+
+/* Replacing takes the target's owner SID where the writer may: on real
+ * Windows an elevated administrator, whose new files belong to
+ * Administrators, may make a file its own user's, or the other way round.
+ * Wine keeps no owner (it reports the user whatever was set): skipped. */
+static void test_api_persist_takes_target_owner(void)
+{
+    const char *target = in_scratch("owned.txt");
+    tmpf_opts o = {.dir = scratch};
+    tmpf_file *f = tmpf_named_temporary_file(&o);
+    CHECK(f != NULL);
+    if (!f)
+        return;
+    PSID temp_owner = owner_of(tmpf_file_path(f));
+    CHECK(temp_owner != NULL);
+    union {
+        TOKEN_USER user;
+        unsigned char bytes[sizeof(TOKEN_USER) + SECURITY_MAX_SID_SIZE];
+    } u;
+    unsigned char admins[SECURITY_MAX_SID_SIZE];
+    DWORD len = sizeof admins;
+    HANDLE token;
+    CHECK(OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &token));
+    CHECK(GetTokenInformation(token, TokenUser, &u, sizeof u, &len));
+    CloseHandle(token);
+    len = sizeof admins;
+    CHECK(CreateWellKnownSid(WinBuiltinAdministratorsSid, NULL, admins, &len));
+    PSID candidates[] = {u.user.User.Sid, (PSID)admins};
+    PSID chosen = NULL;
+    CHECK(put_file(target, "old"));
+    for (size_t i = 0; i < 2 && !chosen && temp_owner; i++)
+        if (!EqualSid(candidates[i], temp_owner) && give_owner(target, candidates[i]))
+            chosen = candidates[i];
+    free(temp_owner);
+    if (!chosen) {
+        tmpf_file_cleanup(f);
+        _wunlink(wide(target));
+        SKIP("no second owner SID to give the target (Wine keeps no owner; on Windows an "
+             "elevated administrator has two): real Windows, elevated, only");
+    }
+    CHECK_EQ_INT(tmpf_file_persist(f, target, 0), 0);
+    CHECK_EQ_INT(tmpf_file_cleanup(f), 0);
+    PSID now = owner_of(target);
+    CHECK(now && EqualSid(now, chosen));
+    free(now);
+    CHECK(_wunlink(wide(target)) == 0);
+}
+
+/* The adversarial case: someone renames the temporary away and puts
+ * another file at its name; persist moves the file tmpf holds (through a
+ * handle on it), not whatever the name now designates. */
+static void test_api_persist_moves_the_held_file(void)
+{
+    const char *target = in_scratch("landed.txt");
+    const char *away = in_scratch("renamed-away");
+    char *name = NULL;
+    tmpf_opts o = {.dir = scratch};
+    tmpf_file *f = tmpf_named_temporary_file(&o);
+    CHECK(f != NULL);
+    if (!f)
+        return;
+    CHECK_EQ_INT(tmpf_file_write(f, "held", 4), 4);
+    name = _strdup(tmpf_file_path(f));
+    CHECK(MoveFileExW(wide(name), wide(away), 0));
+    CHECK(put_file(name, "impostor"));
+    /* NOCLOBBER onto an existing target: EEXIST, nothing moved. */
+    CHECK(put_file(target, "there"));
+    errno = 0;
+    CHECK_EQ_INT(tmpf_file_persist(f, target, TMPF_NOCLOBBER), -1);
+    CHECK_EQ_INT(errno, EEXIST);
+    CHECK(file_has(target, "there"));
+    CHECK(file_has(away, "held"));
+    CHECK(_wunlink(wide(target)) == 0);
+    /* Replacing. */
+    CHECK(put_file(target, "there"));
+    CHECK_EQ_INT(tmpf_file_persist(f, target, 0), 0);
+    CHECK(file_has(target, "held"));
+    CHECK(file_has(name, "impostor"));
+    CHECK(!wexists(wide(away)));
+    const char *now = tmpf_file_path(f);
+    CHECK(now && !strcmp(now, target));
+    CHECK_EQ_INT(tmpf_file_cleanup(f), 0);
+    CHECK(file_has(target, "held"));
+    /* NOCLOBBER to a new name, the same way. */
+    f = tmpf_named_temporary_file(&o);
+    CHECK(f != NULL);
+    if (f) {
+        CHECK_EQ_INT(tmpf_file_write(f, "held2", 5), 5);
+        char *name2 = _strdup(tmpf_file_path(f));
+        CHECK(MoveFileExW(wide(name2), wide(away), 0));
+        CHECK(put_file(name2, "impostor2"));
+        const char *fresh = in_scratch("fresh.txt");
+        CHECK_EQ_INT(tmpf_file_persist(f, fresh, TMPF_NOCLOBBER | TMPF_DURABLE), 0);
+        CHECK(file_has(fresh, "held2"));
+        CHECK(file_has(name2, "impostor2"));
+        CHECK(!wexists(wide(away)));
+        CHECK_EQ_INT(tmpf_file_cleanup(f), 0);
+        CHECK(_wunlink(wide(fresh)) == 0);
+        CHECK(_wunlink(wide(name2)) == 0);
+        free(name2);
+    }
+    /* The target in another directory than the temporary's. */
+    const char *sub = in_scratch("sub");
+    CHECK(CreateDirectoryW(wide(sub), NULL));
+    char elsewhere[2048];
+    snprintf(elsewhere, sizeof elsewhere, "%s\\landed.txt", sub);
+    f = tmpf_named_temporary_file(&o);
+    CHECK(f != NULL);
+    if (f) {
+        CHECK_EQ_INT(tmpf_file_write(f, "held3", 5), 5);
+        char *name3 = _strdup(tmpf_file_path(f));
+        CHECK(MoveFileExW(wide(name3), wide(away), 0));
+        CHECK(put_file(name3, "impostor3"));
+        CHECK(put_file(elsewhere, "there"));
+        CHECK_EQ_INT(tmpf_file_persist(f, elsewhere, 0), 0);
+        CHECK(file_has(elsewhere, "held3"));
+        CHECK(file_has(name3, "impostor3"));
+        CHECK(!wexists(wide(away)));
+        CHECK_EQ_INT(tmpf_file_cleanup(f), 0);
+        CHECK(_wunlink(wide(elsewhere)) == 0);
+        CHECK(_wunlink(wide(name3)) == 0);
+        free(name3);
+    }
+    CHECK(RemoveDirectoryW(wide(sub)));
+    /* Which rename did it: Wine 8 has no FileRenameInformationEx. */
+    bool fell_back = tmpf__test_rename_ex_fell_back();
+    printf("  note: FileRenameInformationEx %s\n",
+           fell_back ? "refused: FileRenameInformation used (ReplaceIfExists)"
+                     : "used (POSIX semantics)");
+    if (under_wine())
+        CHECK(fell_back);
+    CHECK(_wunlink(wide(name)) == 0);
+    CHECK(_wunlink(wide(target)) == 0);
+    free(name);
 }
 
 /* A reader that opened the name with plain fopen (no shared deletion)
@@ -2004,6 +2384,11 @@ static const struct test tests[] = {
     TEST(test_api_sweep),
     TEST(test_api_emergency),
     TEST(test_api_keep_dacl),
+    TEST(test_api_persist_keeps_target_dacl),
+    TEST(test_api_persist_keeps_target_attributes),
+    TEST(test_api_persist_moves_the_held_file),
+    TEST(test_api_persist_across_volumes_keeps_target),
+    TEST(test_api_persist_takes_target_owner),
     TEST(test_api_plain_reader_blocks),
     TEST(test_api_dir_persist),
     TEST(test_api_crash_guard),

@@ -4,7 +4,6 @@
  * path (not race-free like POSIX *at: docs/windows-status.md, gap 1). */
 #include "win.h"
 
-#include <aclapi.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <io.h>
@@ -302,59 +301,6 @@ int tmpf__os_copy_data(int from, int to)
     CloseHandle(r);
     errno = saved;
     return rc;
-}
-
-int tmpf__os_copy_xattrs(int dir_fd, const char *name, int to_fd)
-{
-    /* Windows' counterpart of the POSIX ACL: the target's DACL (and
-     * whether it is protected from inheritance) goes onto the new file, as
-     * ReplaceFileW would keep it. Alternate data streams and extended
-     * attributes are not copied. A second handle asks for WRITE_DAC (the
-     * owner always may): the file's own handle has no such access. */
-    HANDLE to = tmpf__win_handle(to_fd);
-    if (to == INVALID_HANDLE_VALUE)
-        return -1;
-    wchar_t *w = tmpf__win_wpath_at(dir_fd, name);
-    if (!w)
-        return -1;
-    PACL dacl = NULL;
-    PSECURITY_DESCRIPTOR sd = NULL;
-    DWORD err = GetNamedSecurityInfoW(w, SE_FILE_OBJECT, DACL_SECURITY_INFORMATION, NULL, NULL,
-                                      &dacl, NULL, &sd);
-    free(w);
-    if (err != ERROR_SUCCESS) {
-        errno = tmpf__win_errno(err);
-        return -1;
-    }
-    SECURITY_DESCRIPTOR_CONTROL control = 0;
-    DWORD revision;
-    SECURITY_INFORMATION what = DACL_SECURITY_INFORMATION;
-    if (GetSecurityDescriptorControl(sd, &control, &revision))
-        what |= control & SE_DACL_PROTECTED ? PROTECTED_DACL_SECURITY_INFORMATION
-                                            : UNPROTECTED_DACL_SECURITY_INFORMATION;
-    HANDLE h = ReOpenFile(to, WRITE_DAC | READ_CONTROL,
-                          FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, 0);
-    if (h == INVALID_HANDLE_VALUE) {
-        err = GetLastError();
-    } else {
-        err = SetSecurityInfo(h, SE_FILE_OBJECT, what, NULL, NULL, dacl, NULL);
-        CloseHandle(h);
-    }
-    LocalFree(sd);
-    if (err != ERROR_SUCCESS) {
-        errno = tmpf__win_errno(err);
-        return -1;
-    }
-    return 0;
-}
-
-int tmpf__os_take_owner(int fd, const struct tmpf__os_facts *want,
-                        const struct tmpf__os_facts *have)
-{
-    /* Owners are SIDs; taking the target's owner needs SeRestorePrivilege:
-     * not done (0: not permitted is no error). */
-    (void)fd, (void)want, (void)have;
-    return 0;
 }
 
 /* ---- persist.c's own calls (issue 18) ------------------------------------ */

@@ -67,6 +67,14 @@ HANDLE tmpf__win_handle(int fd);
 /* A CRT descriptor owning h (closed on failure): -1 with errno. */
 int tmpf__win_fd(HANDLE h, int crt_flags);
 
+/* A new handle with access (shared with everyone) on the file open as h,
+ * proved to be that file (volume serial and file index): ReOpenFile; where
+ * that gives another file (Wine reopens by the path the file had when h
+ * was opened), OpenFileById on the volume of the directory that name
+ * (from dir_fd) is in. INVALID_HANDLE_VALUE with errno (ESTALE: the file
+ * could not be found). persist_os.c. */
+HANDLE tmpf__win_reopen_same(HANDLE h, DWORD access, int dir_fd, const char *name);
+
 /* The volume serial and file index of a handle, as the identity checks
  * compare them (dev, ino); attributes and link count too. */
 int tmpf__win_facts(HANDLE h, struct tmpf__os_facts *ret, DWORD *attrs);
