@@ -648,8 +648,17 @@ TMPF_API int tmpf_cleanup_on_signals(const int *signals, size_t n);
  * an exec'd program has none. The guard is a child process: a wait(-1)
  * loop sees it. TMPF_CRASH_GUARD=1 in the environment starts it at the
  * first creation. Call it before creating threads where you can (it
- * forks). Errors: -1 with errno (EAGAIN, ENOMEM, ENOSYS where
- * unsupported: Windows for now).
+ * forks). Errors: -1 with errno (EAGAIN, ENOMEM).
+ * Windows: no fork, so the guardian is tmpf.exe (which links the library
+ * and serves as its helper): the path in TMPF_GUARD_EXE if set, else
+ * tmpf.exe in the directory of tmpf.dll (of the program, for a static
+ * link); no PATH search. It waits on this process's handle and inherits
+ * only that, the registry's shared section and an event it sets once
+ * ready (no console, no standard handles, a process group of its own;
+ * it leaves your job where the job allows). Returns once it is ready.
+ * Errors there: ENOENT (no such helper), ENOEXEC (it is not tmpf.exe, or
+ * one of another version: it exited without being ready), ETIMEDOUT (not
+ * ready within 10 s: it is ended); nothing is left running on failure.
  */
 TMPF_API int tmpf_crash_guard(void);
 

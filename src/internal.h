@@ -15,6 +15,7 @@
 #define TMPF_INTERNAL_H
 
 #include "tmpf.h"
+#include "guardian.h" /* tmpf__guardian_main, for tools/main.c too */
 #include "os_path.h" /* src/<platform>/: separators and roots */
 
 #include <stdatomic.h>
@@ -310,6 +311,10 @@ long tmpf__emergency_run(bool guardian);
 void tmpf__emergency_forked(void);
 /* Makes the registry exist (for the guard). -1 with errno. */
 int tmpf__reg_init(void);
+/* In a guardian that is a process of its own (Windows): the guarded
+ * process's registry, mapped at view, becomes this process's (size must
+ * be the registry's: another layout is refused, EINVAL). -1 with errno. */
+int tmpf__reg_adopt(void *view, size_t size);
 /* Records identities from now on, and for every slot already live. */
 void tmpf__reg_record_idents(void);
 /* guard.c: starts the guard if TMPF_CRASH_GUARD asked for it or a forked
@@ -685,7 +690,8 @@ int tmpf__os_reopen_read(int fd);
 /* ---- Platform: crash safety (src/unix/crash_os.c, emergency_os.c) ------- */
 
 /* A zeroed shared mapping (MAP_SHARED|MAP_ANONYMOUS, not reserved) that a
- * process forked later still sees; NULL with errno. */
+ * process forked later still sees (Windows: a pagefile-backed section the
+ * guardian maps); NULL with errno. Made once, for the registry. */
 void *tmpf__os_shared_map(size_t size);
 /* Replaces the mapping at p (from tmpf__os_shared_map) by a fresh zeroed
  * one at the same address, private to this process from now on. */
@@ -728,6 +734,13 @@ extern const int tmpf__os_default_signals[4];
  * tmpf__os_guard_forget (fork child) and on exec. */
 int tmpf__os_guard_spawn(void (*on_death)(void));
 void tmpf__os_guard_forget(void);
+/* The guardian as a program of its own (tmpf__guardian_main; Windows):
+ * checks argv (tmpf__os_guard_spawn's), maps the registry, hands it to
+ * adopt, says it is ready, waits for the guarded process to end, calls
+ * on_death(). Returns the exit status (0, else nonzero). Where the
+ * guardian is forked (POSIX): 2, errno ENOSYS. */
+int tmpf__os_guardian(int argc, char **argv, int (*adopt)(void *view, size_t size),
+                      void (*on_death)(void));
 /* sweep.c: one directory entry, checked and removed as tmpf_sweep says.
  * 1 removed (or would be, with dry_run), 0 skipped. */
 int tmpf__os_sweep_entry(int dir_fd, const char *dir, const char *name,

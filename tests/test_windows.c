@@ -11,6 +11,7 @@
 
 #include <aclapi.h>
 #include <sddl.h>
+#include <tlhelp32.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <io.h>
@@ -2258,6 +2259,341 @@ static void test_emergency_remove_long_paths_without_allocation(void)
         CHECK_EQ_INT(tmpf__os_rmtree(scratch, "em-long"), 0);
 }
 
+/* ---- crash guard: tmpf.exe as the guardian (H1) ----------------------------- */
+
+/* tmpf.exe of this build: $TMPF_GUARD_EXE if set, else beside the tests
+ * directory (build\tests\test_windows.exe, build\tmpf.exe). */
+static const wchar_t *guard_exe(void)
+{
+    static wchar_t exe[MAX_PATH];
+    DWORD n = GetEnvironmentVariableW(L"TMPF_GUARD_EXE", exe, MAX_PATH);
+    if (n > 0 && n < MAX_PATH)
+        return exe;
+    n = GetModuleFileNameW(NULL, exe, MAX_PATH);
+    if (n == 0 || n >= MAX_PATH)
+        return NULL;
+    for (int cut = 0; cut < 2; cut++) {
+        wchar_t *sep = wcsrchr(exe, L'\\');
+        if (!sep)
+            return NULL;
+        *sep = 0;
+    }
+    if (wcslen(exe) + 10 >= MAX_PATH)
+        return NULL;
+    wcscat(exe, L"\\tmpf.exe");
+    return exe;
+}
+
+/* Entries in dir, without printing them. */
+static int entries_in(const wchar_t *dir)
+{
+    wchar_t pattern[2048];
+    _snwprintf(pattern, 2048, L"%ls\\*", dir);
+    pattern[2047] = 0;
+    WIN32_FIND_DATAW fd;
+    HANDLE h = FindFirstFileW(pattern, &fd);
+    if (h == INVALID_HANDLE_VALUE)
+        return 0;
+    int n = 0;
+    do
+        n += wcscmp(fd.cFileName, L".") && wcscmp(fd.cFileName, L"..");
+    while (FindNextFileW(h, &fd));
+    FindClose(h);
+    return n;
+}
+
+/* The first process whose parent is pid (the guardian a child started),
+ * opened to be waited on; NULL if there is none. */
+static HANDLE child_of(DWORD pid)
+{
+    HANDLE snap = CreateToolhelp32Snapshot(TH32CS_SNAPPROCESS, 0);
+    if (snap == INVALID_HANDLE_VALUE)
+        return NULL;
+    PROCESSENTRY32W pe;
+    pe.dwSize = sizeof pe;
+    HANDLE found = NULL;
+    for (BOOL ok = Process32FirstW(snap, &pe); ok && !found; ok = Process32NextW(snap, &pe))
+        if (pe.th32ParentProcessID == pid && pe.th32ProcessID != pid)
+            found = OpenProcess(SYNCHRONIZE | PROCESS_QUERY_LIMITED_INFORMATION |
+                                    PROCESS_TERMINATE,
+                                FALSE, pe.th32ProcessID);
+    CloseHandle(snap);
+    return found;
+}
+
+/* The child of the guard cases: in dir, a named file, a directory with a
+ * file inside, a scope's mkstemp file, then a "ready" marker, then it
+ * waits to be killed. mode "guard": tmpf_crash_guard first; "none": no
+ * guard (the control); "env": none called, TMPF_CRASH_GUARD=1 is in the
+ * environment; "reused": with the guard, the named file's name then leads
+ * to another file (the registered one moved to "moved") and a second
+ * named file is made after it. */
+static int child_guard(const char *dir, const char *mode)
+{
+    bool reused = !strcmp(mode, "reused");
+    if ((!strcmp(mode, "guard") || reused) && tmpf_crash_guard() != 0)
+        return 90;
+    tmpf_opts o = {.dir = dir};
+    tmpf_file *f = tmpf_named_temporary_file(&o);
+    if (!f)
+        return 91;
+    char p[2048];
+    if (reused) {
+        snprintf(p, sizeof p, "%s\\moved", dir);
+        if (!MoveFileExW(wide(tmpf_file_path(f)), wide(p), 0))
+            return 92;
+        FILE *w = fopen(tmpf_file_path(f), "wb");
+        if (!w || fputs("other", w) < 0 || fclose(w) != 0)
+            return 93;
+        if (!tmpf_named_temporary_file(&o))
+            return 94;
+    } else {
+        tmpf_dir *d = tmpf_temporary_directory(&o);
+        tmpf_scope *s = tmpf_scope_new(0);
+        if (!d || !s || tmpf_mkstemp(&(tmpf_opts){.dir = dir, .scope = s}, NULL) < 0)
+            return 95;
+        snprintf(p, sizeof p, "%s\\inner", tmpf_dir_path(d));
+        FILE *w = fopen(p, "wb");
+        if (!w || fclose(w) != 0)
+            return 96;
+    }
+    snprintf(p, sizeof p, "%s\\ready", dir);
+    FILE *w = fopen(p, "wb");
+    if (!w || fclose(w) != 0)
+        return 97;
+    Sleep(INFINITE);
+    return 98;
+}
+
+/* Runs this program with args (a child that makes `made` temporaries in
+ * dir, then a "ready" marker there) to its marker, kills it
+ * (TerminateProcess, as SIGKILL), removes the marker; then waits up to
+ * 10 s for dir to hold `left` entries. The guardian (the child's own
+ * child), if there is one, must have exited with 0 by then. */
+static void guard_run(const wchar_t *args, const wchar_t *dir, const char *what, int made,
+                      int left, bool guarded)
+{
+    HANDLE child = spawn_self(args);
+    CHECK(child != NULL);
+    if (!child)
+        return;
+    wchar_t marker[2048];
+    _snwprintf(marker, 2048, L"%ls\\ready", dir);
+    marker[2047] = 0;
+    while (!wexists(marker) && WaitForSingleObject(child, 10) == WAIT_TIMEOUT)
+        ;
+    DWORD code = 0;
+    if (!wexists(marker) && GetExitCodeProcess(child, &code))
+        fprintf(stderr, "  %s: the child exited with %lu\n", what, (unsigned long)code);
+    CHECK(wexists(marker));
+    CHECK_EQ_INT(entries_in(dir), made + 1);
+    HANDLE guardian = child_of(GetProcessId(child));
+    CHECK_EQ_INT(guardian != NULL, guarded);
+    TerminateProcess(child, 9);
+    WaitForSingleObject(child, INFINITE);
+    CloseHandle(child);
+    DeleteFileW(marker);
+    /* The removal is at once after the death: 10 s is only a bound. */
+    ULONGLONG t0 = GetTickCount64();
+    for (int i = 0; i < 500 && entries_in(dir) != left; i++)
+        Sleep(20);
+    CHECK_EQ_INT(entries_in(dir), left);
+    if (guarded)
+        printf("  note: %s: %d entries left after %llu ms\n", what, left,
+               (unsigned long long)(GetTickCount64() - t0));
+    if (guardian) {
+        CHECK_EQ_INT(WaitForSingleObject(guardian, 10000), WAIT_OBJECT_0);
+        DWORD gcode = 99;
+        GetExitCodeProcess(guardian, &gcode);
+        CHECK_EQ_INT(gcode, 0);
+        TerminateProcess(guardian, 99); /* a failed case leaves nothing running */
+        CloseHandle(guardian);
+    }
+}
+
+/* guard_run of child_guard(mode) in scratch. */
+static void guard_scenario(const char *mode, int made, int left, bool guarded)
+{
+    wchar_t args[2048];
+    _snwprintf(args, 2048, L"child-guard \"%ls\" %hs", wscratch, mode);
+    args[2047] = 0;
+    guard_run(args, wscratch, mode, made, left, guarded);
+}
+
+static void test_api_crash_guard(void)
+{
+    const wchar_t *exe = guard_exe();
+    CHECK(exe && wexists(exe));
+    if (!exe || !wexists(exe)) {
+        fprintf(stderr, "  tmpf.exe not found (%ls): build the tmpf_tool target\n",
+                exe ? exe : L"?");
+        return;
+    }
+    SetEnvironmentVariableW(L"TMPF_GUARD_EXE", exe);
+    /* Control: no guard, all three stay. */
+    guard_scenario("none", 3, 3, false);
+    empty_scratch();
+    /* The guard: named file, directory with its file, mkstemp file gone. */
+    guard_scenario("guard", 3, 0, true);
+    empty_scratch();
+    /* Started by TMPF_CRASH_GUARD=1 at the first creation. */
+    SetEnvironmentVariableW(L"TMPF_CRASH_GUARD", L"1");
+    guard_scenario("env", 3, 0, true);
+    SetEnvironmentVariableW(L"TMPF_CRASH_GUARD", NULL);
+    empty_scratch();
+    /* A name that leads to another file than the one registered stays
+     * (and the moved original, no longer under that name); the second
+     * file, registered after it (the guardian goes in slot order), goes. */
+    guard_scenario("reused", 3, 2, true);
+    CHECK(wexists(wide(in_scratch("moved"))));
+    empty_scratch();
+    SetEnvironmentVariableW(L"TMPF_GUARD_EXE", NULL);
+}
+
+/* The child of test_api_crash_guard_errors: tmpf_crash_guard's errno as
+ * its exit code (0 if it succeeded). */
+static int child_guard_error(void)
+{
+    if (tmpf_crash_guard() == 0)
+        return 0;
+    return errno;
+}
+
+/* Runs child_guard_error with TMPF_GUARD_EXE = exe: its exit code; no
+ * process of the child's may be left. */
+static DWORD guard_error_with(const wchar_t *exe)
+{
+    SetEnvironmentVariableW(L"TMPF_GUARD_EXE", exe);
+    HANDLE child = spawn_self(L"child-guard-error");
+    SetEnvironmentVariableW(L"TMPF_GUARD_EXE", NULL);
+    CHECK(child != NULL);
+    if (!child)
+        return 99;
+    CHECK_EQ_INT(WaitForSingleObject(child, 60000), WAIT_OBJECT_0);
+    DWORD code = 99;
+    GetExitCodeProcess(child, &code);
+    HANDLE left = child_of(GetProcessId(child));
+    CHECK(left == NULL || WaitForSingleObject(left, 0) == WAIT_OBJECT_0);
+    if (left) {
+        TerminateProcess(left, 99); /* a failed case leaves nothing running */
+        CloseHandle(left);
+    }
+    CloseHandle(child);
+    return code;
+}
+
+static void test_api_crash_guard_errors(void)
+{
+    /* No helper: ENOENT (no PATH search, nothing started). */
+    CHECK_EQ_INT(guard_error_with(wide(in_scratch("no-such-tmpf.exe"))), ENOENT);
+    /* A program that is not the guardian (this one: it exits 3 at once
+     * when called as one): ENOEXEC; one that never answers (this one
+     * again, told to hang): ETIMEDOUT after the start timeout, ended. */
+    wchar_t self[MAX_PATH];
+    GetModuleFileNameW(NULL, self, MAX_PATH);
+    CHECK_EQ_INT(guard_error_with(self), ENOEXEC);
+    SetEnvironmentVariableW(L"TMPF_TEST_GUARD_HANG", L"1");
+    CHECK_EQ_INT(guard_error_with(self), ETIMEDOUT);
+    SetEnvironmentVariableW(L"TMPF_TEST_GUARD_HANG", NULL);
+    /* tmpf.exe refuses the tag of another version (its registry may be
+     * laid out otherwise) and bad arguments, at once. */
+    const wchar_t *exe = guard_exe();
+    CHECK(exe && wexists(exe));
+    if (!exe)
+        return;
+    static const char *const bad[] = {
+        "--crash-guardian tmpf-0.0.0-33554496-64 4 8 c",
+        "--crash-guardian tmpf-" TMPF_VERSION_STRING "-33554496-32 4 8 c",
+        "--crash-guardian",
+        "--crash-guardian x y z w",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        wchar_t cmd[2048];
+        _snwprintf(cmd, 2048, L"\"%ls\" %hs", exe, bad[i]);
+        cmd[2047] = 0;
+        STARTUPINFOW si;
+        memset(&si, 0, sizeof si);
+        si.cb = sizeof si;
+        PROCESS_INFORMATION pi;
+        CHECK(CreateProcessW(exe, cmd, NULL, NULL, FALSE, 0, NULL, NULL, &si, &pi));
+        CloseHandle(pi.hThread);
+        CHECK_EQ_INT(WaitForSingleObject(pi.hProcess, 30000), WAIT_OBJECT_0);
+        DWORD code = 0;
+        GetExitCodeProcess(pi.hProcess, &code);
+        CHECK(code != 0 && code != STILL_ACTIVE);
+        if (i < 2)
+            CHECK_EQ_INT(code, 3); /* the tag */
+        CloseHandle(pi.hProcess);
+    }
+}
+/* The child of test_api_crash_guard_dll: dlldir\tmpf.dll loaded (its
+ * own registry), its tmpf_crash_guard, then a named file in dir through
+ * it, a "ready" marker, and a wait to be killed. Exit code: the errno of
+ * a failed tmpf_crash_guard, 80+ for other failures. */
+static int child_guard_dll(const char *dlldir, const char *dir)
+{
+    char p[2048];
+    snprintf(p, sizeof p, "%s\\tmpf.dll", dlldir);
+    HMODULE m = LoadLibraryW(wide(p));
+    if (!m)
+        return 80;
+    int (*guard)(void) = (int (*)(void))(void (*)(void))GetProcAddress(m, "tmpf_crash_guard");
+    tmpf_file *(*named)(const tmpf_opts *) = (tmpf_file * (*)(const tmpf_opts *))(
+        void (*)(void))GetProcAddress(m, "tmpf_named_temporary_file");
+    if (!guard || !named)
+        return 81;
+    if (guard() != 0)
+        return errno;
+    if (!named(&(tmpf_opts){.dir = dir}))
+        return 82;
+    snprintf(p, sizeof p, "%s\\ready", dir);
+    FILE *w = fopen(p, "wb");
+    if (!w || fclose(w) != 0)
+        return 83;
+    Sleep(INFINITE);
+    return 84;
+}
+
+static void test_api_crash_guard_dll(void)
+{
+    /* tmpf.dll finds tmpf.exe in its own directory, not the program's
+     * (this program's has none), with TMPF_GUARD_EXE unset. */
+    const wchar_t *exe = guard_exe();
+    CHECK(exe && wexists(exe));
+    if (!exe || !wexists(exe))
+        return;
+    wchar_t from[MAX_PATH], saved[MAX_PATH];
+    wcscpy(from, exe);
+    *wcsrchr(from, L'\\') = 0;
+    DWORD had = GetEnvironmentVariableW(L"TMPF_GUARD_EXE", saved, MAX_PATH);
+    SetEnvironmentVariableW(L"TMPF_GUARD_EXE", NULL);
+    char dlldir[2048], work[2048];
+    snprintf(dlldir, sizeof dlldir, "%s", in_scratch("dll"));
+    snprintf(work, sizeof work, "%s", in_scratch("work"));
+    wchar_t wdll[2048], wwork[2048], src[2048], dst[2048];
+    wcscpy(wdll, wide(dlldir));
+    wcscpy(wwork, wide(work));
+    CHECK(CreateDirectoryW(wdll, NULL) && CreateDirectoryW(wwork, NULL));
+    _snwprintf(src, 2048, L"%ls\\tmpf.dll", from);
+    _snwprintf(dst, 2048, L"%ls\\tmpf.dll", wdll);
+    CHECK(CopyFileW(src, dst, TRUE));
+    /* Without tmpf.exe beside it: ENOENT. */
+    wchar_t args[4096];
+    _snwprintf(args, 4096, L"child-guard-dll \"%ls\" \"%ls\"", wdll, wwork);
+    args[4095] = 0;
+    CHECK_EQ_INT(run_self(args), ENOENT);
+    CHECK_EQ_INT(entries_in(wwork), 0);
+    /* With it: the guardian removes the file after the kill. */
+    _snwprintf(src, 2048, L"%ls\\tmpf.exe", from);
+    _snwprintf(dst, 2048, L"%ls\\tmpf.exe", wdll);
+    CHECK(CopyFileW(src, dst, TRUE));
+    guard_run(args, wwork, "dll", 1, 0, true);
+    SetEnvironmentVariableW(L"TMPF_GUARD_EXE", had && had < MAX_PATH ? saved : NULL);
+    CHECK_EQ_INT(tmpf_rmtree(dlldir, 0), 0);
+    CHECK_EQ_INT(tmpf_rmtree(work, 0), 0);
+}
+/* ---- end of the crash guard block ---------------------------------------- */
+
 /* ---- drive-relative paths ------------------------------------------------- */
 
 /* "C:x" is below drive C's current directory, as GetFullPathNameW (and so
@@ -2395,6 +2731,9 @@ static const struct test tests[] = {
     TEST(test_api_persist_takes_target_owner),
     TEST(test_api_plain_reader_blocks),
     TEST(test_api_dir_persist),
+    TEST(test_api_crash_guard),
+    TEST(test_api_crash_guard_errors),
+    TEST(test_api_crash_guard_dll),
     TEST(test_drive_relative_paths),
     /* owners and handle-relative calls (issue 19, items 2 and 3) */
     TEST(test_owner_uid_decision),
@@ -2411,6 +2750,19 @@ int main(int argc, char **argv)
         return child_tempdir(argv[2]);
     if (argc == 4 && strcmp(argv[1], "child-emergency") == 0)
         return child_emergency(argv[2], argv[3]);
+    if (argc == 4 && strcmp(argv[1], "child-guard") == 0)
+        return child_guard(argv[2], argv[3]);
+    if (argc == 2 && strcmp(argv[1], "child-guard-error") == 0)
+        return child_guard_error();
+    if (argc == 4 && strcmp(argv[1], "child-guard-dll") == 0)
+        return child_guard_dll(argv[2], argv[3]);
+    if (argc >= 2 && strcmp(argv[1], "--crash-guardian") == 0) {
+        /* Started as a guardian helper (test_api_crash_guard_errors): the
+         * wrong program, which exits at once or hangs. */
+        if (getenv("TMPF_TEST_GUARD_HANG"))
+            Sleep(INFINITE);
+        return 3;
+    }
     /* A scratch directory of our own under the Windows temporary path. */
     wchar_t tmp[MAX_PATH];
     DWORD n = GetTempPathW(MAX_PATH, tmp);

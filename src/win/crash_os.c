@@ -6,9 +6,9 @@
  * program's, else the default: the process ends) have the event; SIGABRT
  * is the C runtime's (abort), chained to the previous handler. The
  * emergency removal runs in an ordinary thread there (no async-signal
- * rules): it opens the entry, checks it, and deletes through the handle.
- * The guardian (a process waiting on this one's handle) is not written:
- * ENOSYS (docs/windows-status.md). */
+ * rules): it opens the entry, checks it, and deletes through the handle
+ * (also in the guardian, another process: src/win/guard_os.c, which holds
+ * the registry's shared memory too). */
 #include "win.h"
 
 #include <errno.h>
@@ -24,22 +24,6 @@ long long tmpf__os_now(void) { return (long long)time(NULL); }
 void tmpf__os_pause(void) { Sleep(1); }
 
 long tmpf__os_thread_id(void) { return (long)GetCurrentThreadId(); }
-
-/* No fork: a zeroed private mapping is all "shared with later children"
- * can mean. */
-void *tmpf__os_shared_map(size_t size)
-{
-    void *p = VirtualAlloc(NULL, size, MEM_COMMIT | MEM_RESERVE, PAGE_READWRITE);
-    if (!p)
-        tmpf__win_fail();
-    return p;
-}
-
-int tmpf__os_shared_remap(void *p, size_t size)
-{
-    tmpf__wipe(p, size);
-    return 0;
-}
 
 bool tmpf__os_signal_ok(int sig)
 {
@@ -122,15 +106,6 @@ int tmpf__os_signal_install(int sig, int (*run)(void))
     atomic_store(sig == SIGINT ? &on_ctrl_c : sig == SIGBREAK ? &on_break : &on_close, true);
     return 0;
 }
-
-int tmpf__os_guard_spawn(void (*on_death)(void))
-{
-    (void)on_death;
-    errno = ENOSYS; /* a guardian waiting on the process handle: not written */
-    return -1;
-}
-
-void tmpf__os_guard_forget(void) {}
 
 #define SHARE_ALL (FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE)
 
