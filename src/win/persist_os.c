@@ -78,6 +78,28 @@ int tmpf__os_rename(int from_dir, const char *from, int to_dir, const char *to)
                      MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH);
 }
 
+int tmpf__win_copy_data(HANDLE from, HANDLE to)
+{
+    enum { CHUNK = 1 << 16 };
+    unsigned char *buf = tmpf__malloc(CHUNK);
+    int rc = buf ? 0 : -1;
+    while (rc == 0) {
+        DWORD got, put;
+        if (!ReadFile(from, buf, CHUNK, &got, NULL)) {
+            rc = tmpf__win_fail();
+            break;
+        }
+        if (got == 0)
+            break;
+        if (!WriteFile(to, buf, got, &put, NULL) || put != got)
+            rc = tmpf__win_fail();
+    }
+    int saved = errno;
+    free(buf);
+    errno = saved;
+    return rc;
+}
+
 /* Copies everything of src (read through its own handle, so the file's
  * offset stays) into dst. */
 static int copy_all(HANDLE src, HANDLE dst)
@@ -85,22 +107,8 @@ static int copy_all(HANDLE src, HANDLE dst)
     HANDLE r = ReOpenFile(src, GENERIC_READ, SHARE_ALL, 0);
     if (r == INVALID_HANDLE_VALUE)
         return tmpf__win_fail();
-    enum { CHUNK = 1 << 16 };
-    unsigned char *buf = tmpf__malloc(CHUNK);
-    int rc = buf ? 0 : -1;
-    while (rc == 0) {
-        DWORD got, put;
-        if (!ReadFile(r, buf, CHUNK, &got, NULL)) {
-            rc = tmpf__win_fail();
-            break;
-        }
-        if (got == 0)
-            break;
-        if (!WriteFile(dst, buf, got, &put, NULL) || put != got)
-            rc = tmpf__win_fail();
-    }
+    int rc = tmpf__win_copy_data(r, dst);
     int saved = errno;
-    free(buf);
     CloseHandle(r);
     errno = saved;
     return rc;
@@ -116,17 +124,12 @@ int tmpf__os_link_fd(int fd, int dir_fd, const char *to)
     HANDLE src = tmpf__win_handle(fd);
     if (src == INVALID_HANDLE_VALUE)
         return -1;
-    wchar_t *w = tmpf__win_wpath_at(dir_fd, to);
-    if (!w)
+    /* Made relative to the directory's handle (a plain name and a
+     * descriptor: persist's TMPF_DURABLE), else by path. */
+    HANDLE dst = tmpf__win_open_at(dir_fd, to, GENERIC_WRITE | DELETE, SHARE_ALL, CREATE_NEW,
+                                   FILE_ATTRIBUTE_NORMAL, NULL);
+    if (dst == INVALID_HANDLE_VALUE)
         return -1;
-    HANDLE dst = CreateFileW(w, GENERIC_WRITE | DELETE, SHARE_ALL, NULL, CREATE_NEW,
-                             FILE_ATTRIBUTE_NORMAL, NULL);
-    DWORD err = GetLastError();
-    free(w);
-    if (dst == INVALID_HANDLE_VALUE) {
-        errno = tmpf__win_errno(err);
-        return -1;
-    }
     int rc = copy_all(src, dst);
     int saved = errno;
     if (rc != 0)

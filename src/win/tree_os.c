@@ -1,111 +1,101 @@
 /* Whole trees for tmpf_dir_persist on Windows: flushing every file below a
  * directory (TMPF_DURABLE), and copying a tree to another volume
- * (TMPF_ACROSS_FS). Both walk by path below the directory handle's final
- * path, never entering a reparse point (symlink, junction, mount point).
- * Directories need no flush: NTFS journals its metadata, and
- * FlushFileBuffers on a directory wants a handle opened for writing; each
- * directory still counts one (no-op) sync for tmpf__test_fsync_count, as
- * tmpf__os_fsync(fd, true) does, so the count is the POSIX one. */
+ * (TMPF_ACROSS_FS). Both go by handle from the directory handles they are
+ * given: each directory is listed through its handle, each entry opened
+ * relative to it (NtCreateFile with RootDirectory) and never followed
+ * (FILE_FLAG_OPEN_REPARSE_POINT; a reparse point, whatever its tag, is
+ * not entered); no path is built or looked up. Directories need no flush:
+ * NTFS journals its metadata, and FlushFileBuffers on a directory wants a
+ * handle opened for writing; each directory still counts one (no-op) sync
+ * for tmpf__test_fsync_count, as tmpf__os_fsync(fd, true) does, so the
+ * count is the POSIX one. */
 #include "win.h"
 
 #include <errno.h>
-#include <stdlib.h>
-#include <string.h>
-#include <wchar.h>
 
 #define SHARE_ALL (FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE)
 
-/* dir + '\' + name, malloc'd. */
-static wchar_t *child(const wchar_t *dir, const wchar_t *name)
+/* Entry e of the directory open as dir, opened as itself (a link is not
+ * followed). */
+static HANDLE open_entry(HANDLE dir, const struct tmpf__win_entry *e, DWORD access)
 {
-    size_t dn = wcslen(dir), nn = wcslen(name);
-    wchar_t *w = tmpf__malloc((dn + 1 + nn + 1) * sizeof *w);
-    if (!w)
-        return NULL;
-    memcpy(w, dir, dn * sizeof *w);
-    w[dn] = L'\\';
-    memcpy(w + dn + 1, name, (nn + 1) * sizeof *w);
-    return w;
+    return tmpf__win_open_rel(dir, e->name, e->len, access, SHARE_ALL, OPEN_EXISTING,
+                              FILE_FLAG_BACKUP_SEMANTICS | FILE_FLAG_OPEN_REPARSE_POINT, NULL);
 }
 
-/* Calls fn(dir, entry) for each entry of dir but "." and "..": the first
- * nonzero result ends the walk and is returned (-1 with errno). */
-static int each(const wchar_t *dir, int (*fn)(const wchar_t *dir, const WIN32_FIND_DATAW *e,
-                                              void *ctx),
-                void *ctx)
+/* Sets the attributes (and, with times, the last write time of times) of
+ * the file open as h (with FILE_WRITE_ATTRIBUTES). */
+static int set_basic(HANDLE h, DWORD attrs, const FILE_BASIC_INFO *times)
 {
-    wchar_t *pattern = child(dir, L"*");
-    if (!pattern)
-        return -1;
-    WIN32_FIND_DATAW e;
-    HANDLE f = FindFirstFileExW(pattern, FindExInfoBasic, &e, FindExSearchNameMatch, NULL, 0);
-    free(pattern);
-    if (f == INVALID_HANDLE_VALUE)
-        return tmpf__win_fail();
-    int rc = 0;
-    do {
-        if (!wcscmp(e.cFileName, L".") || !wcscmp(e.cFileName, L".."))
-            continue;
-        rc = fn(dir, &e, ctx);
-    } while (rc == 0 && FindNextFileW(f, &e));
-    DWORD err = GetLastError();
-    FindClose(f);
-    if (rc == 0 && err != ERROR_NO_MORE_FILES) {
-        errno = tmpf__win_errno(err);
-        rc = -1;
-    }
-    return rc;
+    FILE_BASIC_INFO bi = {0}; /* zero times: left as they are */
+    if (times)
+        bi.LastWriteTime = times->LastWriteTime;
+    bi.FileAttributes = attrs ? attrs : FILE_ATTRIBUTE_NORMAL;
+    return SetFileInformationByHandle(h, FileBasicInfo, &bi, sizeof bi) ? 0 : tmpf__win_fail();
 }
 
-/* FlushFileBuffers wants GENERIC_WRITE, which a read-only file refuses:
- * its attribute is lifted for the flush and put back. */
-static int flush_file(const wchar_t *path, DWORD attrs)
+/* Flushes the file e of dir, h being its handle (with
+ * FILE_WRITE_ATTRIBUTES): FlushFileBuffers wants GENERIC_WRITE, which a
+ * read-only file refuses, so its attribute is lifted for the flush and put
+ * back. The write handle is opened relative to dir as well. */
+static int flush_entry(HANDLE dir, const struct tmpf__win_entry *e, HANDLE h, DWORD attrs)
 {
     tmpf__win_count_fsync();
     bool lifted = false;
     if (attrs & FILE_ATTRIBUTE_READONLY) {
-        DWORD rw = attrs & ~(DWORD)FILE_ATTRIBUTE_READONLY;
-        if (!SetFileAttributesW(path, rw ? rw : FILE_ATTRIBUTE_NORMAL))
-            return tmpf__win_fail();
+        if (set_basic(h, attrs & ~(DWORD)FILE_ATTRIBUTE_READONLY, NULL) != 0)
+            return -1;
         lifted = true;
     }
-    HANDLE h = CreateFileW(path, GENERIC_WRITE, SHARE_ALL, NULL, OPEN_EXISTING,
-                           FILE_FLAG_OPEN_REPARSE_POINT, NULL);
+    HANDLE w = open_entry(dir, e, GENERIC_WRITE);
     int rc = 0;
-    if (h == INVALID_HANDLE_VALUE) {
-        rc = tmpf__win_fail();
+    if (w == INVALID_HANDLE_VALUE) {
+        rc = -1;
     } else {
-        if (!FlushFileBuffers(h))
+        if (!FlushFileBuffers(w))
             rc = tmpf__win_fail();
-        CloseHandle(h);
+        CloseHandle(w);
     }
     int saved = errno;
     if (lifted)
-        SetFileAttributesW(path, attrs);
+        set_basic(h, attrs, NULL);
     errno = saved;
     return rc;
 }
 
-static int sync_entry(const wchar_t *dir, const WIN32_FIND_DATAW *e, void *ctx)
+/* Flushes every file below the directory open as dir (listed through dir:
+ * its position is restarted). */
+static int sync_dir(HANDLE dir)
 {
-    (void)ctx;
-    if (e->dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT)
-        return 0; /* a link: never followed */
-    wchar_t *path = child(dir, e->cFileName);
-    if (!path)
-        return -1;
-    int rc;
-    if (e->dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) {
-        rc = each(path, sync_entry, NULL);
-        tmpf__win_count_fsync(); /* its own sync: the no-op above, counted
-                                    as POSIX counts its fsync */
-    } else {
-        rc = flush_file(path, e->dwFileAttributes);
+    struct tmpf__win_entry e;
+    int got;
+    for (bool restart = true; (got = tmpf__win_next_entry(dir, restart, &e)) == 1;
+         restart = false) {
+        HANDLE h = open_entry(dir, &e,
+                              FILE_LIST_DIRECTORY | FILE_READ_ATTRIBUTES | FILE_WRITE_ATTRIBUTES);
+        if (h == INVALID_HANDLE_VALUE) {
+            if (errno == ENOENT)
+                continue; /* gone meanwhile */
+            return -1;
+        }
+        DWORD attrs;
+        int rc = tmpf__win_facts(h, NULL, &attrs);
+        if (rc == 0 && !(attrs & FILE_ATTRIBUTE_REPARSE_POINT)) { /* a link: not followed */
+            if (attrs & FILE_ATTRIBUTE_DIRECTORY) {
+                rc = sync_dir(h);
+                tmpf__win_count_fsync(); /* its own sync: the no-op above,
+                                            counted as POSIX counts its fsync */
+            } else {
+                rc = flush_entry(dir, &e, h, attrs);
+            }
+        }
+        int saved = errno;
+        CloseHandle(h);
+        errno = saved;
+        if (rc != 0)
+            return -1;
     }
-    int saved = errno;
-    free(path);
-    errno = saved;
-    return rc;
+    return got;
 }
 
 int tmpf__os_sync_tree(int dir_fd)
@@ -113,48 +103,72 @@ int tmpf__os_sync_tree(int dir_fd)
     HANDLE h = tmpf__win_handle(dir_fd);
     if (h == INVALID_HANDLE_VALUE)
         return -1;
-    wchar_t *dir = tmpf__win_handle_path(h);
-    if (!dir)
+    if (sync_dir(h) != 0)
         return -1;
-    int rc = each(dir, sync_entry, NULL);
-    int saved = errno;
-    free(dir);
-    errno = saved;
-    if (rc != 0)
-        return rc;
     return tmpf__os_fsync(dir_fd, true); /* the no-op, counted (as POSIX) */
 }
 
-/* Copies entry e of from_dir into to_dir (ctx). */
-static int copy_entry(const wchar_t *from_dir, const WIN32_FIND_DATAW *e, void *ctx)
+static int copy_dir(HANDLE from, HANDLE to);
+
+/* Copies entry e of from (open as h, attributes attrs) into to. */
+static int copy_entry(HANDLE to, const struct tmpf__win_entry *e, HANDLE h, DWORD attrs)
 {
-    const wchar_t *to_dir = ctx;
-    if (e->dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT) {
+    if (attrs & FILE_ATTRIBUTE_REPARSE_POINT) {
         errno = ENOTSUP; /* a link: making one needs a privilege (gap) */
         return -1;
     }
-    wchar_t *from = child(from_dir, e->cFileName);
-    wchar_t *to = from ? child(to_dir, e->cFileName) : NULL;
-    int rc = -1;
-    if (!to) {
-        /* errno set */
-    } else if (e->dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) {
-        /* Inside the new tree: the DACL it inherits there. The read-only
-         * attribute is given once the contents are in. */
-        rc = CreateDirectoryW(to, NULL) ? each(from, copy_entry, to) : tmpf__win_fail();
-        if (rc == 0 && (e->dwFileAttributes & FILE_ATTRIBUTE_READONLY) &&
-            !SetFileAttributesW(to, e->dwFileAttributes & ~(DWORD)FILE_ATTRIBUTE_DIRECTORY))
-            rc = tmpf__win_fail();
-    } else {
-        /* Data, alternate streams, attributes (read-only included). */
-        rc = CopyFileExW(from, to, NULL, NULL, NULL, COPY_FILE_FAIL_IF_EXISTS) ? 0
-                                                                               : tmpf__win_fail();
-    }
+    FILE_BASIC_INFO times;
+    if (!GetFileInformationByHandleEx(h, FileBasicInfo, &times, sizeof times))
+        return tmpf__win_fail();
+    DWORD kept = attrs & (FILE_ATTRIBUTE_READONLY | FILE_ATTRIBUTE_HIDDEN |
+                          FILE_ATTRIBUTE_SYSTEM | FILE_ATTRIBUTE_ARCHIVE |
+                          FILE_ATTRIBUTE_NOT_CONTENT_INDEXED);
+    DWORD access = FILE_READ_ATTRIBUTES | FILE_WRITE_ATTRIBUTES | SYNCHRONIZE;
+    /* Inside the new tree: the DACL it inherits there. The attributes
+     * (read-only among them) are given once the contents are in. */
+    bool dir = attrs & FILE_ATTRIBUTE_DIRECTORY;
+    HANDLE d = dir ? tmpf__win_open_rel(to, e->name, e->len,
+                                        access | FILE_LIST_DIRECTORY | FILE_ADD_FILE |
+                                            FILE_ADD_SUBDIRECTORY,
+                                        SHARE_ALL, CREATE_NEW,
+                                        TMPF__WIN_MAKE_DIR | FILE_FLAG_BACKUP_SEMANTICS, NULL)
+                   : tmpf__win_open_rel(to, e->name, e->len, access | GENERIC_WRITE, SHARE_ALL,
+                                        CREATE_NEW, FILE_ATTRIBUTE_NORMAL, NULL);
+    if (d == INVALID_HANDLE_VALUE)
+        return -1;
+    int rc = dir ? copy_dir(h, d) : tmpf__win_copy_data(h, d);
+    if (rc == 0 && (!dir || kept))
+        rc = set_basic(d, kept, dir ? NULL : &times);
     int saved = errno;
-    free(from);
-    free(to);
+    CloseHandle(d);
     errno = saved;
     return rc;
+}
+
+/* Copies what the directory open as from holds into the one open as to. */
+static int copy_dir(HANDLE from, HANDLE to)
+{
+    struct tmpf__win_entry e;
+    int got;
+    for (bool restart = true; (got = tmpf__win_next_entry(from, restart, &e)) == 1;
+         restart = false) {
+        HANDLE h = open_entry(from, &e, GENERIC_READ);
+        if (h == INVALID_HANDLE_VALUE) {
+            if (errno == ENOENT)
+                continue; /* gone meanwhile */
+            return -1;
+        }
+        DWORD attrs;
+        int rc = tmpf__win_facts(h, NULL, &attrs);
+        if (rc == 0)
+            rc = copy_entry(to, &e, h, attrs);
+        int saved = errno;
+        CloseHandle(h);
+        errno = saved;
+        if (rc != 0)
+            return -1;
+    }
+    return got;
 }
 
 int tmpf__os_copy_tree(int from_dir_fd, int to_dir_fd)
@@ -162,12 +176,5 @@ int tmpf__os_copy_tree(int from_dir_fd, int to_dir_fd)
     HANDLE fh = tmpf__win_handle(from_dir_fd), th = tmpf__win_handle(to_dir_fd);
     if (fh == INVALID_HANDLE_VALUE || th == INVALID_HANDLE_VALUE)
         return -1;
-    wchar_t *from = tmpf__win_handle_path(fh);
-    wchar_t *to = from ? tmpf__win_handle_path(th) : NULL;
-    int rc = to ? each(from, copy_entry, to) : -1;
-    int saved = errno;
-    free(from);
-    free(to);
-    errno = saved;
-    return rc;
+    return copy_dir(fh, th);
 }

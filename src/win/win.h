@@ -19,8 +19,8 @@
 int tmpf__win_errno(DWORD err);
 /* Sets errno from GetLastError() and returns -1. */
 int tmpf__win_fail(void);
-/* Counts one flush for tmpf__test_fsync_count (tree_os.c flushes by path,
- * not through tmpf__os_fsync). */
+/* Counts one flush for tmpf__test_fsync_count (tree_os.c flushes through
+ * handles of its own, not through tmpf__os_fsync). */
 void tmpf__win_count_fsync(void);
 
 /* The UTF-16 path for a UTF-8 path: '/' becomes '\', a relative path is
@@ -112,6 +112,10 @@ int tmpf__win_fd(HANDLE h, int crt_flags);
  * (from dir_fd) is in. INVALID_HANDLE_VALUE with errno (ESTALE: the file
  * could not be found). persist_os.c. */
 HANDLE tmpf__win_reopen_same(HANDLE h, DWORD access, int dir_fd, const char *name);
+
+/* Copies the data of the file open as from (from its position on) to the
+ * one open as to (at its position). persist_os.c. */
+int tmpf__win_copy_data(HANDLE from, HANDLE to);
 
 /* The volume serial and file index of a handle, as the identity checks
  * compare them (dev, ino); attributes and link count too. */
