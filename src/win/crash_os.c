@@ -163,11 +163,28 @@ int tmpf__os_emergency_remove(const char *path, bool dir, bool have_ident,
 
 int tmpf__os_emergency_remove_side(const char *path)
 {
-    if (!tmpf__os_lexists(path))
-        return errno == ENOENT ? 0 : -1;
-    /* The side-name rule: a plain file with one link whose lock can be
-     * taken (no live writer), deleted through the handle that took it. */
-    return tmpf__os_side_sweep(AT_FDCWD, path) && !tmpf__os_lexists(path) ? 1 : 0;
+    /* Opened once by its path (converted into the static buffers: no
+     * allocation whatever its length), never followed; the side-name rule
+     * is judged and the file deleted through that handle. */
+    if (tmpf__win_wpath_into(path, em_path, 32768, em_rel, 32768) != 0)
+        return -1;
+    HANDLE h = CreateFileW(em_path, GENERIC_READ | DELETE | FILE_WRITE_ATTRIBUTES, SHARE_ALL,
+                           NULL, OPEN_EXISTING, FILE_FLAG_OPEN_REPARSE_POINT, NULL);
+    if (h == INVALID_HANDLE_VALUE) {
+        DWORD err = GetLastError();
+        if (err == ERROR_FILE_NOT_FOUND || err == ERROR_PATH_NOT_FOUND)
+            return 0; /* nothing there */
+        errno = tmpf__win_errno(err);
+        return -1;
+    }
+    bool freed = tmpf__win_side_free(h);
+    CloseHandle(h);
+    if (!freed)
+        return 0;
+    /* Gone, unless another holder (sharing deletion) keeps the name of a
+     * delete-on-close file. */
+    DWORD err = GetFileAttributesW(em_path) == INVALID_FILE_ATTRIBUTES ? GetLastError() : 0;
+    return err == ERROR_FILE_NOT_FOUND || err == ERROR_PATH_NOT_FOUND ? 1 : 0;
 }
 
 void tmpf__os_emergency_done(void) {}

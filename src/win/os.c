@@ -469,56 +469,6 @@ int tmpf__win_delete_handle(HANDLE h)
     return -1;
 }
 
-int tmpf__win_delete_handle_aside(HANDLE h, const wchar_t *aside_dir)
-{
-    if (!aside_dir || !atomic_load_explicit(&no_disposition_ex, memory_order_relaxed)) {
-        int rc = tmpf__win_delete_handle(h);
-        if (rc != 0 || !aside_dir ||
-            !atomic_load_explicit(&no_disposition_ex, memory_order_relaxed))
-            return rc; /* POSIX semantics: the name is gone already */
-        /* This call found there are none: the file is now delete-pending
-         * under its name. Take the mark back to move it first. */
-        FILE_DISPOSITION_INFO keep = {FALSE};
-        if (!SetFileInformationByHandle(h, FileDispositionInfo, &keep, sizeof keep))
-            return 0; /* cannot: it goes when the last handle closes */
-    }
-    /* Delete-on-close keeps the name while another handle (sharing
-     * deletion) is open, and its directory then cannot go: the file is
-     * first renamed out of the tree, to a hidden random name in aside_dir
-     * (the tree's parent, same volume). */
-    size_t an = wcslen(aside_dir);
-    enum { RAND = 16 };
-    static const wchar_t stem[] = L"\\.tmpf-deleted-";
-    size_t sn = sizeof stem / sizeof stem[0] - 1;
-    size_t chars = an + sn + RAND;
-    size_t size = sizeof(FILE_RENAME_INFO) + chars * sizeof(wchar_t);
-    FILE_RENAME_INFO *ri = tmpf__calloc(1, size);
-    if (!ri)
-        return -1;
-    wchar_t *name = ri->FileName;
-    memcpy(name, aside_dir, an * sizeof *name);
-    /* "\\?\C:\..." is "\??\C:\..." for the NT call underneath. */
-    if (an >= 4 && wcsncmp(name, L"\\\\?\\", 4) == 0)
-        name[1] = L'?';
-    memcpy(name + an, stem, sn * sizeof *name);
-    unsigned char bytes[RAND];
-    bool moved = false;
-    for (int tries = 0; tries < 4 && !moved; tries++) {
-        if (tmpf__os_random(bytes, sizeof bytes) != 0)
-            break;
-        for (int i = 0; i < RAND; i++)
-            name[an + sn + i] = (wchar_t)TMPF__ALPHABET[bytes[i] % (TMPF__ALPHABET_LEN - 1)];
-        ri->ReplaceIfExists = FALSE;
-        ri->RootDirectory = NULL;
-        ri->FileNameLength = (DWORD)(chars * sizeof(wchar_t));
-        moved = SetFileInformationByHandle(h, FileRenameInfo, ri, (DWORD)size);
-    }
-    free(ri);
-    /* Moved or not, it is marked: at worst its name stays until the other
-     * handle closes (and the tree's directory with it: ENOTEMPTY). */
-    return tmpf__win_delete_handle(h);
-}
-
 /* ---- randomness, processes ------------------------------------------------ */
 
 int tmpf__os_random(void *buf, size_t n)
@@ -842,6 +792,53 @@ int tmpf__win_rename_at(int from_dir, const char *from, int to_dir, const char *
     CloseHandle(h);
     errno = saved;
     return rc;
+}
+
+int tmpf__win_delete_handle_aside(HANDLE h, HANDLE aside_dir)
+{
+    if (!aside_dir || !atomic_load_explicit(&no_disposition_ex, memory_order_relaxed)) {
+        int rc = tmpf__win_delete_handle(h);
+        if (rc != 0 || !aside_dir ||
+            !atomic_load_explicit(&no_disposition_ex, memory_order_relaxed))
+            return rc; /* POSIX semantics: the name is gone already */
+        /* This call found there are none: the file is now delete-pending
+         * under its name. Take the mark back to move it first. */
+        FILE_DISPOSITION_INFO keep = {FALSE};
+        if (!SetFileInformationByHandle(h, FileDispositionInfo, &keep, sizeof keep))
+            return 0; /* cannot: it goes when the last handle closes */
+    }
+    /* Delete-on-close keeps the name while another handle (sharing
+     * deletion) is open, and its directory then cannot go: the file is
+     * first renamed out of the tree, to a hidden random name in aside_dir
+     * (the tree's parent, same volume), relative to aside_dir's handle
+     * (NtSetInformationFile: the Win32 wrapper would resolve a relative
+     * name from the current directory). No allocation. */
+    InitOnceExecuteOnce(&nt_once, find_nt, NULL, NULL);
+    enum { RAND = 16 };
+    static const wchar_t stem[] = L".tmpf-deleted-";
+    enum { STEM = sizeof stem / sizeof stem[0] - 1, CHARS = STEM + RAND };
+    union {
+        FILE_RENAME_INFO info;
+        unsigned char bytes[sizeof(FILE_RENAME_INFO) + CHARS * sizeof(wchar_t)];
+    } ri;
+    wchar_t *name = ri.info.FileName;
+    memcpy(name, stem, STEM * sizeof *name);
+    unsigned char bytes[RAND];
+    bool moved = false;
+    for (int tries = 0; tries < 4 && !moved && nt_set_info; tries++) {
+        if (tmpf__os_random(bytes, sizeof bytes) != 0)
+            break;
+        for (int i = 0; i < RAND; i++)
+            name[STEM + i] = (wchar_t)TMPF__ALPHABET[bytes[i] % (TMPF__ALPHABET_LEN - 1)];
+        ri.info.ReplaceIfExists = FALSE;
+        ri.info.RootDirectory = aside_dir;
+        ri.info.FileNameLength = (DWORD)(CHARS * sizeof(wchar_t));
+        IO_STATUS_BLOCK io;
+        moved = nt_set_info(h, &io, &ri, (ULONG)sizeof ri, 10) >= 0; /* FileRenameInformation */
+    }
+    /* Moved or not, it is marked: at worst its name stays until the other
+     * handle closes (and the tree's directory with it: ENOTEMPTY). */
+    return tmpf__win_delete_handle(h);
 }
 
 /* ---- files ------------------------------------------------------------------- */

@@ -250,6 +250,19 @@ int tmpf__os_side_lock(int fd)
     return lock_handle(h);
 }
 
+bool tmpf__win_side_free(HANDLE h)
+{
+    /* The handle holds the very file the name led to: deleting through it
+     * removes that file and nothing else (no name race). Only a plain file
+     * with one link that no live writer holds locked. The owner (a SID)
+     * is not compared yet. */
+    struct tmpf__os_facts held;
+    DWORD attrs;
+    return tmpf__win_facts(h, &held, &attrs) == 0 &&
+           !(attrs & (FILE_ATTRIBUTE_DIRECTORY | FILE_ATTRIBUTE_REPARSE_POINT)) &&
+           held.nlink == 1 && lock_handle(h) == 0 && tmpf__win_delete_handle(h) == 0;
+}
+
 bool tmpf__os_side_sweep(int dir_fd, const char *side)
 {
     /* Relative to the directory's handle: no path to build (so no failed
@@ -258,15 +271,7 @@ bool tmpf__os_side_sweep(int dir_fd, const char *side)
                                  SHARE_ALL, OPEN_EXISTING, FILE_FLAG_OPEN_REPARSE_POINT, NULL);
     if (h == INVALID_HANDLE_VALUE)
         return errno == ENOENT; /* gone meanwhile: free */
-    /* The handle holds the very file the name led to: deleting through it
-     * removes that file and nothing else (no name race). Only a plain file
-     * with one link that no live writer holds locked. The owner (a SID)
-     * is not compared yet. */
-    struct tmpf__os_facts held;
-    DWORD attrs;
-    bool freed = tmpf__win_facts(h, &held, &attrs) == 0 &&
-                 !(attrs & (FILE_ATTRIBUTE_DIRECTORY | FILE_ATTRIBUTE_REPARSE_POINT)) &&
-                 held.nlink == 1 && lock_handle(h) == 0 && tmpf__win_delete_handle(h) == 0;
+    bool freed = tmpf__win_side_free(h);
     int saved = errno;
     CloseHandle(h);
     errno = saved;

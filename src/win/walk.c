@@ -4,8 +4,9 @@
  * is and never entered. A directory is held open, while its contents go,
  * by a handle that does not share deletion: nobody can rename or remove
  * it meanwhile. Entries are opened relative to their directory's handle
- * (NtCreateFile with RootDirectory: below the top no path is built or
- * looked up) and deleted through the handle they were opened by (POSIX
+ * (NtCreateFile with RootDirectory), the top one relative to its parent's
+ * (the one path looked up: tmpf__os_rmtree's parent, opened once), and
+ * deleted through the handle they were opened by (POSIX
  * semantics where the system has them, else delete-on-close, the
  * read-only attribute cleared first). A file that another process holds open
  * without FILE_SHARE_DELETE cannot be removed: EBUSY, reported, and the
@@ -25,23 +26,20 @@ static void note(int *first, int err)
 #define ENTRY_FLAGS (FILE_FLAG_BACKUP_SEMANTICS | FILE_FLAG_OPEN_REPARSE_POINT)
 
 /* The entry name (len units) of the directory open as parent, never
- * followed: relative to parent's handle (no path is looked up), or, with
- * parent NULL, name is a whole path. */
+ * followed, relative to parent's handle (no path is looked up). */
 static HANDLE open_entry(HANDLE parent, const wchar_t *name, size_t len, DWORD access,
                          DWORD share)
 {
-    if (!parent)
-        return CreateFileW(name, access, share, NULL, OPEN_EXISTING, ENTRY_FLAGS, NULL);
     return tmpf__win_open_rel(parent, name, len, access, share, OPEN_EXISTING, ENTRY_FLAGS,
                               NULL);
 }
 
-static int remove_entry(HANDLE parent, const wchar_t *name, size_t len, const wchar_t *aside,
+static int remove_entry(HANDLE parent, const wchar_t *name, size_t len, HANDLE aside,
                         int *first);
 
 /* The names in the directory open as h (its list read to the end before
  * anything is removed), each handed to remove_entry relative to h. */
-static void remove_children(HANDLE h, const wchar_t *aside, int *first)
+static void remove_children(HANDLE h, HANDLE aside, int *first)
 {
     enum { BUF = 16 * 1024 };
     /* FILE_ID_BOTH_DIR_INFO is DWORD-aligned in the buffer. */
@@ -101,11 +99,11 @@ done:
     free(names);
 }
 
-/* Removes the entry name of parent (NULL: name is a path) and, if it is a
+/* Removes the entry name of parent and, if it is a
  * directory (not a link to one), everything below it, each child opened
  * relative to its directory's handle. Returns 0 (also when nothing is
  * there) or an errno; *first keeps the first one met below. */
-static int remove_entry(HANDLE parent, const wchar_t *name, size_t len, const wchar_t *aside,
+static int remove_entry(HANDLE parent, const wchar_t *name, size_t len, HANDLE aside,
                         int *first)
 {
     DWORD access = DELETE | FILE_READ_ATTRIBUTES | FILE_WRITE_ATTRIBUTES | SYNCHRONIZE;
@@ -142,27 +140,53 @@ static int remove_entry(HANDLE parent, const wchar_t *name, size_t len, const wc
     return rc;
 }
 
+/* A handle on the directory at path (followed, as POSIX's open of a
+ * walk's parent), for opens relative to it and as the aside directory;
+ * NULL with errno. */
+static HANDLE open_parent(const wchar_t *path)
+{
+    HANDLE h = CreateFileW(path, FILE_LIST_DIRECTORY | FILE_READ_ATTRIBUTES | SYNCHRONIZE,
+                           FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL,
+                           OPEN_EXISTING, FILE_FLAG_BACKUP_SEMANTICS, NULL);
+    if (h == INVALID_HANDLE_VALUE) {
+        tmpf__win_fail();
+        return NULL;
+    }
+    return h;
+}
+
 int tmpf__os_rmtree(const char *parent, const char *name)
 {
-    size_t pn = strlen(parent), nn = strlen(name);
-    char *full = tmpf__malloc(pn + 1 + nn + 1);
-    if (!full)
+    /* The parent is the one path looked up (opened once); the top entry
+     * is opened relative to its handle, never followed (a link or
+     * junction is removed as itself: remove_entry checks the handle's
+     * attributes), and so is everything below. */
+    wchar_t *wp = tmpf__win_wpath(parent);
+    if (!wp)
         return errno;
-    memcpy(full, parent, pn);
-    full[pn] = '\\';
-    memcpy(full + pn + 1, name, nn + 1);
-    wchar_t *w = tmpf__win_wpath(full);
-    free(full);
-    wchar_t *aside = w ? tmpf__win_wpath(parent) : NULL;
-    if (!aside) {
-        free(w);
-        return errno;
+    HANDLE ph = open_parent(wp);
+    free(wp);
+    if (!ph)
+        return errno == ENOENT ? 0 : errno;
+    /* A name is one component (rmtree.c splits the path at its last
+     * separator): at most 255 units. */
+    wchar_t wn[TMPF__WIN_NAME_MAX + 1];
+    int n = MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, name, -1, wn,
+                                TMPF__WIN_NAME_MAX + 1);
+    int err;
+    if (n <= 1) {
+        err = n == 0 && GetLastError() == ERROR_INSUFFICIENT_BUFFER ? ENAMETOOLONG : EINVAL;
+    } else {
+        for (int i = 0; i < n - 1; i++)
+            if (wn[i] == L'/')
+                wn[i] = L'\\';
+        int first = 0;
+        err = remove_entry(ph, wn, (size_t)n - 1, ph, &first);
+        if (first)
+            err = first;
     }
-    int first = 0;
-    int err = remove_entry(NULL, w, wcslen(w), aside, &first);
-    free(aside);
-    free(w);
-    return first ? first : err;
+    CloseHandle(ph);
+    return err;
 }
 
 int tmpf__os_rmtree_contents(int dir_fd)
@@ -205,13 +229,17 @@ int tmpf__os_rmtree_contents(int dir_fd)
     if (named != INVALID_HANDLE_VALUE)
         CloseHandle(named);
     if (first == 0) {
+        /* Files held open by others go aside to its parent (none at a
+         * drive's root). */
         wchar_t *cut = wcsrchr(path, L'\\');
+        HANDLE aside = NULL;
         if (cut && cut - path > 7) {
             *cut = 0;
-            remove_children(h, path, &first);
-        } else {
-            remove_children(h, NULL, &first);
+            aside = open_parent(path);
         }
+        remove_children(h, aside, &first);
+        if (aside)
+            CloseHandle(aside);
     }
     free(path);
     CloseHandle(h);

@@ -117,6 +117,12 @@ HANDLE tmpf__win_reopen_same(HANDLE h, DWORD access, int dir_fd, const char *nam
  * one open as to (at its position). persist_os.c. */
 int tmpf__win_copy_data(HANDLE from, HANDLE to);
 
+/* The side-name rule on the file open as h (with GENERIC_READ, DELETE and
+ * FILE_WRITE_ATTRIBUTES, not followed): a plain file with one link whose
+ * lock can be taken (no live writer) is deleted through h. true if it
+ * was. persist_os.c. */
+bool tmpf__win_side_free(HANDLE h);
+
 /* The volume serial and file index of a handle, as the identity checks
  * compare them (dev, ino); attributes and link count too. */
 int tmpf__win_facts(HANDLE h, struct tmpf__os_facts *ret, DWORD *attrs);
@@ -129,9 +135,10 @@ int tmpf__win_delete_handle(HANDLE h);
 
 /* tmpf__win_delete_handle for the removal walk: where only
  * delete-on-close exists, the file is first renamed to a hidden random
- * name in aside_dir (NULL: not), so that a handle someone else holds does
- * not keep its name, and its directory, in place. */
-int tmpf__win_delete_handle_aside(HANDLE h, const wchar_t *aside_dir);
+ * name in the directory open as aside_dir (relative to that handle; NULL:
+ * not), so that a handle someone else holds does not keep its name, and
+ * its directory, in place. No allocation. */
+int tmpf__win_delete_handle_aside(HANDLE h, HANDLE aside_dir);
 
 /* Whether the object open as h (with READ_CONTROL) belongs to this user:
  * its owner SID is the token's user or the token's default owner (an
