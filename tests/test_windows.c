@@ -74,8 +74,8 @@ static wchar_t *wide(const char *s)
     return w;
 }
 
-/* Entries in scratch (not counting . and ..). */
-static int count_entries(const wchar_t *dir)
+/* Entries in dir (not counting . and ..), each printed with print. */
+static int list_entries(const wchar_t *dir, bool print)
 {
     wchar_t pattern[2048];
     _snwprintf(pattern, 2048, L"%ls\\*", dir);
@@ -88,12 +88,19 @@ static int count_entries(const wchar_t *dir)
     do
         if (wcscmp(fd.cFileName, L".") && wcscmp(fd.cFileName, L"..")) {
             n++;
-            fprintf(stderr, "  (entry: %ls)\n", fd.cFileName);
+            if (print)
+                fprintf(stderr, "  (entry: %ls)\n", fd.cFileName);
         }
     while (FindNextFileW(h, &fd));
     FindClose(h);
     return n;
 }
+
+/* Entries in dir, each printed (a case that leaves one shows it). */
+static int count_entries(const wchar_t *dir) { return list_entries(dir, true); }
+
+/* Entries in dir, without printing them. */
+static int entries_in(const wchar_t *dir) { return list_entries(dir, false); }
 
 static bool wexists(const wchar_t *path)
 {
@@ -547,6 +554,47 @@ static void test_link_fd_copies_anonymous_file(void)
     CHECK_EQ_INT(count_entries(wscratch), 0);
 }
 
+/* The token's user SID (static: the process's user does not change);
+ * NULL on failure. */
+static PSID my_user_sid(void)
+{
+    static union {
+        TOKEN_USER user;
+        unsigned char bytes[sizeof(TOKEN_USER) + SECURITY_MAX_SID_SIZE];
+    } u;
+    HANDLE token;
+    DWORD len;
+    if (!OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &token))
+        return NULL;
+    BOOL ok = GetTokenInformation(token, TokenUser, &u, sizeof u, &len);
+    CloseHandle(token);
+    return ok ? u.user.User.Sid : NULL;
+}
+
+/* A security descriptor from SDDL (LocalFree it); NULL on failure. */
+static PSECURITY_DESCRIPTOR sd_of(const wchar_t *sddl)
+{
+    PSECURITY_DESCRIPTOR sd = NULL;
+    if (!ConvertStringSecurityDescriptorToSecurityDescriptorW(sddl, SDDL_REVISION_1, &sd, NULL))
+        return NULL;
+    return sd;
+}
+
+/* sd_of of fmt, its %ls the user's SID string (fallback where that cannot
+ * be read). */
+static PSECURITY_DESCRIPTOR sd_for_me(const wchar_t *fmt, const wchar_t *fallback)
+{
+    PSID sid = my_user_sid();
+    LPWSTR me = NULL;
+    if (sid && !ConvertSidToStringSidW(sid, &me))
+        me = NULL;
+    wchar_t sddl[512];
+    _snwprintf(sddl, 512, fmt, me ? me : fallback);
+    sddl[511] = 0;
+    LocalFree(me);
+    return sd_of(sddl);
+}
+
 /* Whether the DACL of path grants anything to a broad group (Everyone,
  * Users, Authenticated Users), and whether it grants the user. */
 static void dacl_of(const char *path, bool *broad, bool *user)
@@ -564,22 +612,15 @@ static void dacl_of(const char *path, bool *broad, bool *user)
         LocalFree(sd);
         return;
     }
-    HANDLE token;
-    union {
-        TOKEN_USER user;
-        unsigned char bytes[sizeof(TOKEN_USER) + SECURITY_MAX_SID_SIZE];
-    } u;
-    DWORD len;
-    CHECK(OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &token));
-    CHECK(GetTokenInformation(token, TokenUser, &u, sizeof u, &len));
-    CloseHandle(token);
+    PSID me = my_user_sid();
+    CHECK(me != NULL);
     for (DWORD i = 0; i < dacl->AceCount; i++) {
         void *e = NULL;
         LPSTR str = NULL;
         if (!GetAce(dacl, i, &e) || ((ACE_HEADER *)e)->AceType != ACCESS_ALLOWED_ACE_TYPE)
             continue;
         PSID sid = (PSID)&((ACCESS_ALLOWED_ACE *)e)->SidStart;
-        if (EqualSid(sid, u.user.User.Sid))
+        if (me && EqualSid(sid, me))
             *user = true;
         if (ConvertSidToStringSidA(sid, &str)) {
             if (!strcmp(str, "S-1-1-0") || !strcmp(str, "S-1-5-32-545") ||
@@ -1377,26 +1418,11 @@ static void test_api_keep_dacl(void)
 {
     const char *target = in_scratch("acl.txt");
     CHECK_EQ_INT(tmpf_write_atomic(target, "v1", 2, 0), 0);
-    HANDLE token;
-    union {
-        TOKEN_USER user;
-        unsigned char bytes[sizeof(TOKEN_USER) + SECURITY_MAX_SID_SIZE];
-    } u;
-    DWORD len;
-    LPWSTR me = NULL;
-    CHECK(OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &token));
-    CHECK(GetTokenInformation(token, TokenUser, &u, sizeof u, &len));
-    CloseHandle(token);
-    CHECK(ConvertSidToStringSidW(u.user.User.Sid, &me));
-    wchar_t sddl[512];
-    _snwprintf(sddl, 512, L"D:P(A;;FA;;;%ls)(A;;FR;;;BG)", me ? me : L"WD");
-    sddl[511] = 0;
-    LocalFree(me);
-    PSECURITY_DESCRIPTOR sd = NULL;
-    CHECK(ConvertStringSecurityDescriptorToSecurityDescriptorW(sddl, SDDL_REVISION_1, &sd, NULL));
+    PSECURITY_DESCRIPTOR sd = sd_for_me(L"D:P(A;;FA;;;%ls)(A;;FR;;;BG)", L"WD");
+    CHECK(sd != NULL);
     BOOL present = FALSE, defaulted = FALSE;
     PACL dacl = NULL;
-    CHECK(GetSecurityDescriptorDacl(sd, &present, &dacl, &defaulted));
+    CHECK(sd && GetSecurityDescriptorDacl(sd, &present, &dacl, &defaulted));
     CHECK_EQ_INT(SetNamedSecurityInfoW(wide(target), SE_FILE_OBJECT,
                                        DACL_SECURITY_INFORMATION |
                                            PROTECTED_DACL_SECURITY_INFORMATION,
@@ -1439,23 +1465,8 @@ static void test_api_keep_dacl(void)
  * success and changes nothing). */
 static void make_owner_only(const char *path)
 {
-    HANDLE token;
-    union {
-        TOKEN_USER user;
-        unsigned char bytes[sizeof(TOKEN_USER) + SECURITY_MAX_SID_SIZE];
-    } u;
-    DWORD len;
-    LPWSTR me = NULL;
-    CHECK(OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &token));
-    CHECK(GetTokenInformation(token, TokenUser, &u, sizeof u, &len));
-    CloseHandle(token);
-    CHECK(ConvertSidToStringSidW(u.user.User.Sid, &me));
-    wchar_t sddl[256];
-    _snwprintf(sddl, 256, L"D:P(A;;FA;;;%ls)", me ? me : L"OW");
-    sddl[255] = 0;
-    LocalFree(me);
-    PSECURITY_DESCRIPTOR sd = NULL;
-    CHECK(ConvertStringSecurityDescriptorToSecurityDescriptorW(sddl, SDDL_REVISION_1, &sd, NULL));
+    PSECURITY_DESCRIPTOR sd = sd_for_me(L"D:P(A;;FA;;;%ls)", L"OW");
+    CHECK(sd != NULL);
     HANDLE h = CreateFileW(wide(path), WRITE_DAC | READ_CONTROL,
                            FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL,
                            OPEN_EXISTING, 0, NULL);
@@ -1681,23 +1692,17 @@ static void test_api_persist_takes_target_owner(void)
         return;
     PSID temp_owner = owner_of(tmpf_file_path(f));
     CHECK(temp_owner != NULL);
-    union {
-        TOKEN_USER user;
-        unsigned char bytes[sizeof(TOKEN_USER) + SECURITY_MAX_SID_SIZE];
-    } u;
     unsigned char admins[SECURITY_MAX_SID_SIZE];
     DWORD len = sizeof admins;
-    HANDLE token;
-    CHECK(OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &token));
-    CHECK(GetTokenInformation(token, TokenUser, &u, sizeof u, &len));
-    CloseHandle(token);
-    len = sizeof admins;
+    PSID me = my_user_sid();
+    CHECK(me != NULL);
     CHECK(CreateWellKnownSid(WinBuiltinAdministratorsSid, NULL, admins, &len));
-    PSID candidates[] = {u.user.User.Sid, (PSID)admins};
+    PSID candidates[] = {me, (PSID)admins};
     PSID chosen = NULL;
     CHECK(put_file(target, "old"));
     for (size_t i = 0; i < 2 && !chosen && temp_owner; i++)
-        if (!EqualSid(candidates[i], temp_owner) && give_owner(target, candidates[i]))
+        if (candidates[i] && !EqualSid(candidates[i], temp_owner) &&
+            give_owner(target, candidates[i]))
             chosen = candidates[i];
     free(temp_owner);
     if (!chosen) {
@@ -1922,15 +1927,6 @@ static void test_api_dir_persist(void)
 
 /* ---- owners and handle-relative calls (issue 19, items 2 and 3) ----------- */
 
-/* An owner-only security descriptor from SDDL; NULL on failure. */
-static PSECURITY_DESCRIPTOR sd_of(const wchar_t *sddl)
-{
-    PSECURITY_DESCRIPTOR sd = NULL;
-    if (!ConvertStringSecurityDescriptorToSecurityDescriptorW(sddl, SDDL_REVISION_1, &sd, NULL))
-        return NULL;
-    return sd;
-}
-
 /* tmpf__win_owner_uid on "O:<owner>" (owner NULL: no owner at all). */
 static long long owner_uid(const wchar_t *owner)
 {
@@ -1956,14 +1952,12 @@ static void test_owner_uid_decision(void)
     HANDLE token;
     CHECK(OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &token));
     union {
-        TOKEN_USER user;
         TOKEN_OWNER owner;
         unsigned char bytes[512];
     } u;
     DWORD len;
     wchar_t *me = NULL, *def = NULL;
-    CHECK(GetTokenInformation(token, TokenUser, &u, sizeof u, &len) &&
-          ConvertSidToStringSidW(u.user.User.Sid, &me));
+    CHECK(my_user_sid() && ConvertSidToStringSidW(my_user_sid(), &me));
     CHECK(GetTokenInformation(token, TokenOwner, &u, sizeof u, &len) &&
           ConvertSidToStringSidW(u.owner.Owner, &def));
     CloseHandle(token);
@@ -2197,26 +2191,37 @@ static void test_at_calls_follow_renamed_directory(void)
 void tmpf__test_fail_alloc_after(long n);
 unsigned long tmpf__test_alloc_failures(void);
 
+/* Makes, in w (cap units), the directory \\?\<scratch>\<top> (top not
+ * NULL), then levels more below what w names, each a 200-character name:
+ * paths far over 1024 UTF-16 units. */
+static void make_long_dirs(wchar_t *w, size_t cap, const wchar_t *top, int levels)
+{
+    if (top) {
+        _snwprintf(w, cap, L"\\\\?\\%ls\\%ls", wscratch, top);
+        w[cap - 1] = 0;
+        CHECK(CreateDirectoryW(w, NULL));
+    }
+    wchar_t name[201];
+    for (int i = 0; i < 200; i++)
+        name[i] = (wchar_t)(L'a' + i % 26);
+    name[200] = 0;
+    for (int level = 0; level < levels && wcslen(w) + 202 < cap; level++) {
+        wcscat(w, L"\\");
+        wcscat(w, name);
+        CHECK(CreateDirectoryW(w, NULL));
+    }
+}
+
 /* The emergency removal allocates nothing (every allocation fails while it
  * runs, and none is tried), also for paths far over 1024 UTF-16 units: a
  * tree six levels of 200-character names deep, and a file at its bottom. */
 static void test_emergency_remove_long_paths_without_allocation(void)
 {
-    wchar_t name[201];
-    for (int i = 0; i < 200; i++)
-        name[i] = (wchar_t)(L'a' + i % 26);
-    name[200] = 0;
     static wchar_t w[8192];
-    _snwprintf(w, 8192, L"\\\\?\\%ls\\em-long", wscratch);
-    w[8191] = 0;
-    CHECK(CreateDirectoryW(w, NULL));
+    make_long_dirs(w, 8192, L"em-long", 0);
     char top[4096];
     WideCharToMultiByte(CP_UTF8, 0, w + 4, -1, top, sizeof top, NULL, NULL);
-    for (int level = 0; level < 6; level++) {
-        wcscat(w, L"\\");
-        wcscat(w, name);
-        CHECK(CreateDirectoryW(w, NULL));
-    }
+    make_long_dirs(w, 8192, NULL, 6);
     wcscat(w, L"\\file");
     HANDLE h = CreateFileW(w, GENERIC_WRITE, 0, NULL, CREATE_NEW, 0, NULL);
     CHECK(h != INVALID_HANDLE_VALUE);
@@ -2373,19 +2378,8 @@ static void test_tree_calls_follow_renamed_directory(void)
  * stays, a missing one is 0. */
 static void test_emergency_remove_side_without_allocation(void)
 {
-    wchar_t name[201];
-    for (int i = 0; i < 200; i++)
-        name[i] = (wchar_t)(L'a' + i % 26);
-    name[200] = 0;
     static wchar_t w[8192];
-    _snwprintf(w, 8192, L"\\\\?\\%ls\\side-long", wscratch);
-    w[8191] = 0;
-    CHECK(CreateDirectoryW(w, NULL));
-    for (int level = 0; level < 5; level++) {
-        wcscat(w, L"\\");
-        wcscat(w, name);
-        CHECK(CreateDirectoryW(w, NULL));
-    }
+    make_long_dirs(w, 8192, L"side-long", 5);
     size_t dir_len = wcslen(w);
     CHECK(dir_len > 1024);
     static char stale[8192], live[8192], none[8192];
@@ -2456,24 +2450,6 @@ static const wchar_t *guard_exe(void)
         return NULL;
     wcscat(exe, L"\\tmpf.exe");
     return exe;
-}
-
-/* Entries in dir, without printing them. */
-static int entries_in(const wchar_t *dir)
-{
-    wchar_t pattern[2048];
-    _snwprintf(pattern, 2048, L"%ls\\*", dir);
-    pattern[2047] = 0;
-    WIN32_FIND_DATAW fd;
-    HANDLE h = FindFirstFileW(pattern, &fd);
-    if (h == INVALID_HANDLE_VALUE)
-        return 0;
-    int n = 0;
-    do
-        n += wcscmp(fd.cFileName, L".") && wcscmp(fd.cFileName, L"..");
-    while (FindNextFileW(h, &fd));
-    FindClose(h);
-    return n;
 }
 
 /* The first process whose parent is pid (the guardian a child started),

@@ -110,6 +110,17 @@ static int set_owner(HANDLE held, HANDLE from, PSECURITY_DESCRIPTOR sd, int dir_
     return rc;
 }
 
+/* Closes w (if open) and frees sd, errno kept: rc. */
+static int release(HANDLE w, PSECURITY_DESCRIPTOR sd, int rc)
+{
+    int saved = errno;
+    if (w != INVALID_HANDLE_VALUE)
+        CloseHandle(w);
+    LocalFree(sd);
+    errno = saved;
+    return rc;
+}
+
 int tmpf__os_take_owner(int fd, int dir_fd, const char *name, bool target_perm,
                         const struct tmpf__os_facts *want,
                         const struct tmpf__os_facts *have)
@@ -149,12 +160,7 @@ int tmpf__os_take_owner(int fd, int dir_fd, const char *name, bool target_perm,
                 rc = tmpf__win_fail();
         }
     }
-    int saved = errno;
-    if (w != INVALID_HANDLE_VALUE)
-        CloseHandle(w);
-    LocalFree(sd);
-    errno = saved;
-    return rc;
+    return release(w, sd, rc);
 }
 
 int tmpf__os_copy_xattrs(int dir_fd, const char *name, int to_fd)
@@ -172,10 +178,5 @@ int tmpf__os_copy_xattrs(int dir_fd, const char *name, int to_fd)
         return 0;
     HANDLE w = tmpf__win_reopen_same(held, WRITE_DAC, dir_fd, name);
     int rc = w == INVALID_HANDLE_VALUE ? -1 : set_dacl(w, sd);
-    int saved = errno;
-    if (w != INVALID_HANDLE_VALUE)
-        CloseHandle(w);
-    LocalFree(sd);
-    errno = saved;
-    return rc;
+    return release(w, sd, rc);
 }

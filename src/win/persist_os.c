@@ -54,20 +54,26 @@ static int move_file(int from_dir, const char *from, int to_dir, const char *to,
     return rc;
 }
 
-int tmpf__os_rename_noreplace(int from_dir, const char *from, int to_dir,
-                              const char *to)
+/* 0 when nothing is at to (from to_dir), else -1: EEXIST, or the look's
+ * errno. A move that must not replace is refused onto an existing entry
+ * (ERROR_ALREADY_EXISTS) except the source's own name (persisting a file
+ * again onto the name it has): a move onto itself succeeds, where link(2)
+ * and renameat2's RENAME_NOREPLACE say EEXIST. So any existing entry is
+ * refused here first; one appearing after this look by the move itself. */
+static int refuse_existing(int to_dir, const char *to)
 {
-    /* An existing target: ERROR_ALREADY_EXISTS (EEXIST). Except the
-     * source's own name (persisting a file again onto the name it has):
-     * a move onto itself succeeds, where link(2) and renameat2's
-     * RENAME_NOREPLACE say EEXIST. Any existing entry is refused here
-     * first; one appearing after this check is refused by the move. */
     struct tmpf__os_facts st;
     if (tmpf__os_facts_at(to_dir, to, false, &st) == 0) {
         errno = EEXIST;
         return -1;
     }
-    if (errno != ENOENT)
+    return errno == ENOENT ? 0 : -1;
+}
+
+int tmpf__os_rename_noreplace(int from_dir, const char *from, int to_dir,
+                              const char *to)
+{
+    if (refuse_existing(to_dir, to) != 0)
         return -1;
     return move_file(from_dir, from, to_dir, to, MOVEFILE_WRITE_THROUGH);
 }
@@ -299,6 +305,18 @@ static int same_file(HANDLE a, HANDLE b)
     return fa.id.dev == fb.id.dev && fa.id.ino == fb.id.ino;
 }
 
+/* same_file(h, r), r closed (errno kept) unless it is h's file (1). */
+static int same_or_close(HANDLE h, HANDLE r)
+{
+    int same = same_file(h, r);
+    if (same != 1) {
+        int saved = errno;
+        CloseHandle(r);
+        errno = saved;
+    }
+    return same;
+}
+
 /* A name taken as is relative to a directory handle: one component, not
  * "." or "..", no separator, drive or stream colon. */
 static bool one_component(const char *name)
@@ -348,12 +366,11 @@ static HANDLE by_id_from(HANDLE h, FILE_ID_DESCRIPTOR *id, DWORD access, HANDLE 
         errno = ESTALE;
         return r;
     }
-    int same = same_file(h, r);
+    int same = same_or_close(h, r);
     if (same == 1)
         return r;
-    int saved = errno;
-    CloseHandle(r);
-    errno = same < 0 ? saved : ESTALE;
+    if (same == 0)
+        errno = ESTALE;
     return INVALID_HANDLE_VALUE;
 }
 
@@ -409,15 +426,11 @@ HANDLE tmpf__win_reopen_same(HANDLE h, DWORD access, int dir_fd, const char *nam
         errno = tmpf__win_errno(err);
         return r;
     }
-    int same = same_file(h, r);
+    int same = same_or_close(h, r);
     if (same == 1)
         return r;
-    int saved = errno;
-    CloseHandle(r);
-    if (same < 0) {
-        errno = saved;
+    if (same < 0)
         return INVALID_HANDLE_VALUE;
-    }
     /* Or another file is there now. */
     return open_by_id(h, access, dir_fd, name);
 }
@@ -522,18 +535,8 @@ int tmpf__os_rename_fd(int fd, int to_dir, const char *to, bool replace)
         errno = ENOTSUP;
         return -1;
     }
-    if (!replace) {
-        /* Onto the file's own name a move succeeds, where a rename that
-         * must not replace says EEXIST: any existing entry is refused here
-         * first, one appearing after this by the move itself. */
-        struct tmpf__os_facts st;
-        if (tmpf__os_facts_at(to_dir, to, false, &st) == 0) {
-            errno = EEXIST;
-            return -1;
-        }
-        if (errno != ENOENT)
-            return -1;
-    }
+    if (!replace && refuse_existing(to_dir, to) != 0)
+        return -1;
     /* The new name: relative to the directory's handle where there is
      * one, else the full NT path (\??\C:\..., from \\?\C:\...). */
     bool relative = to_dir != AT_FDCWD && one_component(to);

@@ -14,6 +14,9 @@
 #include <errno.h>
 
 #define SHARE_ALL (FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE)
+/* What the flush opens an entry with: listing (a directory), attributes
+ * (the read-only one lifted for the flush). */
+#define SYNC_ACCESS (FILE_LIST_DIRECTORY | FILE_READ_ATTRIBUTES | FILE_WRITE_ATTRIBUTES)
 
 /* Entry e of the directory open as dir, opened as itself (a link is not
  * followed). */
@@ -63,16 +66,21 @@ static int flush_entry(HANDLE dir, const struct tmpf__win_entry *e, HANDLE h, DW
     return rc;
 }
 
-/* Flushes every file below the directory open as dir (listed through dir:
- * its position is restarted). */
-static int sync_dir(HANDLE dir)
+/* Calls fn(dir, e, h, attrs, ctx) for each entry e of the directory open
+ * as dir (listed through dir: its position is restarted), h being the
+ * entry opened with access (as itself) and attrs its attributes; an entry
+ * gone meanwhile is passed over. The first failure ends the walk: -1 with
+ * errno. */
+static int each(HANDLE dir, DWORD access,
+                int (*fn)(HANDLE dir, const struct tmpf__win_entry *e, HANDLE h, DWORD attrs,
+                          void *ctx),
+                void *ctx)
 {
     struct tmpf__win_entry e;
     int got;
     for (bool restart = true; (got = tmpf__win_next_entry(dir, restart, &e)) == 1;
          restart = false) {
-        HANDLE h = open_entry(dir, &e,
-                              FILE_LIST_DIRECTORY | FILE_READ_ATTRIBUTES | FILE_WRITE_ATTRIBUTES);
+        HANDLE h = open_entry(dir, &e, access);
         if (h == INVALID_HANDLE_VALUE) {
             if (errno == ENOENT)
                 continue; /* gone meanwhile */
@@ -80,15 +88,8 @@ static int sync_dir(HANDLE dir)
         }
         DWORD attrs;
         int rc = tmpf__win_facts(h, NULL, &attrs);
-        if (rc == 0 && !(attrs & FILE_ATTRIBUTE_REPARSE_POINT)) { /* a link: not followed */
-            if (attrs & FILE_ATTRIBUTE_DIRECTORY) {
-                rc = sync_dir(h);
-                tmpf__win_count_fsync(); /* its own sync: the no-op above,
-                                            counted as POSIX counts its fsync */
-            } else {
-                rc = flush_entry(dir, &e, h, attrs);
-            }
-        }
+        if (rc == 0)
+            rc = fn(dir, &e, h, attrs, ctx);
         int saved = errno;
         CloseHandle(h);
         errno = saved;
@@ -98,21 +99,37 @@ static int sync_dir(HANDLE dir)
     return got;
 }
 
+static int sync_entry(HANDLE dir, const struct tmpf__win_entry *e, HANDLE h, DWORD attrs,
+                      void *ctx)
+{
+    (void)ctx;
+    if (attrs & FILE_ATTRIBUTE_REPARSE_POINT)
+        return 0; /* a link: not followed */
+    if (!(attrs & FILE_ATTRIBUTE_DIRECTORY))
+        return flush_entry(dir, e, h, attrs);
+    int rc = each(h, SYNC_ACCESS, sync_entry, NULL);
+    tmpf__win_count_fsync(); /* its own sync: the no-op above, counted as
+                                POSIX counts its fsync */
+    return rc;
+}
+
 int tmpf__os_sync_tree(int dir_fd)
 {
     HANDLE h = tmpf__win_handle(dir_fd);
     if (h == INVALID_HANDLE_VALUE)
         return -1;
-    if (sync_dir(h) != 0)
+    if (each(h, SYNC_ACCESS, sync_entry, NULL) != 0)
         return -1;
     return tmpf__os_fsync(dir_fd, true); /* the no-op, counted (as POSIX) */
 }
 
-static int copy_dir(HANDLE from, HANDLE to);
-
-/* Copies entry e of from (open as h, attributes attrs) into to. */
-static int copy_entry(HANDLE to, const struct tmpf__win_entry *e, HANDLE h, DWORD attrs)
+/* Copies entry e of from (open as h, attributes attrs) into the directory
+ * open as to (ctx). */
+static int copy_entry(HANDLE from, const struct tmpf__win_entry *e, HANDLE h, DWORD attrs,
+                      void *ctx)
 {
+    (void)from;
+    HANDLE to = ctx;
     if (attrs & FILE_ATTRIBUTE_REPARSE_POINT) {
         errno = ENOTSUP; /* a link: making one needs a privilege (gap) */
         return -1;
@@ -136,7 +153,7 @@ static int copy_entry(HANDLE to, const struct tmpf__win_entry *e, HANDLE h, DWOR
                                         CREATE_NEW, FILE_ATTRIBUTE_NORMAL, NULL);
     if (d == INVALID_HANDLE_VALUE)
         return -1;
-    int rc = dir ? copy_dir(h, d) : tmpf__win_copy_data(h, d);
+    int rc = dir ? each(h, GENERIC_READ, copy_entry, d) : tmpf__win_copy_data(h, d);
     if (rc == 0 && (!dir || kept))
         rc = set_basic(d, kept, dir ? NULL : &times);
     int saved = errno;
@@ -145,36 +162,10 @@ static int copy_entry(HANDLE to, const struct tmpf__win_entry *e, HANDLE h, DWOR
     return rc;
 }
 
-/* Copies what the directory open as from holds into the one open as to. */
-static int copy_dir(HANDLE from, HANDLE to)
-{
-    struct tmpf__win_entry e;
-    int got;
-    for (bool restart = true; (got = tmpf__win_next_entry(from, restart, &e)) == 1;
-         restart = false) {
-        HANDLE h = open_entry(from, &e, GENERIC_READ);
-        if (h == INVALID_HANDLE_VALUE) {
-            if (errno == ENOENT)
-                continue; /* gone meanwhile */
-            return -1;
-        }
-        DWORD attrs;
-        int rc = tmpf__win_facts(h, NULL, &attrs);
-        if (rc == 0)
-            rc = copy_entry(to, &e, h, attrs);
-        int saved = errno;
-        CloseHandle(h);
-        errno = saved;
-        if (rc != 0)
-            return -1;
-    }
-    return got;
-}
-
 int tmpf__os_copy_tree(int from_dir_fd, int to_dir_fd)
 {
     HANDLE fh = tmpf__win_handle(from_dir_fd), th = tmpf__win_handle(to_dir_fd);
     if (fh == INVALID_HANDLE_VALUE || th == INVALID_HANDLE_VALUE)
         return -1;
-    return copy_dir(fh, th);
+    return each(fh, GENERIC_READ, copy_entry, th);
 }
