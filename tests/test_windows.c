@@ -2372,6 +2372,36 @@ static void test_tree_calls_follow_renamed_directory(void)
     CHECK_EQ_INT(count_entries(wscratch), 0);
 }
 
+/* The walks' link decision (what they never enter or follow) is the
+ * reparse tag's: a name surrogate (symbolic link, junction or mount
+ * point, WSL's symlink) is a link; a deduplicated file, a cloud
+ * placeholder, an app execution alias or a container's entry is the file
+ * or directory itself; without the reparse attribute nothing is. Real
+ * reparse points cannot be made under Wine 8: the handle side
+ * (tmpf__win_is_link) is for real Windows. */
+static void test_reparse_tag_decides_link(void)
+{
+    const DWORD rp = FILE_ATTRIBUTE_REPARSE_POINT, dir = FILE_ATTRIBUTE_DIRECTORY;
+    CHECK(tmpf__win_reparse_is_link(rp, 0xA000000C));       /* SYMLINK */
+    CHECK(tmpf__win_reparse_is_link(rp | dir, 0xA000000C)); /* directory symlink */
+    CHECK(tmpf__win_reparse_is_link(rp | dir, 0xA0000003)); /* MOUNT_POINT (junction) */
+    CHECK(tmpf__win_reparse_is_link(rp, 0xA000001D));       /* LX_SYMLINK */
+    CHECK(!tmpf__win_reparse_is_link(rp, 0x80000013));      /* DEDUP */
+    CHECK(!tmpf__win_reparse_is_link(rp | dir, 0x9000601A)); /* CLOUD_6 */
+    CHECK(!tmpf__win_reparse_is_link(rp, 0x8000001B));      /* APPEXECLINK */
+    CHECK(!tmpf__win_reparse_is_link(rp | dir, 0x80000018)); /* WCI */
+    CHECK(!tmpf__win_reparse_is_link(dir, 0xA000000C));     /* no reparse point */
+    /* A plain directory's handle is no link. */
+    HANDLE h = CreateFileW(wscratch, FILE_READ_ATTRIBUTES, FILE_SHARE_READ | FILE_SHARE_WRITE |
+                           FILE_SHARE_DELETE, NULL, OPEN_EXISTING,
+                           FILE_FLAG_BACKUP_SEMANTICS | FILE_FLAG_OPEN_REPARSE_POINT, NULL);
+    CHECK(h != INVALID_HANDLE_VALUE);
+    if (h != INVALID_HANDLE_VALUE) {
+        CHECK(!tmpf__win_is_link(h, dir));
+        CloseHandle(h);
+    }
+}
+
 /* The emergency removal of a side name allocates nothing, also at a path
  * over 1024 UTF-16 units (every allocation fails while it runs, and none
  * is tried): a stale side file goes, one whose lock a live writer holds
@@ -2893,6 +2923,7 @@ static const struct test tests[] = {
     /* (H6) tree walks, link_fd's copy and the side removal by handle */
     TEST(test_tree_calls_follow_renamed_directory),
     TEST(test_emergency_remove_side_without_allocation),
+    TEST(test_reparse_tag_decides_link),
 };
 
 int main(int argc, char **argv)

@@ -431,6 +431,21 @@ int tmpf__win_facts(HANDLE h, struct tmpf__os_facts *ret, DWORD *attrs)
 #define TMPF__DISPOSITION_IGNORE_READONLY 0x10
 static atomic_bool no_disposition_ex;
 
+bool tmpf__win_reparse_is_link(DWORD attrs, DWORD tag)
+{
+    return (attrs & FILE_ATTRIBUTE_REPARSE_POINT) && IsReparseTagNameSurrogate(tag);
+}
+
+bool tmpf__win_is_link(HANDLE h, DWORD attrs)
+{
+    if (!(attrs & FILE_ATTRIBUTE_REPARSE_POINT))
+        return false;
+    FILE_ATTRIBUTE_TAG_INFO ti;
+    if (!GetFileInformationByHandleEx(h, FileAttributeTagInfo, &ti, sizeof ti))
+        return true; /* unknown: never entered */
+    return tmpf__win_reparse_is_link(attrs, ti.ReparseTag);
+}
+
 int tmpf__win_delete_handle(HANDLE h)
 {
     if (!atomic_load_explicit(&no_disposition_ex, memory_order_relaxed)) {

@@ -3,8 +3,10 @@
  * (TMPF_ACROSS_FS). Both go by handle from the directory handles they are
  * given: each directory is listed through its handle, each entry opened
  * relative to it (NtCreateFile with RootDirectory) and never followed
- * (FILE_FLAG_OPEN_REPARSE_POINT; a reparse point, whatever its tag, is
- * not entered); no path is built or looked up. Directories need no flush:
+ * (FILE_FLAG_OPEN_REPARSE_POINT: the flush passes over a link, by its
+ * tag, and the copy refuses any reparse point, ENOTSUP: its data read
+ * through such a handle may be the reparse point's, not the file's); no
+ * path is built or looked up. Directories need no flush:
  * NTFS journals its metadata, and FlushFileBuffers on a directory wants a
  * handle opened for writing; each directory still counts one (no-op) sync
  * for tmpf__test_fsync_count, as tmpf__os_fsync(fd, true) does, so the
@@ -103,7 +105,7 @@ static int sync_entry(HANDLE dir, const struct tmpf__win_entry *e, HANDLE h, DWO
                       void *ctx)
 {
     (void)ctx;
-    if (attrs & FILE_ATTRIBUTE_REPARSE_POINT)
+    if (tmpf__win_is_link(h, attrs))
         return 0; /* a link: not followed */
     if (!(attrs & FILE_ATTRIBUTE_DIRECTORY))
         return flush_entry(dir, e, h, attrs);

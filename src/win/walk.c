@@ -1,7 +1,7 @@
 /* The removal walk on Windows. Every entry is opened with
  * FILE_FLAG_OPEN_REPARSE_POINT, so a symbolic link or a junction (also a
  * mounted volume: a mount point is a junction) is removed as the link it
- * is and never entered. A directory is held open, while its contents go,
+ * is and never entered (its tag checked: tmpf__win_is_link). A directory is held open, while its contents go,
  * by a handle that does not share deletion: nobody can rename or remove
  * it meanwhile. Entries are opened relative to their directory's handle
  * (NtCreateFile with RootDirectory), the top one relative to its parent's
@@ -130,7 +130,7 @@ static int remove_entry(HANDLE parent, const wchar_t *name, size_t len, HANDLE a
     if (tmpf__win_facts(h, NULL, &attrs) != 0) {
         rc = errno;
     } else {
-        bool dir = (attrs & FILE_ATTRIBUTE_DIRECTORY) && !(attrs & FILE_ATTRIBUTE_REPARSE_POINT);
+        bool dir = (attrs & FILE_ATTRIBUTE_DIRECTORY) && !tmpf__win_is_link(h, attrs);
         if (dir)
             remove_children(h, aside, first);
         if ((dir ? tmpf__win_delete_handle(h) : tmpf__win_delete_handle_aside(h, aside)) != 0)
@@ -299,7 +299,7 @@ int tmpf__win_empty_dir_static(HANDLE dir)
             CloseHandle(h);
             continue;
         }
-        if ((attrs & FILE_ATTRIBUTE_DIRECTORY) && !(attrs & FILE_ATTRIBUTE_REPARSE_POINT)) {
+        if ((attrs & FILE_ATTRIBUTE_DIRECTORY) && !tmpf__win_is_link(h, attrs)) {
             if (depth == EM_DEPTH) {
                 note(&err, ENAMETOOLONG);
                 CloseHandle(h);

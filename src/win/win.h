@@ -127,6 +127,15 @@ bool tmpf__win_side_free(HANDLE h);
  * compare them (dev, ino); attributes and link count too. */
 int tmpf__win_facts(HANDLE h, struct tmpf__os_facts *ret, DWORD *attrs);
 
+/* Whether the entry open as h (with FILE_FLAG_OPEN_REPARSE_POINT;
+ * attributes attrs) stands for another name, so that a walk never enters
+ * or follows it: a reparse point whose tag is a name surrogate (symbolic
+ * link, junction, mount point). Another reparse point (deduplicated,
+ * cloud placeholder, ...) is the file or directory itself. A tag that
+ * cannot be read counts as a link. _reparse_is_link: the decision. */
+bool tmpf__win_is_link(HANDLE h, DWORD attrs);
+bool tmpf__win_reparse_is_link(DWORD attrs, DWORD tag);
+
 /* Marks the file or empty directory open as h (opened with DELETE access)
  * for deletion: POSIX semantics where the system has them
  * (FileDispositionInfoEx, the name goes at once), else delete-on-close
