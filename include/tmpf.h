@@ -159,8 +159,10 @@ TMPF_API const char *tmpf_version(void);
  * Everyone, Users, Authenticated Users, Interactive, Guests or Anonymous
  * delete or rename entries they did not make (FILE_DELETE_CHILD, or DELETE
  * inherited by new files) is passed over, one where they may only add
- * entries is not (owners are not checked); the path has backslashes and a
- * drive or UNC root.
+ * entries is not; so is one owned by anyone but the caller (the token's
+ * user or default owner) and SYSTEM, Administrators or TrustedInstaller,
+ * or whose owner cannot be read; the path has backslashes and a drive or
+ * UNC root.
  * Errors: NULL with ENOENT when no candidate works.
  */
 TMPF_API const char *tmpf_gettempdir(void);
@@ -385,6 +387,29 @@ TMPF_API int tmpf_file_cleanup(tmpf_file *f);
  * already at target (f says so) and -1 reports that the move may not be
  * durable.
  *
+ * Windows: no open file can be linked there, so a named f is moved
+ * through a handle of its own on the file f holds (proved to be it), never
+ * by its name: what lands at target is that file even if someone
+ * re-pointed its name. The move is FileRenameInformationEx with POSIX
+ * semantics (it also replaces a target that others hold open sharing
+ * deletion, or that is read-only); where the system lacks it (before
+ * Windows 10 1709, Wine 8) FileRenameInformation with ReplaceIfExists,
+ * remembered for the process. A reader that opened f's name without
+ * sharing deletion (plain fopen) blocks the move: EBUSY. Replacing keeps,
+ * by default, what ReplaceFileW keeps of security: target's DACL, which is
+ * what the permission bits are there (copied as stored: its protection
+ * from inheritance and its inherited entries), unless f was created with
+ * an explicit opts.perm; its owner SID where the writer may set it (its
+ * own SID, an owner group, SeRestorePrivilege enabled; else nothing, and
+ * no error); and its hidden, system and not-content-indexed attributes
+ * (read-only follows the permission bits; FILE_ATTRIBUTE_TEMPORARY is
+ * dropped). TMPF_KEEP_XATTRS adds the DACL also with an explicit
+ * opts.perm; alternate data streams, NTFS extended attributes, the SACL,
+ * creation time and short name are not kept. TMPF_DURABLE flushes the
+ * file (FlushFileBuffers) before the move, which is what
+ * MOVEFILE_WRITE_THROUGH promises for a rename; a directory cannot be
+ * flushed there (NTFS journals the rename itself).
+ *
  * Side names. No system call links a file over an existing name, so a
  * replace by an anonymous file, and every tmpf_write_atomic temporary,
  * goes through ".#<name>.tmpf" beside target (<name>: the first 64 bytes
@@ -423,6 +448,8 @@ TMPF_API int tmpf_file_persist(tmpf_file *f, const char *target, unsigned flags)
  * racy umask(2) call is made. Owner and group are kept as by
  * tmpf_file_persist, ACLs and xattrs with TMPF_KEEP_XATTRS; an existing
  * target that is not a regular file is refused the same way (EPERM).
+ * Windows: the temporary is moved through its handle and keeps target's
+ * DACL, owner SID and attributes as tmpf_file_persist says.
  * flags as tmpf_file_persist (TMPF_ACROSS_FS has nothing to do: the
  * temporary is made beside target). On failure target is
  * untouched and nothing is left behind, with tmpf_file_persist's one
@@ -621,8 +648,17 @@ TMPF_API int tmpf_cleanup_on_signals(const int *signals, size_t n);
  * an exec'd program has none. The guard is a child process: a wait(-1)
  * loop sees it. TMPF_CRASH_GUARD=1 in the environment starts it at the
  * first creation. Call it before creating threads where you can (it
- * forks). Errors: -1 with errno (EAGAIN, ENOMEM, ENOSYS where
- * unsupported: Windows for now).
+ * forks). Errors: -1 with errno (EAGAIN, ENOMEM).
+ * Windows: no fork, so the guardian is tmpf.exe (which links the library
+ * and serves as its helper): the path in TMPF_GUARD_EXE if set, else
+ * tmpf.exe in the directory of tmpf.dll (of the program, for a static
+ * link); no PATH search. It waits on this process's handle and inherits
+ * only that, the registry's shared section and an event it sets once
+ * ready (no console, no standard handles, a process group of its own;
+ * it leaves your job where the job allows). Returns once it is ready.
+ * Errors there: ENOENT (no such helper), ENOEXEC (it is not tmpf.exe, or
+ * one of another version: it exited without being ready), ETIMEDOUT (not
+ * ready within 10 s: it is ended); nothing is left running on failure.
  */
 TMPF_API int tmpf_crash_guard(void);
 

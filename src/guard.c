@@ -1,6 +1,8 @@
 /* tmpf_crash_guard: a guardian process that removes this process's live
- * temporaries once it is dead (src/unix/guard_os.c is the process; the
- * registry it reads is registry.c's shared mapping). A forked child starts
+ * temporaries once it is dead (src/unix/guard_os.c is the process, forked;
+ * on Windows src/win/guard_os.c starts tmpf.exe, whose main hands over to
+ * tmpf__guardian_main; the registry it reads is registry.c's shared
+ * mapping). A forked child starts
  * a guard of its own at its first registration when its parent had one
  * (registry.c's fork handler forgets the parent's). */
 #include "internal.h"
@@ -46,6 +48,11 @@ int tmpf_crash_guard(void)
     return 0;
 }
 
+int tmpf__guardian_main(int argc, char **argv)
+{
+    return tmpf__os_guardian(argc, argv, tmpf__reg_adopt, on_death);
+}
+
 static atomic_int failed_starts; /* of the automatic start, this process */
 
 void tmpf__guard_forked(void)
@@ -65,8 +72,10 @@ bool tmpf__guard_autostart(void)
         return true;
     int saved = errno;
     bool ok = tmpf_crash_guard() == 0;
+    bool again = !ok && (errno == EAGAIN || errno == ENOMEM);
     errno = saved;
     /* A fork that failed (EAGAIN, ENOMEM) is tried again at the next
-     * creation, a few times. */
-    return ok || atomic_fetch_add(&failed_starts, 1) + 1 >= 3;
+     * creation, a few times; anything else (Windows: no helper, the wrong
+     * one) would fail the same way. */
+    return ok || !again || atomic_fetch_add(&failed_starts, 1) + 1 >= 3;
 }

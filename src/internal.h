@@ -15,6 +15,7 @@
 #define TMPF_INTERNAL_H
 
 #include "tmpf.h"
+#include "guardian.h" /* tmpf__guardian_main, for tools/main.c too */
 #include "os_path.h" /* src/<platform>/: separators and roots */
 
 #include <stdatomic.h>
@@ -310,6 +311,10 @@ long tmpf__emergency_run(bool guardian);
 void tmpf__emergency_forked(void);
 /* Makes the registry exist (for the guard). -1 with errno. */
 int tmpf__reg_init(void);
+/* In a guardian that is a process of its own (Windows): the guarded
+ * process's registry, mapped at view, becomes this process's (size must
+ * be the registry's: another layout is refused, EINVAL). -1 with errno. */
+int tmpf__reg_adopt(void *view, size_t size);
 /* Records identities from now on, and for every slot already live. */
 void tmpf__reg_record_idents(void);
 /* guard.c: starts the guard if TMPF_CRASH_GUARD asked for it or a forked
@@ -565,6 +570,17 @@ int tmpf__os_link_fd(int fd, int dir_fd, const char *to);
 /* Whether tmpf__os_link_fd can name an open file here (AT_EMPTY_PATH or
  * /proc/self/fd); false: it always fails. */
 bool tmpf__os_can_link_fd(void);
+/* Whether tmpf__os_rename_fd can move an open file here (Windows: through
+ * a handle of its own); false: it always fails (ENOTSUP). */
+bool tmpf__os_can_rename_fd(void);
+/* Moves the file open as fd, whatever its name is now, to `to` (resolved
+ * from to_dir): replacing an existing `to` atomically, or EEXIST. Windows
+ * only (FileRenameInformationEx, else FileRenameInformation); ESTALE if
+ * no handle proved to be that file can be had. */
+int tmpf__os_rename_fd(int fd, int to_dir, const char *to, bool replace);
+/* Windows, for tests: whether tmpf__os_rename_fd found the system without
+ * FileRenameInformationEx and uses FileRenameInformation. */
+bool tmpf__test_rename_ex_fell_back(void);
 /* The fixed side name (persist.c) is in use by a live writer exactly while
  * the writer holds this lock on its file: flock(LOCK_EX|LOCK_NB), released
  * when the last descriptor of that open file description closes (also
@@ -618,10 +634,16 @@ int tmpf__os_is_dir_at(int dir_fd, const char *name);
 
 /* ---- Platform: what a replaced file keeps (src/unix/attrs_os.c) --------- */
 
-/* Gives the file open as fd (whose status is *have) the owner and group of
- * *want where the writer may: both (root), else the group alone (a group
- * the writer belongs to), else nothing (0: not permitted is no error). */
-int tmpf__os_take_owner(int fd, const struct tmpf__os_facts *want,
+/* Gives the file open as fd (whose status is *have), about to replace
+ * name (resolved from dir_fd, followed; its status *want), the owner and
+ * group of the target where the writer may: both (root), else the group
+ * alone (a group the writer belongs to), else nothing (0: not permitted
+ * is no error). Windows: the owner SID where the writer may, the hidden,
+ * system and not-content-indexed attributes, and, when target_perm (the
+ * permission bits fd gets are the target's, not the caller's choice), the
+ * DACL with its protection, which is what the permission bits are there. */
+int tmpf__os_take_owner(int fd, int dir_fd, const char *name, bool target_perm,
+                        const struct tmpf__os_facts *want,
                         const struct tmpf__os_facts *have);
 /* Copies the user.* and security.* extended attributes (not
  * security.capability) and the POSIX access ACL of name (followed,
@@ -668,7 +690,8 @@ int tmpf__os_reopen_read(int fd);
 /* ---- Platform: crash safety (src/unix/crash_os.c, emergency_os.c) ------- */
 
 /* A zeroed shared mapping (MAP_SHARED|MAP_ANONYMOUS, not reserved) that a
- * process forked later still sees; NULL with errno. */
+ * process forked later still sees (Windows: a pagefile-backed section the
+ * guardian maps); NULL with errno. Made once, for the registry. */
 void *tmpf__os_shared_map(size_t size);
 /* Replaces the mapping at p (from tmpf__os_shared_map) by a fresh zeroed
  * one at the same address, private to this process from now on. */
@@ -711,6 +734,13 @@ extern const int tmpf__os_default_signals[4];
  * tmpf__os_guard_forget (fork child) and on exec. */
 int tmpf__os_guard_spawn(void (*on_death)(void));
 void tmpf__os_guard_forget(void);
+/* The guardian as a program of its own (tmpf__guardian_main; Windows):
+ * checks argv (tmpf__os_guard_spawn's), maps the registry, hands it to
+ * adopt, says it is ready, waits for the guarded process to end, calls
+ * on_death(). Returns the exit status (0, else nonzero). Where the
+ * guardian is forked (POSIX): 2, errno ENOSYS. */
+int tmpf__os_guardian(int argc, char **argv, int (*adopt)(void *view, size_t size),
+                      void (*on_death)(void));
 /* sweep.c: one directory entry, checked and removed as tmpf_sweep says.
  * 1 removed (or would be, with dry_run), 0 skipped. */
 int tmpf__os_sweep_entry(int dir_fd, const char *dir, const char *name,

@@ -231,11 +231,13 @@ static int probe_target(const struct target *t, const char *target,
  * Gives the file open as fd, about to replace target (*st), target's owner
  * and group where the writer may, with TMPF_KEEP_XATTRS its ACL and
  * extended attributes, and the permission bits mode (-1: keep fd's own).
- * *have: fd's status if known, else NULL.
+ * target_perm: mode is target's (not chosen by the caller); on Windows the
+ * target's DACL then comes too (tmpf__os_take_owner). *have: fd's status
+ * if known, else NULL.
  */
 static int adopt(int fd, const struct tmpf__os_facts *st, const struct tmpf__os_facts *have,
-                 int mode, const struct target *t, const char *target,
-                 unsigned flags)
+                 int mode, bool target_perm, const struct target *t,
+                 const char *target, unsigned flags)
 {
     struct tmpf__os_facts own;
     if (!have) {
@@ -245,7 +247,7 @@ static int adopt(int fd, const struct tmpf__os_facts *st, const struct tmpf__os_
     }
     if (mode < 0)
         mode = (int)(have->mode & 07777);
-    if (tmpf__os_take_owner(fd, st, have) != 0)
+    if (tmpf__os_take_owner(fd, t->at, at_target(t, target), target_perm, st, have) != 0)
         return -1;
     bool chmod = (have->mode & 07777) != (unsigned)mode;
     if (flags & TMPF_KEEP_XATTRS) {
@@ -258,10 +260,14 @@ static int adopt(int fd, const struct tmpf__os_facts *st, const struct tmpf__os_
     return 0;
 }
 
-/* A named temporary: name, resolved from the directory at (or tmpf__os_cwd_fd). */
+/* A named temporary: name, resolved from the directory at (or
+ * tmpf__os_cwd_fd); fd, if not -1, the file itself, moved through a handle
+ * of its own where the system can (tmpf__os_can_rename_fd: Windows), so
+ * that what lands at target is that file whatever its name is now. */
 struct named {
     int at;
     const char *name;
+    int fd;
 };
 
 /* Moves the temporary (tmp, or the unnamed file open as fd when tmp.name
@@ -272,6 +278,8 @@ static int move_into_place(struct named tmp, int fd, int lock_fd,
                            unsigned flags)
 {
     const char *to = at_target(t, target);
+    if (tmp.name && tmp.fd >= 0 && tmpf__os_can_rename_fd())
+        return tmpf__os_rename_fd(tmp.fd, t->at, to, !(flags & TMPF_NOCLOBBER));
     if (tmp.name)
         return (flags & TMPF_NOCLOBBER)
                    ? tmpf__os_rename_noreplace(tmp.at, tmp.name, t->at, to)
@@ -355,12 +363,12 @@ static int persist_copy(const tmpf_file *f, int fd, const char *target,
     if (rc == 0) {
         int mode = exists && !f->perm_chosen ? (int)(st->mode & 0777)
                                              : (int)(src.mode & 07777);
-        rc = exists ? adopt(nfd, st, made_ok ? &made : NULL, mode, t, target,
-                            flags)
+        rc = exists ? adopt(nfd, st, made_ok ? &made : NULL, mode, !f->perm_chosen, t,
+                            target, flags)
                     : tmpf__os_chmod_fd(nfd, (unsigned)mode);
     }
     if (rc == 0) {
-        struct named tmp = {t->at, at_name(t, side)};
+        struct named tmp = {t->at, at_name(t, side), nfd};
         rc = place(tmp, nfd, nfd, -1, target, t, flags, moved);
     }
     int saved = errno;
@@ -382,13 +390,22 @@ static int persist_copy(const tmpf_file *f, int fd, const char *target,
  * tmp->name set); ESTALE if it does not. Between that check and the
  * rename someone who may write the temporary's directory could still
  * swap the name: the residual window, closed only where the descriptor
- * itself can be linked. An anonymous file is copied instead (copy_anon in
- * tmpf_file_persist) and never comes here.
+ * itself can be linked. Where it can be renamed (Windows) it is moved
+ * through a handle on itself instead, and no name is checked or trusted.
+ * An anonymous file is copied instead (copy_anon in tmpf_file_persist) and
+ * never comes here.
  */
 static int by_name_if_unlinkable(const tmpf_file *f, int fd, struct named *tmp)
 {
     if (tmpf__os_can_link_fd() || !(f->path && f->on_disk_name))
         return 0;
+    if (tmpf__os_can_rename_fd()) {
+        /* Windows: moved through a handle on the file itself, no name
+         * trusted (move_into_place). */
+        tmp->name = f->path;
+        tmp->fd = fd;
+        return 0;
+    }
     int same = tmpf__os_is_file_at(tmpf__os_cwd_fd, f->path, fd);
     if (same < 0)
         return -1;
@@ -476,7 +493,7 @@ int tmpf_file_persist(tmpf_file *f, const char *target, unsigned flags)
      * the caller chose the temporary's (the copy is given them itself). */
     if (exists && !already && !copy_anon &&
         adopt(fd, &st, &have, f->perm_chosen ? -1 : (int)(st.mode & 0777),
-              &t, target, flags) != 0)
+              !f->perm_chosen, &t, target, flags) != 0)
         goto fail;
     /* An open file is moved through its descriptor, named or not: linked
      * beside target (or to it, TMPF_NOCLOBBER) and renamed, so what lands
@@ -507,7 +524,7 @@ int tmpf_file_persist(tmpf_file *f, const char *target, unsigned flags)
             rc = -1;
             errno = EXDEV;
         } else {
-            struct named tmp = {tmpf__os_cwd_fd, NULL};
+            struct named tmp = {tmpf__os_cwd_fd, NULL, -1};
             rc = by_name_if_unlinkable(f, fd, &tmp);
             if (rc == 0)
                 rc = place(tmp, fd, fd, lock_fd, target, &t, flags, &moved);
@@ -694,7 +711,7 @@ static int stage(struct pending *p, const char *target, const void *data,
      * the bits the target has, and its owner and group. Usually they
      * survived it and one fstat (free for the fixed side name) saves the
      * fchmod and fchown. */
-    if (exists && adopt(p->fd, &st, made_ok ? &made : NULL, (int)perm, t, target,
+    if (exists && adopt(p->fd, &st, made_ok ? &made : NULL, (int)perm, true, t, target,
                         flags) != 0)
         goto fail;
     return 0;
@@ -709,7 +726,7 @@ fail:
 static int commit(struct pending *p, const char *target, unsigned flags,
                   bool *moved)
 {
-    struct named tmp = {p->t.at, p->tmp_path ? at_name(&p->t, p->tmp_path) : NULL};
+    struct named tmp = {p->t.at, p->tmp_path ? at_name(&p->t, p->tmp_path) : NULL, p->fd};
     int rc = place(tmp, p->fd, p->fd, p->fd, target, &p->t, flags, moved);
     if (!*moved) {
         int saved = errno;

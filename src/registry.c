@@ -3,7 +3,9 @@
  *
  * One fixed array of slots in a shared anonymous mapping, made at the
  * first registration: a guardian forked later sees every slot the process
- * fills afterwards, and reads them only after the process died. Each slot
+ * fills afterwards, and reads them only after the process died (Windows:
+ * a pagefile-backed section that the guardian, another program, maps and
+ * adopts with tmpf__reg_adopt). Each slot
  * has one atomic word, generation << 4 | state; an owner fills the other
  * fields while the slot is WRITING and publishes it with one release store
  * (LIVE), so a reader that claims LIVE -> BUSY with an acquire CAS (the
@@ -108,6 +110,22 @@ int tmpf__reg_init(void)
         return -1;
     }
     atomic_store(&region, r);
+    atomic_store_explicit(&init_state, 2, memory_order_release);
+    return 0;
+}
+
+int tmpf__reg_adopt(void *view, size_t size)
+{
+    if (size != sizeof(struct region)) {
+        errno = EINVAL;
+        return -1;
+    }
+    int zero = 0;
+    if (!atomic_compare_exchange_strong(&init_state, &zero, 1)) {
+        errno = EBUSY; /* this process has a registry of its own */
+        return -1;
+    }
+    atomic_store(&region, (struct region *)view);
     atomic_store_explicit(&init_state, 2, memory_order_release);
     return 0;
 }

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # tmpf.exe, the Windows build of the tool, run under Wine: mktemp mode,
 # run (CreateProcessW, the MS C runtime's quoting, TMPF_PATH/TMPDIR, cleanup
-# after success, failure and Ctrl-C, exit code passed through, the directory
-# locked against sweep), write-atomic on binary standard input, dir, sweep,
-# publish (new TARGET; an existing one refused: no atomic exchange), help,
-# version, usage errors; non-ASCII names on a console (UTF-16) and a pipe
-# (UTF-8 bytes).
+# after success, failure, Ctrl-C and kill -9 (the crash guardian), exit code
+# passed through, the directory locked against sweep), write-atomic on
+# binary standard input, dir, sweep, publish (new TARGET; an existing one
+# refused: no atomic exchange), help, version, usage errors; non-ASCII
+# names on a console (UTF-16) and a pipe (UTF-8 bytes).
 # Registered by tests/CMakeLists.txt in a Windows build only:
 #   test_cli_windows.sh TOOL.exe EMULATOR
 # EMULATOR is cmake/wine-run.sh; it prepares the Wine prefix. The cases then
@@ -283,6 +283,36 @@ if command -v pgrep >/dev/null && mkfifo "$W/fifo"; then
     check "run, Ctrl-C: 'removed' said" grep -q "removed directory" "$W/err"
 else
     skip "run, Ctrl-C (no pgrep or mkfifo)"
+fi
+
+# kill -9 of tmpf (nothing of its own runs, as TerminateProcess): the
+# guardian tmpf_crash_guard started (tmpf.exe itself, found beside it)
+# removes the directory while the command (write-atomic waiting for
+# standard input, a FIFO) still runs.
+if command -v pgrep >/dev/null && mkfifo "$W/fifo9"; then
+    rm -f "$W/err"
+    # (The subshell's stderr: bash's "Killed" line.)
+    (win "$W/fifo9" "$TOOL" run -v -p "$DW" -- "$TW" write-atomic "$DW\\kill9.out") 2>/dev/null &
+    job=$!
+    exec 3>"$W/fifo9"
+    for _ in $(seq 300); do grep -q created "$W/err" 2>/dev/null && break; sleep 0.1; done
+    p=$(created)
+    wpid=$(pgrep -P $job | head -1) # wine, now tmpf.exe (run)
+    there=0
+    [ -n "$p" ] && [ -d "$(unixpath "$p")" ] && there=1
+    kill -9 "$wpid" 2>/dev/null
+    for _ in $(seq 100); do gone "$p" && break; sleep 0.1; done
+    check "run, kill -9: the directory was made: '$p'" [ $there = 1 ]
+    check "run, kill -9: the guardian removed it" gone "$p"
+    printf 'after kill' >&3
+    exec 3>&-
+    wait $job
+    # The command, orphaned, writes its file and ends.
+    for _ in $(seq 100); do [ "$(cat "$D/kill9.out" 2>/dev/null)" = "after kill" ] && break; sleep 0.1; done
+    check "run, kill -9: the command ran to its end" [ "$(cat "$D/kill9.out" 2>/dev/null)" = "after kill" ]
+    rm -f "$D/kill9.out"
+else
+    skip "run, kill -9 (no pgrep or mkfifo)"
 fi
 
 # ---- run on a console: Ctrl-C typed; separators in --prefix/--suffix --------

@@ -500,7 +500,7 @@ static void test_nonroot_writer(void)
 
 static const struct test tests[] = {
     TEST_POSIX(test_persist_name_moved_then_symlink, "another uid (65534) renames and replaces root's temporary"),
-    TEST_POSIX(test_persist_name_moved_then_own_file, "another uid (65534) renames and replaces root's temporary"),
+    TEST_POSIX(test_persist_name_moved_then_own_file, "another uid (65534) renames and replaces root's temporary (Windows: test_windows' test_api_persist_moves_the_held_file)"),
     TEST_POSIX(test_persist_name_moved_noclobber_durable, "another uid (65534) renames and replaces root's temporary"),
     TEST_POSIX(test_persist_name_unlinked_then_symlink, "another uid (65534) renames and replaces root's temporary"),
     TEST_POSIX(test_persist_name_unlinked_then_own_file, "another uid (65534) renames and replaces root's temporary"),
@@ -509,7 +509,7 @@ static const struct test tests[] = {
     TEST(test_empty_target_is_enoent),
     TEST_POSIX(test_special_targets_refused, "sockets, fifos and device nodes"),
     TEST_POSIX(test_symlink_targets_agree, "symlink(2) (Wine makes no links)"),
-    TEST_POSIX(test_root_replacing_keeps_owner_and_mode, "owners, POSIX modes and ACLs (Windows: not done yet, docs/windows-status.md stubs)"),
+    TEST_POSIX(test_root_replacing_keeps_owner_and_mode, "owners, POSIX modes and ACLs (Windows: test_windows' test_api_persist_keeps_target_dacl and _attributes)"),
     TEST_POSIX(test_root_keep_xattrs, "xattrs"),
     TEST_POSIX(test_nonroot_writer, "uid 65534"),
 };

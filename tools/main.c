@@ -6,6 +6,7 @@
  */
 #include "tool.h"
 #include "tool_os.h"
+#include "../src/guardian.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -158,6 +159,12 @@ int tool_help(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+#ifdef _WIN32
+    /* tmpf.exe is also the library's crash guardian there (a library
+     * cannot re-run its host): internal, before anything of the tool. */
+    if (argc >= 2 && strcmp(argv[1], TMPF__GUARDIAN_ARG) == 0)
+        return tmpf__guardian_main(argc, argv);
+#endif
     tool_os_init(&argc, &argv);
     const char *base = argc > 0 && argv[0] ? tool_os_base_name(argv[0]) : "tmpf";
     /* Run as mktemp (a symlink): mktemp alone, under its own name. */

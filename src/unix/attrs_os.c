@@ -32,9 +32,12 @@
 #define KEEP_ACL_FD 0
 #endif
 
-int tmpf__os_take_owner(int fd, const struct tmpf__os_facts *want,
+int tmpf__os_take_owner(int fd, int dir_fd, const char *name, bool target_perm,
+                        const struct tmpf__os_facts *want,
                         const struct tmpf__os_facts *have)
 {
+    /* The permission bits are persist.c's fchmod: nothing more here. */
+    (void)dir_fd, (void)name, (void)target_perm;
     if (want->uid == have->uid && want->gid == have->gid)
         return 0;
     if (fchown(fd, (uid_t)want->uid, (gid_t)want->gid) == 0)

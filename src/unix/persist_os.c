@@ -135,6 +135,17 @@ bool tmpf__os_can_link_fd(void)
     return TMPF_HAVE_PROC_SELF_FD || TMPF_HAVE_AT_EMPTY_PATH;
 }
 
+bool tmpf__os_can_rename_fd(void) { return false; }
+
+int tmpf__os_rename_fd(int fd, int to_dir, const char *to, bool replace)
+{
+    /* No rename(2) of a descriptor: persist.c links it (tmpf__os_link_fd)
+     * or, where it cannot, moves it by its name. */
+    (void)fd, (void)to_dir, (void)to, (void)replace;
+    errno = ENOTSUP;
+    return -1;
+}
+
 int tmpf__os_open_dir(const char *dir)
 {
     int fd;

@@ -6,9 +6,9 @@
  * program's, else the default: the process ends) have the event; SIGABRT
  * is the C runtime's (abort), chained to the previous handler. The
  * emergency removal runs in an ordinary thread there (no async-signal
- * rules): it opens the entry, checks it, and deletes through the handle.
- * The guardian (a process waiting on this one's handle) is not written:
- * ENOSYS (docs/windows-status.md). */
+ * rules): it opens the entry, checks it, and deletes through the handle
+ * (also in the guardian, another process: src/win/guard_os.c, which holds
+ * the registry's shared memory too). */
 #include "win.h"
 
 #include <errno.h>
@@ -24,22 +24,6 @@ long long tmpf__os_now(void) { return (long long)time(NULL); }
 void tmpf__os_pause(void) { Sleep(1); }
 
 long tmpf__os_thread_id(void) { return (long)GetCurrentThreadId(); }
-
-/* No fork: a zeroed private mapping is all "shared with later children"
- * can mean. */
-void *tmpf__os_shared_map(size_t size)
-{
-    void *p = VirtualAlloc(NULL, size, MEM_COMMIT | MEM_RESERVE, PAGE_READWRITE);
-    if (!p)
-        tmpf__win_fail();
-    return p;
-}
-
-int tmpf__os_shared_remap(void *p, size_t size)
-{
-    tmpf__wipe(p, size);
-    return 0;
-}
 
 bool tmpf__os_signal_ok(int sig)
 {
@@ -123,28 +107,23 @@ int tmpf__os_signal_install(int sig, int (*run)(void))
     return 0;
 }
 
-int tmpf__os_guard_spawn(void (*on_death)(void))
-{
-    (void)on_death;
-    errno = ENOSYS; /* a guardian waiting on the process handle: not written */
-    return -1;
-}
-
-void tmpf__os_guard_forget(void) {}
-
 #define SHARE_ALL (FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE)
+
+/* The path in UTF-16, "\\?\" form: static room for any path Windows
+ * takes (the caller serializes), so no allocation whatever its length. */
+static wchar_t em_path[32768], em_rel[32768];
 
 int tmpf__os_emergency_remove(const char *path, bool dir, bool have_ident,
                               uint64_t dev, uint64_t ino, int fd)
 {
-    wchar_t *w = tmpf__win_wpath(path);
-    if (!w)
+    if (tmpf__win_wpath_into(path, em_path, 32768, em_rel, 32768) != 0)
         return -1;
-    HANDLE h = CreateFileW(w, DELETE | READ_CONTROL | FILE_READ_ATTRIBUTES | FILE_WRITE_ATTRIBUTES,
-                           SHARE_ALL, NULL, OPEN_EXISTING,
+    DWORD access = DELETE | READ_CONTROL | FILE_READ_ATTRIBUTES | FILE_WRITE_ATTRIBUTES;
+    if (dir)
+        access |= FILE_LIST_DIRECTORY | SYNCHRONIZE; /* listed through this handle */
+    HANDLE h = CreateFileW(em_path, access, SHARE_ALL, NULL, OPEN_EXISTING,
                            FILE_FLAG_BACKUP_SEMANTICS | FILE_FLAG_OPEN_REPARSE_POINT, NULL);
     DWORD err = GetLastError();
-    free(w);
     if (h == INVALID_HANDLE_VALUE) {
         if (err == ERROR_FILE_NOT_FOUND || err == ERROR_PATH_NOT_FOUND)
             return 0; /* nothing there */
@@ -169,37 +148,17 @@ int tmpf__os_emergency_remove(const char *path, bool dir, bool have_ident,
         CloseHandle(h);
         return 0;
     }
-    if (!dir) {
-        int rc = tmpf__win_delete_handle(h);
-        int saved = errno;
-        CloseHandle(h);
-        errno = saved;
-        return rc == 0 ? 1 : -1;
+    /* A directory: its tree first, through the handle just checked (each
+     * entry relative to its directory's handle, static memory only). */
+    int rc = dir && tmpf__win_empty_dir_static(h) != 0 ? -1 : 0;
+    int saved = errno;
+    if (tmpf__win_delete_handle(h) != 0 && rc == 0) {
+        rc = -1;
+        saved = errno;
     }
-    /* A directory: its tree, through the removal walk (which wants the
-     * directory without anyone's DELETE handle on it). */
     CloseHandle(h);
-    size_t n = strlen(path), cut = n;
-    while (cut > 0 && !tmpf__os_is_sep(path[cut - 1]))
-        cut--;
-    size_t root = tmpf__os_root_len(path);
-    if (cut == 0 || cut < root || cut >= n) {
-        errno = EINVAL;
-        return -1;
-    }
-    size_t plen = cut > root ? cut - 1 : root; /* "C:\\x": the parent keeps its root */
-    char *parent = tmpf__malloc(plen + 1);
-    if (!parent)
-        return -1;
-    memcpy(parent, path, plen);
-    parent[plen] = 0;
-    int e = tmpf__os_rmtree(parent, path + cut);
-    free(parent);
-    if (e) {
-        errno = e;
-        return -1;
-    }
-    return 1;
+    errno = saved;
+    return rc == 0 ? 1 : -1;
 }
 
 int tmpf__os_emergency_remove_side(const char *path)

@@ -1,10 +1,10 @@
 /* The directory-relative calls of the layer on Windows (persist, sweep,
  * directory persist, copies across volumes). A directory descriptor is a
- * CRT descriptor of a directory handle; names are resolved from its final
- * path (not race-free like POSIX *at: docs/windows-status.md, gap 1). */
+ * CRT descriptor of a directory handle; a plainly relative name is opened
+ * relative to that handle (tmpf__win_open_at: NtCreateFile with
+ * RootDirectory, race-free like POSIX *at), anything else by path. */
 #include "win.h"
 
-#include <aclapi.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <io.h>
@@ -70,24 +70,22 @@ int tmpf__os_lock_shared(int fd)
 
 int tmpf__os_make_dir_at(int dir_fd, const char *name, unsigned perm)
 {
-    wchar_t *w = tmpf__win_wpath_at(dir_fd, name);
-    if (!w)
-        return -1;
     /* No group or other bits: the owner-only DACL, as tmpf__os_create_dir. */
     SECURITY_ATTRIBUTES sa = {sizeof sa, NULL, FALSE};
-    if (!(perm & 077) && !(sa.lpSecurityDescriptor = tmpf__win_owner_only_sd())) {
-        free(w);
+    if (!(perm & 077) && !(sa.lpSecurityDescriptor = tmpf__win_owner_only_sd()))
         return -1;
-    }
-    BOOL ok = CreateDirectoryW(w, &sa);
-    DWORD err = GetLastError();
+    /* Made relative to the directory's handle (a directory renamed or
+     * replaced since it was opened still receives it), as mkdirat. */
+    HANDLE h = tmpf__win_open_at(dir_fd, name, FILE_READ_ATTRIBUTES, SHARE_ALL, CREATE_NEW,
+                                 FILE_FLAG_BACKUP_SEMANTICS | TMPF__WIN_MAKE_DIR, &sa);
+    int saved = errno;
     if (sa.lpSecurityDescriptor)
         LocalFree(sa.lpSecurityDescriptor);
-    free(w);
-    if (!ok) {
-        errno = tmpf__win_errno(err);
+    if (h == INVALID_HANDLE_VALUE) {
+        errno = saved;
         return -1;
     }
+    CloseHandle(h);
     return 0;
 }
 
@@ -304,59 +302,6 @@ int tmpf__os_copy_data(int from, int to)
     return rc;
 }
 
-int tmpf__os_copy_xattrs(int dir_fd, const char *name, int to_fd)
-{
-    /* Windows' counterpart of the POSIX ACL: the target's DACL (and
-     * whether it is protected from inheritance) goes onto the new file, as
-     * ReplaceFileW would keep it. Alternate data streams and extended
-     * attributes are not copied. A second handle asks for WRITE_DAC (the
-     * owner always may): the file's own handle has no such access. */
-    HANDLE to = tmpf__win_handle(to_fd);
-    if (to == INVALID_HANDLE_VALUE)
-        return -1;
-    wchar_t *w = tmpf__win_wpath_at(dir_fd, name);
-    if (!w)
-        return -1;
-    PACL dacl = NULL;
-    PSECURITY_DESCRIPTOR sd = NULL;
-    DWORD err = GetNamedSecurityInfoW(w, SE_FILE_OBJECT, DACL_SECURITY_INFORMATION, NULL, NULL,
-                                      &dacl, NULL, &sd);
-    free(w);
-    if (err != ERROR_SUCCESS) {
-        errno = tmpf__win_errno(err);
-        return -1;
-    }
-    SECURITY_DESCRIPTOR_CONTROL control = 0;
-    DWORD revision;
-    SECURITY_INFORMATION what = DACL_SECURITY_INFORMATION;
-    if (GetSecurityDescriptorControl(sd, &control, &revision))
-        what |= control & SE_DACL_PROTECTED ? PROTECTED_DACL_SECURITY_INFORMATION
-                                            : UNPROTECTED_DACL_SECURITY_INFORMATION;
-    HANDLE h = ReOpenFile(to, WRITE_DAC | READ_CONTROL,
-                          FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, 0);
-    if (h == INVALID_HANDLE_VALUE) {
-        err = GetLastError();
-    } else {
-        err = SetSecurityInfo(h, SE_FILE_OBJECT, what, NULL, NULL, dacl, NULL);
-        CloseHandle(h);
-    }
-    LocalFree(sd);
-    if (err != ERROR_SUCCESS) {
-        errno = tmpf__win_errno(err);
-        return -1;
-    }
-    return 0;
-}
-
-int tmpf__os_take_owner(int fd, const struct tmpf__os_facts *want,
-                        const struct tmpf__os_facts *have)
-{
-    /* Owners are SIDs; taking the target's owner needs SeRestorePrivilege:
-     * not done (0: not permitted is no error). */
-    (void)fd, (void)want, (void)have;
-    return 0;
-}
-
 /* ---- persist.c's own calls (issue 18) ------------------------------------ */
 
 int tmpf__os_facts_at(int dir_fd, const char *name, bool follow,
@@ -399,12 +344,21 @@ int tmpf__os_chmod_fd(int fd, unsigned perm)
 
 int tmpf__os_unlink_at(int dir_fd, const char *name)
 {
-    wchar_t *w = tmpf__win_wpath_at(dir_fd, name);
-    if (!w)
+    /* Opened relative to the directory's handle (not followed) and deleted
+     * through that handle: the entry the name leads to in the directory
+     * held, whatever was renamed since. Not a directory, as unlinkat. */
+    HANDLE h = open_at(dir_fd, name, DELETE | FILE_READ_ATTRIBUTES | FILE_WRITE_ATTRIBUTES);
+    if (h == INVALID_HANDLE_VALUE)
         return -1;
-    int rc = DeleteFileW(w) ? 0 : tmpf__win_fail();
-    free(w);
-    return rc;
+    DWORD attrs;
+    int rc = tmpf__win_facts(h, NULL, &attrs);
+    if (rc == 0 && (attrs & FILE_ATTRIBUTE_DIRECTORY) && !(attrs & FILE_ATTRIBUTE_REPARSE_POINT)) {
+        errno = EISDIR;
+        rc = -1;
+    }
+    if (rc == 0)
+        rc = tmpf__win_delete_handle(h);
+    return close_keep_errno(h, rc);
 }
 
 int tmpf__os_open_read_nofollow(const char *path)

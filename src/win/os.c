@@ -238,13 +238,19 @@ wchar_t *tmpf__win_wpath(const char *path) { return tmpf__win_wpath_at(AT_FDCWD,
 
 int tmpf__win_wpath_buf(const char *path, wchar_t *buf, size_t cap)
 {
+    wchar_t rel[TMPF__WIN_WPATH_BUF];
+    return tmpf__win_wpath_into(path, buf, cap, rel, TMPF__WIN_WPATH_BUF);
+}
+
+int tmpf__win_wpath_into(const char *path, wchar_t *buf, size_t cap, wchar_t *rel,
+                         size_t rel_cap)
+{
     if (!path || !*path) {
         errno = ENOENT;
         return -1;
     }
-    wchar_t rel[TMPF__WIN_WPATH_BUF];
     int n = MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, path, -1, rel,
-                                TMPF__WIN_WPATH_BUF);
+                                (int)(rel_cap > INT_MAX ? INT_MAX : rel_cap));
     if (n <= 0) {
         errno = GetLastError() == ERROR_INSUFFICIENT_BUFFER ? ERANGE : EINVAL;
         return -1;
@@ -407,7 +413,9 @@ int tmpf__win_facts(HANDLE h, struct tmpf__os_facts *ret, DWORD *attrs)
                         : dir                                             ? 0040000u
                                                                           : 0100000u;
         ret->mode = type | perm;
-        ret->uid = 0; /* owners are SIDs: not compared yet (windows-status.md) */
+        /* Owners are SIDs: the caller's unless looked up (identity.c does
+         * for a directory: tmpf__win_owner_uid). */
+        ret->uid = TMPF__WIN_UID_ME;
         ret->nlink = fi.nNumberOfLinks;
     }
     if (attrs)
@@ -607,6 +615,9 @@ typedef LONG(NTAPI *nt_create_file_fn)(PHANDLE, ACCESS_MASK, POBJECT_ATTRIBUTES,
                                        ULONG, PVOID, ULONG);
 typedef ULONG(NTAPI *nt_status_fn)(LONG);
 typedef LONG(NTAPI *nt_set_info_fn)(HANDLE, PIO_STATUS_BLOCK, PVOID, ULONG, ULONG);
+typedef LONG(NTAPI *nt_query_dir_fn)(HANDLE, HANDLE, PVOID, PVOID, PIO_STATUS_BLOCK, PVOID,
+                                     ULONG, ULONG, BOOLEAN, PVOID, BOOLEAN);
+static nt_query_dir_fn nt_query_dir;
 static nt_create_file_fn nt_create_file;
 static nt_set_info_fn nt_set_info;
 static nt_status_fn nt_status_to_dos;
@@ -622,6 +633,8 @@ static BOOL CALLBACK find_nt(PINIT_ONCE once, PVOID param, PVOID *ctx)
             (nt_status_fn)(void (*)(void))GetProcAddress(nt, "RtlNtStatusToDosError");
         nt_set_info =
             (nt_set_info_fn)(void (*)(void))GetProcAddress(nt, "NtSetInformationFile");
+        nt_query_dir =
+            (nt_query_dir_fn)(void (*)(void))GetProcAddress(nt, "NtQueryDirectoryFile");
     }
     return TRUE;
 }
@@ -646,6 +659,89 @@ static bool plain_relative(const char *name)
     return true;
 }
 
+HANDLE tmpf__win_open_rel(HANDLE dir, const wchar_t *name, size_t len, DWORD access,
+                          DWORD share, DWORD disposition, DWORD flags, SECURITY_ATTRIBUTES *sa)
+{
+    InitOnceExecuteOnce(&nt_once, find_nt, NULL, NULL);
+    if (!nt_create_file || !nt_status_to_dos) {
+        errno = ENOTSUP;
+        SetLastError(ERROR_NOT_SUPPORTED);
+        return INVALID_HANDLE_VALUE;
+    }
+    if (len == 0 || len > 0x7fff) { /* UNICODE_STRING counts bytes in 16 bits */
+        errno = len ? ENAMETOOLONG : ENOENT;
+        SetLastError(len ? ERROR_FILENAME_EXCED_RANGE : ERROR_FILE_NOT_FOUND);
+        return INVALID_HANDLE_VALUE;
+    }
+    UNICODE_STRING us;
+    us.Length = (USHORT)(len * sizeof *name);
+    us.MaximumLength = us.Length;
+    us.Buffer = (wchar_t *)name;
+    OBJECT_ATTRIBUTES oa;
+    InitializeObjectAttributes(&oa, &us, OBJ_CASE_INSENSITIVE, dir,
+                               sa ? sa->lpSecurityDescriptor : NULL);
+    /* What CreateFileW adds and maps. */
+    ULONG options = FILE_SYNCHRONOUS_IO_NONALERT;
+    if (flags & TMPF__WIN_MAKE_DIR)
+        options |= FILE_DIRECTORY_FILE;
+    else
+        options |= flags & FILE_FLAG_BACKUP_SEMANTICS ? FILE_OPEN_FOR_BACKUP_INTENT
+                                                      : FILE_NON_DIRECTORY_FILE;
+    if (flags & FILE_FLAG_OPEN_REPARSE_POINT)
+        options |= FILE_OPEN_REPARSE_POINT;
+    if (flags & FILE_FLAG_DELETE_ON_CLOSE)
+        options |= FILE_DELETE_ON_CLOSE;
+    if (flags & FILE_FLAG_WRITE_THROUGH)
+        options |= FILE_WRITE_THROUGH;
+    ULONG create = disposition == CREATE_NEW      ? FILE_CREATE
+                   : disposition == CREATE_ALWAYS ? FILE_OVERWRITE_IF
+                   : disposition == OPEN_ALWAYS   ? FILE_OPEN_IF
+                                                  : FILE_OPEN;
+    IO_STATUS_BLOCK io;
+    HANDLE h = INVALID_HANDLE_VALUE;
+    ULONG attrs = flags & 0xffff & ~(ULONG)TMPF__WIN_MAKE_DIR;
+    LONG status = nt_create_file(&h, access | SYNCHRONIZE | FILE_READ_ATTRIBUTES, &oa, &io, NULL,
+                                 attrs, share, create, options, NULL, 0);
+    if (status < 0) {
+        DWORD err = nt_status_to_dos(status);
+        errno = tmpf__win_errno(err);
+        SetLastError(err);
+        return INVALID_HANDLE_VALUE;
+    }
+    return h;
+}
+
+int tmpf__win_next_entry(HANDLE dir, bool restart, struct tmpf__win_entry *e)
+{
+    InitOnceExecuteOnce(&nt_once, find_nt, NULL, NULL);
+    if (!nt_query_dir || !nt_status_to_dos) {
+        errno = ENOTSUP;
+        return -1;
+    }
+    for (;;) {
+        IO_STATUS_BLOCK io;
+        /* FileIdBothDirectoryInformation (37), one entry a call: the
+         * handle's position is exactly after it. */
+        LONG status = nt_query_dir(dir, NULL, NULL, NULL, &io, e->u.bytes, sizeof e->u.bytes, 37,
+                                   TRUE, NULL, restart);
+        restart = false;
+        if (status == (LONG)0x80000006L) /* STATUS_NO_MORE_FILES */
+            return 0;
+        if (status < 0) {
+            errno = tmpf__win_errno(nt_status_to_dos(status));
+            return -1;
+        }
+        const FILE_ID_BOTH_DIR_INFO *d = &e->u.info;
+        e->len = d->FileNameLength / sizeof(wchar_t);
+        e->name = d->FileName;
+        e->attrs = d->FileAttributes;
+        bool dots = (e->len == 1 && e->name[0] == L'.') ||
+                    (e->len == 2 && e->name[0] == L'.' && e->name[1] == L'.');
+        if (!dots)
+            return 1;
+    }
+}
+
 HANDLE tmpf__win_open_at(int dir_fd, const char *name, DWORD access, DWORD share,
                          DWORD disposition, DWORD flags, SECURITY_ATTRIBUTES *sa)
 {
@@ -656,12 +752,20 @@ HANDLE tmpf__win_open_at(int dir_fd, const char *name, DWORD access, DWORD share
     if (dir == INVALID_HANDLE_VALUE) {
         /* By path: the current directory's, or a name the relative open
          * does not take. */
-        wchar_t *w = tmpf__win_wpath_at(dir_fd, name);
+        wchar_t stack[TMPF__WIN_WPATH_BUF];
+        wchar_t *w = dir_fd == AT_FDCWD ? tmpf__win_wpath_fast(name, stack, TMPF__WIN_WPATH_BUF)
+                                        : tmpf__win_wpath_at(dir_fd, name);
         if (!w)
             return INVALID_HANDLE_VALUE;
-        HANDLE h = CreateFileW(w, access, share, sa, disposition, flags, NULL);
+        HANDLE h = INVALID_HANDLE_VALUE;
+        if (!(flags & TMPF__WIN_MAKE_DIR))
+            h = CreateFileW(w, access, share, sa, disposition, flags, NULL);
+        else if (CreateDirectoryW(w, sa))
+            h = CreateFileW(w, access, share, NULL, OPEN_EXISTING,
+                            FILE_FLAG_BACKUP_SEMANTICS | FILE_FLAG_OPEN_REPARSE_POINT, NULL);
         DWORD err = GetLastError();
-        free(w);
+        if (w != stack)
+            free(w);
         if (h == INVALID_HANDLE_VALUE)
             errno = tmpf__win_errno(err);
         SetLastError(err);
@@ -676,38 +780,13 @@ HANDLE tmpf__win_open_at(int dir_fd, const char *name, DWORD access, DWORD share
     for (wchar_t *c = w; *c; c++)
         if (*c == L'/')
             *c = L'\\';
-    UNICODE_STRING us;
-    us.Length = (USHORT)(wcslen(w) * sizeof *w);
-    us.MaximumLength = us.Length;
-    us.Buffer = w;
-    OBJECT_ATTRIBUTES oa;
-    InitializeObjectAttributes(&oa, &us, OBJ_CASE_INSENSITIVE, dir,
-                               sa ? sa->lpSecurityDescriptor : NULL);
-    /* What CreateFileW adds and maps. */
-    ULONG options = FILE_SYNCHRONOUS_IO_NONALERT;
-    options |= flags & FILE_FLAG_BACKUP_SEMANTICS ? FILE_OPEN_FOR_BACKUP_INTENT
-                                                  : FILE_NON_DIRECTORY_FILE;
-    if (flags & FILE_FLAG_OPEN_REPARSE_POINT)
-        options |= FILE_OPEN_REPARSE_POINT;
-    if (flags & FILE_FLAG_DELETE_ON_CLOSE)
-        options |= FILE_DELETE_ON_CLOSE;
-    if (flags & FILE_FLAG_WRITE_THROUGH)
-        options |= FILE_WRITE_THROUGH;
-    ULONG create = disposition == CREATE_NEW      ? FILE_CREATE
-                   : disposition == CREATE_ALWAYS ? FILE_OVERWRITE_IF
-                   : disposition == OPEN_ALWAYS   ? FILE_OPEN_IF
-                                                  : FILE_OPEN;
-    IO_STATUS_BLOCK io;
-    HANDLE h = INVALID_HANDLE_VALUE;
-    LONG status = nt_create_file(&h, access | SYNCHRONIZE | FILE_READ_ATTRIBUTES, &oa, &io, NULL,
-                                 flags & 0xffff, share, create, options, NULL, 0);
-    if (w != stack)
+    HANDLE h = tmpf__win_open_rel(dir, w, wcslen(w), access, share, disposition, flags, sa);
+    if (w != stack) {
+        DWORD err = GetLastError();
+        int saved = errno;
         free(w);
-    if (status < 0) {
-        DWORD err = nt_status_to_dos(status);
-        errno = tmpf__win_errno(err);
+        errno = saved;
         SetLastError(err);
-        return INVALID_HANDLE_VALUE;
     }
     return h;
 }
@@ -1168,17 +1247,25 @@ const char *const *tmpf__os_tempdir_candidates(void)
 
 /* ---- owners ------------------------------------------------------------------ */
 
-/* The token's user and default owner SIDs, copied once. */
+/* The token's user and default owner SIDs, copied once; and
+ * TrustedInstaller's (NT SERVICE\TrustedInstaller, which owns the system's
+ * own files: no WELL_KNOWN_SID_TYPE names it). */
 static union sid_buf {
     SID sid;
     unsigned char bytes[SECURITY_MAX_SID_SIZE];
-} my_user, my_owner;
+} my_user, my_owner, trusted_installer;
 static INIT_ONCE my_sids_once = INIT_ONCE_STATIC_INIT;
 static bool my_sids_ok;
 
 static BOOL CALLBACK find_my_sids(PINIT_ONCE once, PVOID param, PVOID *ctx)
 {
     (void)once, (void)param, (void)ctx;
+    static const DWORD ti[] = {80, 956008885u, 3418522649u, 1831038044u, 1853292631u,
+                               2271478464u};
+    SID_IDENTIFIER_AUTHORITY nt = {SECURITY_NT_AUTHORITY};
+    if (InitializeSid(&trusted_installer.sid, &nt, (BYTE)(sizeof ti / sizeof ti[0])))
+        for (DWORD i = 0; i < sizeof ti / sizeof ti[0]; i++)
+            *GetSidSubAuthority(&trusted_installer.sid, i) = ti[i];
     HANDLE token;
     if (!OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &token))
         return TRUE;
@@ -1198,6 +1285,16 @@ static BOOL CALLBACK find_my_sids(PINIT_ONCE once, PVOID param, PVOID *ctx)
     return TRUE;
 }
 
+/* Whether owner is the token's user or default owner (an elevated
+ * administrator's new files belong to the Administrators group). False
+ * when the token could not be read. */
+static bool is_mine(PSID owner)
+{
+    InitOnceExecuteOnce(&my_sids_once, find_my_sids, NULL, NULL);
+    return my_sids_ok && owner && IsValidSid(owner) &&
+           (EqualSid(owner, &my_user.sid) || EqualSid(owner, &my_owner.sid));
+}
+
 int tmpf__win_owned_by_me(HANDLE h)
 {
     InitOnceExecuteOnce(&my_sids_once, find_my_sids, NULL, NULL);
@@ -1213,7 +1310,22 @@ int tmpf__win_owned_by_me(HANDLE h)
         errno = tmpf__win_errno(err);
         return -1;
     }
-    int mine = owner && (EqualSid(owner, &my_user.sid) || EqualSid(owner, &my_owner.sid));
+    int mine = is_mine(owner);
     LocalFree(sd);
     return mine;
+}
+
+unsigned tmpf__win_owner_uid(PSECURITY_DESCRIPTOR sd)
+{
+    PSID owner = NULL;
+    BOOL defaulted;
+    if (!sd || !GetSecurityDescriptorOwner(sd, &owner, &defaulted) || !owner ||
+        !IsValidSid(owner))
+        return TMPF__WIN_UID_UNTRUSTED;
+    if (is_mine(owner)) /* also sets up trusted_installer */
+        return TMPF__WIN_UID_ME;
+    bool root = IsWellKnownSid(owner, WinLocalSystemSid) ||
+                IsWellKnownSid(owner, WinBuiltinAdministratorsSid) ||
+                (IsValidSid(&trusted_installer.sid) && EqualSid(owner, &trusted_installer.sid));
+    return root ? 0 : TMPF__WIN_UID_UNTRUSTED;
 }

@@ -1,14 +1,19 @@
-/* System primitives for persist.c on Windows: a move that never replaces
- * (MoveFileExW without MOVEFILE_REPLACE_EXISTING), naming an unnamed file
- * (a copy: a delete-on-close file cannot be given a name without
- * FileDispositionInfoEx), FlushFileBuffers, and the side name's lock
- * (LockFileEx, released when the handle closes or the process dies). */
+/* System primitives for persist.c on Windows: the move of a file tmpf
+ * holds through a handle on that very file (tmpf__os_rename_fd:
+ * FileRenameInformationEx with POSIX semantics, else FileRenameInformation),
+ * moves by name where no handle exists (relative to a directory handle, else
+ * MoveFileExW), naming an unnamed file (a copy: a delete-on-close file
+ * cannot be given a name without FileDispositionInfoEx), FlushFileBuffers,
+ * and the side name's lock (LockFileEx, released when the handle closes or
+ * the process dies). */
 #include "win.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <io.h>
 #include <stdlib.h>
+#include <string.h>
+#include <winternl.h>
 
 static _Atomic(unsigned long) fsync_calls;
 
@@ -268,7 +273,315 @@ bool tmpf__os_side_sweep(int dir_fd, const char *side)
 bool tmpf__os_can_link_fd(void)
 {
     /* tmpf__os_link_fd copies: it cannot give the open file itself a name,
-     * so a named file is moved by its name (checked first to still be the
-     * file held), as where no descriptor can be linked on POSIX. */
+     * so a named file is moved through a handle of its own instead
+     * (tmpf__os_rename_fd). */
     return false;
+}
+
+/* ---- the move of a held file, by its handle -------------------------------- */
+
+bool tmpf__os_can_rename_fd(void) { return true; }
+
+/* Same volume serial and file index: the identity checks' (dev, ino). */
+static int same_file(HANDLE a, HANDLE b)
+{
+    struct tmpf__os_facts fa, fb;
+    if (tmpf__win_facts(a, &fa, NULL) != 0 || tmpf__win_facts(b, &fb, NULL) != 0)
+        return -1;
+    return fa.id.dev == fb.id.dev && fa.id.ino == fb.id.ino;
+}
+
+/* A name taken as is relative to a directory handle: one component, not
+ * "." or "..", no separator, drive or stream colon. */
+static bool one_component(const char *name)
+{
+    return *name && strcmp(name, ".") && strcmp(name, "..") && !strpbrk(name, "\\/:");
+}
+
+/* A handle on the directory of the full path w (cut at its last '\\'),
+ * for OpenFileById. */
+static HANDLE open_parent(wchar_t *w)
+{
+    wchar_t *cut = wcsrchr(w, L'\\');
+    if (!cut) {
+        errno = ENOENT;
+        return INVALID_HANDLE_VALUE;
+    }
+    *cut = 0;
+    HANDLE h = CreateFileW(w, FILE_READ_ATTRIBUTES, SHARE_ALL, NULL, OPEN_EXISTING,
+                           FILE_FLAG_BACKUP_SEMANTICS, NULL);
+    if (h == INVALID_HANDLE_VALUE)
+        tmpf__win_fail();
+    return h;
+}
+
+/* A handle on the directory that name (from dir_fd) is in: dir_fd's own
+ * (*owned false) or one opened by path (*owned true). */
+static HANDLE dir_of(int dir_fd, const char *name, bool *owned)
+{
+    *owned = false;
+    if (dir_fd != AT_FDCWD && one_component(name))
+        return tmpf__win_handle(dir_fd);
+    wchar_t *w = tmpf__win_wpath_at(dir_fd, name);
+    if (!w)
+        return INVALID_HANDLE_VALUE;
+    HANDLE h = open_parent(w);
+    *owned = h != INVALID_HANDLE_VALUE;
+    free(w);
+    return h;
+}
+
+/* The file with ID id, from the volume of hint (a directory: Wine takes no
+ * other, and searches only that directory), if it is the file held as h. */
+static HANDLE by_id_from(HANDLE h, FILE_ID_DESCRIPTOR *id, DWORD access, HANDLE hint)
+{
+    HANDLE r = OpenFileById(hint, id, access, SHARE_ALL, NULL, 0);
+    if (r == INVALID_HANDLE_VALUE) {
+        errno = ESTALE;
+        return r;
+    }
+    int same = same_file(h, r);
+    if (same == 1)
+        return r;
+    int saved = errno;
+    CloseHandle(r);
+    errno = same < 0 ? saved : ESTALE;
+    return INVALID_HANDLE_VALUE;
+}
+
+/* The file held as h, by its ID, proved to be it; the volume (and, under
+ * Wine, the directory searched) from the directory of dir_fd + name, then
+ * from the directory of the path h was opened by. */
+static HANDLE open_by_id(HANDLE h, DWORD access, int dir_fd, const char *name)
+{
+    BY_HANDLE_FILE_INFORMATION fi;
+    if (!GetFileInformationByHandle(h, &fi)) {
+        tmpf__win_fail();
+        return INVALID_HANDLE_VALUE;
+    }
+    FILE_ID_DESCRIPTOR id = {0};
+    id.dwSize = sizeof id;
+    id.Type = FileIdType;
+    id.FileId.QuadPart = (LONGLONG)(((uint64_t)fi.nFileIndexHigh << 32) | fi.nFileIndexLow);
+    bool owned;
+    HANDLE hint = dir_of(dir_fd, name, &owned);
+    HANDLE r = INVALID_HANDLE_VALUE;
+    if (hint != INVALID_HANDLE_VALUE) {
+        r = by_id_from(h, &id, access, hint);
+        if (owned)
+            CloseHandle(hint);
+        if (r != INVALID_HANDLE_VALUE || errno != ESTALE)
+            return r;
+    }
+    wchar_t *w = tmpf__win_handle_path(h);
+    if (!w)
+        return INVALID_HANDLE_VALUE;
+    hint = open_parent(w);
+    free(w);
+    if (hint == INVALID_HANDLE_VALUE) {
+        errno = ESTALE;
+        return hint;
+    }
+    r = by_id_from(h, &id, access, hint);
+    int saved = errno;
+    CloseHandle(hint);
+    errno = saved;
+    return r;
+}
+
+HANDLE tmpf__win_reopen_same(HANDLE h, DWORD access, int dir_fd, const char *name)
+{
+    HANDLE r = ReOpenFile(h, access, SHARE_ALL, 0);
+    if (r == INVALID_HANDLE_VALUE) {
+        /* Wine reopens by the path the file had when h was opened: after
+         * the file was renamed, nothing may be there. */
+        DWORD err = GetLastError();
+        if (err == ERROR_FILE_NOT_FOUND || err == ERROR_PATH_NOT_FOUND)
+            return open_by_id(h, access, dir_fd, name);
+        errno = tmpf__win_errno(err);
+        return r;
+    }
+    int same = same_file(h, r);
+    if (same == 1)
+        return r;
+    int saved = errno;
+    CloseHandle(r);
+    if (same < 0) {
+        errno = saved;
+        return INVALID_HANDLE_VALUE;
+    }
+    /* Or another file is there now. */
+    return open_by_id(h, access, dir_fd, name);
+}
+
+/* NtSetInformationFile's rename classes. FileRenameInformationEx (65,
+ * Windows 10 1709+) and its flags are not in mingw-w64's headers; its
+ * structure has the layout of FileRenameInformation's (10) with a ULONG of
+ * flags where that has its BOOLEAN ReplaceIfExists. */
+#define RENAME_CLASS 10
+#define RENAME_EX_CLASS 65
+#define RENAME_REPLACE_IF_EXISTS 0x1
+#define RENAME_POSIX_SEMANTICS 0x2
+#define RENAME_IGNORE_READONLY_ATTRIBUTE 0x40
+struct rename_info {
+    ULONG flags; /* FileRenameInformation: ReplaceIfExists in the first byte */
+    HANDLE root;
+    ULONG length; /* bytes */
+    WCHAR name[];
+};
+/* NTSTATUS values meaning "this system has no such class". */
+#define STATUS_NOT_IMPLEMENTED_ ((LONG)0xC0000002)
+#define STATUS_INVALID_INFO_CLASS_ ((LONG)0xC0000003)
+#define STATUS_INVALID_PARAMETER_ ((LONG)0xC000000D)
+#define STATUS_NOT_SUPPORTED_ ((LONG)0xC00000BB)
+
+typedef LONG(NTAPI *set_info_fn)(HANDLE, PIO_STATUS_BLOCK, PVOID, ULONG, ULONG);
+typedef ULONG(NTAPI *status_fn)(LONG);
+static set_info_fn set_info;
+static status_fn status_to_dos;
+static INIT_ONCE nt_once = INIT_ONCE_STATIC_INIT;
+/* Set once FileRenameInformationEx was refused as unknown (Wine 8 says
+ * STATUS_NOT_IMPLEMENTED; Windows before 10 1709 an invalid class): later
+ * moves go straight to FileRenameInformation. */
+static atomic_bool no_rename_ex;
+
+static BOOL CALLBACK find_nt(PINIT_ONCE once, PVOID param, PVOID *ctx)
+{
+    (void)once, (void)param, (void)ctx;
+    HMODULE nt = GetModuleHandleW(L"ntdll.dll");
+    if (nt) {
+        set_info = (set_info_fn)(void (*)(void))GetProcAddress(nt, "NtSetInformationFile");
+        status_to_dos = (status_fn)(void (*)(void))GetProcAddress(nt, "RtlNtStatusToDosError");
+    }
+    return TRUE;
+}
+
+bool tmpf__test_rename_ex_fell_back(void)
+{
+    return atomic_load_explicit(&no_rename_ex, memory_order_relaxed);
+}
+
+/* info (its name set) through h: FileRenameInformationEx where the system
+ * has it, else FileRenameInformation. An NTSTATUS. */
+static LONG rename_handle(HANDLE h, struct rename_info *info, ULONG size, bool replace)
+{
+    IO_STATUS_BLOCK io;
+    if (!atomic_load_explicit(&no_rename_ex, memory_order_relaxed)) {
+        /* POSIX semantics: a target that others hold open (sharing
+         * deletion) is replaced all the same, and a read-only one too. */
+        info->flags = replace ? RENAME_REPLACE_IF_EXISTS | RENAME_POSIX_SEMANTICS |
+                                    RENAME_IGNORE_READONLY_ATTRIBUTE
+                              : RENAME_POSIX_SEMANTICS;
+        LONG status = set_info(h, &io, info, size, RENAME_EX_CLASS);
+        if (status != STATUS_NOT_IMPLEMENTED_ && status != STATUS_INVALID_INFO_CLASS_ &&
+            status != STATUS_INVALID_PARAMETER_ && status != STATUS_NOT_SUPPORTED_)
+            return status;
+        /* A volume that refuses the flags (FAT) is no reason to stop
+         * trying them on the next. */
+        if (status != STATUS_NOT_SUPPORTED_)
+            atomic_store_explicit(&no_rename_ex, true, memory_order_relaxed);
+    }
+    info->flags = 0;
+    *(BOOLEAN *)&info->flags = replace;
+    return set_info(h, &io, info, size, RENAME_CLASS);
+}
+
+/* The file is about to be kept: FILE_ATTRIBUTE_TEMPORARY (which lets the
+ * cache hold its data back from the disk) goes, whether or not a target is
+ * replaced (attrs_os.c drops it there too, with the target's attributes). */
+static int drop_temporary(HANDLE h)
+{
+    FILE_BASIC_INFO bi;
+    if (!GetFileInformationByHandleEx(h, FileBasicInfo, &bi, sizeof bi))
+        return tmpf__win_fail();
+    if (!(bi.FileAttributes & FILE_ATTRIBUTE_TEMPORARY))
+        return 0;
+    FILE_BASIC_INFO set = {0}; /* zero times: left as they are */
+    set.FileAttributes = bi.FileAttributes & ~(DWORD)FILE_ATTRIBUTE_TEMPORARY;
+    if (!set.FileAttributes)
+        set.FileAttributes = FILE_ATTRIBUTE_NORMAL;
+    return SetFileInformationByHandle(h, FileBasicInfo, &set, sizeof set) ? 0
+                                                                         : tmpf__win_fail();
+}
+
+int tmpf__os_rename_fd(int fd, int to_dir, const char *to, bool replace)
+{
+    InitOnceExecuteOnce(&nt_once, find_nt, NULL, NULL);
+    HANDLE held = tmpf__win_handle(fd);
+    if (held == INVALID_HANDLE_VALUE)
+        return -1;
+    if (!set_info || !status_to_dos) {
+        errno = ENOTSUP;
+        return -1;
+    }
+    if (!replace) {
+        /* Onto the file's own name a move succeeds, where a rename that
+         * must not replace says EEXIST: any existing entry is refused here
+         * first, one appearing after this by the move itself. */
+        struct tmpf__os_facts st;
+        if (tmpf__os_facts_at(to_dir, to, false, &st) == 0) {
+            errno = EEXIST;
+            return -1;
+        }
+        if (errno != ENOENT)
+            return -1;
+    }
+    /* The new name: relative to the directory's handle where there is
+     * one, else the full NT path (\??\C:\..., from \\?\C:\...). */
+    bool relative = to_dir != AT_FDCWD && one_component(to);
+    wchar_t *w = NULL;
+    size_t n;
+    if (relative) {
+        int len = MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, to, -1, NULL, 0);
+        if (len <= 0) {
+            errno = EINVAL;
+            return -1;
+        }
+        n = (size_t)len - 1;
+        w = tmpf__malloc((size_t)len * sizeof *w);
+        if (w)
+            MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, to, -1, w, len);
+    } else {
+        w = tmpf__win_wpath_at(to_dir, to);
+        n = w ? wcslen(w) : 0;
+        if (n >= 4 && !wcsncmp(w, L"\\\\?\\", 4))
+            w[1] = L'?';
+    }
+    if (!w)
+        return -1;
+    size_t size = sizeof(struct rename_info) + n * sizeof(WCHAR);
+    struct rename_info *info = tmpf__calloc(1, size);
+    HANDLE h = INVALID_HANDLE_VALUE;
+    int rc = -1;
+    if (info) {
+        memcpy(info->name, w, n * sizeof(WCHAR));
+        info->length = (ULONG)(n * sizeof(WCHAR));
+        info->root = relative ? tmpf__win_handle(to_dir) : NULL;
+        /* A handle of its own that may rename (the main one has no DELETE
+         * access, so that plain-fopen readers may open the name), proved to
+         * be the file held. */
+        h = tmpf__win_reopen_same(held, DELETE | SYNCHRONIZE | FILE_READ_ATTRIBUTES |
+                                            FILE_WRITE_ATTRIBUTES,
+                                  to_dir, to);
+    }
+    if (h != INVALID_HANDLE_VALUE && drop_temporary(h) != 0) {
+        CloseHandle(h);
+        h = INVALID_HANDLE_VALUE;
+    }
+    if (h != INVALID_HANDLE_VALUE) {
+        LONG status = rename_handle(h, info, (ULONG)size, replace);
+        if (status >= 0) {
+            rc = 0;
+        } else {
+            DWORD err = status_to_dos(status);
+            errno = tmpf__win_errno(err);
+            SetLastError(err);
+        }
+        CloseHandle(h);
+    }
+    int saved = errno;
+    free(info);
+    free(w);
+    errno = saved;
+    return rc;
 }

@@ -3,10 +3,11 @@
  * mounted volume: a mount point is a junction) is removed as the link it
  * is and never entered. A directory is held open, while its contents go,
  * by a handle that does not share deletion: nobody can rename or remove
- * it meanwhile, so the path of each child still leads below it. Entries
- * are deleted through the handle they were opened by (POSIX semantics
- * where the system has them, else delete-on-close, the read-only
- * attribute cleared first). A file that another process holds open
+ * it meanwhile. Entries are opened relative to their directory's handle
+ * (NtCreateFile with RootDirectory: below the top no path is built or
+ * looked up) and deleted through the handle they were opened by (POSIX
+ * semantics where the system has them, else delete-on-close, the
+ * read-only attribute cleared first). A file that another process holds open
  * without FILE_SHARE_DELETE cannot be removed: EBUSY, reported, and the
  * walk goes on. */
 #include "win.h"
@@ -21,33 +22,26 @@ static void note(int *first, int err)
         *first = err;
 }
 
-/* parent + '\' + name, malloc'd. */
-static wchar_t *join(const wchar_t *parent, const wchar_t *name, size_t name_len)
+#define ENTRY_FLAGS (FILE_FLAG_BACKUP_SEMANTICS | FILE_FLAG_OPEN_REPARSE_POINT)
+
+/* The entry name (len units) of the directory open as parent, never
+ * followed: relative to parent's handle (no path is looked up), or, with
+ * parent NULL, name is a whole path. */
+static HANDLE open_entry(HANDLE parent, const wchar_t *name, size_t len, DWORD access,
+                         DWORD share)
 {
-    size_t pn = wcslen(parent);
-    wchar_t *w = tmpf__malloc((pn + 1 + name_len + 1) * sizeof *w);
-    if (!w)
-        return NULL;
-    memcpy(w, parent, pn * sizeof *w);
-    if (pn == 0 || w[pn - 1] != L'\\')
-        w[pn++] = L'\\'; /* a root such as \\?\C:\ has its own */
-    memcpy(w + pn, name, name_len * sizeof *w);
-    w[pn + name_len] = 0;
-    return w;
+    if (!parent)
+        return CreateFileW(name, access, share, NULL, OPEN_EXISTING, ENTRY_FLAGS, NULL);
+    return tmpf__win_open_rel(parent, name, len, access, share, OPEN_EXISTING, ENTRY_FLAGS,
+                              NULL);
 }
 
-static HANDLE open_entry(const wchar_t *path, DWORD access, DWORD share)
-{
-    return CreateFileW(path, access, share, NULL, OPEN_EXISTING,
-                       FILE_FLAG_BACKUP_SEMANTICS | FILE_FLAG_OPEN_REPARSE_POINT, NULL);
-}
-
-static int remove_entry(const wchar_t *path, const wchar_t *aside, int *first);
+static int remove_entry(HANDLE parent, const wchar_t *name, size_t len, const wchar_t *aside,
+                        int *first);
 
 /* The names in the directory open as h (its list read to the end before
- * anything is removed), each handed to remove_entry. */
-static void remove_children(HANDLE h, const wchar_t *path, const wchar_t *aside,
-                            int *first)
+ * anything is removed), each handed to remove_entry relative to h. */
+static void remove_children(HANDLE h, const wchar_t *aside, int *first)
 {
     enum { BUF = 16 * 1024 };
     /* FILE_ID_BOTH_DIR_INFO is DWORD-aligned in the buffer. */
@@ -56,8 +50,10 @@ static void remove_children(HANDLE h, const wchar_t *path, const wchar_t *aside,
         note(first, errno);
         return;
     }
-    wchar_t **names = NULL;
-    size_t count = 0, cap = 0;
+    /* The names one after the other, each after its length (a name has at
+     * most 255 units: one unit holds it). */
+    wchar_t *names = NULL;
+    size_t used = 0, cap = 0;
     FILE_INFO_BY_HANDLE_CLASS cls = FileIdBothDirectoryRestartInfo;
     for (;;) {
         if (!GetFileInformationByHandleEx(h, cls, buf, BUF)) {
@@ -74,9 +70,11 @@ static void remove_children(HANDLE h, const wchar_t *path, const wchar_t *aside,
             bool dots = (len == 1 && e->FileName[0] == L'.') ||
                         (len == 2 && e->FileName[0] == L'.' && e->FileName[1] == L'.');
             if (!dots) {
-                if (count == cap) {
-                    size_t ncap = cap ? cap * 2 : 16;
-                    wchar_t **n = tmpf__realloc(names, ncap * sizeof *n);
+                if (cap - used < len + 1) {
+                    size_t ncap = cap ? cap * 2 : 1024;
+                    while (ncap - used < len + 1)
+                        ncap *= 2;
+                    wchar_t *n = tmpf__realloc(names, ncap * sizeof *n);
                     if (!n) {
                         note(first, ENOMEM);
                         goto done;
@@ -84,12 +82,9 @@ static void remove_children(HANDLE h, const wchar_t *path, const wchar_t *aside,
                     names = n;
                     cap = ncap;
                 }
-                names[count] = join(path, e->FileName, len);
-                if (!names[count]) {
-                    note(first, ENOMEM);
-                    goto done;
-                }
-                count++;
+                names[used] = (wchar_t)len;
+                memcpy(names + used + 1, e->FileName, len * sizeof *names);
+                used += len + 1;
             }
             if (e->NextEntryOffset == 0)
                 break;
@@ -98,30 +93,33 @@ static void remove_children(HANDLE h, const wchar_t *path, const wchar_t *aside,
     }
 done:
     free(buf);
-    for (size_t i = 0; i < count; i++) {
-        int err = remove_entry(names[i], aside, first);
+    for (size_t at = 0; at < used; at += (size_t)names[at] + 1) {
+        int err = remove_entry(h, names + at + 1, names[at], aside, first);
         if (err)
             note(first, err);
-        free(names[i]);
     }
     free(names);
 }
 
-/* Removes path and, if it is a directory (not a link to one), everything
- * below it. Returns 0 (also when nothing is there) or an errno; *first
- * keeps the first one met below. */
-static int remove_entry(const wchar_t *path, const wchar_t *aside, int *first)
+/* Removes the entry name of parent (NULL: name is a path) and, if it is a
+ * directory (not a link to one), everything below it, each child opened
+ * relative to its directory's handle. Returns 0 (also when nothing is
+ * there) or an errno; *first keeps the first one met below. */
+static int remove_entry(HANDLE parent, const wchar_t *name, size_t len, const wchar_t *aside,
+                        int *first)
 {
     DWORD access = DELETE | FILE_READ_ATTRIBUTES | FILE_WRITE_ATTRIBUTES | SYNCHRONIZE;
     /* Without FILE_SHARE_DELETE: while held, nobody renames it away. */
-    HANDLE h = open_entry(path, access | FILE_LIST_DIRECTORY, FILE_SHARE_READ | FILE_SHARE_WRITE);
+    HANDLE h = open_entry(parent, name, len, access | FILE_LIST_DIRECTORY,
+                          FILE_SHARE_READ | FILE_SHARE_WRITE);
     if (h == INVALID_HANDLE_VALUE) {
         DWORD err = GetLastError();
         if (err == ERROR_FILE_NOT_FOUND || err == ERROR_PATH_NOT_FOUND)
             return 0;
         /* A file that someone holds open with deletion shared (or that we
          * may not read): open it for deletion alone. */
-        h = open_entry(path, access, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE);
+        h = open_entry(parent, name, len, access,
+                       FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE);
         if (h == INVALID_HANDLE_VALUE) {
             err = GetLastError();
             if (err == ERROR_FILE_NOT_FOUND || err == ERROR_PATH_NOT_FOUND)
@@ -136,7 +134,7 @@ static int remove_entry(const wchar_t *path, const wchar_t *aside, int *first)
     } else {
         bool dir = (attrs & FILE_ATTRIBUTE_DIRECTORY) && !(attrs & FILE_ATTRIBUTE_REPARSE_POINT);
         if (dir)
-            remove_children(h, path, aside, first);
+            remove_children(h, aside, first);
         if ((dir ? tmpf__win_delete_handle(h) : tmpf__win_delete_handle_aside(h, aside)) != 0)
             rc = errno;
     }
@@ -161,7 +159,7 @@ int tmpf__os_rmtree(const char *parent, const char *name)
         return errno;
     }
     int first = 0;
-    int err = remove_entry(w, aside, &first);
+    int err = remove_entry(NULL, w, wcslen(w), aside, &first);
     free(aside);
     free(w);
     return first ? first : err;
@@ -172,46 +170,124 @@ int tmpf__os_rmtree_contents(int dir_fd)
     HANDLE held = tmpf__win_handle(dir_fd);
     if (held == INVALID_HANDLE_VALUE)
         return errno;
-    /* The directory's own path, then each child by name below it. */
-    DWORD n = GetFinalPathNameByHandleW(held, NULL, 0, FILE_NAME_NORMALIZED | VOLUME_NAME_DOS);
-    wchar_t *path = n ? tmpf__malloc((size_t)n * sizeof *path) : NULL;
-    if (!path)
-        return n ? errno : tmpf__win_errno(GetLastError());
-    DWORD got = GetFinalPathNameByHandleW(held, path, n, FILE_NAME_NORMALIZED | VOLUME_NAME_DOS);
-    if (got == 0 || got >= n) {
-        free(path);
-        return got == 0 ? tmpf__win_errno(GetLastError()) : EIO;
-    }
-    if (path[got - 1] == L'\\')
-        path[got - 1] = 0;
+    /* A handle of its own on the directory held (its own listing
+     * position): the children are opened relative to it, never by path. */
+    HANDLE h = ReOpenFile(held, FILE_LIST_DIRECTORY | FILE_READ_ATTRIBUTES | SYNCHRONIZE,
+                          FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+                          FILE_FLAG_BACKUP_SEMANTICS | FILE_FLAG_OPEN_REPARSE_POINT);
+    if (h == INVALID_HANDLE_VALUE)
+        return tmpf__win_errno(GetLastError());
+    /* Its path must still lead to it: files held open by others go aside
+     * to its parent, and Wine deletes an entry by the name it had when
+     * opened (the stale path of a directory renamed since: another
+     * directory's entry of the same name). ESTALE when it leads elsewhere
+     * (Windows gives a renamed directory's current path: no matter), or
+     * the open's error when it leads nowhere. */
     int first = 0;
-    HANDLE h = open_entry(path, FILE_LIST_DIRECTORY | FILE_READ_ATTRIBUTES | SYNCHRONIZE,
-                          FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE);
-    if (h == INVALID_HANDLE_VALUE) {
+    wchar_t *path = tmpf__win_handle_path(held);
+    HANDLE named = path ? CreateFileW(path, FILE_READ_ATTRIBUTES,
+                                      FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+                                      NULL, OPEN_EXISTING,
+                                      FILE_FLAG_BACKUP_SEMANTICS | FILE_FLAG_OPEN_REPARSE_POINT,
+                                      NULL)
+                        : INVALID_HANDLE_VALUE;
+    struct tmpf__os_facts a, b, c;
+    if (!path)
+        first = errno;
+    else if (named == INVALID_HANDLE_VALUE)
         first = tmpf__win_errno(GetLastError());
-    } else {
-        struct tmpf__os_facts a, b;
-        if (tmpf__win_facts(held, &a, NULL) != 0 || tmpf__win_facts(h, &b, NULL) != 0)
-            first = errno;
-        else if (a.id.dev != b.id.dev || a.id.ino != b.id.ino)
-            first = ESTALE; /* the path leads elsewhere now */
-        else {
-            /* Files held open by others go aside to the parent. */
-            wchar_t *cut = wcsrchr(path, L'\\');
-            wchar_t *aside = NULL;
-            if (cut && cut - path > 7) {
-                size_t len = (size_t)(cut - path);
-                aside = tmpf__malloc((len + 1) * sizeof *aside);
-                if (aside) {
-                    memcpy(aside, path, len * sizeof *aside);
-                    aside[len] = 0;
-                }
-            }
-            remove_children(h, path, aside, &first);
-            free(aside);
+    else if (tmpf__win_facts(held, &a, NULL) != 0 || tmpf__win_facts(named, &b, NULL) != 0 ||
+             tmpf__win_facts(h, &c, NULL) != 0)
+        first = errno;
+    else if (a.id.dev != b.id.dev || a.id.ino != b.id.ino || a.id.dev != c.id.dev ||
+             a.id.ino != c.id.ino)
+        first = ESTALE; /* Wine's ReOpenFile goes by the (stale) path too */
+    if (named != INVALID_HANDLE_VALUE)
+        CloseHandle(named);
+    if (first == 0) {
+        wchar_t *cut = wcsrchr(path, L'\\');
+        if (cut && cut - path > 7) {
+            *cut = 0;
+            remove_children(h, path, &first);
+        } else {
+            remove_children(h, NULL, &first);
         }
-        CloseHandle(h);
     }
     free(path);
+    CloseHandle(h);
     return first;
+}
+
+/* ---- the emergency walk: no allocation ----------------------------------- */
+
+/* One handle per level, at most EM_DEPTH levels (deeper parts are left:
+ * ENAMETOOLONG); the caller serializes (emergency.c). */
+#define EM_DEPTH 128
+static HANDLE em_stack[EM_DEPTH];
+static struct tmpf__win_entry em_entry;
+
+int tmpf__win_empty_dir_static(HANDLE dir)
+{
+    int err = 0;
+    size_t depth = 1;
+    em_stack[0] = dir;
+    bool restart = true;
+    DWORD access = DELETE | FILE_READ_ATTRIBUTES | FILE_WRITE_ATTRIBUTES | SYNCHRONIZE;
+    while (depth > 0) {
+        HANDLE top = em_stack[depth - 1];
+        int got = tmpf__win_next_entry(top, restart, &em_entry);
+        restart = false;
+        if (got <= 0) {
+            if (got < 0)
+                note(&err, errno);
+            if (--depth == 0)
+                break;
+            /* A level below the top is done: it goes, through its handle
+             * (its parent's listing goes on after its entry). */
+            if (tmpf__win_delete_handle(top) != 0)
+                note(&err, errno);
+            CloseHandle(top);
+            continue;
+        }
+        /* Never followed; held without sharing deletion while emptied. */
+        HANDLE h = tmpf__win_open_rel(top, em_entry.name, em_entry.len,
+                                      access | FILE_LIST_DIRECTORY,
+                                      FILE_SHARE_READ | FILE_SHARE_WRITE, OPEN_EXISTING,
+                                      ENTRY_FLAGS, NULL);
+        if (h == INVALID_HANDLE_VALUE && GetLastError() != ERROR_FILE_NOT_FOUND &&
+            GetLastError() != ERROR_PATH_NOT_FOUND)
+            h = tmpf__win_open_rel(top, em_entry.name, em_entry.len, access,
+                                   FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+                                   OPEN_EXISTING, ENTRY_FLAGS, NULL);
+        if (h == INVALID_HANDLE_VALUE) {
+            DWORD e = GetLastError();
+            if (e != ERROR_FILE_NOT_FOUND && e != ERROR_PATH_NOT_FOUND)
+                note(&err, tmpf__win_errno(e));
+            continue;
+        }
+        DWORD attrs;
+        if (tmpf__win_facts(h, NULL, &attrs) != 0) {
+            note(&err, errno);
+            CloseHandle(h);
+            continue;
+        }
+        if ((attrs & FILE_ATTRIBUTE_DIRECTORY) && !(attrs & FILE_ATTRIBUTE_REPARSE_POINT)) {
+            if (depth == EM_DEPTH) {
+                note(&err, ENAMETOOLONG);
+                CloseHandle(h);
+                continue;
+            }
+            em_stack[depth++] = h;
+            restart = true;
+            continue;
+        }
+        if (tmpf__win_delete_handle(h) != 0)
+            note(&err, errno);
+        CloseHandle(h);
+    }
+    if (err) {
+        errno = err;
+        return -1;
+    }
+    return 0;
 }

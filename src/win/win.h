@@ -39,6 +39,11 @@ wchar_t *tmpf__win_wpath(const char *path);
  * else tmpf__win_wpath's malloc'd copy (free it if it is not buf). */
 enum { TMPF__WIN_WPATH_BUF = 1024 };
 int tmpf__win_wpath_buf(const char *path, wchar_t *buf, size_t cap);
+/* The same with the caller's room for the UTF-16 text before it is made
+ * absolute (rel, rel_cap units; _buf has 1024 on the stack): with two
+ * buffers of 32768 units, any path Windows takes, with no allocation. */
+int tmpf__win_wpath_into(const char *path, wchar_t *buf, size_t cap, wchar_t *rel,
+                         size_t rel_cap);
 wchar_t *tmpf__win_wpath_fast(const char *path, wchar_t *buf, size_t cap);
 /* The final path of an open file or directory, "\\?\C:\..." (no trailing
  * '\'), malloc'd; NULL with errno. */
@@ -55,6 +60,39 @@ char *tmpf__win_utf8(const wchar_t *w, int n);
  * Win32 error set. */
 HANDLE tmpf__win_open_at(int dir_fd, const char *name, DWORD access, DWORD share,
                          DWORD disposition, DWORD flags, SECURITY_ATTRIBUTES *sa);
+/* The same relative to the directory handle dir, name being len UTF-16
+ * units (not NUL-ended; '\' separated, no "." or ".." component): always
+ * by handle (NtCreateFile with RootDirectory), never by path, and no
+ * allocation. ENOTSUP where ntdll lacks NtCreateFile. */
+HANDLE tmpf__win_open_rel(HANDLE dir, const wchar_t *name, size_t len, DWORD access,
+                          DWORD share, DWORD disposition, DWORD flags, SECURITY_ATTRIBUTES *sa);
+/* One entry of a directory listing (not "." or ".."), read into the
+ * caller's memory: name (len units, not NUL-ended) and attributes. */
+struct tmpf__win_entry {
+    union {
+        FILE_ID_BOTH_DIR_INFO info;
+        unsigned char bytes[sizeof(FILE_ID_BOTH_DIR_INFO) + TMPF__WIN_NAME_MAX * sizeof(wchar_t)];
+    } u;
+    const wchar_t *name;
+    size_t len;
+    DWORD attrs;
+};
+/* The next entry of the directory open as dir (restart: from the first):
+ * one a call (NtQueryDirectoryFile, ReturnSingleEntry), so the handle's
+ * position is right after it whatever happens between two calls, and no
+ * allocation. 1, 0 at the end, -1 with errno. */
+int tmpf__win_next_entry(HANDLE dir, bool restart, struct tmpf__win_entry *e);
+/* Empties the directory open as dir (with FILE_LIST_DIRECTORY; left
+ * open) as the removal walk does, for the emergency removal: static
+ * memory only (the caller serializes), one handle per level, 128 levels
+ * at most (deeper: ENAMETOOLONG, left), each entry opened relative to its
+ * directory and deleted through its handle (a file someone else holds
+ * open is not moved aside). 0, or -1 with the first errno (the rest
+ * removed regardless). walk.c. */
+int tmpf__win_empty_dir_static(HANDLE dir);
+/* In the flags of the two: with CREATE_NEW, make a directory (sa: its
+ * security) and open it (by path: CreateDirectoryW, then an open). */
+#define TMPF__WIN_MAKE_DIR FILE_ATTRIBUTE_DIRECTORY
 /* Renames from (from from_dir) to `to` (from to_dir) through a handle on the
  * entry opened relative to from_dir, with to_dir's handle as the root of
  * the new name (FileRenameInfo): no path is looked up. replace: an
@@ -66,6 +104,14 @@ int tmpf__win_rename_at(int from_dir, const char *from, int to_dir, const char *
 HANDLE tmpf__win_handle(int fd);
 /* A CRT descriptor owning h (closed on failure): -1 with errno. */
 int tmpf__win_fd(HANDLE h, int crt_flags);
+
+/* A new handle with access (shared with everyone) on the file open as h,
+ * proved to be that file (volume serial and file index): ReOpenFile; where
+ * that gives another file (Wine reopens by the path the file had when h
+ * was opened), OpenFileById on the volume of the directory that name
+ * (from dir_fd) is in. INVALID_HANDLE_VALUE with errno (ESTALE: the file
+ * could not be found). persist_os.c. */
+HANDLE tmpf__win_reopen_same(HANDLE h, DWORD access, int dir_fd, const char *name);
 
 /* The volume serial and file index of a handle, as the identity checks
  * compare them (dev, ino); attributes and link count too. */
@@ -88,6 +134,17 @@ int tmpf__win_delete_handle_aside(HANDLE h, const wchar_t *aside_dir);
  * elevated administrator's files belong to the Administrators group). 1,
  * 0, or -1 with errno. */
 int tmpf__win_owned_by_me(HANDLE h);
+
+/* The owner in sd as the uid of the facts, so that the portable identity
+ * checks judge it as POSIX's (tmpf__dir_unsafe: neither the caller nor
+ * root; tmpf__ident_of_new_dir: the caller): TMPF__WIN_UID_ME for the
+ * token's user or default owner (what tmpf__os_euid says), 0 for Windows'
+ * "root" (SYSTEM, Administrators, TrustedInstaller), else
+ * TMPF__WIN_UID_UNTRUSTED: anyone else, no security descriptor, no owner
+ * in it, or a token that cannot be read (never trusted by failure). */
+#define TMPF__WIN_UID_ME 1u
+#define TMPF__WIN_UID_UNTRUSTED 0xfffffffeu
+unsigned tmpf__win_owner_uid(PSECURITY_DESCRIPTOR sd);
 
 /* A security descriptor whose DACL grants the calling user alone full
  * access, inherited by what is created inside (the meaning of 0700 and
