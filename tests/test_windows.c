@@ -2705,8 +2705,9 @@ static int child_console(const char *dir, const char *event, const char *handler
         if (!GenerateConsoleCtrlEvent(ev, 0))
             ExitProcess(76);
     } else {
-        LPTHREAD_START_ROUTINE routine = (LPTHREAD_START_ROUTINE)(void (*)(void))GetProcAddress(
-            GetModuleHandleW(L"kernel32.dll"), "CtrlRoutine");
+        FARPROC found =
+            GetProcAddress(GetModuleHandleW(L"kernel32.dll"), "CtrlRoutine");
+        LPTHREAD_START_ROUTINE routine = (LPTHREAD_START_ROUTINE)(void (*)(void))found;
         if (!routine || !CreateThread(NULL, 0, routine, (void *)(DWORD_PTR)ev, 0, NULL))
             ExitProcess(76);
     }
@@ -2717,7 +2718,8 @@ static int child_console(const char *dir, const char *event, const char *handler
 static DWORD run_console_child(const char *event, const char *handlers, const char *how)
 {
     wchar_t args[2048];
-    _snwprintf(args, 2048, L"child-console \"%ls\" %hs %hs %hs", wscratch, event, handlers, how);
+    _snwprintf(args, 2048, L"child-console \"%ls\" %hs %hs %hs", wscratch, event,
+               handlers, how);
     args[2047] = 0;
     HANDLE h = spawn_self_flags(args, CREATE_NO_WINDOW);
     if (!h)
@@ -2757,7 +2759,8 @@ static void test_console_events(void)
         empty_scratch();
         SKIP("the child has no console (GenerateConsoleCtrlEvent failed)");
     }
-    printf("  Ctrl-C by GenerateConsoleCtrlEvent; the default handler's exit code: 0x%lx\n",
+    printf("  Ctrl-C by GenerateConsoleCtrlEvent; the default handler's exit code: "
+           "0x%lx\n",
            (unsigned long)dflt);
     CHECK(dflt != 78 && dflt < 90);
     if (!under_wine())
@@ -2773,8 +2776,9 @@ static void test_console_events(void)
 
     DWORD brk = console_event("ctrl-break", "none", &how);
     printf("  Ctrl-Break by %s; the default handler's exit code: 0x%lx\n",
-           !strcmp(how, "generate") ? "GenerateConsoleCtrlEvent"
-                                    : "CtrlRoutine (GenerateConsoleCtrlEvent cannot send it)",
+           !strcmp(how, "generate")
+               ? "GenerateConsoleCtrlEvent"
+               : "CtrlRoutine (GenerateConsoleCtrlEvent cannot send it)",
            (unsigned long)brk);
     if (brk == 76) {
         empty_scratch();

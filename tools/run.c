@@ -201,7 +201,8 @@ static int parse(int argc, char **argv, struct run_opts *ro, int *status)
         return -1;
     }
     if (has_separator(ro->lib.prefix) || has_separator(ro->lib.suffix)) {
-        *status = tool_usage_error("run", "--prefix and --suffix must not contain " TOOL_OS_SEP_TEXT);
+        *status = tool_usage_error(
+            "run", "--prefix and --suffix must not contain " TOOL_OS_SEP_TEXT);
         return -1;
     }
     return optind;

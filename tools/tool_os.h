@@ -111,12 +111,12 @@ bool tool_os_is_special(const char *path);
 /* run --help's lines on exit statuses, signals and locks. */
 #ifdef _WIN32
 #define TOOL_OS_RUN_HELP                                                               \
-    "and exit with COMMAND's exit code.\n"                                              \
+    "and exit with COMMAND's exit code.\n"                                             \
     "COMMAND is started directly (CreateProcessW), not through cmd.exe; its\n"         \
     "arguments are quoted for the Microsoft C runtime. On Ctrl-C or\n"                 \
     "Ctrl-Break, which COMMAND receives too, tmpf waits for COMMAND, removes\n"        \
-    "the temporary and exits with STATUS_CONTROL_C_EXIT (0xC000013A). The\n"          \
-    "directory is locked while COMMAND runs (a handle held on it): tmpf sweep\n"      \
+    "the temporary and exits with STATUS_CONTROL_C_EXIT (0xC000013A). The\n"           \
+    "directory is locked while COMMAND runs (a handle held on it): tmpf sweep\n"       \
     "leaves it alone.\n"
 #else
 #define TOOL_OS_RUN_HELP                                                               \
