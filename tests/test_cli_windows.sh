@@ -254,8 +254,10 @@ check "sweep after run ended: run's directory gone" gone "$p"
 # console control handlers. tmpf gets it while its command (tmpf.exe
 # write-atomic) waits for standard input (a FIFO): tmpf must live on, wait
 # for the command (which ends when the FIFO closes), remove the temporary
-# and exit with the command's code. (On Windows the command gets Ctrl-C
-# too; here only tmpf does.)
+# and exit with STATUS_CONTROL_C_EXIT (0xC000013A, whatever the command's
+# code; Wine gives its low byte, 0x3A = 58, as the Unix status). (On
+# Windows the command gets Ctrl-C too; here only tmpf does. Both on a
+# console: the next case.)
 if command -v pgrep >/dev/null && mkfifo "$W/fifo"; then
     (win "$W/fifo" "$TOOL" run -v -p "$DW" -- "$TW" write-atomic "$DW\\ctrlc.out"
      echo $rc >"$W/ctrlc.rc"
@@ -275,7 +277,7 @@ if command -v pgrep >/dev/null && mkfifo "$W/fifo"; then
     cp "$W/ctrlc.err" "$W/err"
     p=$(created)
     check "run, Ctrl-C: tmpf lives on until the command ends" [ $alive = 1 ]
-    check "run, Ctrl-C: the command's exit code (0)" [ "$(cat "$W/ctrlc.rc")" = 0 ]
+    check "run, Ctrl-C: STATUS_CONTROL_C_EXIT (58), the command's 0 notwithstanding" [ "$(cat "$W/ctrlc.rc")" = 58 ]
     check "run, Ctrl-C: the command ran to its end" [ "$(cat "$D/ctrlc.out" 2>/dev/null)" = "after ctrl-c" ]
     check "run, Ctrl-C: the temporary removed" gone "$p"
     check "run, Ctrl-C: 'removed' said" grep -q "removed directory" "$W/err"
@@ -312,6 +314,51 @@ if command -v pgrep >/dev/null && mkfifo "$W/fifo9"; then
 else
     skip "run, kill -9 (no pgrep or mkfifo)"
 fi
+
+# ---- run on a console: Ctrl-C typed; separators in --prefix/--suffix --------
+# Ctrl-C as a user types it. script(1) gives tmpf a terminal, so Wine gives
+# it a console (conhost on that terminal), shared with the command, which
+# reads it (tmpf.exe write-atomic, from the console). A ^C byte written to
+# the terminal: under Wine 8 the terminal stays in ISIG mode (conhost turns
+# off ICANON only), so the kernel sends SIGINT to the foreground process
+# group, every Wine process of the console, and Wine makes each a
+# CTRL_C_EVENT: tmpf's handler and the command's (the default: it ends the
+# command, with exit code 0 under Wine 8, STATUS_CONTROL_C_EXIT on
+# Windows). tmpf waits for it, removes the directory and exits with
+# STATUS_CONTROL_C_EXIT (Unix status 58). The command writes elsewhere ($F).
+if command -v script >/dev/null; then
+    E=$W/e F=$W/f
+    mkdir "$E" "$F"
+    cmd=$(printf '%q ' wine_env "$TOOL" run -v -p "$(winpath "$E")" -- \
+        "$TW" write-atomic "$(winpath "$F")\\out")
+    {
+        for _ in $(seq 300); do grep -q created "$W/cc.err" 2>/dev/null && break; sleep 0.1; done
+        sleep 1 # the command started (after "created"): a lower bound, not a result
+        printf '\003'
+        # Standard input stays open until the run ended (its EOF would
+        # reach the console).
+        for _ in $(seq 300); do [ -s "$W/cc.rc" ] && break; sleep 0.1; done
+    } | SHELL=/bin/bash PREFIX=$PREFIX timeout 120 script -qec \
+        "$(declare -f wine_env); $cmd 2>'$W/cc.err'; echo \$? >'$W/cc.rc'" /dev/null >/dev/null
+    cp "$W/cc.err" "$W/err"
+    p=$(created)
+    check "run on a console, Ctrl-C typed: a directory was made: '$p'" [ -n "$p" ]
+    check "run on a console, Ctrl-C typed: STATUS_CONTROL_C_EXIT (58)" [ "$(cat "$W/cc.rc")" = 58 ]
+    check "run on a console, Ctrl-C typed: the directory removed" gone "$p"
+    check "run on a console, Ctrl-C typed: nothing left in -p DIR" [ -z "$(ls -A "$E")" ]
+    check "run on a console, Ctrl-C typed: 'removed' said" grep -q "removed directory" "$W/err"
+    check "run on a console, Ctrl-C typed: the command got it (wrote nothing)" [ ! -e "$F/out" ]
+else
+    skip "run on a console, Ctrl-C typed (no script)"
+fi
+for opt in "--prefix=a\\b" "--suffix=a\\b" "--prefix=a/b" "--suffix=/"; do
+    before=$(ls -A "$D" | wc -l)
+    win /dev/null "$TOOL" run -p "$DW" "$opt" -- cmd /c exit 0
+    check "run $opt: 1" [ $rc = 1 ]
+    check "run $opt: nothing made" [ "$(ls -A "$D" | wc -l)" = "$before" ]
+    check "run $opt: the usage message" [ "$(text "$W/err")" = \
+        "tmpf run: --prefix and --suffix must not contain '\\' or '/' (try 'tmpf run --help')" ]
+done
 
 # ---- write-atomic -------------------------------------------------------------
 # Binary: CR-LF, a lone CR, NUL and ^Z (the end of text-mode input) kept.

@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <io.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -226,8 +227,9 @@ static void test_anonymous_file_leaves_nothing(void)
     CHECK_EQ_INT(count_entries(wscratch), 0);
 }
 
-/* Runs this executable with args; returns the process handle. */
-static HANDLE spawn_self(const wchar_t *args)
+/* Runs this executable with args and CreateProcessW's creation flags;
+ * returns the process handle. */
+static HANDLE spawn_self_flags(const wchar_t *args, DWORD flags)
 {
     wchar_t exe[MAX_PATH];
     GetModuleFileNameW(NULL, exe, MAX_PATH);
@@ -238,10 +240,16 @@ static HANDLE spawn_self(const wchar_t *args)
     memset(&si, 0, sizeof si);
     si.cb = sizeof si;
     PROCESS_INFORMATION pi;
-    if (!CreateProcessW(NULL, cmd, NULL, NULL, FALSE, 0, NULL, NULL, &si, &pi))
+    if (!CreateProcessW(NULL, cmd, NULL, NULL, FALSE, flags, NULL, NULL, &si, &pi))
         return NULL;
     CloseHandle(pi.hThread);
     return pi.hProcess;
+}
+
+/* Runs this executable with args; returns the process handle. */
+static HANDLE spawn_self(const wchar_t *args)
+{
+    return spawn_self_flags(args, 0);
 }
 
 /* Runs this executable with args to its end: its exit code, 99 if it
@@ -1307,12 +1315,10 @@ static void test_api_sweep(void)
 /* The child of test_api_emergency: a named file and a directory with a
  * file in dir, then: "call" tmpf_emergency_cleanup and exit with its
  * count; "exit" exit without any cleanup (the control); "abort" abort()
- * after tmpf_cleanup_on_signals; "break" a Ctrl-Break to itself after
- * tmpf_cleanup_on_signals (77: no console to send it on). */
+ * after tmpf_cleanup_on_signals. (Console events: test_console_events.) */
 static int child_emergency(const char *dir, const char *mode)
 {
-    bool handlers = !strcmp(mode, "abort") || !strcmp(mode, "break");
-    if (handlers && tmpf_cleanup_on_signals(NULL, 0) != 0)
+    if (!strcmp(mode, "abort") && tmpf_cleanup_on_signals(NULL, 0) != 0)
         return 90;
     tmpf_opts o = {.dir = dir};
     tmpf_file *f = tmpf_named_temporary_file(&o);
@@ -1329,12 +1335,6 @@ static int child_emergency(const char *dir, const char *mode)
         ExitProcess((UINT)tmpf_emergency_cleanup());
     if (!strcmp(mode, "abort"))
         abort();
-    if (!strcmp(mode, "break")) {
-        if (!GenerateConsoleCtrlEvent(CTRL_BREAK_EVENT, 0))
-            ExitProcess(77);
-        Sleep(5000);
-        ExitProcess(78); /* the event never came */
-    }
     ExitProcess(0); /* "exit": no cleanup of any kind */
 }
 
@@ -1370,16 +1370,6 @@ static void test_api_emergency(void)
     DWORD code = run_emergency_child("abort");
     CHECK(code != 0 && code < 90);
     CHECK_EQ_INT(count_entries(wscratch), 0);
-    empty_scratch();
-    /* Ctrl-Break: the console control routine runs it. */
-    code = run_emergency_child("break");
-    if (code == 77) {
-        printf("  note: no console here (GenerateConsoleCtrlEvent failed): "
-               "Ctrl-Break not checked\n");
-    } else {
-        CHECK(code != 78);
-        CHECK_EQ_INT(count_entries(wscratch), 0);
-    }
     empty_scratch();
 }
 
@@ -2858,6 +2848,136 @@ static void test_drive_relative_paths(void)
     CHECK(RemoveDirectoryW(wide(cwd)));
 }
 
+/* ---- console control events: Ctrl-C, Ctrl-Break ---------------------------- */
+
+/* The child of test_console_events, started with a console of its own
+ * (CREATE_NO_WINDOW: a console without a window, this process alone on
+ * it). handlers: "all" (tmpf_cleanup_on_signals(NULL, 0)), "sigint"
+ * (SIGINT only) or "none". It holds a named file and a directory with a
+ * file in dir, then sends event ("ctrl-c" or "ctrl-break") by how:
+ * "generate", GenerateConsoleCtrlEvent to its console (group 0: every
+ * process on it, itself included); "routine", kernel32's CtrlRoutine in a
+ * new thread, which is what the system runs in a process for an event
+ * (for Wine 8, which cannot generate a Ctrl-Break). Then it waits for the
+ * handlers to end it. 76: the event could not be sent; 78: it came and did
+ * not end the process. */
+static int child_console(const char *dir, const char *event, const char *handlers,
+                         const char *how)
+{
+    int sigint = SIGINT;
+    if (!strcmp(handlers, "all") && tmpf_cleanup_on_signals(NULL, 0) != 0)
+        return 90;
+    if (!strcmp(handlers, "sigint") && tmpf_cleanup_on_signals(&sigint, 1) != 0)
+        return 90;
+    tmpf_opts o = {.dir = dir};
+    tmpf_file *f = tmpf_named_temporary_file(&o);
+    tmpf_dir *d = tmpf_temporary_directory(&o);
+    if (!f || !d)
+        return 91;
+    char p[2048];
+    snprintf(p, sizeof p, "%s\\inner", tmpf_dir_path(d));
+    FILE *w = fopen(p, "wb");
+    if (!w)
+        return 92;
+    fclose(w);
+    DWORD ev = !strcmp(event, "ctrl-break") ? CTRL_BREAK_EVENT : CTRL_C_EVENT;
+    if (!strcmp(how, "generate")) {
+        if (!GenerateConsoleCtrlEvent(ev, 0))
+            ExitProcess(76);
+    } else {
+        FARPROC found =
+            GetProcAddress(GetModuleHandleW(L"kernel32.dll"), "CtrlRoutine");
+        LPTHREAD_START_ROUTINE routine = (LPTHREAD_START_ROUTINE)(void (*)(void))found;
+        if (!routine || !CreateThread(NULL, 0, routine, (void *)(DWORD_PTR)ev, 0, NULL))
+            ExitProcess(76);
+    }
+    Sleep(10000);
+    ExitProcess(78);
+}
+
+static DWORD run_console_child(const char *event, const char *handlers, const char *how)
+{
+    wchar_t args[2048];
+    _snwprintf(args, 2048, L"child-console \"%ls\" %hs %hs %hs", wscratch, event,
+               handlers, how);
+    args[2047] = 0;
+    HANDLE h = spawn_self_flags(args, CREATE_NO_WINDOW);
+    if (!h)
+        return 99;
+    WaitForSingleObject(h, INFINITE);
+    DWORD code = 99;
+    GetExitCodeProcess(h, &code);
+    CloseHandle(h);
+    return code;
+}
+
+/* The child's exit code for event; *how: "generate", or "routine" where
+ * GenerateConsoleCtrlEvent cannot send it (Ctrl-Break under Wine 8). The
+ * scratch directory is left as the child left it. */
+static DWORD console_event(const char *event, const char *handlers, const char **how)
+{
+    *how = "generate";
+    DWORD code = run_console_child(event, handlers, *how);
+    if (code == 76 && !strcmp(event, "ctrl-break")) {
+        empty_scratch();
+        *how = "routine";
+        code = run_console_child(event, handlers, *how);
+    }
+    return code;
+}
+
+/* tmpf_cleanup_on_signals against real console events: the library's
+ * control routine removes what the process holds and then leaves the
+ * event to the next handler, here the default one, which ends the process
+ * (STATUS_CONTROL_C_EXIT on Windows; Wine 8's ends it with 0). The control
+ * without the call leaves both. */
+static void test_console_events(void)
+{
+    const char *how;
+    DWORD dflt = console_event("ctrl-c", "none", &how);
+    if (dflt == 76) {
+        empty_scratch();
+        SKIP("the child has no console (GenerateConsoleCtrlEvent failed)");
+    }
+    printf("  Ctrl-C by GenerateConsoleCtrlEvent; the default handler's exit code: "
+           "0x%lx\n",
+           (unsigned long)dflt);
+    CHECK(dflt != 78 && dflt < 90);
+    if (!under_wine())
+        CHECK_EQ_INT(dflt, STATUS_CONTROL_C_EXIT);
+    CHECK_EQ_INT(count_entries(wscratch), 2); /* control: left */
+    empty_scratch();
+    CHECK_EQ_INT(console_event("ctrl-c", "all", &how), dflt);
+    CHECK_EQ_INT(count_entries(wscratch), 0);
+    empty_scratch();
+    CHECK_EQ_INT(console_event("ctrl-c", "sigint", &how), dflt);
+    CHECK_EQ_INT(count_entries(wscratch), 0);
+    empty_scratch();
+
+    DWORD brk = console_event("ctrl-break", "none", &how);
+    printf("  Ctrl-Break by %s; the default handler's exit code: 0x%lx\n",
+           !strcmp(how, "generate")
+               ? "GenerateConsoleCtrlEvent"
+               : "CtrlRoutine (GenerateConsoleCtrlEvent cannot send it)",
+           (unsigned long)brk);
+    if (brk == 76) {
+        empty_scratch();
+        SKIP("Ctrl-Break: neither GenerateConsoleCtrlEvent nor CtrlRoutine");
+    }
+    CHECK(brk != 78 && brk < 90);
+    if (!under_wine())
+        CHECK_EQ_INT(brk, STATUS_CONTROL_C_EXIT);
+    CHECK_EQ_INT(count_entries(wscratch), 2); /* control: left */
+    empty_scratch();
+    CHECK_EQ_INT(console_event("ctrl-break", "all", &how), brk);
+    CHECK_EQ_INT(count_entries(wscratch), 0);
+    empty_scratch();
+    /* Ctrl-Break is SIGBREAK: not among the chosen signals, so left. */
+    CHECK_EQ_INT(console_event("ctrl-break", "sigint", &how), brk);
+    CHECK_EQ_INT(count_entries(wscratch), 2);
+    empty_scratch();
+}
+
 /* ---- main ------------------------------------------------------------------ */
 
 struct test {
@@ -2920,6 +3040,7 @@ static const struct test tests[] = {
     TEST(test_api_gettempdir_skips_foreign_owner),
     TEST(test_at_calls_follow_renamed_directory),
     TEST(test_emergency_remove_long_paths_without_allocation),
+    TEST(test_console_events),
     /* (H6) tree walks, link_fd's copy and the side removal by handle */
     TEST(test_tree_calls_follow_renamed_directory),
     TEST(test_emergency_remove_side_without_allocation),
@@ -2947,6 +3068,8 @@ int main(int argc, char **argv)
             Sleep(INFINITE);
         return 3;
     }
+    if (argc == 6 && strcmp(argv[1], "child-console") == 0)
+        return child_console(argv[2], argv[3], argv[4], argv[5]);
     /* A scratch directory of our own under the Windows temporary path. */
     wchar_t tmp[MAX_PATH];
     DWORD n = GetTempPathW(MAX_PATH, tmp);

@@ -286,10 +286,12 @@ bool tool_os_is_special(const char *path)
 /*
  * tmpf run. Ctrl-C and Ctrl-Break reach every process of the console,
  * CMD included: tmpf ignores them, waits for CMD, removes the temporary
- * and exits with CMD's exit code (STATUS_CONTROL_C_EXIT when CMD died of
- * it). If one comes before CMD is started, CMD is not started. Closing
- * the console (or logoff, shutdown) gives the handler a few seconds: it
- * waits for the main thread's cleanup, up to 4 s.
+ * and then exits with STATUS_CONTROL_C_EXIT, the exit code the default
+ * handler gives, whatever CMD's (as POSIX tmpf dies of the signal): a
+ * caller never takes an interrupted run for a success. If one comes before
+ * CMD is started, CMD is not started. Closing the console (or logoff,
+ * shutdown) gives the handler a few seconds: it waits for the main
+ * thread's cleanup, up to 4 s.
  */
 static volatile LONG got_event = -1;
 static HANDLE cleaned; /* set once the temporary is removed */
@@ -449,6 +451,8 @@ int tool_os_run_finish(int rc)
     fflush(NULL);
     if (cleaned)
         SetEvent(cleaned);
+    if (got_event == CTRL_C_EVENT || got_event == CTRL_BREAK_EVENT)
+        return (int)STATUS_CONTROL_C_EXIT;
     return rc;
 }
 

@@ -23,12 +23,14 @@
 #ifdef _WIN32
 #define TOOL_OS_IS_SEP(c) ((c) == '/' || (c) == '\\')
 #define TOOL_OS_SEP '\\'
+#define TOOL_OS_SEP_TEXT "'\\' or '/'" /* the separators, for messages */
 #define TOOL_OS_IS_ABSOLUTE(p)                                                         \
     (TOOL_OS_IS_SEP((p)[0]) ||                                                         \
      ((((p)[0] | 0x20) >= 'a' && ((p)[0] | 0x20) <= 'z') && (p)[1] == ':'))
 #else
 #define TOOL_OS_IS_SEP(c) ((c) == '/')
 #define TOOL_OS_SEP '/'
+#define TOOL_OS_SEP_TEXT "'/'"
 #define TOOL_OS_IS_ABSOLUTE(p) ((p)[0] == '/')
 #endif
 
@@ -103,17 +105,19 @@ bool tool_os_is_special(const char *path);
  *                          process could be started (fork failed);
  *   tool_os_run_finish(rc) after the temporary is removed: the status to
  *                          exit with. POSIX: dies of a signal that came
- *                          for tmpf instead. Windows: rc.
+ *                          for tmpf instead. Windows: STATUS_CONTROL_C_EXIT
+ *                          after a Ctrl-C or Ctrl-Break, else rc.
  */
 /* run --help's lines on exit statuses, signals and locks. */
 #ifdef _WIN32
 #define TOOL_OS_RUN_HELP                                                               \
-    "and exit with COMMAND's exit code.\n"                                              \
+    "and exit with COMMAND's exit code.\n"                                             \
     "COMMAND is started directly (CreateProcessW), not through cmd.exe; its\n"         \
     "arguments are quoted for the Microsoft C runtime. On Ctrl-C or\n"                 \
     "Ctrl-Break, which COMMAND receives too, tmpf waits for COMMAND, removes\n"        \
-    "the temporary and exits with COMMAND's exit code. The directory is locked\n"     \
-    "while COMMAND runs (a handle held on it): tmpf sweep leaves it alone.\n"
+    "the temporary and exits with STATUS_CONTROL_C_EXIT (0xC000013A). The\n"           \
+    "directory is locked while COMMAND runs (a handle held on it): tmpf sweep\n"       \
+    "leaves it alone.\n"
 #else
 #define TOOL_OS_RUN_HELP                                                               \
     "and exit with COMMAND's status (128+N if it died of signal N).\n"                 \
