@@ -142,10 +142,11 @@ static int remove_entry(HANDLE parent, const wchar_t *name, size_t len, HANDLE a
 
 /* A handle on the directory at path (followed, as POSIX's open of a
  * walk's parent), for opens relative to it and as the aside directory;
- * NULL with errno. */
+ * NULL with errno. It is not listed: no FILE_LIST_DIRECTORY, which a
+ * drop-box directory such as C:\Windows\Temp does not grant Users. */
 static HANDLE open_parent(const wchar_t *path)
 {
-    HANDLE h = CreateFileW(path, FILE_LIST_DIRECTORY | FILE_READ_ATTRIBUTES | SYNCHRONIZE,
+    HANDLE h = CreateFileW(path, FILE_READ_ATTRIBUTES | SYNCHRONIZE,
                            FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL,
                            OPEN_EXISTING, FILE_FLAG_BACKUP_SEMANTICS, NULL);
     if (h == INVALID_HANDLE_VALUE) {
