@@ -2392,6 +2392,25 @@ static void test_reparse_tag_decides_link(void)
     }
 }
 
+/* tmpf__os_rmtree opens its parent by path once and the top entry
+ * relative to it: the name as the path's conversion took it before
+ * ("top." is top), a missing entry or parent is success, a name of dots
+ * alone is refused. */
+static void test_rmtree_top_relative_to_parent(void)
+{
+    char p[2048];
+    snprintf(p, sizeof p, "%s", in_scratch("top"));
+    CHECK(CreateDirectoryW(wide(p), NULL));
+    snprintf(p, sizeof p, "%s\\inner", in_scratch("top"));
+    CHECK(put_file(p, "x"));
+    CHECK_EQ_INT(tmpf__os_rmtree(scratch, "top."), 0);
+    CHECK(!wexists(wide(in_scratch("top"))));
+    CHECK_EQ_INT(tmpf__os_rmtree(scratch, "missing"), 0);
+    CHECK_EQ_INT(tmpf__os_rmtree(in_scratch("no-parent"), "x"), 0);
+    CHECK_EQ_INT(tmpf__os_rmtree(scratch, "..."), EINVAL);
+    CHECK_EQ_INT(count_entries(wscratch), 0);
+}
+
 /* The emergency removal of a side name allocates nothing, also at a path
  * over 1024 UTF-16 units (every allocation fails while it runs, and none
  * is tried): a stale side file goes, one whose lock a live writer holds
@@ -3045,6 +3064,7 @@ static const struct test tests[] = {
     TEST(test_tree_calls_follow_renamed_directory),
     TEST(test_emergency_remove_side_without_allocation),
     TEST(test_reparse_tag_decides_link),
+    TEST(test_rmtree_top_relative_to_parent),
 };
 
 int main(int argc, char **argv)

@@ -174,15 +174,20 @@ int tmpf__os_rmtree(const char *parent, const char *name)
     wchar_t wn[TMPF__WIN_NAME_MAX + 1];
     int n = MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, name, -1, wn,
                                 TMPF__WIN_NAME_MAX + 1);
+    /* Trailing dots and spaces go, as the path's conversion
+     * (GetFullPathNameW) took them away before: "x." names x. */
+    size_t len = n > 0 ? (size_t)n - 1 : 0;
+    while (len > 0 && (wn[len - 1] == L'.' || wn[len - 1] == L' '))
+        len--;
     int err;
-    if (n <= 1) {
+    if (len == 0) {
         err = n == 0 && GetLastError() == ERROR_INSUFFICIENT_BUFFER ? ENAMETOOLONG : EINVAL;
     } else {
-        for (int i = 0; i < n - 1; i++)
+        for (size_t i = 0; i < len; i++)
             if (wn[i] == L'/')
                 wn[i] = L'\\';
         int first = 0;
-        err = remove_entry(ph, wn, (size_t)n - 1, ph, &first);
+        err = remove_entry(ph, wn, len, ph, &first);
         if (first)
             err = first;
     }
