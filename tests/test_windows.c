@@ -1312,14 +1312,11 @@ static void test_api_sweep(void)
     }
 }
 
-/* The child of test_api_emergency: a named file and a directory with a
- * file in dir, then: "call" tmpf_emergency_cleanup and exit with its
- * count; "exit" exit without any cleanup (the control); "abort" abort()
- * after tmpf_cleanup_on_signals. (Console events: test_console_events.) */
-static int child_emergency(const char *dir, const char *mode)
+/* What the crash children hold in dir: a named file and a directory with
+ * a file in it, never cleaned here (the process ends with them). 0, or
+ * the child's exit code for what failed (91 creation, 92 the inner file). */
+static int hold_file_and_tree(const char *dir)
 {
-    if (!strcmp(mode, "abort") && tmpf_cleanup_on_signals(NULL, 0) != 0)
-        return 90;
     tmpf_opts o = {.dir = dir};
     tmpf_file *f = tmpf_named_temporary_file(&o);
     tmpf_dir *d = tmpf_temporary_directory(&o);
@@ -1331,6 +1328,20 @@ static int child_emergency(const char *dir, const char *mode)
     if (!w)
         return 92;
     fclose(w);
+    return 0;
+}
+
+/* The child of test_api_emergency: a named file and a directory with a
+ * file in dir, then: "call" tmpf_emergency_cleanup and exit with its
+ * count; "exit" exit without any cleanup (the control); "abort" abort()
+ * after tmpf_cleanup_on_signals. (Console events: test_console_events.) */
+static int child_emergency(const char *dir, const char *mode)
+{
+    if (!strcmp(mode, "abort") && tmpf_cleanup_on_signals(NULL, 0) != 0)
+        return 90;
+    int held = hold_file_and_tree(dir);
+    if (held != 0)
+        return held;
     if (!strcmp(mode, "call"))
         ExitProcess((UINT)tmpf_emergency_cleanup());
     if (!strcmp(mode, "abort"))
@@ -2888,17 +2899,9 @@ static int child_console(const char *dir, const char *event, const char *handler
         return 90;
     if (!strcmp(handlers, "sigint") && tmpf_cleanup_on_signals(&sigint, 1) != 0)
         return 90;
-    tmpf_opts o = {.dir = dir};
-    tmpf_file *f = tmpf_named_temporary_file(&o);
-    tmpf_dir *d = tmpf_temporary_directory(&o);
-    if (!f || !d)
-        return 91;
-    char p[2048];
-    snprintf(p, sizeof p, "%s\\inner", tmpf_dir_path(d));
-    FILE *w = fopen(p, "wb");
-    if (!w)
-        return 92;
-    fclose(w);
+    int held = hold_file_and_tree(dir);
+    if (held != 0)
+        return held;
     DWORD ev = !strcmp(event, "ctrl-break") ? CTRL_BREAK_EVENT : CTRL_C_EVENT;
     if (!strcmp(how, "generate")) {
         if (!GenerateConsoleCtrlEvent(ev, 0))
