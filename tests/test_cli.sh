@@ -302,6 +302,8 @@ check "run --prefix --suffix" matches "$out" '^pre\.[a-z0-9_]{8}\.suf$'
 check "run --prefix with '/': 1" [ $? = 1 ]
 check "run --prefix with '/': one line" [ "$(wc -l <"$W/err")" = 1 ]
 check "run --prefix with '/': nothing made" empty_R
+check "run --prefix with '/': the usage message" [ "$(cat "$W/err")" = \
+    "tmpf run: --prefix and --suffix must not contain '/' (try 'tmpf run --help')" ]
 
 "$T" run -p "$R" --keep -- true 2>"$W/err"
 check "run --keep: 0" [ $? = 0 ]
@@ -615,6 +617,10 @@ ln -s "$W/sb" "$SW/job-link0000"
 "$T" sweep "$SW" 2>"$W/err"
 check "sweep without --prefix: 1" [ $? = 1 ]
 check "sweep without --prefix: one line" [ "$(wc -l <"$W/err")" = 1 ]
+"$T" sweep --prefix=a/b "$SW" 2>"$W/err"
+check "sweep --prefix with '/': 1" [ $? = 1 ]
+check "sweep --prefix with '/': the usage message" [ "$(cat "$W/err")" = \
+    "tmpf sweep: --prefix and --suffix must not contain '/' (try 'tmpf sweep --help')" ]
 out=$("$T" sweep --prefix=job- --older-than=0 --dry-run "$SW")
 check "sweep --dry-run: 0" [ $? = 0 ]
 check "sweep --dry-run: three named" [ "$(grep -c '^would remove ' <<<"$out")" = 3 ]

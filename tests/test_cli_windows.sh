@@ -351,14 +351,18 @@ if command -v script >/dev/null; then
 else
     skip "run on a console, Ctrl-C typed (no script)"
 fi
-for opt in "--prefix=a\\b" "--suffix=a\\b" "--prefix=a/b" "--suffix=/"; do
+for opt in "--prefix=a\\b" "--suffix=a\\b" "--prefix=a/b" "--suffix=/" "--prefix=a:b"; do
     before=$(ls -A "$D" | wc -l)
     win /dev/null "$TOOL" run -p "$DW" "$opt" -- cmd /c exit 0
     check "run $opt: 1" [ $rc = 1 ]
     check "run $opt: nothing made" [ "$(ls -A "$D" | wc -l)" = "$before" ]
     check "run $opt: the usage message" [ "$(text "$W/err")" = \
-        "tmpf run: --prefix and --suffix must not contain '\\' or '/' (try 'tmpf run --help')" ]
+        "tmpf run: --prefix and --suffix must not contain '\\', '/' or ':' (try 'tmpf run --help')" ]
 done
+win /dev/null "$TOOL" sweep --prefix=a:b "$DW"
+check "sweep --prefix=a:b: 1" [ $rc = 1 ]
+check "sweep --prefix=a:b: the usage message" [ "$(text "$W/err")" = \
+    "tmpf sweep: --prefix and --suffix must not contain '\\', '/' or ':' (try 'tmpf sweep --help')" ]
 
 # ---- write-atomic -------------------------------------------------------------
 # Binary: CR-LF, a lone CR, NUL and ^Z (the end of text-mode input) kept.

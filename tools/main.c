@@ -28,6 +28,22 @@ void tool_error(const char *fmt, ...)
     tool_os_write_stderr(msg, strlen(msg));
 }
 
+static bool name_part_ok(const char *s)
+{
+    for (; s && *s; s++)
+        if (TOOL_OS_NAME_FORBIDDEN(*s))
+            return false;
+    return true;
+}
+
+int tool_check_name_parts(const char *command, const char *prefix, const char *suffix)
+{
+    if (name_part_ok(prefix) && name_part_ok(suffix))
+        return 0;
+    return tool_usage_error(command, "--prefix and --suffix must not contain %s",
+                            TOOL_OS_NAME_FORBIDDEN_TEXT);
+}
+
 int tool_usage_error(const char *command, const char *fmt, ...)
 {
     char msg[4096], line[8192];

@@ -146,15 +146,6 @@ static int finish_temporary(const struct run_opts *ro, struct temporary *t)
     return rc;
 }
 
-/* Whether s (NULL: no) holds a directory separator of the platform. */
-static bool has_separator(const char *s)
-{
-    for (; s && *s; s++)
-        if (TOOL_OS_IS_SEP(*s))
-            return true;
-    return false;
-}
-
 /* Returns the index of COMMAND, or -1 with *status set (help, version or a
  * usage error). */
 static int parse(int argc, char **argv, struct run_opts *ro, int *status)
@@ -200,11 +191,8 @@ static int parse(int argc, char **argv, struct run_opts *ro, int *status)
         *status = tool_usage_error("run", "missing command");
         return -1;
     }
-    if (has_separator(ro->lib.prefix) || has_separator(ro->lib.suffix)) {
-        *status = tool_usage_error(
-            "run", "--prefix and --suffix must not contain " TOOL_OS_SEP_TEXT);
+    if ((*status = tool_check_name_parts("run", ro->lib.prefix, ro->lib.suffix)) != 0)
         return -1;
-    }
     return optind;
 }
 

@@ -95,6 +95,9 @@ int tool_sweep(int argc, char **argv)
         return tool_usage_error("sweep", "unexpected argument '%s'", argv[optind]);
     if (!o.prefix || !*o.prefix)
         return tool_usage_error("sweep", "--prefix is required");
+    int bad = tool_check_name_parts("sweep", o.prefix, o.suffix);
+    if (bad)
+        return bad;
     if (dry)
         o.flags |= TMPF_KEEP; /* tmpf_sweep's dry run */
     if (dry || verbose)

@@ -44,6 +44,11 @@ void tool_error(const char *fmt, ...) TOOL_PRINTF(1, 2);
 int tool_usage_error(const char *command, const char *fmt, ...)
     TOOL_PRINTF(2, 3);
 
+/* --prefix and --suffix: 0 if neither (NULL: absent) holds a character a
+ * name part may not (TOOL_OS_NAME_FORBIDDEN), else the usage error of
+ * command, said once here (TOOL_EXIT_FAILURE). */
+int tool_check_name_parts(const char *command, const char *prefix, const char *suffix);
+
 /* The one-line usage error for what getopt_long (run with opterr = 0 and
  * a leading ':' in optstring) returned as c; returns TOOL_EXIT_FAILURE. */
 int tool_getopt_error(const char *command, int c, char **argv);

@@ -23,14 +23,17 @@
 #ifdef _WIN32
 #define TOOL_OS_IS_SEP(c) ((c) == '/' || (c) == '\\')
 #define TOOL_OS_SEP '\\'
-#define TOOL_OS_SEP_TEXT "'\\' or '/'" /* the separators, for messages */
+/* What a name's prefix or suffix may not hold (':' names a stream there). */
+#define TOOL_OS_NAME_FORBIDDEN(c) (TOOL_OS_IS_SEP(c) || (c) == ':')
+#define TOOL_OS_NAME_FORBIDDEN_TEXT "'\\', '/' or ':'"
 #define TOOL_OS_IS_ABSOLUTE(p)                                                         \
     (TOOL_OS_IS_SEP((p)[0]) ||                                                         \
      ((((p)[0] | 0x20) >= 'a' && ((p)[0] | 0x20) <= 'z') && (p)[1] == ':'))
 #else
 #define TOOL_OS_IS_SEP(c) ((c) == '/')
 #define TOOL_OS_SEP '/'
-#define TOOL_OS_SEP_TEXT "'/'"
+#define TOOL_OS_NAME_FORBIDDEN(c) TOOL_OS_IS_SEP(c)
+#define TOOL_OS_NAME_FORBIDDEN_TEXT "'/'"
 #define TOOL_OS_IS_ABSOLUTE(p) ((p)[0] == '/')
 #endif
 
