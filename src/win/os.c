@@ -604,6 +604,24 @@ static BOOL CALLBACK find_nt(PINIT_ONCE once, PVOID param, PVOID *ctx)
     return TRUE;
 }
 
+LONG tmpf__win_set_information(HANDLE h, void *info, ULONG size, ULONG cls)
+{
+    InitOnceExecuteOnce(&nt_once, find_nt, NULL, NULL);
+    if (!nt_set_info)
+        return (LONG)0xC0000002; /* STATUS_NOT_IMPLEMENTED */
+    IO_STATUS_BLOCK io;
+    return nt_set_info(h, &io, info, size, cls);
+}
+
+int tmpf__win_nt_fail(LONG status)
+{
+    InitOnceExecuteOnce(&nt_once, find_nt, NULL, NULL);
+    DWORD err = nt_status_to_dos ? nt_status_to_dos(status) : ERROR_INVALID_FUNCTION;
+    errno = tmpf__win_errno(err);
+    SetLastError(err);
+    return -1;
+}
+
 /* A name the relative open takes as is: one or more components, none
  * empty, "." or "..", no drive or stream colon. */
 static bool plain_relative(const char *name)
@@ -668,9 +686,7 @@ HANDLE tmpf__win_open_rel(HANDLE dir, const wchar_t *name, size_t len, DWORD acc
     LONG status = nt_create_file(&h, access | SYNCHRONIZE | FILE_READ_ATTRIBUTES, &oa, &io, NULL,
                                  attrs, share, create, options, NULL, 0);
     if (status < 0) {
-        DWORD err = nt_status_to_dos(status);
-        errno = tmpf__win_errno(err);
-        SetLastError(err);
+        tmpf__win_nt_fail(status);
         return INVALID_HANDLE_VALUE;
     }
     return h;
@@ -692,10 +708,8 @@ int tmpf__win_next_entry(HANDLE dir, bool restart, struct tmpf__win_entry *e)
         restart = false;
         if (status == (LONG)0x80000006L) /* STATUS_NO_MORE_FILES */
             return 0;
-        if (status < 0) {
-            errno = tmpf__win_errno(nt_status_to_dos(status));
-            return -1;
-        }
+        if (status < 0)
+            return tmpf__win_nt_fail(status);
         const FILE_ID_BOTH_DIR_INFO *d = &e->u.info;
         e->len = d->FileNameLength / sizeof(wchar_t);
         e->name = d->FileName;
@@ -791,15 +805,8 @@ int tmpf__win_rename_at(int from_dir, const char *from, int to_dir, const char *
         /* NtSetInformationFile(FileRenameInformation = 10): the Win32
          * wrapper would resolve a relative name from the current
          * directory (Wine's does). */
-        IO_STATUS_BLOCK io;
-        LONG status = nt_set_info(h, &io, info, (ULONG)size, 10);
-        if (status >= 0) {
-            rc = 0;
-        } else {
-            DWORD err = nt_status_to_dos(status);
-            errno = tmpf__win_errno(err);
-            SetLastError(err);
-        }
+        LONG status = tmpf__win_set_information(h, info, (ULONG)size, 10);
+        rc = status >= 0 ? 0 : tmpf__win_nt_fail(status);
     }
     int saved = errno;
     free(info);

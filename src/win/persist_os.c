@@ -456,26 +456,10 @@ struct rename_info {
 #define STATUS_INVALID_PARAMETER_ ((LONG)0xC000000D)
 #define STATUS_NOT_SUPPORTED_ ((LONG)0xC00000BB)
 
-typedef LONG(NTAPI *set_info_fn)(HANDLE, PIO_STATUS_BLOCK, PVOID, ULONG, ULONG);
-typedef ULONG(NTAPI *status_fn)(LONG);
-static set_info_fn set_info;
-static status_fn status_to_dos;
-static INIT_ONCE nt_once = INIT_ONCE_STATIC_INIT;
 /* Set once FileRenameInformationEx was refused as unknown (Wine 8 says
  * STATUS_NOT_IMPLEMENTED; Windows before 10 1709 an invalid class): later
  * moves go straight to FileRenameInformation. */
 static atomic_bool no_rename_ex;
-
-static BOOL CALLBACK find_nt(PINIT_ONCE once, PVOID param, PVOID *ctx)
-{
-    (void)once, (void)param, (void)ctx;
-    HMODULE nt = GetModuleHandleW(L"ntdll.dll");
-    if (nt) {
-        set_info = (set_info_fn)(void (*)(void))GetProcAddress(nt, "NtSetInformationFile");
-        status_to_dos = (status_fn)(void (*)(void))GetProcAddress(nt, "RtlNtStatusToDosError");
-    }
-    return TRUE;
-}
 
 bool tmpf__test_rename_ex_fell_back(void)
 {
@@ -486,14 +470,13 @@ bool tmpf__test_rename_ex_fell_back(void)
  * has it, else FileRenameInformation. An NTSTATUS. */
 static LONG rename_handle(HANDLE h, struct rename_info *info, ULONG size, bool replace)
 {
-    IO_STATUS_BLOCK io;
     if (!atomic_load_explicit(&no_rename_ex, memory_order_relaxed)) {
         /* POSIX semantics: a target that others hold open (sharing
          * deletion) is replaced all the same, and a read-only one too. */
         info->flags = replace ? RENAME_REPLACE_IF_EXISTS | RENAME_POSIX_SEMANTICS |
                                     RENAME_IGNORE_READONLY_ATTRIBUTE
                               : RENAME_POSIX_SEMANTICS;
-        LONG status = set_info(h, &io, info, size, RENAME_EX_CLASS);
+        LONG status = tmpf__win_set_information(h, info, size, RENAME_EX_CLASS);
         if (status != STATUS_NOT_IMPLEMENTED_ && status != STATUS_INVALID_INFO_CLASS_ &&
             status != STATUS_INVALID_PARAMETER_ && status != STATUS_NOT_SUPPORTED_)
             return status;
@@ -504,7 +487,7 @@ static LONG rename_handle(HANDLE h, struct rename_info *info, ULONG size, bool r
     }
     info->flags = 0;
     *(BOOLEAN *)&info->flags = replace;
-    return set_info(h, &io, info, size, RENAME_CLASS);
+    return tmpf__win_set_information(h, info, size, RENAME_CLASS);
 }
 
 /* The file is about to be kept: FILE_ATTRIBUTE_TEMPORARY (which lets the
@@ -527,14 +510,9 @@ static int drop_temporary(HANDLE h)
 
 int tmpf__os_rename_fd(int fd, int to_dir, const char *to, bool replace)
 {
-    InitOnceExecuteOnce(&nt_once, find_nt, NULL, NULL);
     HANDLE held = tmpf__win_handle(fd);
     if (held == INVALID_HANDLE_VALUE)
         return -1;
-    if (!set_info || !status_to_dos) {
-        errno = ENOTSUP;
-        return -1;
-    }
     if (!replace && refuse_existing(to_dir, to) != 0)
         return -1;
     /* The new name: relative to the directory's handle where there is
@@ -581,13 +559,7 @@ int tmpf__os_rename_fd(int fd, int to_dir, const char *to, bool replace)
     }
     if (h != INVALID_HANDLE_VALUE) {
         LONG status = rename_handle(h, info, (ULONG)size, replace);
-        if (status >= 0) {
-            rc = 0;
-        } else {
-            DWORD err = status_to_dos(status);
-            errno = tmpf__win_errno(err);
-            SetLastError(err);
-        }
+        rc = status >= 0 ? 0 : tmpf__win_nt_fail(status);
         CloseHandle(h);
     }
     int saved = errno;

@@ -60,6 +60,13 @@ char *tmpf__win_utf8(const wchar_t *w, int n);
  * Win32 error set. */
 HANDLE tmpf__win_open_at(int dir_fd, const char *name, DWORD access, DWORD share,
                          DWORD disposition, DWORD flags, SECURITY_ATTRIBUTES *sa);
+/* NtSetInformationFile(h, info of size bytes, class cls): an NTSTATUS
+ * (STATUS_NOT_IMPLEMENTED where ntdll lacks the call). */
+LONG tmpf__win_set_information(HANDLE h, void *info, ULONG size, ULONG cls);
+/* A failed NTSTATUS as errno and the last error (RtlNtStatusToDosError);
+ * returns -1. */
+int tmpf__win_nt_fail(LONG status);
+
 /* The same relative to the directory handle dir, name being len UTF-16
  * units (not NUL-ended; '\' separated, no "." or ".." component): always
  * by handle (NtCreateFile with RootDirectory), never by path, and no
